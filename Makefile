@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` (runs the main job offline) and `make test`.
+# Both create or update the virtual environment in .venv idempotently.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR ?= demo-out
+
+.PHONY: venv demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/python -m schedbench.demo --out $(DEMO_DIR)
+
+lint: venv
+	$(BIN)/ruff check schedbench tests bench
+
+test: venv lint
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR)

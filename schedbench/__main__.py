@@ -1,0 +1,3 @@
+from schedbench.cli import main
+
+main()

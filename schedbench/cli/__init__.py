@@ -1,0 +1,32 @@
+"""The `schedbench` command line: one module per command, errors mapped to exit codes (0, 1, 2)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from schedbench.cli import generate, importing, solve, verify
+from schedbench.errors import InputError
+
+app = typer.Typer(name="schedbench", help="Benchmark LLM reasoning on scheduling, with exact references.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app.add_typer(generate.app, name="generate")
+app.add_typer(importing.app, name="import")
+app.command("solve")(solve.solve)
+app.command("verify")(verify.verify)
+
+
+def main() -> None:
+    """Console-script entry point: exit 2 with one line for bad input, 1 for internal errors."""
+    try:
+        app()
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)

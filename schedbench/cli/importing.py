@@ -1,0 +1,39 @@
+"""`schedbench import NAME PATH... --out DIR`: published instance sets as normal suites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from schedbench.cli._common import err
+from schedbench.importers import importers
+from schedbench.references import solve_references
+from schedbench.suites import write_suite
+
+app = typer.Typer(help="Import published instance sets as suites (references solved).", no_args_is_help=True)
+
+
+def _register(name: str) -> None:
+    def command(
+        paths: list[Path] = typer.Argument(..., help="files to import"),
+        out: Path = typer.Option(..., "--out", help="suite folder to write"),
+        time_limit: float = typer.Option(10.0, help="seconds per instance for the reference"),
+        workers: int = typer.Option(2, help="parallel solves"),
+        quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    ) -> None:
+        instances = importers()[name](paths)
+        references = solve_references(instances, time_limit=time_limit, workers=workers, show_progress=not quiet)
+        for inst, ref in zip(instances, references, strict=True):
+            inst.reference = ref
+        manifest = {"family": instances[0].family if instances else None, "generator": f"import:{name}",
+                    "parameters": {"files": [str(p) for p in paths]}, "seed": None,
+                    "reference_solver": references[0].solver if references else "", "time_limit_s": time_limit}
+        err.print(f"wrote {write_suite(out, instances, manifest)}")
+
+    command.__doc__ = f"Import {name} files."
+    app.command(name)(command)
+
+
+for _name in importers():
+    _register(_name)

@@ -1,0 +1,32 @@
+"""Errors that the command line turns into exit codes."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad user input: shown as one line naming the file and the field, exit code 2."""
+
+    def __init__(self, source: str, field: str | None, message: str) -> None:
+        self.source = source
+        self.field = field
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.field}" if self.field else self.source
+        return f"{where}: {self.message}"
+
+
+def pydantic_location(error: object) -> str:
+    """Dotted path of the first failing field of a pydantic ValidationError."""
+    errors = error.errors()  # type: ignore[attr-defined]
+    if not errors:
+        return "(root)"
+    loc = errors[0].get("loc", ())
+    return ".".join(str(part) for part in loc) or "(root)"
+
+
+def pydantic_message(error: object) -> str:
+    """The first message of a pydantic ValidationError, on one line."""
+    errors = error.errors()  # type: ignore[attr-defined]
+    return errors[0]["msg"].replace("\n", " ") if errors else "invalid value"

@@ -1,0 +1,73 @@
+"""What every generator shares: the common options, the level syntax and per-instance seeding."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from schedbench.problems._envelope import Instance
+
+
+class GeneratorConfig(BaseModel):
+    """Options common to every family's generator (command-line options of `schedbench generate`)."""
+
+    levels: str = Field("1-40", description="levels as a range, a comma list or both: 1-40, 5,10,20, 8-12,20")
+    per_level: int = Field(1, ge=1, description="instances per level (and per stage)")
+    stage: str = Field("combined", description="stage, a comma list of stages, or 'all'")
+    scenario: str = Field("abstract", description="scenario theme (wording only, never the numbers)")
+    seed: int = Field(0, description="base seed: the same command and seed give the same instances")
+    time_limit: float = Field(10.0, gt=0, description="seconds per instance for the exact reference")
+    workers: int = Field(2, ge=1, description="parallel reference solves")
+    executor: Literal["local", "ray"] = Field("local", description="where references are solved")
+    ray_address: str | None = Field(None, description="Ray cluster address (with --executor ray)")
+
+
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+
+
+def parse_levels(text: str) -> list[int]:
+    """'8-12,20' → [8, 9, 10, 11, 12, 20] (sorted, unique); ValueError on anything else."""
+    levels: set[int] = set()
+    for part in str(text).split(","):
+        match = _RANGE.match(part)
+        if not match:
+            raise ValueError(f"cannot read level range {part.strip()!r} (use e.g. 1-40, 5,10 or 8-12,20)")
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) else low
+        if high < low:
+            raise ValueError(f"level range {part.strip()!r} runs backwards")
+        levels.update(range(low, high + 1))
+    return sorted(levels)
+
+
+def parse_stages(text: str, known: tuple[str, ...]) -> list[str]:
+    """'all' or a comma list of known stages, in the family's order."""
+    if text.strip() == "all":
+        return list(known)
+    stages = [s.strip() for s in text.split(",") if s.strip()]
+    for stage in stages:
+        if stage not in known:
+            raise ValueError(f"unknown stage {stage!r}; known: {', '.join(known)}, all")
+    return [s for s in known if s in stages]
+
+
+def instance_seed(base_seed: int, *keys: int) -> int:
+    """A 32-bit seed for one instance, derived from the base seed and its coordinates."""
+    return int(np.random.SeedSequence([base_seed & 0xFFFFFFFF, *keys]).generate_state(1)[0])
+
+
+@dataclass
+class Draft:
+    """A generated instance before its reference is solved.
+
+    `expect` is what the generator built ("feasible" by construction, "infeasible" on purpose, or "unknown");
+    `hint` is a known solution handed to the exact solver as a warm start.
+    """
+
+    instance: Instance
+    expect: Literal["feasible", "infeasible", "unknown"] = "unknown"
+    hint: dict[str, Any] | None = None

@@ -1,0 +1,221 @@
+"""RCPSP generator with R-ConstraintBench ramps.
+
+Level k is a layered random DAG with exactly k precedence edges, each added only when no path already joins
+its ends and when it makes no existing edge redundant, so the edge set is its own transitive reduction.
+Stages then inject downtime, time windows and disjunctive pairs, each with probability `inject_p` on its
+eligible elements. Feasibility is by construction: downtime and disjunctive pairs are drawn first, a serial
+SGS builds a witness that respects them, and windows are drawn around the witness. A requested share of
+instances is made infeasible on purpose (a window pair that contradicts a precedence); CP-SAT must prove it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import networkx as nx
+import numpy as np
+from pydantic import Field
+
+from schedbench.generators import scenarios
+from schedbench.generators._common import Draft, GeneratorConfig, instance_seed, parse_levels, parse_stages
+from schedbench.heuristics.rcpsp import random_priority, serial_sgs
+from schedbench.problems._envelope import Instance
+from schedbench.problems.rcpsp import Downtime, RcpspData, Resource, Task, Window
+
+STAGES = ("precedence", "downtime", "windows", "disjunctive", "combined")
+SCENARIOS = ("abstract", "datacenter")
+_INJECTS = {"precedence": (), "downtime": ("downtime",), "windows": ("windows",),
+            "disjunctive": ("disjunctive",), "combined": ("downtime", "windows", "disjunctive")}
+
+
+class RcpspGeneratorConfig(GeneratorConfig):
+    """Options of `schedbench generate rcpsp`."""
+
+    tasks: int = Field(15, ge=2, description="tasks per instance")
+    resources: int = Field(2, ge=1, description="renewable resources per instance")
+    inject_p: float = Field(0.75, ge=0, le=1, description="probability of injecting each extra constraint")
+    infeasible_share: float = Field(0.0, ge=0, le=1, description="share of instances made infeasible")
+    max_duration: int = Field(10, ge=1, description="durations are drawn from 1..max_duration")
+    max_capacity: int = Field(6, ge=1, description="capacities are drawn from 2..max_capacity")
+    horizon_slack: float = Field(0.5, ge=0, description="horizon = witness makespan × (1 + slack)")
+
+
+def generate(config: RcpspGeneratorConfig) -> list[Draft]:
+    """Every instance of the requested levels × stages × per_level, without references."""
+    if config.scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {config.scenario!r}; known: {', '.join(SCENARIOS)}")
+    levels = parse_levels(config.levels)
+    stages = parse_stages(config.stage, STAGES)
+    instances = []
+    for stage, level, k in itertools.product(stages, levels, range(config.per_level)):
+        seed = instance_seed(config.seed, STAGES.index(stage), level, k)
+        instances.append(make_instance(config, stage, level, k, seed))
+    return instances
+
+
+def make_instance(config: RcpspGeneratorConfig, stage: str, level: int, k: int, seed: int) -> Draft:
+    """One instance from its own seed."""
+    rng = np.random.default_rng(seed)
+    n, m = config.tasks, config.resources
+    task_ids = [f"T{i + 1}" for i in range(n)]
+    resource_ids = [f"R{j + 1}" for j in range(m)]
+    capacities = rng.integers(2, max(2, config.max_capacity) + 1, size=m)
+    durations = rng.integers(1, config.max_duration + 1, size=n)
+    demands = [{rid: int(rng.integers(1, capacities[j] + 1)) for j, rid in enumerate(resource_ids)
+                if rng.random() < 0.5} for _ in range(n)]
+    edges = layered_dag(task_ids, level, rng)
+    task_names, resource_names = scenarios.rcpsp_names(config.scenario, n, m, seed)
+    data = RcpspData(
+        horizon=max(1, int(durations.sum())) * 2,
+        resources=[Resource(id=rid, name=resource_names[j], capacity=int(capacities[j]))
+                   for j, rid in enumerate(resource_ids)],
+        tasks=[Task(id=tid, name=task_names[i], duration=int(durations[i]), demands=demands[i])
+               for i, tid in enumerate(task_ids)],
+        precedences=edges,
+    )
+    injects = _INJECTS[stage]
+    estimate = makespan_estimate(data)
+    if "downtime" in injects:
+        data.downtimes = draw_downtimes(data, estimate, config.inject_p, rng)
+    if "disjunctive" in injects:
+        data.disjunctive = draw_disjunctive(data, config.inject_p, rng)
+    witness = serial_sgs(data, random_priority(data, seed))
+    makespan = max(witness[t.id] + t.duration for t in data.tasks)
+    data.horizon = max(1, math.ceil(makespan * (1 + config.horizon_slack)))
+    if "windows" in injects:
+        data.windows = draw_windows(data, witness, makespan, config.inject_p, rng)
+    infeasible = rng.random() < config.infeasible_share
+    if infeasible:
+        make_infeasible(data, witness)
+    data = RcpspData.model_validate(data.model_dump())  # re-check ids and acyclicity
+    instance = Instance(id=f"rcpsp-{stage}-L{level:03d}-{k:02d}", family="rcpsp", level=level, stage=stage,
+                        scenario=config.scenario, seed=seed, data=data.model_dump())
+    if infeasible:
+        return Draft(instance, expect="infeasible")
+    return Draft(instance, expect="feasible", hint={"starts": witness})
+
+
+def layered_dag(task_ids: list[str], n_edges: int, rng: np.random.Generator) -> list[tuple[str, str]]:
+    """Exactly n_edges precedence edges on layered tasks, forming a transitively reduced DAG.
+
+    Layers are balanced, and as many as possible (up to √n) while consecutive layers can still hold n_edges
+    edges. Candidate edges are tried in random order, consecutive-layer edges favoured; if skip-layer edges
+    leave too few valid candidates, the draw is repeated with consecutive-layer edges only (those never make
+    one another redundant), so any level up to that capacity succeeds.
+    """
+    n = len(task_ids)
+    n_layers = max(2, round(math.sqrt(n)))
+    while n_layers > 2 and consecutive_capacity(n, n_layers) < n_edges:
+        n_layers -= 1
+    if consecutive_capacity(n, n_layers) < n_edges:
+        raise ValueError(f"cannot place {n_edges} non-redundant precedences on {n} tasks "
+                         f"(at most {consecutive_capacity(n, 2)}); use more tasks (--tasks)")
+    layer = rng.permutation(np.arange(n) % n_layers)
+    candidates = [(i, j) for i in range(n) for j in range(n) if layer[i] < layer[j]]
+    gaps = np.array([layer[j] - layer[i] - 1 for i, j in candidates])
+    keys = rng.random(len(candidates)) + 0.5 * gaps
+    edges = _greedy_reduced_edges(n, [candidates[i] for i in np.argsort(keys, kind="stable")], n_edges)
+    if len(edges) < n_edges:
+        order = [candidates[i] for i in np.argsort(keys, kind="stable") if gaps[i] == 0]
+        edges = _greedy_reduced_edges(n, order, n_edges)
+    return [(task_ids[u], task_ids[v]) for u, v in edges]
+
+
+def consecutive_capacity(n: int, n_layers: int) -> int:
+    """How many edges fit between consecutive layers of n tasks split into balanced layers."""
+    sizes = [n // n_layers + (1 if k < n % n_layers else 0) for k in range(n_layers)]
+    return sum(a * b for a, b in itertools.pairwise(sizes))
+
+
+def _greedy_reduced_edges(n: int, order: list[tuple[int, int]], n_edges: int) -> list[tuple[int, int]]:
+    """Take candidates in order while each joins unconnected tasks and makes no existing edge redundant."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(n))
+    edges: list[tuple[int, int]] = []
+    for u, v in order:
+        if len(edges) == n_edges:
+            break
+        if nx.has_path(graph, u, v):
+            continue
+        above = nx.ancestors(graph, u) | {u}
+        below = nx.descendants(graph, v) | {v}
+        if any(x in above and y in below for x, y in edges):
+            continue
+        graph.add_edge(u, v)
+        edges.append((u, v))
+    return edges
+
+
+def makespan_estimate(data: RcpspData) -> int:
+    """max(critical path, resource load / capacity): where downtimes are worth placing."""
+    graph = nx.DiGraph()
+    durations = {t.id: t.duration for t in data.tasks}
+    graph.add_nodes_from(durations)
+    graph.add_edges_from(data.precedences)
+    finish: dict[str, int] = {}
+    for t in nx.topological_sort(graph):
+        finish[t] = durations[t] + max((finish[p] for p in graph.predecessors(t)), default=0)
+    loads = [math.ceil(sum(t.duration * t.demands.get(r.id, 0) for t in data.tasks) / max(1, r.capacity))
+             for r in data.resources]
+    return max([1, *finish.values(), *loads])
+
+
+def draw_downtimes(data: RcpspData, estimate: int, p: float, rng: np.random.Generator) -> list[Downtime]:
+    """Each resource, with probability p, gets one downtime (capacity 0, or reduced in a quarter of cases)."""
+    out = []
+    for r in data.resources:
+        if rng.random() >= p:
+            continue
+        start = int(rng.integers(0, max(1, estimate)))
+        length = int(rng.integers(1, max(2, estimate // 5) + 1))
+        capacity = int(rng.integers(1, r.capacity)) if rng.random() < 0.25 and r.capacity > 1 else 0
+        out.append(Downtime(resource=r.id, start=start, end=start + length, capacity=capacity))
+    return out
+
+
+def draw_disjunctive(data: RcpspData, p: float, rng: np.random.Generator) -> list[tuple[str, str]]:
+    """Up to n/4 pairs of precedence-unrelated tasks, each kept with probability p."""
+    graph = nx.DiGraph(list(data.precedences))
+    graph.add_nodes_from(t.id for t in data.tasks)
+    closure = nx.transitive_closure_dag(graph)
+    ids = [t.id for t in data.tasks]
+    unrelated = [(a, b) for a, b in itertools.combinations(ids, 2)
+                 if not closure.has_edge(a, b) and not closure.has_edge(b, a)]
+    if not unrelated:
+        return []
+    count = min(len(unrelated), max(1, len(ids) // 4))
+    picked = rng.choice(len(unrelated), size=count, replace=False)
+    return [unrelated[i] for i in sorted(picked) if rng.random() < p]
+
+
+def draw_windows(data: RcpspData, witness: dict[str, int], makespan: int, p: float,
+                 rng: np.random.Generator) -> dict[str, Window]:
+    """Each task, with probability p, gets a [release, deadline] window around its witness interval."""
+    slack = max(2, makespan // 5)
+    out = {}
+    for t in data.tasks:
+        if rng.random() >= p:
+            continue
+        start = witness[t.id]
+        release = max(0, start - int(rng.integers(0, slack + 1)))
+        deadline = min(data.horizon, start + t.duration + int(rng.integers(0, slack + 1)))
+        out[t.id] = Window(release=release, deadline=deadline)
+    return out
+
+
+def make_infeasible(data: RcpspData, witness: dict[str, int]) -> None:
+    """Contradict one precedence a → b: b's deadline comes before a, then b, can both run from a's release.
+
+    With no precedence, the longest task gets a window shorter than itself.
+    """
+    durations = {t.id: t.duration for t in data.tasks}
+    if not data.precedences:
+        longest = max(data.tasks, key=lambda t: t.duration)
+        data.windows[longest.id] = Window(release=0, deadline=longest.duration - 1)
+        return
+    a, b = data.precedences[0]
+    release = witness[a]
+    data.windows[a] = Window(release=release, deadline=data.windows.get(a, Window()).deadline)
+    data.windows[b] = Window(release=data.windows.get(b, Window()).release,
+                             deadline=release + durations[a] + durations[b] - 1)

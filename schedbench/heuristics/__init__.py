@@ -1,0 +1,1 @@
+"""Baseline rules per family: offline "models" for evaluation and seeds for evolution."""

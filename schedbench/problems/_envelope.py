@@ -1,0 +1,72 @@
+"""The instance envelope shared by every family (DESIGN.md §2, a contract)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ReferenceStatus = Literal["optimal", "feasible", "infeasible", "unknown"]
+
+
+class Reference(BaseModel):
+    """The exact reference for an instance: status, objective, proven bound, and a witness solution."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: ReferenceStatus
+    objective: float | int | None = None
+    bound: float | int | None = None
+    solver: str = ""
+    time_s: float = 0.0
+    witness: dict[str, Any] | None = None
+
+
+class Instance(BaseModel):
+    """One benchmark item: family data plus metadata and, once solved, its reference."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    family: str
+    level: int
+    stage: str = "default"
+    scenario: str = "abstract"
+    seed: int = 0
+    data: dict[str, Any]
+    reference: Reference | None = None
+
+    def to_json_line(self) -> str:
+        """The instance as one JSON line, fields in contract order."""
+        return self.model_dump_json(exclude_none=False)
+
+
+class Violation(BaseModel):
+    """One broken constraint: a type from the family's taxonomy, the items involved, a human detail."""
+
+    type: str
+    items: list[str] = Field(default_factory=list)
+    detail: str = ""
+
+
+class Verification(BaseModel):
+    """The verification result of DESIGN.md §3.
+
+    `feasible` says the answer's schedule satisfies every constraint. `correct` extends the contract: it is
+    true for a feasible schedule of a feasible instance and for an infeasibility claim on an instance that the
+    reference proved infeasible.
+    """
+
+    feasible: bool
+    correct: bool = False
+    objective: float | int | None = None
+    reference: float | int | None = None
+    gap_pct: float | None = None
+    gap_abs: float | int | None = None
+    optimal: bool = False
+    claimed_infeasible: bool = False
+    violations: list[Violation] = Field(default_factory=list)
+
+    def violation_types(self) -> set[str]:
+        """The set of violation types present."""
+        return {v.type for v in self.violations}

@@ -1,0 +1,52 @@
+"""The family registry: one entry per family, built lazily so that start-up imports nothing heavy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+from schedbench.problems._family import Family
+
+
+def _rcpsp() -> Family:
+    from schedbench.generators import rcpsp as generator
+    from schedbench.heuristics import rcpsp as heuristics
+    from schedbench.problems.rcpsp import RcpspData, RcpspSolution
+    from schedbench.verifiers import rcpsp as verifier
+    from schedbench.verifiers.exact import rcpsp_cpsat
+
+    return Family(
+        name="rcpsp",
+        description="Resource-constrained project scheduling on DAGs with R-ConstraintBench ramps",
+        data_model=RcpspData,
+        solution_model=RcpspSolution,
+        generator_config=generator.RcpspGeneratorConfig,
+        generate=generator.generate,
+        verify=verifier.verify,
+        solve=rcpsp_cpsat.solve,
+        violation_types=verifier.VIOLATION_TYPES,
+        stages=generator.STAGES,
+        scenarios=generator.SCENARIOS,
+        baselines=heuristics.BASELINES,
+        prompt_modes=("plan",),
+    )
+
+
+_BUILDERS: dict[str, Callable[[], Family]] = {
+    "rcpsp": _rcpsp,
+}
+
+
+def family_names() -> list[str]:
+    """Names of every registered family, in registration order."""
+    return list(_BUILDERS)
+
+
+@cache
+def get_family(name: str) -> Family:
+    """The Family record registered under `name` (KeyError listing the known names otherwise)."""
+    try:
+        builder = _BUILDERS[name]
+    except KeyError:
+        raise KeyError(f"unknown family {name!r}; known: {', '.join(_BUILDERS)}") from None
+    return builder()

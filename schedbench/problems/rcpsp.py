@@ -1,0 +1,122 @@
+"""RCPSP instance data and solution models (DESIGN.md §2, `rcpsp`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+
+
+class Resource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str = ""
+    capacity: NonNegativeInt
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str = ""
+    duration: NonNegativeInt
+    demands: dict[str, NonNegativeInt] = Field(default_factory=dict)
+
+
+class Downtime(BaseModel):
+    """During [start, end) the resource's capacity drops to `capacity` (default 0)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resource: str
+    start: NonNegativeInt
+    end: NonNegativeInt
+    capacity: NonNegativeInt = 0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Downtime:
+        if self.end < self.start:
+            raise ValueError(f"downtime end {self.end} is before its start {self.start}")
+        return self
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    release: NonNegativeInt = 0
+    deadline: NonNegativeInt | None = None
+
+
+class RcpspData(BaseModel):
+    """A resource-constrained project: tasks, renewable resources and the extra constraint kinds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    horizon: PositiveInt
+    resources: list[Resource]
+    tasks: list[Task]
+    precedences: list[tuple[str, str]] = Field(default_factory=list)
+    downtimes: list[Downtime] = Field(default_factory=list)
+    windows: dict[str, Window] = Field(default_factory=dict)
+    disjunctive: list[tuple[str, str]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RcpspData:
+        check_references(self)
+        return self
+
+    def task_index(self) -> dict[str, int]:
+        return {t.id: i for i, t in enumerate(self.tasks)}
+
+
+def check_references(data: RcpspData) -> None:
+    """Raise ValueError naming the first unknown id, duplicate id or precedence cycle."""
+    import networkx as nx
+
+    task_ids = [t.id for t in data.tasks]
+    resource_ids = [r.id for r in data.resources]
+    for kind, ids in (("task", task_ids), ("resource", resource_ids)):
+        seen: set[str] = set()
+        for item in ids:
+            if item in seen:
+                raise ValueError(f"duplicate {kind} id {item!r}")
+            seen.add(item)
+    tasks, resources = set(task_ids), set(resource_ids)
+    for t in data.tasks:
+        for r in t.demands:
+            if r not in resources:
+                raise ValueError(f"task {t.id!r} demands unknown resource {r!r}")
+    for kind, pairs in (("precedences", data.precedences), ("disjunctive", data.disjunctive)):
+        for a, b in pairs:
+            for item in (a, b):
+                if item not in tasks:
+                    raise ValueError(f"{kind} names unknown task {item!r}")
+    for d in data.downtimes:
+        if d.resource not in resources:
+            raise ValueError(f"downtime names unknown resource {d.resource!r}")
+    for task_id in data.windows:
+        if task_id not in tasks:
+            raise ValueError(f"windows names unknown task {task_id!r}")
+    graph = nx.DiGraph(list(data.precedences))
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = nx.find_cycle(graph)
+        raise ValueError("precedences form a cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]))
+
+
+class RcpspSolution(BaseModel):
+    """A schedule (start time per task id), or a claim that the instance is infeasible."""
+
+    starts: dict[str, int] | None = None
+    infeasible: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RcpspSolution:
+        if self.starts is None and not self.infeasible:
+            raise ValueError("a solution needs 'starts' or 'infeasible': true")
+        return self
+
+
+def answer_schema() -> dict[str, Any]:
+    """The JSON schema of an answer, as shown to models."""
+    return RcpspSolution.model_json_schema()

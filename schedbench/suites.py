@@ -1,0 +1,152 @@
+"""Suites on disk (DESIGN.md §2): instances.jsonl, manifest.json and a Hugging Face parquet copy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from schedbench import __version__
+from schedbench.errors import InputError, pydantic_location, pydantic_message
+from schedbench.problems import Instance, family_names, get_family
+
+INSTANCES = "instances.jsonl"
+MANIFEST = "manifest.json"
+PARQUET = "instances.parquet"
+
+
+def write_suite(out: Path, instances: list[Instance], manifest: dict[str, Any]) -> Path:
+    """Write the three suite files; returns the folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / INSTANCES, "w", encoding="utf-8") as fh:
+        for inst in instances:
+            fh.write(inst.to_json_line() + "\n")
+    counts: dict[str, int] = {}
+    for inst in instances:
+        status = inst.reference.status if inst.reference else "unsolved"
+        counts[status] = counts.get(status, 0) + 1
+    full = {"schedbench_version": __version__, **manifest, "count": len(instances), "status_counts": counts}
+    (out / MANIFEST).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+    write_parquet(out / PARQUET, instances)
+    return out
+
+
+def write_parquet(path: Path, instances: list[Instance]) -> None:
+    """A `datasets` copy; `data` and `reference` are JSON strings since their shape varies by family."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    rows = [flat_row(inst) for inst in instances]
+    datasets.Dataset.from_list(rows).to_parquet(str(path))
+
+
+def flat_row(inst: Instance) -> dict[str, Any]:
+    """One parquet/HF row of an instance."""
+    return {"id": inst.id, "family": inst.family, "level": inst.level, "stage": inst.stage,
+            "scenario": inst.scenario, "seed": inst.seed, "data": json.dumps(inst.data),
+            "reference": inst.reference.model_dump_json() if inst.reference else None}
+
+
+def from_flat_row(row: dict[str, Any], source: str) -> Instance:
+    """An instance from a parquet/HF row (data and reference as JSON strings or objects)."""
+    row = dict(row)
+    for key in ("data", "reference"):
+        if isinstance(row.get(key), str):
+            row[key] = json.loads(row[key])
+    return parse_instance(row, source)
+
+
+def parse_instance(raw: Any, source: str) -> Instance:
+    """Validate an envelope and its family data; InputError names the file and the field."""
+    try:
+        inst = Instance.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(source, pydantic_location(exc), pydantic_message(exc)) from None
+    if inst.family not in family_names():
+        raise InputError(source, "family", f"unknown family {inst.family!r}; known: {', '.join(family_names())}")
+    try:
+        get_family(inst.family).parse_data(inst.data)
+    except ValidationError as exc:
+        raise InputError(source, "data." + pydantic_location(exc), pydantic_message(exc)) from None
+    return inst
+
+
+def read_jsonl(path: Path) -> list[Instance]:
+    """Instances from a JSON-lines file; InputError on the first bad line."""
+    out = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), None, f"cannot read: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}", None, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+        out.append(parse_instance(raw, f"{path}:{number}"))
+    return out
+
+
+def read_json_file(path: Path) -> Any:
+    """A JSON document from a file; InputError (file, position) if it is malformed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), None, f"cannot read: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
+            from None
+
+
+def load_instances(location: str | Path) -> list[Instance]:
+    """Instances from a suite folder, a .jsonl file, a single-instance .json, a .parquet file, or a Hub name."""
+    path = Path(location)
+    if path.is_dir():
+        if (path / INSTANCES).exists():
+            return read_jsonl(path / INSTANCES)
+        if (path / PARQUET).exists():
+            return read_parquet(path / PARQUET)
+        raise InputError(str(path), None, f"not a suite folder (no {INSTANCES})")
+    if path.suffix == ".jsonl":
+        return read_jsonl(path)
+    if path.suffix == ".json":
+        raw = read_json_file(path)
+        return [parse_instance(item, f"{path}[{i}]") for i, item in enumerate(raw)] if isinstance(raw, list) \
+            else [parse_instance(raw, str(path))]
+    if path.suffix == ".parquet":
+        return read_parquet(path)
+    if not path.exists() and "/" in str(location) and not str(location).startswith((".", "/")):
+        return read_hub(str(location))
+    raise InputError(str(path), None, "no such suite, instance file or dataset")
+
+
+def read_parquet(path: Path) -> list[Instance]:
+    """Instances from a parquet copy of a suite."""
+    from datasets import load_dataset
+
+    dataset = load_dataset("parquet", data_files=str(path), split="train")
+    return [from_flat_row(row, f"{path}[{i}]") for i, row in enumerate(dataset)]
+
+
+def read_hub(name: str) -> list[Instance]:
+    """Instances from a Hugging Face Hub dataset with the suite's columns."""
+    from datasets import load_dataset
+
+    try:
+        dataset = load_dataset(name, split="train")
+    except Exception as exc:  # the Hub client raises many types; all mean "cannot load"
+        raise InputError(name, None, f"cannot load dataset: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+    return [from_flat_row(row, f"{name}[{i}]") for i, row in enumerate(dataset)]
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a suite folder ({} if absent)."""
+    path = folder / MANIFEST
+    return read_json_file(path) if path.exists() else {}
+

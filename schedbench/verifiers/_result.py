@@ -1,0 +1,86 @@
+"""Turning a list of violations and an objective into the verification result of DESIGN.md §3."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from schedbench.problems._envelope import Reference, Verification, Violation
+
+
+def reference_objective(reference: Reference | None) -> float | int | None:
+    """The reference objective when the reference holds a solution, else None."""
+    if reference is None or reference.status not in ("optimal", "feasible"):
+        return None
+    return reference.objective
+
+
+def finish(
+    violations: list[Violation],
+    objective: float | int | None,
+    reference: Reference | None,
+    claimed_infeasible: bool = False,
+) -> Verification:
+    """Build the Verification: feasibility, correctness, gap to the reference and optimality."""
+    ref_obj = reference_objective(reference)
+    if claimed_infeasible:
+        proven_infeasible = reference is not None and reference.status == "infeasible"
+        if ref_obj is not None:
+            violations = [*violations, Violation(type="infeasible_claim", detail="claimed infeasible, but a "
+                                                 f"schedule with objective {ref_obj} exists")]
+        return Verification(feasible=False, correct=proven_infeasible, objective=None, reference=ref_obj,
+                            claimed_infeasible=True, violations=violations)
+    feasible = not violations
+    result = Verification(feasible=feasible, correct=feasible, objective=objective, reference=ref_obj,
+                          violations=violations)
+    if feasible and objective is not None and ref_obj is not None:
+        if ref_obj != 0:
+            result.gap_pct = round(100.0 * (objective - ref_obj) / abs(ref_obj), 4)
+        else:
+            result.gap_abs = objective - ref_obj
+        bound = reference.bound if reference is not None and reference.bound is not None else None
+        proven = ref_obj if reference is not None and reference.status == "optimal" else bound
+        result.optimal = proven is not None and objective <= proven
+    return result
+
+
+def as_nonnegative_int(value: Any) -> int | None:
+    """The value as a non-negative integer (integral floats accepted), or None if it is anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and value >= 0:
+        return int(value)
+    return None
+
+
+def entries(mapping_or_pairs: Any, key_names: tuple[str, ...], value_name: str) -> list[tuple[Any, Any]] | None:
+    """Normalise an answer's id → value part into (id, value) pairs.
+
+    Accepts a JSON object, a list of [id, value] pairs, or a list of objects such as {"id": .., "start": ..}
+    (lists keep duplicates, so the verifier can report them). Returns None for anything else.
+    """
+    if isinstance(mapping_or_pairs, dict):
+        return list(mapping_or_pairs.items())
+    if not isinstance(mapping_or_pairs, list):
+        return None
+    pairs: list[tuple[Any, Any]] = []
+    for entry in mapping_or_pairs:
+        if isinstance(entry, list | tuple) and len(entry) == 2:
+            pairs.append((entry[0], entry[1]))
+        elif isinstance(entry, dict):
+            key = next((entry[k] for k in key_names if k in entry), None)
+            pairs.append((key, entry.get(value_name)))
+        else:
+            pairs.append((None, None))
+    return pairs
+
+
+def hashable_id(value: Any) -> str | None:
+    """An answer's item id as a string if it is a string or an integer, else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None

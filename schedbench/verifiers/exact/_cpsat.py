@@ -1,0 +1,48 @@
+"""Shared CP-SAT plumbing: solver parameters, status names, and the reference record."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from schedbench.problems._envelope import Reference
+
+
+def solver_name() -> str:
+    """'cp-sat <ortools version>'."""
+    import ortools
+
+    return f"cp-sat {ortools.__version__}"
+
+
+def run(model: Any, time_limit: float, workers: int) -> tuple[Any, Any, float]:
+    """Solve a CpModel deterministically (fixed seed); returns (solver, status, seconds)."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_workers = max(1, int(workers))
+    solver.parameters.random_seed = 0
+    began = time.perf_counter()
+    status = solver.solve(model)
+    return solver, status, time.perf_counter() - began
+
+
+def status_name(status: Any) -> str:
+    """Map a CP-SAT status to a reference status."""
+    from ortools.sat.python import cp_model
+
+    return {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
+            cp_model.INFEASIBLE: "infeasible"}.get(status, "unknown")
+
+
+def reference(solver: Any, status: Any, seconds: float, witness: dict[str, Any] | None) -> Reference:
+    """A Reference from a finished CP-SAT solve of a minimisation model."""
+    name = status_name(status)
+    has_solution = name in ("optimal", "feasible")
+    objective = round(solver.objective_value) if has_solution else None
+    bound = round(solver.best_objective_bound) if has_solution else None
+    if name == "optimal":
+        bound = objective
+    return Reference(status=name, objective=objective, bound=bound, solver=solver_name(),
+                     time_s=round(seconds, 4), witness=witness if has_solution else None)
