@@ -1,0 +1,118 @@
+"""Asynchronous-planning instance data and solution models (DESIGN.md §2, `asyncplan`).
+
+A plan is a DAG of steps. Each step runs for `duration` time units; only its first `attended` units need an
+agent's hands (setting up the washing machine), after which it runs alone. Agents are limited (`agents`, or
+None for unlimited — the AsyncHow setting) and a step holds its station (stove, oven) for its whole duration.
+The objective is the makespan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+
+
+class Station(BaseModel):
+    """A shared appliance or place: at most `capacity` steps hold it at any time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str = ""
+    capacity: PositiveInt
+
+
+class Step(BaseModel):
+    """One step: it runs in [start, start + duration); an agent is busy in [start, start + attended)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str = ""
+    duration: NonNegativeInt
+    attended: NonNegativeInt
+    station: str | None = None
+
+    @model_validator(mode="after")
+    def _attended_within_duration(self) -> Step:
+        if self.attended > self.duration:
+            raise ValueError(f"step {self.id!r}: attended {self.attended} exceeds duration {self.duration}")
+        return self
+
+    @property
+    def unattended(self) -> int:
+        """Time units the step runs on its own after its attended prefix."""
+        return self.duration - self.attended
+
+
+class AsyncplanData(BaseModel):
+    """A plan: steps with attended prefixes, precedences, stations, and a number of agents (None = unlimited)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agents: PositiveInt | None
+    stations: list[Station] = Field(default_factory=list)
+    steps: list[Step]
+    precedences: list[tuple[str, str]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AsyncplanData:
+        check_references(self)
+        return self
+
+    def step_index(self) -> dict[str, int]:
+        """Step id → position in `steps`."""
+        return {s.id: i for i, s in enumerate(self.steps)}
+
+    def station_capacity(self) -> dict[str, int]:
+        """Station id → capacity."""
+        return {s.id: s.capacity for s in self.stations}
+
+    def agent_ids(self) -> list[str]:
+        """The valid agent ids A1..Ak, or an empty list when agents are unlimited."""
+        return [f"A{k}" for k in range(1, (self.agents or 0) + 1)]
+
+
+def check_references(data: AsyncplanData) -> None:
+    """Raise ValueError naming the first duplicate id, unknown id or precedence cycle."""
+    import networkx as nx
+
+    for kind, ids in (("step", [s.id for s in data.steps]), ("station", [s.id for s in data.stations])):
+        seen: set[str] = set()
+        for item in ids:
+            if item in seen:
+                raise ValueError(f"duplicate {kind} id {item!r}")
+            seen.add(item)
+    steps = {s.id for s in data.steps}
+    stations = {s.id for s in data.stations}
+    for step in data.steps:
+        if step.station is not None and step.station not in stations:
+            raise ValueError(f"step {step.id!r} uses unknown station {step.station!r}")
+    for a, b in data.precedences:
+        for item in (a, b):
+            if item not in steps:
+                raise ValueError(f"precedences names unknown step {item!r}")
+    graph = nx.DiGraph(list(data.precedences))
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = nx.find_cycle(graph)
+        raise ValueError("precedences form a cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]))
+
+
+class AsyncplanSolution(BaseModel):
+    """A plan answer: start per step and agent per attended step (`plan` mode)."""
+
+    starts: dict[str, int]
+    agents: dict[str, str] = Field(default_factory=dict)
+
+
+class AsyncplanTimeAnswer(BaseModel):
+    """A `time`-mode answer: only the minimum total time."""
+
+    makespan: int
+
+
+def answer_schema(mode: str = "plan") -> dict[str, Any]:
+    """The JSON schema of an answer in question mode `plan` or `time`, as shown to models."""
+    model = AsyncplanTimeAnswer if mode == "time" else AsyncplanSolution
+    return model.model_json_schema()
