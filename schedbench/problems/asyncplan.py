@@ -112,7 +112,10 @@ class AsyncplanTimeAnswer(BaseModel):
     makespan: int
 
 
+#: The answer model of each question mode (`plan`: a full schedule; `time`: only the minimum total time).
+ANSWER_MODELS: dict[str, type[BaseModel]] = {"plan": AsyncplanSolution, "time": AsyncplanTimeAnswer}
+
+
 def answer_schema(mode: str = "plan") -> dict[str, Any]:
     """The JSON schema of an answer in question mode `plan` or `time`, as shown to models."""
-    model = AsyncplanTimeAnswer if mode == "time" else AsyncplanSolution
-    return model.model_json_schema()
+    return ANSWER_MODELS[mode].model_json_schema()
