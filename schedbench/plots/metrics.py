@@ -1,0 +1,189 @@
+"""Charts of evaluation results, drawn from `report --json` documents (DESIGN.md §4), one series per run.
+
+Each function takes a list of report documents (several runs overlaid) and returns a matplotlib Figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from schedbench.plots._figure import chart, colour, empty_note, new_figure, series_gid
+
+Document = Mapping[str, Any]
+
+
+def run_label(doc: Document) -> str:
+    """How a run is named in legends: its run name, else its model."""
+    return str(doc.get("run") or doc.get("model") or "run")
+
+
+def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion (used when a document carries no ci_low/ci_high)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _band(row: Mapping[str, Any]) -> tuple[float, float]:
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if low is not None and high is not None:
+        return float(low), float(high)
+    n = int(row.get("n") or 0)
+    return wilson_interval(float(row.get("feasible_rate") or 0.0) * n, n)
+
+
+def breakdown_rows(doc: Document, key: str) -> list[dict[str, Any]]:
+    """A breakdown (`by_stage`, `by_scenario`, …) as rows with a `name`, whether stored as a list or a mapping."""
+    raw = doc.get(key) or []
+    name_key = key.removeprefix("by_")
+    if isinstance(raw, Mapping):
+        return [{"name": str(name), **dict(row)} for name, row in raw.items()]
+    return [{"name": str(row.get(name_key, row.get("name", "?"))), **row} for row in raw]
+
+
+@chart
+def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by level") -> Figure:
+    """Feasibility rate against level, one line per run with its Wilson 95% band."""
+    fig, (ax,) = new_figure(6.4, 3.6)
+    drawn = 0
+    for index, doc in enumerate(docs):
+        rows = sorted(doc.get("by_level") or [], key=lambda r: r["level"])
+        if not rows:
+            continue
+        levels = [r["level"] for r in rows]
+        rates = [float(r.get("feasible_rate") or 0.0) for r in rows]
+        bands = [_band(r) for r in rows]
+        label = run_label(doc)
+        ax.fill_between(levels, [b[0] for b in bands], [b[1] for b in bands], color=colour(index), alpha=0.18,
+                        linewidth=0, gid=series_gid("band", label))
+        ax.plot(levels, rates, marker="o", markersize=3, color=colour(index), label=label,
+                gid=series_gid("line", label))
+        drawn += 1
+    if not drawn:
+        empty_note(ax, "no per-level results")
+        return fig
+    ax.axhline(0.5, color="#999", linestyle=":", linewidth=1)
+    ax.set(xlabel="level", ylabel="feasible rate", ylim=(-0.02, 1.02), title=title)
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+@chart
+def breakdown_bars(docs: Sequence[Document], key: str = "by_stage", title: str | None = None) -> Figure:
+    """Grouped bars of the feasibility rate per stage (or scenario, …), one bar group per category,
+    one bar per run, with Wilson error bars."""
+    fig, (ax,) = new_figure(6.4, 3.2)
+    categories: list[str] = []
+    per_run = []
+    for doc in docs:
+        rows = {r["name"]: r for r in breakdown_rows(doc, key)}
+        per_run.append(rows)
+        categories += [name for name in rows if name not in categories]
+    if not categories:
+        empty_note(ax, f"no {key.removeprefix('by_')} breakdown")
+        return fig
+    width = 0.8 / max(1, len(docs))
+    for index, (doc, rows) in enumerate(zip(docs, per_run, strict=True)):
+        xs, heights, errors = [], [], ([], [])
+        for position, name in enumerate(categories):
+            if name not in rows:
+                continue
+            rate = float(rows[name].get("feasible_rate") or 0.0)
+            low, high = _band(rows[name])
+            xs.append(position - 0.4 + width * (index + 0.5))
+            heights.append(rate)
+            errors[0].append(max(0.0, rate - low))
+            errors[1].append(max(0.0, high - rate))
+        label = run_label(doc)
+        ax.bar(xs, heights, width=width * 0.95, yerr=errors, capsize=2, color=colour(index), label=label,
+               error_kw={"elinewidth": 0.8}, gid=series_gid("bar", label))
+    ax.set_xticks(range(len(categories)), categories, rotation=20 if len(categories) > 5 else 0)
+    ax.set(ylabel="feasible rate", ylim=(0, 1.05), title=title or f"Feasibility by {key.removeprefix('by_')}")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+@chart
+def taxonomy_bars(docs: Sequence[Document], title: str = "Violation taxonomy") -> Figure:
+    """Horizontal bars: share of infeasible answers showing each violation type, one bar per run."""
+    types: list[str] = []
+    for doc in docs:
+        types += [t for t in (doc.get("taxonomy") or {}) if t not in types]
+    fig, (ax,) = new_figure(6.4, max(2.4, 0.28 * len(types) * max(1, len(docs)) + 1.0))
+    if not types:
+        empty_note(ax, "no violations")
+        return fig
+    height = 0.8 / max(1, len(docs))
+    for index, doc in enumerate(docs):
+        shares = doc.get("taxonomy") or {}
+        ys = [position - 0.4 + height * (index + 0.5) for position in range(len(types))]
+        label = run_label(doc)
+        ax.barh(ys, [float(shares.get(t) or 0.0) for t in types], height=height * 0.95, color=colour(index),
+                label=label, gid=series_gid("bar", label))
+    ax.set_yticks(range(len(types)), types)
+    ax.invert_yaxis()
+    ax.set(xlabel="share of infeasible answers", xlim=(0, 1.02), title=title)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+@chart
+def gap_distribution(gaps: Mapping[str, Sequence[float]], title: str = "Optimality gap of feasible answers"
+                     ) -> Figure:
+    """Box plot (with points) of the gap % of feasible answers, one box per run."""
+    fig, (ax,) = new_figure(6.4, 3.2)
+    labels = [label for label, values in gaps.items() if values]
+    if not labels:
+        empty_note(ax, "no feasible answers with a reference")
+        return fig
+    for index, label in enumerate(labels):
+        values = [float(v) for v in gaps[label]]
+        ax.boxplot([values], positions=[index], widths=0.5, showfliers=False,
+                   medianprops={"color": colour(index)}, boxprops={"color": colour(index)})
+        jitter = [index + 0.18 * math.sin(k * 2.399) for k in range(len(values))]
+        ax.scatter(jitter, values, s=8, alpha=0.6, color=colour(index), gid=series_gid("points", label))
+    ax.set_xticks(range(len(labels)), labels, rotation=15 if len(labels) > 3 else 0)
+    ax.set(ylabel="gap to reference (%)", title=title)
+    return fig
+
+
+def _token_counts(doc: Document) -> tuple[float, float]:
+    tokens = doc.get("tokens") or {}
+    if isinstance(tokens, Mapping):
+        return float(tokens.get("input") or tokens.get("input_tokens") or 0), \
+            float(tokens.get("output") or tokens.get("output_tokens") or 0)
+    return 0.0, float(tokens)
+
+
+@chart
+def cost_tokens(docs: Sequence[Document], title: str = "Tokens and cost per item") -> Figure:
+    """Mean input/output tokens per item (stacked) and mean USD per item, one bar per run."""
+    fig, (tokens_ax, cost_ax) = new_figure(6.4, 3.0, cols=2)
+    labels = [run_label(doc) for doc in docs]
+    if not labels:
+        empty_note(tokens_ax, "no runs")
+        empty_note(cost_ax, "no runs")
+        return fig
+    for index, doc in enumerate(docs):
+        n = max(1, int(doc.get("n") or 0))
+        tokens_in, tokens_out = _token_counts(doc)
+        tokens_ax.bar([index], [tokens_in / n], color=colour(index), alpha=0.55,
+                      gid=series_gid("input_tokens", labels[index]))
+        tokens_ax.bar([index], [tokens_out / n], bottom=[tokens_in / n], color=colour(index),
+                      gid=series_gid("output_tokens", labels[index]))
+        cost_ax.bar([index], [float(doc.get("cost_usd") or 0.0) / n], color=colour(index),
+                    gid=series_gid("cost", labels[index]))
+    for ax in (tokens_ax, cost_ax):
+        ax.set_xticks(range(len(labels)), labels, rotation=15 if len(labels) > 2 else 0)
+    tokens_ax.set(ylabel="tokens per item (light: input)", title="tokens")
+    cost_ax.set(ylabel="USD per item", title="cost")
+    fig.suptitle(title)
+    return fig
