@@ -32,8 +32,33 @@ def _rcpsp() -> Family:
     )
 
 
+def _asyncplan() -> Family:
+    from schedbench.generators import asyncplan as generator
+    from schedbench.heuristics import asyncplan as heuristics
+    from schedbench.problems.asyncplan import AsyncplanData, AsyncplanSolution
+    from schedbench.verifiers import asyncplan as verifier
+    from schedbench.verifiers.exact import asyncplan_cpsat
+
+    return Family(
+        name="asyncplan",
+        description="Asynchronous planning: agents, steps that run alone once started, stations (AsyncHow, ORS3D)",
+        data_model=AsyncplanData,
+        solution_model=AsyncplanSolution,
+        generator_config=generator.AsyncplanGeneratorConfig,
+        generate=generator.generate,
+        verify=verifier.verify,
+        solve=asyncplan_cpsat.solve,
+        violation_types=verifier.VIOLATION_TYPES,
+        stages=generator.STAGES,
+        scenarios=generator.SCENARIOS,
+        baselines=heuristics.BASELINES,
+        prompt_modes=("plan", "time"),
+    )
+
+
 _BUILDERS: dict[str, Callable[[], Family]] = {
     "rcpsp": _rcpsp,
+    "asyncplan": _asyncplan,
 }
 
 
