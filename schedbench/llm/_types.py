@@ -33,3 +33,13 @@ class ChatModel(Protocol):
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
         """Answer the messages; raise on API faults after the adapter's own bounded retries."""
         ...
+
+
+@dataclass(frozen=True)
+class ItemContext:
+    """What the harness tells offline models about the item being asked: the instance, the question mode and
+    the sample number. LLM adapters ignore it; baselines, the oracle and replay answer from it."""
+
+    instance: Any
+    mode: str = "plan"
+    sample: int = 0

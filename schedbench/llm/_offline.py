@@ -1,0 +1,120 @@
+"""Offline models: they answer with text in the exact format an LLM must produce, so the whole
+parse → verify → store path runs without a key or a server.
+
+They read the item from `context` (an ItemContext, or a bare Instance for plan-mode questions).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from schedbench.llm._types import Completion, ItemContext, Message
+
+
+def _item(context: Any) -> ItemContext:
+    if isinstance(context, ItemContext):
+        return context
+    if context is not None and hasattr(context, "family"):
+        return ItemContext(instance=context)
+    raise ValueError("offline models need the instance as `context`")
+
+
+def answer_text(answer: dict[str, Any]) -> str:
+    """An answer rendered the way the prompts ask for it: one JSON object in a fenced block."""
+    return "```json\n" + json.dumps(answer, separators=(", ", ": ")) + "\n```"
+
+
+def answer_for_mode(item: ItemContext, solution: dict[str, Any]) -> dict[str, Any]:
+    """The answer the item's question mode asks for, from a full solution (time mode: its objective)."""
+    from schedbench.problems import get_family
+    from schedbench.prompts import answer_model
+
+    family = get_family(item.instance.family)
+    model = answer_model(family, item.mode)
+    if model is family.solution_model or "makespan" not in model.model_fields:
+        return solution
+    data = family.parse_data(item.instance.data)
+    return {"makespan": family.verify(data, solution, None).objective}
+
+
+class _Offline:
+    cacheable = False
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def solution(self, item: ItemContext) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
+        started = time.perf_counter()
+        item = _item(context)
+        text = answer_text(answer_for_mode(item, self.solution(item)))
+        return Completion(text=text, latency_s=time.perf_counter() - started, model=self.spec, finish_reason="stop")
+
+
+class BaselineModel(_Offline):
+    """A family's baseline rule (`baseline/<rule>`), dispatched on the instance's family."""
+
+    def __init__(self, spec: str, rule: str) -> None:
+        super().__init__(spec)
+        self.rule = rule
+
+    def solution(self, item: ItemContext) -> dict[str, Any]:
+        from schedbench.problems import get_family
+
+        family = get_family(item.instance.family)
+        if self.rule not in family.baselines:
+            raise ValueError(f"family {family.name} has no baseline {self.rule!r}; "
+                             f"known: {', '.join(family.baselines)}")
+        return family.baselines[self.rule](family.parse_data(item.instance.data))
+
+
+class OracleModel(_Offline):
+    """Answers with the reference witness, or an infeasibility claim when the reference proved infeasibility."""
+
+    def solution(self, item: ItemContext) -> dict[str, Any]:
+        reference = item.instance.reference
+        if reference is not None and reference.status == "infeasible":
+            return {"infeasible": True}
+        if reference is None or reference.witness is None:
+            raise ValueError(f"{item.instance.id}: no reference witness to answer with")
+        return reference.witness
+
+    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
+        item = _item(context)
+        reference = item.instance.reference
+        if item.mode != "plan" and reference is not None and reference.objective is not None:
+            return Completion(text=answer_text({"makespan": reference.objective}), model=self.spec)
+        return await super().complete(messages, context=context, **params)
+
+
+class ReplayModel:
+    """Recorded responses (`replay/<file>`): a JSONL file with `instance_id` (or `id`), optional `sample`, and
+    `response` (or `text`) per line — the JSONL export of a run replays as is."""
+
+    cacheable = False
+
+    def __init__(self, spec: str, path: Path) -> None:
+        self.spec = spec
+        self.responses: dict[tuple[str, int], str] = {}
+        with open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                key = row.get("instance_id", row.get("id"))
+                text = row.get("response", row.get("text"))
+                if not isinstance(key, str) or not isinstance(text, str | None):
+                    raise ValueError(f"{path}:{number}: needs 'instance_id' and 'response'")
+                self.responses[(key, int(row.get("sample") or 0))] = text or ""
+
+    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
+        item = _item(context)
+        text = self.responses.get((item.instance.id, item.sample), self.responses.get((item.instance.id, 0)))
+        if text is None:
+            raise KeyError(f"no recorded response for {item.instance.id} sample {item.sample}")
+        return Completion(text=text, model=self.spec, finish_reason="stop")

@@ -1,0 +1,40 @@
+"""Keeping API keys out of everything the harness writes: the database, logs, reports and error messages."""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+_SECRET_NAME = re.compile(r"(API_KEY|_KEY|_TOKEN|_SECRET)$")
+_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|sk-ant-[A-Za-z0-9_\-]{8,})")
+_extra_secrets: set[str] = set()
+
+
+def remember_secret(value: str | None) -> None:
+    """Also redact this value (e.g. a key passed explicitly rather than through the environment)."""
+    if value and len(value) >= 6:
+        _extra_secrets.add(value)
+
+
+def _secrets() -> list[str]:
+    found = {v for k, v in os.environ.items() if _SECRET_NAME.search(k) and len(v) >= 6}
+    return sorted(found | _extra_secrets, key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    """The text with every known secret value, and anything shaped like an API key, replaced by ***."""
+    for secret in _secrets():
+        if secret in text:
+            text = text.replace(secret, "***")
+    return _KEY_LIKE.sub("***", text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """A URL without user:password and without query parameters (where keys sometimes travel)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
