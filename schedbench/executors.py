@@ -1,20 +1,40 @@
-"""Where CPU work runs: a local process pool (default) or a Ray cluster. Results come back in input order."""
+"""Where CPU work runs: a local process pool (default) or a Ray cluster. Results come back in input order.
+
+The function and the items are the same whichever executor runs them, so results are identical; only where
+and how fast differ. Ray is optional (`pip install 'schedbench[ray]'`): without `--ray-address` a local Ray
+instance is started once per process, with one CPU per core, and shut down at exit; with an address
+(`ray://head:10001`, `auto`) the work goes to that cluster, whose workers need schedbench installed.
+"""
 
 from __future__ import annotations
 
+import atexit
+import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Literal
 
 ExecutorName = Literal["local", "ray"]
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+
+RAY_IN_FLIGHT_PER_CPU = 4
+"""Ray tasks kept submitted per cluster CPU: enough to keep workers busy, bounded for huge inputs."""
+_LOCAL_OBJECT_STORE_BYTES = 256 * 1024**2
+"""Object store of a local Ray instance: payloads here are small JSON-like dicts, so keep it modest."""
 
 
 def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int = 1,
                 executor: ExecutorName = "local", ray_address: str | None = None) -> Iterator[Any]:
-    """Apply a picklable top-level `fn` to each item, yielding results in input order as they complete."""
+    """Apply a picklable top-level `fn` to each item, yielding results in input order as they complete.
+
+    An exception raised by `fn` propagates with its own type (also from Ray), and pending work is cancelled.
+    """
     if executor == "ray":
         yield from _map_ray(fn, items, ray_address)
         return
+    if executor != "local":
+        raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
     if workers <= 1 or len(items) <= 1:
         for item in items:
             yield fn(item)
@@ -23,14 +43,91 @@ def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int = 1
         yield from pool.map(fn, items, chunksize=1)
 
 
-def _map_ray(fn: Callable[[Any], Any], items: Sequence[Any], address: str | None) -> Iterator[Any]:
+def ray_available() -> bool:
+    """Whether the optional Ray dependency is installed."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_started_here = False
+_remote_functions: dict[str, Any] = {}
+
+
+def ensure_ray(address: str | None = None) -> Any:
+    """The `ray` module, connected once per process: to `address`, else to a new local instance.
+
+    A local instance gets one CPU per core of this machine, no dashboard, and is shut down at exit.
+    """
+    global _started_here
     try:
         import ray
-    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+    except ImportError as exc:
         raise RuntimeError("--executor ray needs Ray: pip install 'schedbench[ray]'") from exc
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    remote = ray.remote(fn)
-    refs = [remote.remote(item) for item in items]
-    for ref in refs:
-        yield ray.get(ref)
+    if ray.is_initialized():
+        return ray
+    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    if address is None and not os.environ.get("RAY_ADDRESS"):
+        options |= {"num_cpus": os.cpu_count() or 1, "object_store_memory": _LOCAL_OBJECT_STORE_BYTES}
+    ray.init(address=address, **options)
+    if not _started_here:
+        atexit.register(shutdown_ray)
+    _started_here = True
+    return ray
+
+
+def shutdown_ray() -> None:
+    """Disconnect from Ray (and stop the local instance this process started); a no-op otherwise."""
+    global _started_here
+    _remote_functions.clear()
+    if not _started_here:
+        return
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    _started_here = False
+
+
+def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
+    """Ray task body: `fn(item)` (any picklable callable, builtins included)."""
+    return fn(item)
+
+
+def _remote(ray: Any) -> Any:
+    """The one Ray remote function, exported once per process."""
+    if "apply" not in _remote_functions:
+        _remote_functions["apply"] = ray.remote(num_cpus=1, max_retries=0)(_apply)
+    return _remote_functions["apply"]
+
+
+def _map_ray(fn: Callable[[Any], Any], items: Sequence[Any], address: str | None) -> Iterator[Any]:
+    """Ray path of `map_ordered`: a bounded window of submitted tasks, collected in input order."""
+    ray = ensure_ray(address)
+    remote = _remote(ray)
+    window = max(1, int(ray.cluster_resources().get("CPU", 1)) * RAY_IN_FLIGHT_PER_CPU)
+    pending: deque[Any] = deque()
+    upcoming = iter(items)
+    try:
+        for item in upcoming:
+            pending.append(remote.remote(fn, item))
+            if len(pending) >= window:
+                yield _get(ray, pending.popleft())
+        while pending:
+            yield _get(ray, pending.popleft())
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=False)
+
+
+def _get(ray: Any, ref: Any) -> Any:
+    """A task's result; a failed task re-raises the original exception rather than Ray's wrapper."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, BaseException):
+            raise cause from None
+        raise
