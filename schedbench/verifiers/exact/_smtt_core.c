@@ -186,20 +186,28 @@ static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int depth) {
         store(s, key, cost, how);
         return cost;
     }
-    int64_t best = edd_cost;
-    int best_how = HOW_EDD;
-    int64_t before = t;
+    int64_t best = edd_cost < spt_cost ? edd_cost : spt_cost;
+    int best_how = edd_cost < spt_cost ? HOW_EDD : HOW_SPT;
+    int64_t before = t, end = t;
     for (int i = 0; i < ik; i++) before += s->p[mem[i]];
+    for (int i = 0; i < m; i++) end += s->p[mem[i]];
     int64_t ck = before + s->p[k];
     int first = mem[0], last = mem[m - 1], rk = s->rank[k];
     for (int j = ik; j < m; j++) {
         if (j > ik) ck += s->p[mem[j]];
-        if (j + 1 < m && s->d[mem[j + 1]] <= ck) continue;
+        if (j + 1 < m && s->d[mem[j + 1]] <= ck) continue;   /* k moves one place later at no cost */
+        if (j > ik && s->d[mem[j]] > ck) continue;           /* mem[j] moves behind k at no cost */
         int64_t late_k = ck > s->d[k] ? ck - s->d[k] : 0;
-        if (late_k >= best) continue;
+        /* the last job of each part ends with the part: cheap lower bounds of both sides */
+        int left_last = j == ik ? (ik > 0 ? mem[ik - 1] : -1) : mem[j];
+        int64_t left_low = left_last < 0 ? 0 : ck - s->p[k] - s->d[left_last];
+        int64_t right_low = j + 1 < m ? end - s->d[last] : 0;
+        if (left_low < 0) left_low = 0;
+        if (right_low < 0) right_low = 0;
+        if (left_low + late_k + right_low >= best) continue;
         int64_t left = j == 0 ? 0 : solve_rec(s, first, mem[j], rk, t, depth + 1);
         if (s->aborted) return 0;
-        if (left + late_k >= best) continue;
+        if (left + late_k + right_low >= best) continue;
         int64_t right = j + 1 < m ? solve_rec(s, mem[j + 1], last, rk, ck, depth + 1) : 0;
         if (s->aborted) return 0;
         if (left + late_k + right < best) {
