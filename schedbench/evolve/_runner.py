@@ -1,0 +1,231 @@
+"""The sandbox runner: executed as its own process (`python -I _runner.py`), never imported by the harness.
+
+Protocol (one JSON document per line): the harness writes a setup line, the runner answers
+`{"ready": true}` or `{"error": ...}`; then for each batch line `{"batch": [input, ...]}` it answers
+`{"results": [{"output", "time_s"} | {"error", "traceback"}, ...]}` and stops the batch at the first error.
+End of input ends the process.
+
+Before the candidate is compiled the runner, in this order: keeps its protocol channel on a private file
+descriptor and points fd 1 at stderr (so `print` cannot corrupt the protocol), pre-imports the allowed modules,
+installs an audit hook (no process creation, sockets, ctypes, writes outside the working directory, reads of
+/proc environments), sets RLIMIT_AS / RLIMIT_CPU / RLIMIT_FSIZE / RLIMIT_NPROC, and, when started as root,
+drops to an unprivileged uid. Inputs reach the candidate frozen (tuples, read-only mappings, read-only numpy
+arrays) and are compared with a snapshot after each call.
+
+Only the standard library is imported here (numpy only when the setup asks for array inputs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+import types
+
+_BLOCKED_IMPORTS = frozenset({
+    "ctypes", "_ctypes", "cffi", "_posixsubprocess", "subprocess", "multiprocessing", "_multiprocessing",
+    "socket", "_socket", "ssl", "_ssl", "asyncio", "concurrent", "urllib", "http", "ftplib", "smtplib",
+    "pty", "fcntl", "mmap", "signal", "_signal", "resource", "threading", "_thread",
+})
+_BLOCKED_EVENTS = (
+    "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system", "os.kill", "os.killpg",
+    "subprocess.Popen", "socket.", "ctypes.", "os.setuid", "os.setgid", "os.setsid", "os.setpgid",
+    "os.putenv", "os.unsetenv",
+)
+_WRITE_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.truncate",
+                 "os.symlink", "os.link", "os.utime", "shutil.", "os.chdir", "os.chroot")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+class SandboxViolation(PermissionError):
+    """Raised inside the candidate when it attempts something the sandbox forbids."""
+
+
+def main() -> None:
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    sys.stdin = None
+    setup = json.loads(requests.readline())
+    try:
+        schedule = prepare(setup)
+    except BaseException as exc:
+        send(protocol, {"error": describe(exc), "traceback": tail(traceback.format_exc())})
+        return
+    send(protocol, {"ready": True})
+    arrays = frozenset(setup.get("array_fields") or ())
+    numpy = sys.modules.get("numpy") if setup.get("numpy_inputs") else None
+    for line in requests:
+        batch = json.loads(line)["batch"]
+        send(protocol, {"results": run_batch(schedule, batch, arrays, numpy)})
+
+
+def prepare(setup: dict) -> types.FunctionType:
+    """Lock the process down, then compile and load the candidate; returns its entry function."""
+    import linecache
+    import resource  # noqa: F401 - before the audit hook, which blocks these
+    import signal  # noqa: F401
+
+    for name in setup.get("preload") or ():
+        __import__(name)
+    if setup.get("numpy_inputs"):
+        import numpy  # noqa: F401
+    workdir = os.path.realpath(os.getcwd())
+    limit_resources(setup.get("limits") or {})
+    if setup.get("policy", True):
+        sys.addaudithook(_policy(workdir))
+    drop_privileges(setup.get("uid"), setup.get("gid"))
+    source = setup["code"]
+    filename = os.path.join(workdir, "program.py")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType("program")
+    module.__file__ = filename
+    sys.modules["program"] = module
+    exec(compile(source, filename, "exec"), module.__dict__)
+    entry = module.__dict__.get(setup.get("entry", "schedule"))
+    if not callable(entry):
+        raise TypeError(f"the program defines no function {setup.get('entry', 'schedule')!r}")
+    return entry
+
+
+class CpuLimitExceeded(Exception):
+    """Raised in the candidate when its CPU time reaches the soft RLIMIT_CPU (the hard limit kills)."""
+
+
+def limit_resources(limits: dict) -> None:
+    """Set each RLIMIT_*; the CPU limit gets a soft limit one second before the hard one, reported cleanly."""
+    import resource
+    import signal
+
+    def cpu_exceeded(signum: int, frame: object) -> None:
+        raise CpuLimitExceeded(f"CPU limit of {limits.get('RLIMIT_CPU')} s exceeded")
+
+    signal.signal(signal.SIGXCPU, cpu_exceeded)
+    for name, value in limits.items():
+        soft = hard = int(value)
+        if name == "RLIMIT_CPU":
+            hard = soft + 1
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+
+
+def drop_privileges(uid: int | None, gid: int | None) -> None:
+    if uid is None or os.geteuid() != 0:
+        return
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+
+
+def _policy(workdir: str):
+    def hook(event: str, args: tuple) -> None:
+        if event == "import" and args and args[0] in _BLOCKED_IMPORTS:
+            raise SandboxViolation(f"sandbox: importing {args[0]} is not allowed")
+        if event.startswith(_BLOCKED_EVENTS):
+            raise SandboxViolation(f"sandbox: {event} is not allowed")
+        if event == "open":
+            _check_open(workdir, *args[:3])
+        elif event.startswith(_WRITE_EVENTS) and args:
+            _check_inside(workdir, args[0], event)
+
+    return hook
+
+
+def _check_open(workdir: str, path: object, mode: object, flags: object) -> None:
+    text = path if isinstance(path, str) else path.decode(errors="replace") if isinstance(path, bytes) else None
+    if text is not None and text.startswith("/proc/") and text.endswith(("environ", "cmdline", "mem")):
+        raise SandboxViolation(f"sandbox: reading {text} is not allowed")
+    writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+        (isinstance(flags, int) and flags & _WRITE_FLAGS)
+    if writing:
+        _check_inside(workdir, path, "write")
+
+
+def _check_inside(workdir: str, path: object, what: str) -> None:
+    if isinstance(path, int):
+        return
+    try:
+        real = os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        raise SandboxViolation(f"sandbox: {what} on {path!r} is not allowed") from None
+    if real != workdir and not real.startswith(workdir + os.sep):
+        raise SandboxViolation(f"sandbox: {what} outside the working directory ({real}) is not allowed")
+
+
+def run_batch(schedule, batch: list, arrays: frozenset, numpy) -> list[dict]:
+    """Call the candidate on each input; stop at the first failure."""
+    results = []
+    for raw in batch:
+        frozen = freeze(raw, arrays, numpy)
+        before = fingerprint(frozen)
+        began = time.perf_counter()
+        try:
+            output = schedule(frozen)
+            elapsed = time.perf_counter() - began
+            if fingerprint(frozen) != before:
+                raise SandboxViolation("the program mutated its input")
+            results.append({"output": plain(output), "time_s": elapsed})
+        except BaseException as exc:
+            results.append({"error": describe(exc), "traceback": tail(traceback.format_exc())})
+            break
+    return results
+
+
+def freeze(value, arrays: frozenset, numpy, key: str | None = None):
+    """A read-only deep copy: dicts → mappingproxy, lists → tuples, `arrays` fields → read-only numpy."""
+    if isinstance(value, dict):
+        return types.MappingProxyType({k: freeze(v, arrays, numpy, k) for k, v in value.items()})
+    if isinstance(value, list):
+        if numpy is not None and key in arrays:
+            array = numpy.array(value)
+            return numpy.frombuffer(array.tobytes(), dtype=array.dtype)  # over bytes: the flag cannot be set back
+        return tuple(freeze(v, arrays, numpy) for v in value)
+    return value
+
+
+def fingerprint(value) -> object:
+    """A comparable snapshot of a frozen input (catches mutation through any remaining loophole)."""
+    if isinstance(value, types.MappingProxyType | dict):
+        return tuple((k, fingerprint(v)) for k, v in value.items())
+    if isinstance(value, tuple | list):
+        return tuple(fingerprint(v) for v in value)
+    if hasattr(value, "tobytes"):
+        return (value.tobytes(), str(value.dtype))
+    return value
+
+
+def plain(value, depth: int = 0):
+    """The candidate's output as JSON data (numpy arrays and scalars, tuples, ranges, generators accepted)."""
+    if depth > 20:
+        raise TypeError("output nested too deeply")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | range) or hasattr(value, "__iter__"):
+        return [plain(v, depth + 1) for v in value]
+    raise TypeError(f"output of type {type(value).__name__} is not JSON data")
+
+
+def describe(exc: BaseException) -> str:
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {message}"[:500] if message else type(exc).__name__
+
+
+def tail(text: str, limit: int = 2000) -> str:
+    return text[-limit:]
+
+
+def send(channel, message: dict) -> None:
+    channel.write(json.dumps(message, default=repr) + "\n")
+    channel.flush()
+
+
+if __name__ == "__main__":
+    main()

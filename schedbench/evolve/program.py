@@ -1,0 +1,62 @@
+"""Candidate programs as text: the EVOLVE block, canonical forms for novelty, and similarity."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+import re
+
+BLOCK_START = "# EVOLVE-BLOCK-START"
+BLOCK_END = "# EVOLVE-BLOCK-END"
+
+
+class ProgramError(ValueError):
+    """A program text without exactly one well-formed EVOLVE block."""
+
+
+def split_block(code: str) -> tuple[str, str, str]:
+    """(text up to and including the start marker line, the block, the end marker line onwards)."""
+    starts = [m.start() for m in re.finditer(re.escape(BLOCK_START), code)]
+    ends = [m.start() for m in re.finditer(re.escape(BLOCK_END), code)]
+    if len(starts) != 1 or len(ends) != 1:
+        raise ProgramError(f"expected one {BLOCK_START} and one {BLOCK_END} marker, "
+                           f"found {len(starts)} and {len(ends)}")
+    head_end = code.find("\n", starts[0])
+    if head_end < 0 or head_end > ends[0]:
+        raise ProgramError(f"{BLOCK_END} comes before {BLOCK_START}")
+    end_line = code.rfind("\n", 0, ends[0]) + 1
+    return code[:head_end + 1], code[head_end + 1:end_line], code[end_line:]
+
+
+def evolve_block(code: str) -> str:
+    """The text between the markers."""
+    return split_block(code)[1]
+
+
+def with_block(code: str, block: str) -> str:
+    """`code` with its EVOLVE block replaced by `block`."""
+    head, _, tail = split_block(code)
+    return head + (block if block.endswith("\n") or not block else block + "\n") + tail
+
+
+def canonical(code: str) -> str:
+    """A form that ignores comments, docstrings' layout and whitespace: the AST dump when the code parses."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return " ".join(code.split())
+    return ast.dump(tree, annotate_fields=False)
+
+
+def code_hash(code: str) -> str:
+    """Hash of the canonical form: identical programs up to formatting and comments collide."""
+    return hashlib.sha256(canonical(code).encode()).hexdigest()[:20]
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity in [0, 1] of two EVOLVE blocks, on their canonical forms (difflib ratio)."""
+    matcher = difflib.SequenceMatcher(None, canonical(a), canonical(b), autojunk=False)
+    if matcher.real_quick_ratio() < 0.5:
+        return matcher.real_quick_ratio()
+    return matcher.ratio()

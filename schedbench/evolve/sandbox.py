@@ -1,0 +1,257 @@
+"""Running untrusted candidate programs: one killable, resource-limited process per candidate.
+
+Layers, outermost first (DESIGN.md §6):
+
+- **Process**: the candidate runs in `python -I _runner.py`, started in its own session (process group) with a
+  scrubbed environment (a fixed whitelist: no `*_KEY`, `*_TOKEN`, `*_SECRET`, minimal `PATH`) in a fresh
+  temporary working directory, which is deleted afterwards. On any timeout the whole group is SIGKILLed.
+- **Namespaces** (where the OS allows it, probed once at run time): `unshare --net --pid --fork --kill-child
+  --mount-proc` — no network interfaces but a down loopback, its own PID space (killing the group tears down
+  every process the candidate could have started, even one that called setsid) and a /proc that shows only
+  the sandbox. Unprivileged users get the same through a user namespace (`--user --map-root-user`). When
+  `unshare` is missing or refused (containers without user namespaces), the sandbox still runs, with a
+  warning in `isolation().note`: the audit hook below is then the only network barrier.
+- **Kernel limits** set by the runner on itself: RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE (file size),
+  RLIMIT_NPROC = 1 (no new processes or threads). Started as root, the runner drops to an unprivileged uid
+  (nobody) after loading the allowed modules, so RLIMIT_NPROC applies and the file system is read-mostly.
+- **Audit hook** (PEP 578) inside the runner: no process creation, sockets, ctypes, kill, environment writes,
+  writes outside the working directory or reads of /proc/*/environ — with a clear reason for the history.
+  It is a policy layer with good messages, not a security boundary on its own (native code could bypass it);
+  the kernel layers are the boundary.
+
+Every answer is re-verified by the harness; the runner's own timings are not trusted (the harness measures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+RUNNER = Path(__file__).with_name("_runner.py")
+_SAFE_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+             "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+_NOBODY = 65534
+_STDERR_TAIL = 4000
+DEFAULT_PRELOAD = ("math", "heapq", "itertools", "functools", "collections", "bisect", "random", "statistics",
+                   "operator", "array", "copy", "dataclasses", "typing", "fractions", "decimal")
+
+
+class SandboxConfig(BaseModel):
+    """Limits of one candidate's sandbox process (every field has a default)."""
+
+    memory_mb: int = Field(1024, ge=64, description="RLIMIT_AS of the candidate process")
+    cpu_s: int = Field(120, ge=1, description="RLIMIT_CPU: CPU seconds for the whole evaluation")
+    file_mb: int = Field(16, ge=0, description="RLIMIT_FSIZE: largest file the candidate may write")
+    start_timeout_s: float = Field(20.0, gt=0, description="wall clock to load and compile the candidate")
+    network: bool = Field(False, description="leave the network reachable (default: cut it where possible)")
+    namespaces: bool = Field(True, description="use unshare (net, pid, /proc) when the OS allows it")
+    policy: bool = Field(True, description="the audit-hook policy layer (disable only to test kernel limits)")
+    drop_to_uid: int | None = Field(_NOBODY, description="uid to run as when the harness runs as root")
+    preload: list[str] = Field(default_factory=lambda: list(DEFAULT_PRELOAD),
+                               description="modules importable by candidates (loaded before locking down)")
+    env: dict[str, str] = Field(default_factory=dict, description="extra environment (secret-looking names dropped)")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How candidates are isolated on this machine: the command prefix and a human note."""
+
+    prefix: tuple[str, ...]
+    note: str
+
+
+@cache
+def isolation(network: bool = False) -> Isolation:
+    """Probe once which namespaces `unshare` may create here; the fallback is documented in the note."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return Isolation((), "unshare not found: no network/PID namespaces (rlimits and audit hook only)")
+    flags = ["--pid", "--fork", "--kill-child", "--mount-proc"] + ([] if network else ["--net"])
+    attempts = [[unshare, *flags]] if os.geteuid() == 0 else []
+    attempts.append([unshare, "--user", "--map-root-user", *flags])
+    for prefix in attempts:
+        with suppress(OSError):
+            import subprocess
+
+            probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
+            if probe.returncode == 0:
+                kinds = "PID" + ("" if network else " and network") + " namespaces"
+                via = "unshare --user" if "--user" in prefix else "unshare"
+                return Isolation(tuple(prefix), f"{kinds} via {via}")
+    return Isolation((), "unshare refused here (no user namespaces?): no network/PID namespaces; "
+                         "the audit hook blocks sockets and process creation, rlimits still apply")
+
+
+def scrubbed_env(extra: dict[str, str], home: str) -> dict[str, str]:
+    """The candidate's whole environment: a fixed whitelist plus `extra` minus secret-looking names."""
+    env = dict(_SAFE_ENV, HOME=home, TMPDIR=home)
+    for name, value in extra.items():
+        if not any(marker in name.upper() for marker in _SECRET_MARKERS):
+            env[name] = value
+    return env
+
+
+@dataclass
+class BatchResult:
+    """The answers of one batch: outputs for the inputs before the first failure, and that failure."""
+
+    outputs: list[Any] = field(default_factory=list)
+    error: str | None = None
+    traceback: str = ""
+    wall_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Sandbox:
+    """One live candidate process. Use `open_sandbox`, which guarantees the kill and the clean-up."""
+
+    def __init__(self, process: asyncio.subprocess.Process, workdir: str, config: SandboxConfig) -> None:
+        self.process = process
+        self.workdir = workdir
+        self.config = config
+        self.stderr_tail = b""
+        self._drain = asyncio.ensure_future(self._drain_stderr())
+        self.load_error: str | None = None
+        self.load_traceback = ""
+
+    async def _drain_stderr(self) -> None:
+        assert self.process.stderr is not None
+        while chunk := await self.process.stderr.read(65536):
+            self.stderr_tail = (self.stderr_tail + chunk)[-_STDERR_TAIL:]
+
+    async def _request(self, message: dict[str, Any], timeout: float) -> dict[str, Any] | str:
+        """Send one line, read one line; a string is the reason the process failed to answer."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write((json.dumps(message) + "\n").encode())
+            await self.process.stdin.drain()
+            line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+        except TimeoutError:
+            self.kill()
+            return f"timeout: no answer within {timeout:g} s (process group killed)"
+        except (BrokenPipeError, ConnectionResetError):
+            line = b""
+        except ValueError:  # a line longer than the stream limit
+            self.kill()
+            return "output too large"
+        if not line:
+            return await self._death_reason()
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            self.kill()
+            return "protocol corrupted by the program"
+
+    async def _death_reason(self) -> str:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.process.wait(), 5)
+        code = self.process.returncode
+        if code is None:
+            self.kill()
+            return "the program closed its output"
+        if code < 0 or code > 128:
+            number = -code if code < 0 else code - 128
+            name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+            if name == "SIGXCPU":
+                return f"killed: CPU limit of {self.config.cpu_s} s exceeded"
+            if name == "SIGXFSZ":
+                return f"killed: file size limit of {self.config.file_mb} MB exceeded"
+            return f"killed by {name}"
+        if b"unshare:" in self.stderr_tail:  # unshare re-raising the signal that killed its child
+            return "killed (hard resource limit)"
+        return f"the process exited with code {code}"
+
+    async def load(self, setup: dict[str, Any]) -> bool:
+        """Send the setup (code, limits, policy); False with `load_error` set if the program does not load."""
+        reply = await self._request(setup, self.config.start_timeout_s)
+        if isinstance(reply, str):
+            self.load_error = reply
+        elif "error" in reply:
+            self.load_error = str(reply["error"])
+            self.load_traceback = str(reply.get("traceback", ""))
+        return self.load_error is None
+
+    async def run(self, inputs: list[Any], timeout: float) -> BatchResult:
+        """Run the candidate on every input (one request); the harness measures the wall time."""
+        began = time.perf_counter()
+        reply = await self._request({"batch": inputs}, timeout)
+        wall = time.perf_counter() - began
+        if isinstance(reply, str):
+            return BatchResult(error=reply, wall_s=wall)
+        results = reply.get("results") if isinstance(reply, dict) else None
+        if not isinstance(results, list):
+            return BatchResult(error="protocol corrupted by the program", wall_s=wall)
+        out = BatchResult(wall_s=wall)
+        for item in results:
+            if not isinstance(item, dict) or "output" not in item:
+                out.error = str(item.get("error", "no output")) if isinstance(item, dict) else "bad result"
+                out.traceback = str(item.get("traceback", "")) if isinstance(item, dict) else ""
+                break
+            out.outputs.append(item["output"])
+        if out.error is None and len(out.outputs) < len(inputs):
+            out.error = "protocol corrupted by the program (missing answers)"
+        return out
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (with PID namespaces, every descendant dies with it)."""
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    async def close(self) -> None:
+        """Kill the group (the runner holds nothing worth flushing) and reap the process."""
+        self.kill()
+        with suppress(ProcessLookupError):
+            await self.process.wait()
+        self._drain.cancel()
+        with suppress(asyncio.CancelledError, Exception):
+            await self._drain
+
+
+def runner_setup(code: str, config: SandboxConfig, *, entry: str = "schedule", array_fields: tuple[str, ...] = (),
+                 numpy_inputs: bool = False, uid: int | None = None) -> dict[str, Any]:
+    """The setup line sent to the runner: code, rlimits, policy and input conversion."""
+    limits = {"RLIMIT_AS": config.memory_mb * 2**20, "RLIMIT_CPU": config.cpu_s,
+              "RLIMIT_FSIZE": config.file_mb * 2**20, "RLIMIT_NPROC": 1}
+    return {"code": code, "entry": entry, "limits": limits, "policy": config.policy, "uid": uid, "gid": uid,
+            "preload": config.preload, "array_fields": list(array_fields), "numpy_inputs": numpy_inputs}
+
+
+@asynccontextmanager
+async def open_sandbox(code: str, config: SandboxConfig | None = None, **setup: Any) -> AsyncIterator[Sandbox]:
+    """Start a runner process for `code` and load it; the process group is killed and the directory deleted
+    on exit, whatever happens (timeouts, exceptions, cancellation)."""
+    config = config or SandboxConfig()
+    workdir = tempfile.mkdtemp(prefix="schedbench-sandbox-")
+    iso = isolation(config.network) if config.namespaces else Isolation((), "namespaces disabled")
+    drop = config.drop_to_uid if os.geteuid() == 0 and "--user" not in iso.prefix else None
+    if drop is not None:
+        os.chown(workdir, drop, drop)
+    process = await asyncio.create_subprocess_exec(
+        *iso.prefix, sys.executable, "-I", str(RUNNER), stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=workdir,
+        env=scrubbed_env(config.env, workdir), start_new_session=True, limit=64 * 2**20)
+    box = Sandbox(process, workdir, config)
+    try:
+        await box.load(runner_setup(code, config, uid=drop, **setup))
+        yield box
+    finally:
+        await box.close()
+        shutil.rmtree(workdir, ignore_errors=True)
