@@ -49,10 +49,13 @@ class _Offline:
     def solution(self, item: ItemContext) -> dict[str, Any]:
         raise NotImplementedError
 
+    def answer(self, item: ItemContext) -> dict[str, Any]:
+        """The answer to the item's question mode."""
+        return answer_for_mode(item, self.solution(item))
+
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
         started = time.perf_counter()
-        item = _item(context)
-        text = answer_text(answer_for_mode(item, self.solution(item)))
+        text = answer_text(self.answer(_item(context)))
         return Completion(text=text, latency_s=time.perf_counter() - started, model=self.spec, finish_reason="stop")
 
 
@@ -84,12 +87,11 @@ class OracleModel(_Offline):
             raise ValueError(f"{item.instance.id}: no reference witness to answer with")
         return reference.witness
 
-    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
-        item = _item(context)
+    def answer(self, item: ItemContext) -> dict[str, Any]:
         reference = item.instance.reference
-        if item.mode != "plan" and reference is not None and reference.objective is not None:
-            return Completion(text=answer_text({"makespan": reference.objective}), model=self.spec)
-        return await super().complete(messages, context=context, **params)
+        if item.mode == "time" and reference is not None and reference.objective is not None:
+            return {"makespan": reference.objective}
+        return super().answer(item)
 
 
 class ReplayModel:

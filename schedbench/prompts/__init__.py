@@ -1,15 +1,20 @@
-"""Prompts per family and question mode (Jinja templates) and answer extraction."""
+"""Prompts per family and question mode (Jinja templates under `templates/`) and answer extraction."""
 
 from __future__ import annotations
 
-import sys
+from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
+from schedbench.prompts._render import (
+    PromptOptions,
+    answer_model,
+    answer_shape,
+    build_messages,
+    has_template,
+    prompt_hash,
+    render_question,
+    scenario_terms,
+    system_prompt,
+)
 
-from pydantic import BaseModel
-
-from schedbench.problems import Family
-
-
-def answer_model(family: Family, mode: str) -> type[BaseModel]:
-    """The answer model of a question mode: the family module's ANSWER_MODELS[mode], else its solution model."""
-    models = getattr(sys.modules.get(family.solution_model.__module__), "ANSWER_MODELS", None) or {}
-    return models.get(mode, family.solution_model)
+__all__ = ["AnswerShape", "DuplicateKeys", "Extraction", "PromptOptions", "answer_model", "answer_shape",
+           "build_messages", "extract_answer", "has_template", "prompt_hash", "render_question",
+           "scenario_terms", "system_prompt"]

@@ -1,0 +1,126 @@
+"""Prompt rendering: one Jinja template per family and question mode, scenario wording, few-shot, system."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pydantic import BaseModel
+
+from schedbench.llm._types import Message
+from schedbench.problems import Family, Instance, get_family
+from schedbench.prompts._extract import AnswerShape
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class PromptOptions:
+    """How questions are asked: question mode, chain of thought, few-shot examples and the system prompt.
+
+    `system`: None → the default system prompt (`templates/system.j2`); "" → no system message.
+    `few_shot`: solved instances of a separate split, shown as earlier question/answer turns.
+    """
+
+    mode: str = "plan"
+    cot: bool = False
+    system: str | None = None
+    few_shot: list[Instance] = field(default_factory=list)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies these options in a run's configuration."""
+        return {"mode": self.mode, "cot": self.cot,
+                "system": None if self.system is None else hashlib.sha256(self.system.encode()).hexdigest()[:16],
+                "few_shot": [inst.id for inst in self.few_shot]}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                              autoescape=False)
+
+
+def answer_model(family: Family, mode: str) -> type[BaseModel]:
+    """The answer model of a question mode: the family module's ANSWER_MODELS[mode], else its solution model."""
+    models = getattr(sys.modules.get(family.solution_model.__module__), "ANSWER_MODELS", None) or {}
+    return models.get(mode, family.solution_model)
+
+
+@cache
+def answer_shape(family_name: str, mode: str) -> AnswerShape:
+    """The top-level fields that make a JSON object an answer in this family and mode."""
+    model = answer_model(get_family(family_name), mode)
+    required = frozenset(n for n, f in model.model_fields.items() if f.is_required())
+    return AnswerShape(frozenset(model.model_fields), required)
+
+
+@cache
+def _schema_text(family_name: str, mode: str) -> str:
+    return json.dumps(answer_model(get_family(family_name), mode).model_json_schema())
+
+
+def template_name(family_name: str, mode: str) -> str:
+    return f"{family_name}_{mode}.j2"
+
+
+def has_template(family_name: str, mode: str) -> bool:
+    """Whether a prompt template exists for this family and question mode."""
+    return (TEMPLATES / template_name(family_name, mode)).is_file()
+
+
+def scenario_terms(family_name: str, scenario: str) -> dict[str, str]:
+    """The words a scenario theme uses (generators/<family>_themes.TERMS, else generators/scenarios.TERMS)."""
+    terms: dict[str, str] = {}
+    for module in ("schedbench.generators.scenarios", f"schedbench.generators.{family_name}_themes"):
+        try:
+            table = getattr(importlib.import_module(module), "TERMS", {})
+        except ImportError:
+            continue
+        terms.update(table.get(scenario) or {})
+    return terms
+
+
+def render_question(instance: Instance, mode: str = "plan", cot: bool = False) -> str:
+    """The user prompt for one instance."""
+    family = get_family(instance.family)
+    template = _environment().get_template(template_name(family.name, mode))
+    return template.render(data=family.parse_data(instance.data), instance=instance, cot=cot,
+                           terms=scenario_terms(family.name, instance.scenario),
+                           schema=_schema_text(family.name, mode)).strip() + "\n"
+
+
+def system_prompt(options: PromptOptions) -> str:
+    if options.system is not None:
+        return options.system
+    return _environment().get_template("system.j2").render().strip()
+
+
+def build_messages(instance: Instance, options: PromptOptions) -> list[Message]:
+    """System message, few-shot turns (question, answer) and the question."""
+    from schedbench.llm._offline import OracleModel, answer_text  # the oracle's answer is the few-shot answer
+    from schedbench.llm._types import ItemContext
+
+    messages: list[Message] = []
+    system = system_prompt(options)
+    if system:
+        messages.append({"role": "system", "content": system})
+    for example in options.few_shot:
+        item = ItemContext(example, options.mode)
+        answer = OracleModel("oracle/exact").answer(item)
+        messages.append({"role": "user", "content": render_question(example, options.mode, cot=False)})
+        messages.append({"role": "assistant", "content": answer_text(answer)})
+    messages.append({"role": "user", "content": render_question(instance, options.mode, options.cot)})
+    return messages
+
+
+def prompt_hash(messages: list[Message]) -> str:
+    """A stable hash of a conversation."""
+    return hashlib.sha256(json.dumps(messages, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
