@@ -26,6 +26,7 @@
 
 #define HOW_EDD (-1)
 #define HOW_SPT (-2)
+#define HOW_BOUND (-3)  /* the entry holds only a lower bound of the subproblem */
 
 typedef struct {
     uint64_t key;   /* 0 = empty slot (keys are built to be nonzero) */
@@ -99,6 +100,12 @@ static int grow(Solver *s) {
 }
 
 static void store(Solver *s, uint64_t key, int64_t cost, int how) {
+    Entry *old = find(s, key);
+    if (old) {
+        old->cost = cost;
+        old->how = how;
+        return;
+    }
     if (2 * (s->used + 1) > s->capacity && !grow(s)) {
         s->aborted = 2;
         return;
@@ -133,13 +140,16 @@ static int members(const Solver *s, int a, int b, int r, int *out) {
 }
 
 /* Direct answers: EDD cost (into *edd), and whether EDD or SPT is provably optimal (returns HOW_*, or 0). */
-static int direct(Solver *s, const int *mem, int m, int64_t t, int64_t *edd_cost, int64_t *spt_cost) {
+static int direct(Solver *s, const int *mem, int m, int64_t t, int64_t *edd_cost, int64_t *spt_cost,
+                  int64_t *lower_bound) {
     int64_t c = t, cost = 0;
     for (int i = 0; i < m; i++) {
         c += s->p[mem[i]];
         if (c > s->d[mem[i]]) cost += c - s->d[mem[i]];
     }
     *edd_cost = cost;
+    *spt_cost = cost;
+    *lower_bound = 0;
     if (cost == 0) return HOW_EDD;
     memcpy(s->spt, mem, (size_t)m * sizeof(int));
     sort_by_rank(s->rank, s->spt, m);
@@ -154,12 +164,17 @@ static int direct(Solver *s, const int *mem, int m, int64_t t, int64_t *edd_cost
         if (gap > 0) lower += gap;
     }
     *spt_cost = spt;
+    *lower_bound = lower;
     if (all_late) return HOW_SPT;
     if (lower >= cost) return HOW_EDD;
     return 0;
 }
 
-static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int depth) {
+/*
+ * The optimal cost of S(a, b, r) started at t if it is below `budget` (exact, memoised with how to rebuild
+ * it); otherwise a lower bound >= budget (memoised as a bound, so a later call with a larger budget resumes).
+ */
+static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int64_t budget, int depth) {
     if (s->aborted) return 0;
     if ((++s->calls & 1023) == 0 && now_seconds() > s->deadline) {
         s->aborted = 1;
@@ -172,19 +187,25 @@ static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int depth) {
         int64_t late = t + s->p[mem[0]] - s->d[mem[0]];
         return late > 0 ? late : 0;
     }
+    if (budget <= 0) return 0;
     int ik = 0;
     for (int i = 1; i < m; i++)
         if (s->rank[mem[i]] > s->rank[mem[ik]]) ik = i;
     int k = mem[ik];
     uint64_t key = make_key(s, mem[0], mem[m - 1], s->rank[k] + 1, t);
     Entry *hit = find(s, key);
-    if (hit) return hit->cost;
-    int64_t edd_cost, spt_cost;
-    int how = direct(s, mem, m, t, &edd_cost, &spt_cost);
+    if (hit && (hit->how != HOW_BOUND || hit->cost >= budget)) return hit->cost;
+    int64_t edd_cost, spt_cost, lower;
+    int how = direct(s, mem, m, t, &edd_cost, &spt_cost, &lower);
     if (how != 0) {
         int64_t cost = how == HOW_SPT ? spt_cost : edd_cost;
         store(s, key, cost, how);
         return cost;
+    }
+    if (hit && hit->cost > lower) lower = hit->cost;
+    if (lower >= budget) {
+        store(s, key, lower, HOW_BOUND);
+        return lower;
     }
     int64_t best = edd_cost < spt_cost ? edd_cost : spt_cost;
     int best_how = edd_cost < spt_cost ? HOW_EDD : HOW_SPT;
@@ -193,10 +214,11 @@ static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int depth) {
     for (int i = 0; i < m; i++) end += s->p[mem[i]];
     int64_t ck = before + s->p[k];
     int first = mem[0], last = mem[m - 1], rk = s->rank[k];
-    for (int j = ik; j < m; j++) {
+    for (int j = ik; j < m && best > lower; j++) {
         if (j > ik) ck += s->p[mem[j]];
         if (j + 1 < m && s->d[mem[j + 1]] <= ck) continue;   /* k moves one place later at no cost */
         if (j > ik && s->d[mem[j]] > ck) continue;           /* mem[j] moves behind k at no cost */
+        int64_t cutoff = best < budget ? best : budget;
         int64_t late_k = ck > s->d[k] ? ck - s->d[k] : 0;
         /* the last job of each part ends with the part: cheap lower bounds of both sides */
         int left_last = j == ik ? (ik > 0 ? mem[ik - 1] : -1) : mem[j];
@@ -204,19 +226,23 @@ static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int depth) {
         int64_t right_low = j + 1 < m ? end - s->d[last] : 0;
         if (left_low < 0) left_low = 0;
         if (right_low < 0) right_low = 0;
-        if (left_low + late_k + right_low >= best) continue;
-        int64_t left = j == 0 ? 0 : solve_rec(s, first, mem[j], rk, t, depth + 1);
+        if (left_low + late_k + right_low >= cutoff) continue;
+        int64_t left = j == 0 ? 0 : solve_rec(s, first, mem[j], rk, t, cutoff - late_k - right_low, depth + 1);
         if (s->aborted) return 0;
-        if (left + late_k + right_low >= best) continue;
-        int64_t right = j + 1 < m ? solve_rec(s, mem[j + 1], last, rk, ck, depth + 1) : 0;
+        if (left + late_k + right_low >= cutoff) continue;
+        int64_t right = j + 1 < m ? solve_rec(s, mem[j + 1], last, rk, ck, cutoff - left - late_k, depth + 1) : 0;
         if (s->aborted) return 0;
         if (left + late_k + right < best) {
             best = left + late_k + right;
             best_how = j;
         }
     }
-    store(s, key, best, best_how);
-    return best;
+    if (best < budget) {
+        store(s, key, best, best_how);
+        return best;
+    }
+    store(s, key, budget, HOW_BOUND);
+    return budget;
 }
 
 /* Append the optimal sequence of S(a, b, r) started at t (EDD positions) to out[*len]. */
@@ -289,7 +315,8 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *p_obj, *d_obj;
     double time_limit;
-    if (!PyArg_ParseTuple(args, "OOd", &p_obj, &d_obj, &time_limit)) return NULL;
+    long long upper = -1;
+    if (!PyArg_ParseTuple(args, "OOd|L", &p_obj, &d_obj, &time_limit, &upper)) return NULL;
     PyObject *pf = PySequence_Fast(p_obj, "p must be a sequence");
     if (!pf) return NULL;
     PyObject *df = PySequence_Fast(d_obj, "d must be a sequence");
@@ -347,7 +374,9 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     int len = 0;
     Py_BEGIN_ALLOW_THREADS
     s.deadline = now_seconds() + time_limit;
-    cost = solve_rec(&s, 0, (int)n - 1, (int)n, 0, 0);
+    int64_t budget = upper >= 0 ? (int64_t)upper + 1 : INT64_MAX;
+    cost = solve_rec(&s, 0, (int)n - 1, (int)n, 0, budget, 0);
+    if (!s.aborted && cost >= budget) s.aborted = 3;  /* the given upper bound was wrong */
     if (!s.aborted) rebuild(&s, 0, (int)n - 1, (int)n, 0, 0, seq, &len);
     Py_END_ALLOW_THREADS
 
@@ -365,9 +394,10 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"solve", py_solve, METH_VARARGS,
-     "solve(p, d, time_limit) -> (proven, objective, sequence, states)\n\n"
+     "solve(p, d, time_limit, upper=-1) -> (proven, objective, sequence, states)\n\n"
      "Minimum total tardiness on one machine. proven is False when the time limit (or memory) ran out; then\n"
-     "objective is -1 and sequence is None. sequence lists job indices; states counts memoised subproblems."},
+     "objective is -1 and sequence is None. sequence lists job indices; states counts memoised subproblems.\n"
+     "upper, when >= 0, is the cost of a known sequence: it prunes the search from the start."},
     {NULL, NULL, 0, NULL},
 };
 
