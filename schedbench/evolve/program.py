@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import difflib
 import hashlib
+import math
 import re
 
 BLOCK_START = "# EVOLVE-BLOCK-START"
@@ -52,6 +53,24 @@ def canonical(code: str) -> str:
 def code_hash(code: str) -> str:
     """Hash of the canonical form: identical programs up to formatting and comments collide."""
     return hashlib.sha256(canonical(code).encode()).hexdigest()[:20]
+
+
+class _RoundConstants(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        if isinstance(node.value, float) and math.isfinite(node.value) and node.value:
+            digits = 1 - math.floor(math.log10(abs(node.value)))
+            return ast.Constant(round(node.value, digits))
+        return node
+
+
+def near_hash(code: str) -> str:
+    """Hash of the canonical form with float constants rounded to 2 significant digits: programs that differ
+    only by constant changes under ~1% (or formatting, or comments) collide."""
+    try:
+        tree = _RoundConstants().visit(ast.parse(code))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code_hash(code)
+    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()[:20]
 
 
 def similarity(a: str, b: str) -> float:

@@ -1,0 +1,372 @@
+"""The evolution controller: iterations in parallel pipelines (sample → prompt → model → edit → novelty →
+sandboxed evaluation → database), live progress, cost cap, resume, and the run folder of DESIGN.md §4.
+
+Run folder: `evolve.db` (everything), `run.json` (what the run is), `train/` and `gate/` (the instance sets,
+with references), and the contract files `best_program.py`, `best.json`, `history.jsonl` (iteration 0 is
+the seed). Rerunning the same command on the same folder continues the run up to `--iterations` in total;
+Ctrl-C or a kill leaves a consistent database (each step is one SQLite transaction and model replies are
+stored before they are used, so a rerun never pays for a reply twice nor evaluates a program twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from schedbench.errors import InputError
+from schedbench.evolve.config import EvolveConfig, ModelChoice
+from schedbench.evolve.database import Program, ProgramDatabase
+from schedbench.evolve.edits import EditError, child_from_reply
+from schedbench.evolve.evaluator import Evaluation, Evaluator, InstanceSet, build_instances, prepare_set
+from schedbench.evolve.mutator import EditContext
+from schedbench.evolve.program import ProgramError, split_block
+from schedbench.evolve.prompts import build_messages, task_text
+from schedbench.evolve.specs import EvolveSpec, get_spec
+
+DB_FILE = "evolve.db"
+RUN_FILE = "run.json"
+
+
+@dataclass
+class RunSummary:
+    """What a finished (or stopped) run reports."""
+
+    out: Path
+    iterations: int
+    best_id: str | None
+    best_score: float | None
+    seed_score: float | None
+    cost_usd: float
+    counts: dict[str, int]
+    stopped: str | None = None
+
+
+class Evolution:
+    """One run folder: its database, instance sets, evaluator and models."""
+
+    def __init__(self, out: Path, config: EvolveConfig, *, show_progress: bool = True,
+                 model_factory: Callable[[ModelChoice, EvolveConfig], Any] | None = None) -> None:
+        if not config.family:
+            raise InputError("command line", "--family", "which family to evolve (e.g. smtt)")
+        try:
+            self.spec: EvolveSpec = get_spec(config.family)
+        except KeyError as exc:
+            raise InputError("command line", "--family", str(exc.args[0])) from None
+        if not config.models:
+            raise InputError("command line", "--model",
+                             "a model spec (e.g. baseline/mutator) or a models list in --config")
+        self.out = out
+        self.config = config
+        self.show_progress = show_progress
+        self.model_factory = model_factory or _default_model
+        self._models: dict[str, Any] = {}
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._check_run_file()
+        self.db = ProgramDatabase(out / DB_FILE, config.database)
+        self.stop_reason: str | None = None
+        self._cost_per_call = 0.0
+
+    # --- set-up -------------------------------------------------------------------------------------------
+
+    def _check_run_file(self) -> None:
+        identity = {"family": self.config.family, "seed_program": self.config.seed_program,
+                    "seed": self.config.seed, "islands": self.config.database.islands,
+                    "train_suite": self.config.evaluator.train_suite, "train": self.config.evaluator.train}
+        path = self.out / RUN_FILE
+        if path.exists():
+            recorded = json.loads(path.read_text(encoding="utf-8"))
+            for key, value in identity.items():
+                if recorded.get(key) != value:
+                    raise InputError(str(path), key, f"this run folder was started with {recorded.get(key)!r}, "
+                                     f"not {value!r}; use another --out")
+        else:
+            path.write_text(json.dumps({**identity, "config": self.config.model_dump(mode="json")}, indent=2),
+                            encoding="utf-8")
+
+    def load_sets(self) -> tuple[InstanceSet, InstanceSet]:
+        """The stage-1 and training sets (generated and solved once, then read from the run folder)."""
+        ev = self.config.evaluator
+        workers = max(1, self.config.workers)
+        gate = build_instances(self.spec, {**self.spec.gate, **ev.gate}, self.out / "gate", ev.reference_time_limit,
+                               workers)
+        if ev.train_suite:
+            from schedbench.suites import load_instances
+
+            train_instances = load_instances(ev.train_suite)
+        else:
+            train_instances = build_instances(self.spec, {**self.spec.train, **ev.train}, self.out / "train",
+                                              ev.reference_time_limit, workers, show_progress=self.show_progress)
+        try:
+            return prepare_set(self.spec, gate), prepare_set(self.spec, train_instances)
+        except ValueError as exc:
+            raise InputError(ev.train_suite or str(self.out / "train"), None, str(exc)) from None
+
+    def seed_code(self) -> str:
+        name = self.config.seed_program
+        if name and name not in self.spec.seeds:
+            path = Path(name)
+            if not path.exists():
+                raise InputError("command line", "seed_program", f"{name!r} is neither a seed of {self.spec.family} "
+                                 f"({', '.join(self.spec.seeds)}) nor a file")
+            code = path.read_text(encoding="utf-8")
+            try:
+                split_block(code)
+            except ProgramError as exc:
+                raise InputError(str(path), None, str(exc)) from None
+            return code
+        return self.spec.seed_code(name)
+
+    def model(self, choice: ModelChoice) -> Any:
+        if choice.spec not in self._models:
+            self._models[choice.spec] = self.model_factory(choice, self.config)
+        return self._models[choice.spec]
+
+    # --- the run ------------------------------------------------------------------------------------------
+
+    async def run(self) -> RunSummary:
+        """Evaluate the seed (iteration 0) if needed, finish interrupted iterations, run the rest."""
+        gate, train = self.load_sets()
+        self.evaluator = Evaluator(self.spec, gate, train, self.config.evaluator, self.config.sandbox)
+        self.task = task_text(self.spec.task, n_train=len(train), level=train.instances[0].level if len(train) else 0)
+        self.rewrite_history()
+        with self._progress() as progress:
+            self.progress = progress
+            self.bar = progress.add_task("evolving", total=self.config.iterations, best="-", cost=0.0, failed=0)
+            try:
+                await self.ensure_seed()
+                self._refresh()
+                pending = [row["iteration"] for row in self.db.unfinished()]
+                await asyncio.gather(*(self.advance(k) for k in pending))
+                await asyncio.gather(*(self.worker() for _ in range(self.config.workers)))
+            finally:
+                self.write_outputs()
+        return self.summary()
+
+    async def ensure_seed(self) -> None:
+        row = self.db.iteration(0)
+        if row.get("state") == "done":
+            return
+        code = self.seed_code()
+        if not row:
+            with self.db.transaction():
+                self.db.start_iteration(0, 0, None, [], "seed", "seed")
+                self.db.add_program(0, None, 0, code, edit_kind="seed", model="seed")
+                self.db.update_iteration(0, state="evaluating", program_id="p000000")
+        evaluation = await self.evaluator.evaluate(code)
+        if evaluation.status != "ok":
+            raise InputError("seed program", None, f"the seed fails: {evaluation.error}")
+        self.store(0, "p000000", evaluation)
+        with self.db.transaction():
+            features = json.loads(self.db.conn.execute("SELECT features FROM programs WHERE id = 'p000000'")
+                                  .fetchone()[0])
+            for island in range(1, self.config.database.islands):
+                self.db.place(island, "p000000", evaluation.score, features)
+
+    async def worker(self) -> None:
+        while self.stop_reason is None:
+            iteration = self.reserve()
+            if iteration is None:
+                return
+            await self.advance(iteration)
+
+    def reserve(self) -> int | None:
+        """Claim the next iteration: island, parent, inspirations, prompt mode and model (one transaction)."""
+        iteration = self.db.next_iteration()
+        if iteration > self.config.iterations:
+            return None
+        if not self.within_budget():
+            return None
+        db_config, prompt = self.config.database, self.config.prompt
+        island = (iteration - 1) % db_config.islands
+        rng = random.Random(f"{self.config.seed}:{iteration}")
+        parent, top, inspirations = self.db.sample(island, rng, prompt.top_programs, prompt.inspirations)
+        failed_edits = self.db.failed_edits_in_a_row(island)
+        rewrite = prompt.mode == "rewrite" or (0 < prompt.rewrite_after_failed_edits <= failed_edits)
+        choice = rng.choices(self.config.models, [m.weight for m in self.config.models])[0]
+        with self.db.transaction():
+            self.db.start_iteration(iteration, island, parent.id, [p.id for p in top + inspirations],
+                                    "rewrite" if rewrite else "diff", choice.spec)
+        return iteration
+
+    def within_budget(self) -> bool:
+        """False (and the stop reason set) when the next call could spend past --max-cost."""
+        cap = self.config.max_cost
+        if cap is None:
+            return True
+        if self.db.spent() + self._cost_per_call > cap:
+            self.stop_reason = f"max cost ${cap:g} reached"
+            return False
+        return True
+
+    async def advance(self, iteration: int) -> None:
+        """Carry one iteration from its stored state to `done`."""
+        row = self.db.iteration(iteration)
+        if row["state"] == "requested":
+            if not await self.ask_model(row):
+                return
+            row = self.db.iteration(iteration)
+        if row["state"] == "answered":
+            self.make_child(row)
+            row = self.db.iteration(iteration)
+        if row["state"] == "evaluating":
+            program = self.db.program(row["program_id"])
+            evaluation = await self.evaluator.evaluate(program.code)
+            self.store(iteration, program.id, evaluation)
+        self._refresh()
+        completed = self.db.completed() - 1
+        if completed > 0 and completed % self.config.database.migration_interval == 0:
+            self.db.migrate()
+
+    async def ask_model(self, row: dict[str, Any]) -> bool:
+        """Prompt the iteration's model and store the reply; False if the iteration ended here."""
+        iteration = row["iteration"]
+        parent = self.db.program(row["parent_id"])
+        others = [self.db.program(pid) for pid in json.loads(row["inspirations"] or "[]")]
+        n_top = min(self.config.prompt.top_programs, len(others))
+        attempts = self.db.recent_attempts(row["island"], self.config.prompt.recent_attempts)
+        messages = build_messages(self.task, parent, others[:n_top], others[n_top:], attempts, row["mode"],
+                                  self.config.prompt.artifact_chars)
+        context = EditContext(parent=parent.code, inspirations=tuple(p.code for p in others),
+                              vocabulary=self.spec.vocabulary, rule_function=self.spec.rule_function,
+                              rule_kind=self.spec.rule_kind, seed=self.config.seed, iteration=iteration)
+        choice = next((m for m in self.config.models if m.spec == row["model"]), self.config.models[0])
+        params = {} if self.config.temperature is None else {"temperature": self.config.temperature}
+        try:
+            completion = await asyncio.wait_for(self.model(choice).complete(messages, context=context, **params),
+                                                self.config.llm_timeout_s)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # any API fault ends this iteration with its reason
+            with self.db.transaction():
+                self.db.finish_iteration(iteration, "failed", None, f"model error: {type(exc).__name__}: "
+                                         f"{str(exc).splitlines()[0] if str(exc) else ''}"[:300])
+            self.append_history(iteration)
+            return False
+        self._cost_per_call = max(self._cost_per_call, completion.cost_usd)
+        with self.db.transaction():
+            self.db.update_iteration(iteration, state="answered", response=completion.text,
+                                     cost_usd=completion.cost_usd, input_tokens=completion.input_tokens,
+                                     output_tokens=completion.output_tokens)
+        return True
+
+    def make_child(self, row: dict[str, Any]) -> None:
+        """Apply the reply to the parent; store the child (pending), or end the iteration (failed / rejected)."""
+        iteration = row["iteration"]
+        parent = self.db.program(row["parent_id"])
+        mode = "diff" if row["mode"] == "diff" else "rewrite"
+        try:
+            child, kind = child_from_reply(row["response"] or "", parent.code, mode)
+        except EditError as exc:
+            with self.db.transaction():
+                self.db.finish_iteration(iteration, "failed", None, f"edit: {exc}")
+            self.append_history(iteration)
+            return
+        duplicate = self.db.duplicate_of(child, row["island"])
+        with self.db.transaction():
+            status = "rejected" if duplicate else "pending"
+            program_id = self.db.add_program(iteration, parent.id, row["island"], child, status=status,
+                                             edit_kind=kind, model=row["model"],
+                                             error=f"not novel: {duplicate}" if duplicate else None)
+            if duplicate:
+                self.db.finish_iteration(iteration, "rejected", None, f"not novel: {duplicate}", program_id)
+            else:
+                self.db.update_iteration(iteration, state="evaluating", program_id=program_id)
+        if duplicate:
+            self.append_history(iteration)
+
+    def store(self, iteration: int, program_id: str, evaluation: Evaluation) -> None:
+        """Commit an evaluation and finish its iteration (one transaction), then the run-folder files."""
+        best_before = self.db.best()
+        with self.db.transaction():
+            self.db.record_evaluation(program_id, evaluation.status, evaluation.score, evaluation.metrics,
+                                      evaluation.artifacts, evaluation.error)
+            self.db.finish_iteration(iteration, evaluation.status, evaluation.score, evaluation.error, program_id)
+        self.append_history(iteration)
+        best = self.db.best()
+        if best is not None and (best_before is None or best.id != best_before.id):
+            self.write_best(best)
+
+    # --- run folder ---------------------------------------------------------------------------------------
+
+    def history_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {"iteration": row["iteration"], "program_id": row["program_id"], "parent_id": row["parent_id"],
+                "island": row["island"], "status": row["status"], "score": row["score"], "error": row["error"],
+                "model": row["model"], "cost_usd": row["cost_usd"]}
+
+    def append_history(self, iteration: int) -> None:
+        row = self.db.iteration(iteration)
+        with open(self.out / "history.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(self.history_row(row)) + "\n")
+
+    def rewrite_history(self) -> None:
+        """history.jsonl from the database (repairs a line lost or half-written by a kill)."""
+        rows = [self.history_row(r) for r in self.db.history()]
+        _atomic_write(self.out / "history.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+
+    def write_best(self, best: Program) -> None:
+        _atomic_write(self.out / "best_program.py", best.code)
+        _atomic_write(self.out / "best.json", json.dumps({"program_id": best.id, "score": best.score,
+                                                          "metrics": best.metrics, "iteration": best.iteration},
+                                                         indent=2) + "\n")
+
+    def write_outputs(self) -> None:
+        self.rewrite_history()
+        best = self.db.best()
+        if best is not None:
+            self.write_best(best)
+
+    def summary(self) -> RunSummary:
+        best = self.db.best()
+        seed = self.db.iteration(0)
+        return RunSummary(self.out, self.db.completed() - 1, best.id if best else None,
+                          best.score if best else None, seed.get("score"), round(self.db.spent(), 6),
+                          self.db.counts(), self.stop_reason)
+
+    # --- progress -----------------------------------------------------------------------------------------
+
+    def _progress(self) -> Progress:
+        return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("best {task.fields[best]}  ${task.fields[cost]:.4f}  failed {task.fields[failed]}"),
+                        TimeElapsedColumn(), disable=not self.show_progress)
+
+    def _refresh(self) -> None:
+        best = self.db.best()
+        counts = self.db.counts()
+        self.progress.update(self.bar, completed=max(0, self.db.completed() - 1),
+                             best=f"{best.score:.3f}" if best and best.score is not None else "-",
+                             cost=self.db.spent(), failed=counts.get("failed", 0))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _default_model(choice: ModelChoice, config: EvolveConfig) -> Any:
+    from schedbench.llm import ModelSpecError, get_model
+
+    try:
+        return get_model(choice.spec, base_url=choice.base_url, model_args=choice.model_args,
+                         timeout_s=config.llm_timeout_s, concurrency=max(1, config.workers))
+    except ModelSpecError as exc:
+        raise InputError("command line", "--model", str(exc)) from None
+
+
+def run_evolution(out: Path, config: EvolveConfig, *, show_progress: bool = True) -> RunSummary:
+    """Run (or resume) an evolution in `out`; Ctrl-C stops it with a consistent database."""
+    evolution = Evolution(out, config, show_progress=show_progress)
+    try:
+        return asyncio.run(evolution.run())
+    finally:
+        evolution.close()
