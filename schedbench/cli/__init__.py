@@ -6,14 +6,13 @@ import sys
 
 import typer
 
-from schedbench.cli import evaluate, evolve, generate, importing, models, report, solve, verify
+from schedbench.cli import evaluate, generate, importing, models, report, solve, verify
 from schedbench.errors import InputError
 
 app = typer.Typer(name="schedbench", help="Benchmark LLM reasoning on scheduling, with exact references.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 app.add_typer(generate.app, name="generate")
 app.add_typer(importing.app, name="import")
-app.add_typer(evolve.app, name="evolve")
 app.command("solve")(solve.solve)
 app.command("verify")(verify.verify)
 app.command("evaluate")(evaluate.evaluate)

@@ -112,7 +112,7 @@ def build_messages(instance: Instance, options: PromptOptions) -> list[Message]:
     system = system_prompt(options)
     if system:
         messages.append({"role": "system", "content": system})
-    for example in options.few_shot:
+    for example in (e for e in options.few_shot if e.family == instance.family):
         item = ItemContext(example, options.mode)
         answer = OracleModel("oracle/exact").answer(item)
         messages.append({"role": "user", "content": render_question(example, options.mode, cot=False)})

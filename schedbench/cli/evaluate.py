@@ -1,0 +1,101 @@
+"""`schedbench evaluate`: ask a model every item of a suite, verify, store; rerunning resumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from schedbench.errors import InputError
+from schedbench.results import DEFAULT_DB
+
+if TYPE_CHECKING:
+    from schedbench.problems import Instance
+
+
+def evaluate(
+    model: str = typer.Option(..., "--model", help="model spec: openai/…, anthropic/…, openai-compatible/…, "
+                              "vllm/…, ollama/…, baseline/<rule>, oracle/exact, replay/<file>"),
+    suite: str = typer.Option(..., "--suite", help="suite folder, .jsonl/.parquet file, or a Hugging Face dataset"),
+    limit: int = typer.Option(None, "--limit", min=1, help="only the first N instances"),
+    concurrency: int = typer.Option(16, "--concurrency", min=1, help="requests in flight (lowered on 429s)"),
+    max_cost: float = typer.Option(None, "--max-cost", min=0, help="stop before spending more USD than this"),
+    results: Path = typer.Option(Path(DEFAULT_DB), "--results", help="SQLite results database"),
+    run: str = typer.Option(None, "--run", help="run name (default: derived from model, suite and options)"),
+    samples: int = typer.Option(1, "--samples", min=1, help="answers per instance"),
+    temperature: float = typer.Option(None, "--temperature", help="sampling temperature (provider default if unset)"),
+    base_url: str = typer.Option(None, "--base-url", help="server URL for openai-compatible/vllm/ollama"),
+    model_arg: list[str] = typer.Option([], "--model-arg", help="provider parameter k=v (repeatable), e.g. "
+                                        "reasoning_effort=high, max_completion_tokens=8000, "
+                                        "thinking.budget_tokens=4000"),
+    mode: str = typer.Option("plan", "--mode", help="question mode (asyncplan: plan or time)"),
+    cot: bool = typer.Option(False, "--cot", help="ask for reasoning first, the answer last"),
+    few_shot: int = typer.Option(0, "--few-shot", min=0, help="solved examples shown before each question"),
+    few_shot_suite: str = typer.Option(None, "--few-shot-suite", help="separate split the examples come from"),
+    system: str = typer.Option(None, "--system", help="system prompt text or @file ('' for none)"),
+    timeout: float = typer.Option(120.0, "--timeout", min=0.01, help="seconds per request attempt"),
+    max_retries: int = typer.Option(6, "--max-retries", min=0, help="retries per request before an error row"),
+    prices: Path = typer.Option(None, "--prices", help="TOML price table overriding the shipped one"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="do not reuse cached responses"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+) -> None:
+    """Evaluate a model on a suite: every answer is parsed, verified and stored as it arrives."""
+    from schedbench.cli._common import err
+    from schedbench.evaluate import EvalConfig
+    from schedbench.evaluate import evaluate as run_evaluation
+    from schedbench.llm import parse_model_args
+    from schedbench.prompts import PromptOptions
+
+    try:
+        model_args = parse_model_args(model_arg)
+    except ValueError as exc:
+        raise InputError("command line", "--model-arg", str(exc)) from None
+    prompt = PromptOptions(mode=mode, cot=cot, system=_system_text(system))
+    config = EvalConfig(model=model, suite=suite, results=results, run=run, limit=limit, samples=samples,
+                        concurrency=concurrency, temperature=temperature, base_url=base_url, model_args=model_args,
+                        max_cost=max_cost, prices=prices, timeout_s=timeout, max_retries=max_retries, prompt=prompt,
+                        use_cache=not no_cache, show_progress=not quiet)
+    instances = _load(suite)
+    if few_shot:
+        prompt.few_shot = _few_shot(few_shot, few_shot_suite, instances)
+    outcome = run_evaluation(config, instances)
+    verdict = "stopped by --max-cost" if outcome.stopped_by_budget else \
+        f"{outcome.errors} errors (rerun to retry them)" if outcome.errors else "complete"
+    err.print(f"run {outcome.run}: {outcome.answered} answered ({outcome.cached} cached), {outcome.already_done} "
+              f"already stored, ${outcome.cost_usd:.4f}, {outcome.rate_limits} rate limits, {verdict}")
+
+
+def _load(suite: str) -> list[Instance]:
+    from schedbench.suites import load_instances
+
+    return load_instances(suite)
+
+
+def _system_text(system: str | None) -> str | None:
+    if system is None or not system.startswith("@"):
+        return system
+    path = Path(system[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(str(path), "--system", f"cannot read: {exc.strerror}") from None
+
+
+def _few_shot(count: int, source: str | None, evaluated: list[Instance]) -> list[Instance]:
+    """`count` solved examples per family from a separate split, never an evaluated instance."""
+    if source is None:
+        raise InputError("command line", "--few-shot-suite", "--few-shot needs a separate split to draw from")
+    evaluated_ids = {inst.id for inst in evaluated}
+    chosen: dict[str, list[Instance]] = {}
+    for inst in _load(source):
+        ref = inst.reference
+        if inst.id in evaluated_ids or ref is None or (ref.witness is None and ref.status != "infeasible"):
+            continue
+        bucket = chosen.setdefault(inst.family, [])
+        if len(bucket) < count:
+            bucket.append(inst)
+    missing = {inst.family for inst in evaluated} - chosen.keys()
+    if missing:
+        raise InputError(source, "--few-shot-suite", f"no solved examples of {', '.join(sorted(missing))}")
+    return [inst for bucket in chosen.values() for inst in bucket]

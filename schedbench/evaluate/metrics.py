@@ -1,0 +1,151 @@
+"""Metrics of DESIGN.md §5, from stored items.
+
+Success is `Verification.correct`: a feasible schedule for a feasible instance, or a correct infeasibility
+claim for an instance the reference proved infeasible. The *feasibility rate* counts successes over all items,
+so on an infeasible instance a (necessarily infeasible) schedule and a wrong claim both count as failures,
+and parse errors and API errors count as failures too.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the metrics read from one item."""
+
+    level: int
+    stage: str
+    scenario: str
+    family: str
+    correct: bool
+    feasible: bool
+    optimal: bool
+    parsed: bool
+    errored: bool
+    gap_pct: float | None
+    gap_abs: float | None
+    normalised_gap: float | None
+    violation_types: tuple[str, ...]
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_s: float | None
+    cached: bool
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (0, 1 for n = 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def wauc(rate_by_level: dict[int, float]) -> float | None:
+    """Σ k·f_k / Σ k over the evaluated levels (higher levels weigh more); None without levels."""
+    total = sum(rate_by_level)
+    if not rate_by_level or total == 0:
+        return None
+    return sum(k * f for k, f in rate_by_level.items()) / total
+
+
+def breakpoint_level(rate_by_level: dict[int, float], threshold: float = 0.5) -> int | None:
+    """The smallest level L with rate < threshold at L and at every evaluated level above L (None if none)."""
+    found = None
+    for level in sorted(rate_by_level, reverse=True):
+        if rate_by_level[level] >= threshold:
+            break
+        found = level
+    return found
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 4) if values else None
+
+
+def group_rates(items: Sequence[ItemFacts], key: Callable[[ItemFacts], Any], name: str) -> list[dict[str, Any]]:
+    """Per group: n, feasibility rate with its Wilson 95% interval, optimal rate, mean gap."""
+    groups: dict[Any, list[ItemFacts]] = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    rows = []
+    for value in sorted(groups, key=lambda v: (isinstance(v, str), v)):
+        members = groups[value]
+        successes = sum(i.correct for i in members)
+        low, high = wilson(successes, len(members))
+        gaps = [i.gap_pct for i in members if i.feasible and i.gap_pct is not None]
+        rows.append({name: value, "n": len(members), "feasible_rate": round(successes / len(members), 4),
+                     "ci_low": round(low, 4), "ci_high": round(high, 4),
+                     "optimal_rate": round(sum(i.optimal for i in members) / len(members), 4),
+                     "mean_gap_pct": _mean(gaps)})
+    return rows
+
+
+def taxonomy(items: Iterable[ItemFacts]) -> tuple[dict[str, float], int]:
+    """Violation type → share of the parsed but failed answers showing it; and how many such answers."""
+    failed = [i for i in items if i.parsed and not i.correct]
+    counts = Counter(t for i in failed for t in set(i.violation_types))
+    return {t: round(c / len(failed), 4) for t, c in counts.most_common()}, len(failed)
+
+
+def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
+    """Every metric of one run (the contract keys of `report --json` among them)."""
+    n = len(items)
+    successes = sum(i.correct for i in items)
+    low, high = wilson(successes, n)
+    by_level = group_rates(items, lambda i: i.level, "level")
+    rates = {row["level"]: row["feasible_rate"] for row in by_level}
+    feasible = [i for i in items if i.feasible]
+    gaps = [i.gap_pct for i in feasible if i.gap_pct is not None]
+    latencies = sorted(i.latency_s for i in items if i.latency_s is not None and not i.cached)
+    shares, failed = taxonomy(items)
+    tokens_in, tokens_out = sum(i.input_tokens for i in items), sum(i.output_tokens for i in items)
+    return {
+        "n": n,
+        "feasible_rate": round(successes / n, 4) if n else None,
+        "feasible_ci": [round(low, 4), round(high, 4)],
+        "parse_error_rate": round(sum(not i.parsed and not i.errored for i in items) / n, 4) if n else None,
+        "error_rate": round(sum(i.errored for i in items) / n, 4) if n else None,
+        "optimal_rate": round(sum(i.optimal for i in items) / n, 4) if n else None,
+        "mean_gap_pct": _mean(gaps),
+        "median_gap_pct": _median(gaps),
+        "mean_gap_abs": _mean([i.gap_abs for i in feasible if i.gap_abs is not None]),
+        "mean_normalised_gap": _mean([i.normalised_gap for i in feasible if i.normalised_gap is not None]),
+        "wauc": round(w, 4) if (w := wauc(rates)) is not None else None,
+        "breakpoint_level": breakpoint_level(rates),
+        "by_level": by_level,
+        "by_stage": group_rates(items, lambda i: i.stage, "stage"),
+        "by_scenario": group_rates(items, lambda i: i.scenario, "scenario"),
+        "by_family": group_rates(items, lambda i: i.family, "family"),
+        "taxonomy": shares,
+        "taxonomy_n": failed,
+        "tokens": tokens_in + tokens_out,
+        "tokens_detail": {"input": tokens_in, "output": tokens_out,
+                          "per_item": round((tokens_in + tokens_out) / n, 1) if n else None},
+        "cost_usd": round(sum(i.cost_usd for i in items), 6),
+        "cached": sum(i.cached for i in items),
+        "latency_s": {"mean": _mean(latencies), "p50": _quantile(latencies, 0.5),
+                      "p95": _quantile(latencies, 0.95)},
+    }
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float | None:
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)

@@ -1,0 +1,371 @@
+"""The evaluation runner: ask a model every (instance, sample), verify each answer, store it at once.
+
+Resuming is the default: a run is identified by its name (or, without one, by model + suite + options), and
+only items without a stored answer are asked again (error rows included). Responses are cached by model,
+base URL, messages and parameters, so a rerun under another name costs nothing. API faults are retried by
+the SDK (backoff with jitter, Retry-After honoured, bounded); 429s lower the concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schedbench.errors import InputError
+from schedbench.evaluate._limiter import AdaptiveLimit
+from schedbench.evaluate._provenance import git_hash, versions
+from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
+from schedbench.llm._prices import PriceTable
+from schedbench.llm._secrets import redact, safe_url
+from schedbench.problems import Instance, get_family
+from schedbench.prompts import PromptOptions, answer_shape, build_messages, extract_answer, has_template
+from schedbench.prompts import prompt_hash as hash_messages
+from schedbench.results import ItemRecord, Run, Store
+
+#: Families whose gaps are also normalised between the optimum (0) and a naive rule (1): DESIGN §5.
+NORMALISING_BASELINE = {"smtt": "edd"}
+DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
+
+
+@dataclass
+class EvalConfig:
+    """Everything `schedbench evaluate` is told."""
+
+    model: str
+    suite: str
+    results: Path = Path("results/schedbench.db")
+    run: str | None = None
+    limit: int | None = None
+    samples: int = 1
+    concurrency: int = 16
+    temperature: float | None = None
+    base_url: str | None = None
+    model_args: dict[str, Any] = field(default_factory=dict)
+    max_cost: float | None = None
+    prices: Path | None = None
+    timeout_s: float = 120.0
+    max_retries: int = 6
+    prompt: PromptOptions = field(default_factory=PromptOptions)
+    use_cache: bool = True
+    show_progress: bool = True
+
+    def identity(self) -> dict[str, Any]:
+        """The options that make two runs the same run (not `limit`/`samples`, which only select items)."""
+        return {"model": self.model, "base_url": safe_url(self.base_url), "temperature": self.temperature,
+                "model_args": self.model_args, **self.prompt.fingerprint()}
+
+
+@dataclass
+class EvalOutcome:
+    """What a call to `evaluate` did."""
+
+    run: str
+    planned: int
+    already_done: int
+    answered: int = 0
+    errors: int = 0
+    cached: int = 0
+    feasible: int = 0
+    cost_usd: float = 0.0
+    stopped_by_budget: bool = False
+    rate_limits: int = 0
+    lowest_concurrency: int = 0
+    elapsed_s: float = 0.0
+
+
+@dataclass
+class _Prepared:
+    messages: list[dict[str, str]]
+    prompt_hash: str
+    data: Any
+    characters: int
+
+
+def evaluate(config: EvalConfig, instances: list[Instance] | None = None) -> EvalOutcome:
+    """Run (or resume) an evaluation; returns what was done. Bad input raises InputError."""
+    started = time.perf_counter()
+    if instances is None:
+        from schedbench.suites import load_instances
+
+        instances = load_instances(config.suite)
+    instances = instances[: config.limit] if config.limit is not None else instances
+    _check_suite(instances, config)
+    prices = _prices(config)
+    with Store(config.results) as store:
+        run = _open_run(store, config, instances)
+        todo = [(inst, s) for inst in instances for s in range(config.samples)]
+        done = store.done_keys(run.id)
+        todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
+        outcome = EvalOutcome(run=run.name, planned=len(instances) * config.samples,
+                              already_done=len(instances) * config.samples - len(todo))
+        runner = _Runner(config, store, run, prices, outcome)
+        status = "interrupted"
+        try:
+            asyncio.run(runner.run(todo))
+            status = "stopped" if outcome.stopped_by_budget else "complete"
+            if outcome.errors:
+                status = "incomplete"
+        finally:
+            store.mark_run(run.id, status, planned=max(run.planned, outcome.planned))
+    outcome.elapsed_s = time.perf_counter() - started
+    return outcome
+
+
+def default_run_name(config: EvalConfig, suite_hash: str) -> str:
+    """`model@suite#hash`: the same model, suite and options give the same name (and so resume)."""
+    digest = hashlib.sha256(json.dumps({**config.identity(), "suite": suite_hash}, sort_keys=True,
+                                       default=str).encode()).hexdigest()[:8]
+    label = Path(config.suite.rstrip("/")).name or config.suite
+    return f"{config.model}@{label}#{digest}"
+
+
+def suite_hash(instances: list[Instance]) -> str:
+    """A hash of the instances as evaluated (ids, data and references)."""
+    digest = hashlib.sha256()
+    for inst in instances:
+        digest.update(inst.to_json_line().encode())
+    return digest.hexdigest()
+
+
+def _check_suite(instances: list[Instance], config: EvalConfig) -> None:
+    if not instances:
+        raise InputError(config.suite, None, "no instances to evaluate")
+    mode = config.prompt.mode
+    for name in sorted({inst.family for inst in instances}):
+        family = get_family(name)
+        if mode not in family.prompt_modes or not has_template(name, mode):
+            raise InputError("command line", "--mode", f"family {name} has no question mode {mode!r}; "
+                             f"known: {', '.join(family.prompt_modes)}")
+
+
+def _prices(config: EvalConfig) -> PriceTable:
+    try:
+        prices = PriceTable.load(config.prices)
+    except (OSError, ValueError) as exc:
+        raise InputError(str(config.prices), None, str(exc)) from None
+    if config.max_cost is not None and prices.lookup(config.model) is None:
+        raise InputError("command line", "--max-cost", f"no price known for {config.model}; add it with --prices")
+    return prices
+
+
+def _open_run(store: Store, config: EvalConfig, instances: list[Instance]) -> Run:
+    digest = suite_hash(instances)
+    name = config.run or default_run_name(config, digest)
+    run = store.run(name)
+    identity = json.loads(json.dumps(config.identity(), default=str))
+    if run is None:
+        return store.create_run(name, config.model, config.suite, digest, {**identity, "samples": config.samples,
+                                "limit": config.limit}, versions(), git_hash(), len(instances) * config.samples)
+    stored = {k: run.config.get(k) for k in identity}
+    if run.model != config.model or stored != identity:
+        changed = sorted(k for k in identity if stored.get(k) != identity[k])
+        raise InputError("command line", "--run", f"run {name!r} exists with other options ({', '.join(changed)}); "
+                         "choose another --run name")
+    if run.suite_hash != digest and config.limit is None:
+        raise InputError("command line", "--run", f"run {name!r} exists for another suite (hash differs)")
+    store.mark_run(run.id, "running")
+    return run
+
+
+class _Runner:
+    """The asyncio part: dispatch under an adaptive limit and a budget, verify and store as answers arrive."""
+
+    def __init__(self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome) -> None:
+        self.config = config
+        self.store = store
+        self.run_row = run
+        self.prices = prices
+        self.outcome = outcome
+        self.limit = AdaptiveLimit(config.concurrency)
+        self.in_flight = 0
+        self.slot_free: asyncio.Event | None = None
+        self.prepared: dict[str, _Prepared] = {}
+        self.normalisers: dict[str, float | None] = {}
+        self.spent = store.spent(run.id)
+        self.reserved = 0.0
+        self.max_output_tokens = int(config.model_args.get("max_completion_tokens") or
+                                     config.model_args.get("max_tokens") or DEFAULT_OUTPUT_TOKENS_ESTIMATE)
+        self.tokens_per_char = 0.3
+        self.params = {"temperature": config.temperature} if config.temperature is not None else {}
+        self.progress: Any = None
+        self.task_id: Any = None
+        self.tokens_total = 0
+        self.cacheable = True
+
+    def model(self) -> ChatModel:
+        try:
+            return get_model(self.config.model, base_url=self.config.base_url, model_args=self.config.model_args,
+                             concurrency=self.config.concurrency, timeout_s=self.config.timeout_s,
+                             max_retries=self.config.max_retries, prices=self.prices,
+                             on_rate_limit=self.limit.on_rate_limit)
+        except ModelSpecError as exc:
+            raise InputError("command line", "--model", str(exc)) from None
+
+    async def run(self, todo: list[tuple[Instance, int]]) -> None:
+        model = self.model()
+        self.cacheable = bool(getattr(model, "cacheable", True))
+        self.slot_free = asyncio.Event()
+        tasks: set[asyncio.Task] = set()
+        with self._progress(len(todo)):
+            try:
+                for inst, sample in todo:
+                    while self.in_flight >= self.limit.limit:
+                        self.slot_free.clear()
+                        await self.slot_free.wait()
+                    prepared = self.prepare(inst)
+                    key = self.cache_key(prepared, sample)
+                    hit = self.store.cached(key) if self.cacheable and self.config.use_cache else None
+                    if hit is not None:
+                        completion = Completion(text=hit.response, input_tokens=hit.input_tokens,
+                                                output_tokens=hit.output_tokens, cached=True, latency_s=0.0,
+                                                finish_reason=hit.finish_reason)
+                        self.record(inst, sample, prepared, key, completion, None)
+                        continue
+                    estimate = self.estimate(prepared)
+                    if self.over_budget(estimate):
+                        self.outcome.stopped_by_budget = True
+                        break
+                    self.reserved += estimate
+                    self.in_flight += 1
+                    task = asyncio.create_task(self.ask(model, inst, sample, prepared, key, estimate))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                if tasks:
+                    await asyncio.gather(*tasks)
+            finally:
+                self.outcome.rate_limits = self.limit.rate_limits
+                self.outcome.lowest_concurrency = self.limit.lowest
+                closer = getattr(model, "aclose", None)
+                if closer is not None:
+                    await closer()
+
+    def prepare(self, inst: Instance) -> _Prepared:
+        """Messages and parsed data of an instance (once per instance, shared by its samples)."""
+        prepared = self.prepared.get(inst.id)
+        if prepared is None:
+            messages = build_messages(inst, self.config.prompt)
+            data = get_family(inst.family).parse_data(inst.data)
+            prepared = _Prepared(messages, hash_messages(messages), data, sum(len(m["content"]) for m in messages))
+            self.prepared[inst.id] = prepared
+        return prepared
+
+    def cache_key(self, prepared: _Prepared, sample: int) -> str:
+        blob = json.dumps([self.config.model, safe_url(self.config.base_url), prepared.prompt_hash, self.params,
+                           self.config.model_args, sample], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def over_budget(self, estimate: float) -> bool:
+        """Whether one more request (at `estimate` USD) could take the run past --max-cost."""
+        limit = self.config.max_cost
+        return limit is not None and self.spent + self.reserved + estimate > limit
+
+    def estimate(self, prepared: _Prepared) -> float:
+        """A cautious USD estimate of one request (prompt tokens by characters, the largest reply seen)."""
+        tokens_in = int(prepared.characters * self.tokens_per_char) + 1
+        return self.prices.cost(self.config.model, tokens_in, self.max_output_tokens)
+
+    async def ask(self, model: ChatModel, inst: Instance, sample: int, prepared: _Prepared, key: str,
+                  estimate: float) -> None:
+        completion: Completion | None = None
+        error: str | None = None
+        try:
+            completion = await model.complete(prepared.messages, context=ItemContext(inst, self.config.prompt.mode,
+                                                                                     sample), **self.params)
+        except Exception as exc:  # every fault ends as an error row, retried on resume
+            error = redact(f"{type(exc).__name__}: {exc}")[:1000]
+        finally:
+            self.in_flight -= 1
+            self.reserved -= estimate
+            self.slot_free.set()  # type: ignore[union-attr]
+        if completion is not None:
+            self.limit.on_success()
+            self.learn(prepared, completion)
+        self.record(inst, sample, prepared, key, completion, error)
+
+    def learn(self, prepared: _Prepared, completion: Completion) -> None:
+        """Tighten the budget estimate with what the provider reported."""
+        if completion.input_tokens and prepared.characters:
+            self.tokens_per_char = max(self.tokens_per_char, completion.input_tokens / prepared.characters)
+        if self.config.max_cost is not None and completion.output_tokens > 0:
+            self.max_output_tokens = max(completion.output_tokens, min(self.max_output_tokens,
+                                                                       4 * completion.output_tokens))
+
+    def record(self, inst: Instance, sample: int, prepared: _Prepared, key: str, completion: Completion | None,
+               error: str | None) -> None:
+        """Parse, verify and store one item; update the progress bar."""
+        mode = self.config.prompt.mode
+        item = ItemRecord(instance_id=inst.id, sample=sample, family=inst.family, level=inst.level,
+                          stage=inst.stage, scenario=inst.scenario, mode=mode, prompt_hash=prepared.prompt_hash,
+                          error=error, extra={"model_spec": self.config.model})
+        if completion is not None:
+            cost = 0.0 if completion.cached else (completion.cost_usd or self.prices.cost(
+                self.config.model, completion.input_tokens, completion.output_tokens))
+            item.response, item.cached = completion.text, completion.cached
+            item.input_tokens, item.output_tokens = completion.input_tokens, completion.output_tokens
+            item.cost_usd, item.latency_s, item.finish_reason = cost, completion.latency_s, completion.finish_reason
+            self.verify(inst, prepared, item)
+        self.store.add_item(self.run_row.id, item, key if self.cacheable else None)
+        self.count(item)
+
+    def verify(self, inst: Instance, prepared: _Prepared, item: ItemRecord) -> None:
+        extraction = extract_answer(item.response, answer_shape(inst.family, item.mode))
+        if not extraction.ok:
+            cut = item.finish_reason in ("length", "max_tokens")
+            item.parse_error = extraction.error + (" (the reply hit the token limit)" if cut else "")
+            return
+        item.answer = extraction.answer
+        family = get_family(inst.family)
+        result = family.verify(prepared.data, extraction.answer, inst.reference)
+        item.verification = result.model_dump(exclude_none=True)
+        if result.feasible and result.objective is not None:
+            item.normalised_gap = self.normalised_gap(inst, prepared, result.objective)
+
+    def normalised_gap(self, inst: Instance, prepared: _Prepared, objective: float) -> float | None:
+        """(objective − optimum) / (naive rule − optimum), for families listed in NORMALISING_BASELINE."""
+        rule = NORMALISING_BASELINE.get(inst.family)
+        ref = inst.reference
+        if rule is None or ref is None or ref.status != "optimal" or ref.objective is None:
+            return None
+        if inst.id not in self.normalisers:
+            family = get_family(inst.family)
+            naive = family.verify(prepared.data, family.baselines[rule](prepared.data), ref).objective \
+                if rule in family.baselines else None
+            self.normalisers[inst.id] = naive
+        naive = self.normalisers[inst.id]
+        if naive is None:
+            return None
+        span = naive - ref.objective
+        return 0.0 if span <= 0 else round((objective - ref.objective) / span, 6)
+
+    def count(self, item: ItemRecord) -> None:
+        outcome = self.outcome
+        outcome.answered += item.error is None
+        outcome.errors += item.error is not None
+        outcome.cached += item.cached
+        outcome.feasible += bool(item.verification and item.verification.get("feasible"))
+        outcome.cost_usd += item.cost_usd
+        self.spent += item.cost_usd
+        self.tokens_total += item.input_tokens + item.output_tokens
+        if self.progress is not None:
+            done = outcome.answered + outcome.errors
+            self.progress.update(self.task_id, advance=1, feasible=outcome.feasible / max(done, 1),
+                                 errors=outcome.errors, tokens=self.tokens_total, cost=outcome.cost_usd,
+                                 limit=self.limit.limit)
+
+    def _progress(self, total: int) -> Any:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("feasible {task.fields[feasible]:.0%}"), TextColumn("errors {task.fields[errors]}"),
+            TextColumn("{task.fields[tokens]:,} tok"), TextColumn("${task.fields[cost]:.4f}"),
+            TextColumn("conc {task.fields[limit]}"), TimeElapsedColumn(),
+            disable=not self.config.show_progress, transient=False)
+        self.task_id = self.progress.add_task(self.config.model, total=total, feasible=0.0, errors=0, tokens=0,
+                                              cost=0.0, limit=self.limit.limit)
+        return self.progress

@@ -1,0 +1,286 @@
+"""The HTML report: one self-contained file (inline SVG charts, inline CSS, no script, no network) and the same
+charts as PNG/SVG files for papers.
+
+Inputs are plain: one `RunView` per evaluated run (its `report --json` document of DESIGN.md §4 plus the items
+to drill into) and, for evolve runs, an `EvolutionView` read from the run folder. The results store and the
+command line build these views; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from schedbench import __version__
+from schedbench.executors import map_ordered
+from schedbench.problems import Instance, Verification
+
+TEMPLATES = Path(__file__).parent / "templates"
+DRILL_DOWN_PER_RUN = 25
+"""Items shown in full per run (failures first); the report says how many it left out."""
+
+
+@dataclass
+class ItemView:
+    """One answered item: the instance, what the model saw and said, and the verdict."""
+
+    instance: Instance
+    prompt: str = ""
+    response: str = ""
+    answer: Any = None
+    verification: Verification | None = None
+    error: str | None = None
+
+    @property
+    def success(self) -> bool:
+        """Feasible schedule of a feasible instance, or a correct infeasibility claim."""
+        return bool(self.verification and (self.verification.correct or self.verification.feasible))
+
+
+@dataclass
+class RunView:
+    """One run: its report document (`report --json`) and its items (may be empty)."""
+
+    document: Mapping[str, Any]
+    items: Sequence[ItemView] = ()
+
+    @property
+    def label(self) -> str:
+        from schedbench.plots.metrics import run_label
+
+        return run_label(self.document)
+
+
+@dataclass
+class EvolutionView:
+    """An evolve run folder: history rows, the best program's record and source."""
+
+    history: list[dict[str, Any]]
+    best: dict[str, Any] = field(default_factory=dict)
+    best_program: str = ""
+    name: str = "evolve run"
+
+
+def evolution_from_folder(folder: Path) -> EvolutionView:
+    """Read an evolve run folder (DESIGN.md §4: history.jsonl, best.json, best_program.py)."""
+    from schedbench.errors import InputError
+    from schedbench.plots.evolution import read_history
+
+    history_path = folder / "history.jsonl"
+    if not history_path.exists():
+        raise InputError(str(folder), None, "not an evolve run folder (no history.jsonl)")
+    best: dict[str, Any] = {}
+    if (folder / "best.json").exists():
+        try:
+            best = json.loads((folder / "best.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(str(folder / "best.json"), None, f"malformed JSON: {exc.msg}") from None
+    program = folder / "best_program.py"
+    return EvolutionView(read_history(history_path), best if isinstance(best, dict) else {},
+                         program.read_text(encoding="utf-8") if program.exists() else "", folder.name)
+
+
+# --- charts ---------------------------------------------------------------------------------------------------
+
+def gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
+    """Gap % of every feasible answer with a reference, per run."""
+    return {run.label: [item.verification.gap_pct for item in run.items
+                        if item.verification and item.verification.feasible and item.verification.gap_pct is not None]
+            for run in runs}
+
+
+def scenario_rows(run: RunView) -> list[dict[str, Any]]:
+    """The document's `by_scenario`, or one computed from the items (rate with a Wilson interval)."""
+    if run.document.get("by_scenario"):
+        return list(run.document["by_scenario"]) if not isinstance(run.document["by_scenario"], Mapping) else \
+            [{"scenario": k, **v} for k, v in run.document["by_scenario"].items()]
+    from schedbench.plots.metrics import wilson_interval
+
+    groups: dict[str, list[bool]] = {}
+    for item in run.items:
+        groups.setdefault(item.instance.scenario, []).append(item.success)
+    rows = []
+    for name, outcomes in groups.items():
+        low, high = wilson_interval(sum(outcomes), len(outcomes))
+        rows.append({"scenario": name, "n": len(outcomes), "feasible_rate": sum(outcomes) / len(outcomes),
+                     "ci_low": low, "ci_high": high})
+    return rows
+
+
+def summary_figures(runs: Sequence[RunView]) -> dict[str, Any]:
+    """Every cross-run chart, by file stem."""
+    from schedbench import plots
+
+    docs = [run.document for run in runs]
+    with_scenarios = [{**run.document, "by_scenario": scenario_rows(run)} for run in runs]
+    return {
+        "feasibility_by_level": plots.feasibility_curves(docs),
+        "feasibility_by_stage": plots.breakdown_bars(docs, "by_stage"),
+        "feasibility_by_scenario": plots.breakdown_bars(with_scenarios, "by_scenario"),
+        "violation_taxonomy": plots.taxonomy_bars(docs),
+        "gap_distribution": plots.gap_distribution(gaps_by_run(runs)),
+        "cost_and_tokens": plots.cost_tokens(docs),
+    }
+
+
+def evolution_figures(evolution: EvolutionView) -> dict[str, Any]:
+    """Score over iterations and lineage of the best program, by file stem."""
+    from schedbench import plots
+
+    best_id = evolution.best.get("program_id")
+    return {"evolution_score": plots.score_over_iterations(evolution.history),
+            "evolution_lineage": plots.lineage_chart(evolution.history, best_id)}
+
+
+def item_gantt_svg(payload: tuple[str, dict[str, Any], Any, Any, list[str]]) -> str:
+    """Worker entry point: (family, data, answer, witness, flagged ids) → SVG of the side-by-side Gantt."""
+    from schedbench import plots
+    from schedbench.problems import get_family
+
+    family_name, raw, answer, witness, flagged = payload
+    data = get_family(family_name).parse_data(raw)
+    return plots.figure_svg(plots.schedule_comparison(family_name, data, answer, witness, set(flagged)))
+
+
+# --- assembling -----------------------------------------------------------------------------------------------
+
+def drill_down(run: RunView, limit: int) -> list[ItemView]:
+    """The items shown in full: failures first (by level), then successes, at most `limit`."""
+    ordered = sorted(run.items, key=lambda item: (item.success, item.instance.level, item.instance.id))
+    return ordered[:limit]
+
+
+def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
+    from schedbench.plots import inline_svg
+
+    verification = item.verification
+    ref = item.instance.reference
+    return {
+        "anchor": index, "id": item.instance.id, "family": item.instance.family, "level": item.instance.level,
+        "stage": item.instance.stage, "scenario": item.instance.scenario, "prompt": item.prompt,
+        "response": item.response, "error": item.error, "success": item.success,
+        "answer": json.dumps(item.answer, indent=1, default=str) if item.answer is not None else None,
+        "verification": verification.model_dump() if verification else None,
+        "reference_status": ref.status if ref else "none",
+        "gantt": inline_svg(svg, f"g{index}") if svg else "",
+    }
+
+
+def _gantt_payloads(items: Sequence[ItemView]) -> list[tuple[str, dict[str, Any], Any, Any, list[str]]]:
+    payloads = []
+    for item in items:
+        ref = item.instance.reference
+        flagged = sorted({i for v in (item.verification.violations if item.verification else []) for i in v.items})
+        payloads.append((item.instance.family, item.instance.data, _plain(item.answer),
+                         ref.witness if ref else None, flagged))
+    return payloads
+
+
+def _plain(value: Any) -> Any:
+    """JSON-like value with list/dict subclasses (e.g. duplicate-key carriers) turned into plain types."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def report_context(runs: Sequence[RunView], evolution: EvolutionView | None = None, title: str = "schedbench report",
+                   per_run: int = DRILL_DOWN_PER_RUN, workers: int = 1) -> dict[str, Any]:
+    """Everything the template shows: run summaries, inline charts, drill-down items, evolution."""
+    from schedbench.plots import figure_svg, inline_svg
+
+    charts = {stem: inline_svg(figure_svg(fig), stem) for stem, fig in summary_figures(runs).items()} if runs \
+        else {}
+    shown = [drill_down(run, per_run) for run in runs]
+    flat = [item for items in shown for item in items]
+    svgs = iter(map_ordered(item_gantt_svg, _gantt_payloads(flat), workers=workers))
+    run_contexts = []
+    for number, (run, items) in enumerate(zip(runs, shown, strict=True)):
+        run_contexts.append({"label": run.label, "document": dict(run.document), "total": len(run.items),
+                             "items": [_item_context(item, next(svgs), f"r{number}i{k}")
+                                       for k, item in enumerate(items)]})
+    evolution_context = None
+    if evolution is not None:
+        from schedbench.plots.evolution import lineage
+
+        evolution_context = {
+            "name": evolution.name, "best": evolution.best, "program": evolution.best_program,
+            "iterations": len(evolution.history),
+            "failed": sum(1 for row in evolution.history if row.get("status") != "ok"),
+            "lineage": lineage(evolution.history, evolution.best.get("program_id")),
+            "charts": {stem: inline_svg(figure_svg(fig), stem) for stem, fig in evolution_figures(evolution).items()},
+        }
+    return {"title": title, "version": __version__, "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "runs": run_contexts, "charts": charts, "evolution": evolution_context, "per_run": per_run}
+
+
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["pct"] = _pct
+    env.filters["num"] = _num
+    return env
+
+
+def _pct(value: Any, digits: int = 1) -> str:
+    return "–" if value is None else f"{100 * float(value):.{digits}f}%"
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def render_html_report(runs: Sequence[RunView], evolution: EvolutionView | None = None,
+                       title: str = "schedbench report", per_run: int = DRILL_DOWN_PER_RUN, workers: int = 1) -> str:
+    """The report as one HTML string."""
+    from markupsafe import Markup
+
+    context = report_context(runs, evolution, title, per_run, workers)
+    _mark_safe(context, Markup)
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def _mark_safe(context: dict[str, Any], markup: Callable[[str], Any]) -> None:
+    """Our own SVG is trusted markup; everything else stays autoescaped."""
+    context["charts"] = {k: markup(v) for k, v in context["charts"].items()}
+    for run in context["runs"]:
+        for item in run["items"]:
+            item["gantt"] = markup(item["gantt"])
+    if context["evolution"]:
+        context["evolution"]["charts"] = {k: markup(v) for k, v in context["evolution"]["charts"].items()}
+
+
+def write_html_report(path: Path, runs: Sequence[RunView], evolution: EvolutionView | None = None,
+                      title: str = "schedbench report", per_run: int = DRILL_DOWN_PER_RUN, workers: int = 1) -> Path:
+    """Write the self-contained HTML report; returns its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html_report(runs, evolution, title, per_run, workers), encoding="utf-8")
+    return path
+
+
+def write_plot_files(directory: Path, runs: Sequence[RunView], evolution: EvolutionView | None = None,
+                     formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+    """Write every chart of the report as files (`feasibility_by_level.png`, `.svg`, …) for papers."""
+    from schedbench.plots import save_figure
+
+    figures = dict(summary_figures(runs)) if runs else {}
+    if evolution is not None:
+        figures |= evolution_figures(evolution)
+    written: list[Path] = []
+    for stem, fig in figures.items():
+        written += save_figure(fig, Path(directory) / stem, formats)
+    return written
