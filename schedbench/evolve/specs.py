@@ -153,7 +153,7 @@ def _smtt() -> EvolveSpec:
                     "p[j] / (t + sum(p[k] for k in remaining) / len(remaining))", "max(d[j] - t, 0) / p[j]",
                     "min(p[j] / (t + 1), 1)"),
         rule_function="priority", task="task_smtt.j2", array_fields=("p", "d", "w"),
-        comparison=("edd", "eddc", "mdd", "mddc", "psk", "augmented_mddc"),
+        comparison=("edd", "eddc", "mdd", "mddc", "psk", "aug_mddc"),
     )
 
 
