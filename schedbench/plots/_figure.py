@@ -70,7 +70,8 @@ def figure_svg(fig: Figure) -> str:
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"sb{next(_counter)}"}):
+    # constrained layout already fits the canvas: no second "tight" drawing pass
+    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"sb{next(_counter)}", "savefig.bbox": None}):
         fig.savefig(buffer, format="svg")
     return buffer.getvalue()
 

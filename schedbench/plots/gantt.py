@@ -19,10 +19,16 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from schedbench.plots._figure import chart, colour, empty_note, new_figure, series_gid
+from schedbench.plots._figure import PALETTE, chart, colour, empty_note, new_figure, series_gid
 from schedbench.verifiers._result import as_nonnegative_int, entries, hashable_id
 
 VIOLATION_RED = "#d62728"
+_CALM = tuple(c for c in PALETTE if c != VIOLATION_RED)
+
+
+def calm(index: int) -> str:
+    """A palette colour other than the red that marks violations."""
+    return _CALM[index % len(_CALM)]
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def _task_bars(ax: Axes, rows: Sequence[tuple[str, int, int, float]], flagged: s
                ) -> None:
     """One horizontal bar per (id, start, length, y); flagged ids outlined in red."""
     for index, (item, start, length, y) in enumerate(rows):
-        ax.broken_barh([(start, max(length, 0.15))], (y - 0.4, 0.8), facecolors=colour(index),
+        ax.broken_barh([(start, max(length, 0.15))], (y - 0.4, 0.8), facecolors=calm(index),
                        edgecolors=VIOLATION_RED if item in flagged else "none",
                        linewidth=1.6 if item in flagged else 0, gid=series_gid(role, item))
 
@@ -141,7 +147,7 @@ def _draw_asyncplan(axes: list[Axes], data: Any, solution: Any, flagged: set[str
         if y is None:
             flagged = flagged | {step.id}
             continue
-        lanes_ax.broken_barh([(starts[step.id], step.attended)], (y - 0.4, 0.8), facecolors=colour(y),
+        lanes_ax.broken_barh([(starts[step.id], step.attended)], (y - 0.4, 0.8), facecolors=calm(y),
                              edgecolors=VIOLATION_RED if step.id in flagged else "white", linewidth=0.8,
                              gid=series_gid("agent", f"{agent}:{step.id}"))
         lanes_ax.text(starts[step.id] + step.attended / 2, y, step.id, ha="center", va="center", fontsize=6,
@@ -152,7 +158,7 @@ def _draw_asyncplan(axes: list[Axes], data: Any, solution: Any, flagged: set[str
         if step.id not in starts:
             continue
         agent = assigned.get(step.id)
-        tone = colour(lane_of[agent]) if isinstance(agent, str) and agent in lane_of else "#888"
+        tone = calm(lane_of[agent]) if isinstance(agent, str) and agent in lane_of else "#888"
         edge = VIOLATION_RED if step.id in flagged else "none"
         steps_ax.broken_barh([(starts[step.id], max(step.attended, 0.15))], (y - 0.4, 0.8), facecolors=tone,
                              edgecolors=edge, linewidth=1.4, gid=series_gid("step", step.id))
