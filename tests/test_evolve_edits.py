@@ -7,8 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schedbench.evolve.edits import EditError, apply_edits, child_from_reply, parse_diffs
-from schedbench.evolve.program import (ProgramError, code_hash, evolve_block, near_hash, similarity, split_block,
-                                       with_block)
+from schedbench.evolve.program import (
+    ProgramError,
+    code_hash,
+    evolve_block,
+    near_hash,
+    similarity,
+    split_block,
+    with_block,
+)
 
 PROGRAM = '''import math
 

@@ -34,7 +34,7 @@ def test_a_good_program_answers_every_input():
 
 
 def test_an_infinite_loop_is_killed_at_the_wall_clock():
-    outputs, error, box, elapsed = run("def schedule(x):\n    while True:\n        pass\n", timeout=1.0)
+    _outputs, error, box, elapsed = run("def schedule(x):\n    while True:\n        pass\n", timeout=1.0)
     assert error is not None and "timeout" in error
     assert elapsed < 4
     with pytest.raises(ProcessLookupError):
@@ -42,21 +42,21 @@ def test_an_infinite_loop_is_killed_at_the_wall_clock():
 
 
 def test_cpu_limit_stops_a_busy_program_before_the_wall_clock():
-    outputs, error, _, elapsed = run("def schedule(x):\n    while True:\n        pass\n",
+    _outputs, error, _, elapsed = run("def schedule(x):\n    while True:\n        pass\n",
                                      SandboxConfig(cpu_s=1), timeout=20)
     assert error is not None and "CPU limit" in error
     assert elapsed < 10
 
 
 def test_a_20_gb_allocation_fails_with_memory_error():
-    outputs, error, _, _ = run("def schedule(x):\n    block = bytearray(20 * 2**30)\n    return [0, 1, 2]\n")
+    _outputs, error, _, _ = run("def schedule(x):\n    block = bytearray(20 * 2**30)\n    return [0, 1, 2]\n")
     assert error is not None and error.startswith("MemoryError")
 
 
 @pytest.mark.parametrize("policy", [True, False])
 def test_a_fork_bomb_cannot_start_processes(policy: bool):
     code = "import os\ndef schedule(x):\n    while True:\n        os.fork()\n"
-    outputs, error, _, _ = run(code, SandboxConfig(cpu_s=5, policy=policy))
+    _outputs, error, _, _ = run(code, SandboxConfig(cpu_s=5, policy=policy))
     assert error is not None
     assert ("not allowed" in error) if policy else ("Resource temporarily unavailable" in error
                                                     or "not allowed" in error)
@@ -64,7 +64,7 @@ def test_a_fork_bomb_cannot_start_processes(policy: bool):
 
 def test_writes_outside_the_working_directory_are_refused(tmp_path: Path):
     target = tmp_path / "evil.txt"
-    outputs, error, _, _ = run(f"def schedule(x):\n    open({str(target)!r}, 'w').write('x')\n    return [0]\n")
+    _outputs, error, _, _ = run(f"def schedule(x):\n    open({str(target)!r}, 'w').write('x')\n    return [0]\n")
     assert error is not None and "outside the working directory" in error
     assert not target.exists()
 
@@ -79,7 +79,7 @@ def test_writes_inside_the_working_directory_work_and_are_cleaned_up():
 
 def test_file_size_limit_is_enforced_by_the_kernel():
     code = "def schedule(x):\n    open('big', 'wb').write(b'x' * (8 * 2**20))\n    return []\n"
-    outputs, error, _, _ = run(code, SandboxConfig(cpu_s=5, file_mb=1, policy=False))
+    _outputs, error, _, _ = run(code, SandboxConfig(cpu_s=5, file_mb=1, policy=False))
     assert error is not None and "File too large" in error
 
 
@@ -98,14 +98,14 @@ def test_the_environment_holds_no_secrets(monkeypatch: pytest.MonkeyPatch):
 def test_reading_another_process_environment_is_refused(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-456")
     code = f"def schedule(x):\n    return open('/proc/{os.getpid()}/environ', 'rb').read().decode(errors='replace')\n"
-    outputs, error, _, _ = run(code)
+    _outputs, error, _, _ = run(code)
     assert error is not None
     assert "sk-test-secret-456" not in error
 
 
 def test_sockets_are_refused():
     code = "import socket\ndef schedule(x):\n    socket.create_connection(('127.0.0.1', 9), 1)\n    return []\n"
-    outputs, error, _, _ = run(code)
+    _outputs, error, _, _ = run(code)
     assert error is not None and "socket" in error
 
 
@@ -114,18 +114,18 @@ def test_sockets_are_refused():
 def test_without_the_policy_layer_the_network_namespace_still_cuts_the_network():
     code = ("def schedule(x):\n    import socket\n    s = socket.socket()\n    s.settimeout(2)\n"
             "    s.connect(('1.1.1.1', 80))\n    return []\n")
-    outputs, error, _, _ = run(code, SandboxConfig(cpu_s=5, policy=False))
+    _outputs, error, _, _ = run(code, SandboxConfig(cpu_s=5, policy=False))
     assert error is not None  # unreachable network, or the module cannot even be loaded after dropping root
 
 
 def test_mutating_the_input_fails():
-    outputs, error, _, _ = run("def schedule(x):\n    x['p'][0] = 5\n    return [0, 1, 2]\n")
+    _outputs, error, _, _ = run("def schedule(x):\n    x['p'][0] = 5\n    return [0, 1, 2]\n")
     assert error is not None and "does not support item assignment" in error
 
 
 def test_numpy_inputs_are_read_only_and_cannot_be_unlocked():
     code = "def schedule(x):\n    x['p'].setflags(write=True)\n    x['p'][0] = 5\n    return [0, 1, 2]\n"
-    outputs, error, _, _ = run(code, numpy_inputs=True, array_fields=("p", "d", "w"))
+    _outputs, error, _, _ = run(code, numpy_inputs=True, array_fields=("p", "d", "w"))
     assert error is not None and "WRITEABLE" in error.upper()
 
 
@@ -145,7 +145,7 @@ def test_a_program_that_does_not_load_reports_why():
 
 def test_a_crashing_interpreter_is_reported():
     code = "import os\ndef schedule(x):\n    os._exit(3)\n"
-    outputs, error, _, _ = run(code)
+    _outputs, error, _, _ = run(code)
     assert error is not None and "code 3" in error
 
 
