@@ -56,9 +56,34 @@ def _asyncplan() -> Family:
     )
 
 
+def _smtt() -> Family:
+    from schedbench.generators import smtt as generator
+    from schedbench.heuristics import smtt as heuristics
+    from schedbench.problems.smtt import SmttData, SmttSolution
+    from schedbench.verifiers import smtt as verifier
+    from schedbench.verifiers.exact import smtt_exact
+
+    return Family(
+        name="smtt",
+        description="Single-machine total (weighted) tardiness, Potts-Van Wassenhove instances, n-job ramps",
+        data_model=SmttData,
+        solution_model=SmttSolution,
+        generator_config=generator.SmttGeneratorConfig,
+        generate=generator.generate,
+        verify=verifier.verify,
+        solve=smtt_exact.solve,
+        violation_types=verifier.VIOLATION_TYPES,
+        stages=generator.STAGES,
+        scenarios=generator.SCENARIOS,
+        baselines=heuristics.BASELINES,
+        prompt_modes=("plan",),
+    )
+
+
 _BUILDERS: dict[str, Callable[[], Family]] = {
     "rcpsp": _rcpsp,
     "asyncplan": _asyncplan,
+    "smtt": _smtt,
 }
 
 
