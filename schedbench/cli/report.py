@@ -17,6 +17,8 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="print the report document (a list for several runs)"),
     export: list[Path] = typer.Option([], "--export", help="write the items to .jsonl, .csv or .parquet "
                                       "(Hugging Face dataset); repeatable"),
+    html: Path = typer.Option(None, "--html", help="write a self-contained HTML report with charts and Gantt charts"),
+    plots: Path = typer.Option(None, "--plots", help="write every chart as PNG and SVG into this folder"),
 ) -> None:
     """Report feasibility (Wilson 95% CI) by level/stage/scenario, WAUC, breakpoint, taxonomy, gaps, cost."""
     from schedbench.cli._common import err, out, print_json
@@ -40,6 +42,11 @@ def report(
             runs = [store.run(d["run"]) for d in documents]
             count = write_export(store, [r for r in runs if r is not None], path)
             err.print(f"wrote {count} items to {path}")
+        if html is not None or plots is not None:
+            from schedbench.results.html import write_report_outputs
+
+            for path in write_report_outputs(store, documents, html=html, plots=plots):
+                err.print(f"wrote {path}")
     if as_json:
         print_json(documents[0] if len(documents) == 1 else documents)
         return

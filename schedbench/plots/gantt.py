@@ -236,8 +236,12 @@ def schedule_comparison(family: str, data: Any, answer: Any, witness: Any = None
     columns = [(titles[0], answer, flagged or set())]
     if witness is not None:
         columns.append((titles[1], witness, set()))
-    fig, axes = new_figure(5.2 * len(columns), min(12.0, 0.9 + 0.75 * sum(ratios)), rows=len(ratios),
-                           cols=len(columns), sharex=True, gridspec_kw={"height_ratios": ratios})
+    width, height = 5.2 * len(columns), min(12.0, 0.9 + 0.75 * sum(ratios))
+    fig, axes = new_figure(width, height, rows=len(ratios), cols=len(columns), layout=None, sharex=True,
+                           gridspec_kw={"height_ratios": ratios})
+    # fixed margins in inches: many Gantt charts go into one report, and constrained layout doubles drawing time
+    fig.subplots_adjust(left=0.5 / width, right=1 - 0.15 / width, top=1 - 0.35 / height, bottom=0.5 / height,
+                        wspace=0.6 / 5.2, hspace=0.25)
     for column, (title, solution, marks) in enumerate(columns):
         panel = [axes[row * len(columns) + column] for row in range(len(ratios))]
         reason = _no_schedule(solution)

@@ -156,7 +156,8 @@ def gap_distribution(gaps: Mapping[str, Sequence[float]], title: str = "Optimali
 
 
 def _token_counts(doc: Document) -> tuple[float, float]:
-    tokens = doc.get("tokens") or {}
+    """(input, output) tokens of a run; a bare total counts as output."""
+    tokens = doc.get("tokens_detail") or doc.get("tokens") or {}
     if isinstance(tokens, Mapping):
         return float(tokens.get("input") or tokens.get("input_tokens") or 0), \
             float(tokens.get("output") or tokens.get("output_tokens") or 0)

@@ -20,7 +20,7 @@ from schedbench.executors import map_ordered
 from schedbench.problems import Instance, Verification
 
 TEMPLATES = Path(__file__).parent / "templates"
-DRILL_DOWN_PER_RUN = 25
+DRILL_DOWN_PER_RUN = 12
 """Items shown in full per run (failures first); the report says how many it left out."""
 
 
@@ -35,10 +35,12 @@ class ItemView:
     verification: Verification | None = None
     error: str | None = None
 
+    sample: int = 0
+
     @property
     def success(self) -> bool:
-        """Feasible schedule of a feasible instance, or a correct infeasibility claim."""
-        return bool(self.verification and (self.verification.correct or self.verification.feasible))
+        """Feasible schedule of a feasible instance, or a correct infeasibility claim (`correct`)."""
+        return bool(self.verification and self.verification.correct)
 
 
 @dataclass
@@ -82,6 +84,71 @@ def evolution_from_folder(folder: Path) -> EvolutionView:
     program = folder / "best_program.py"
     return EvolutionView(read_history(history_path), best if isinstance(best, dict) else {},
                          program.read_text(encoding="utf-8") if program.exists() else "", folder.name)
+
+
+def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list[RunView]:
+    """One RunView per report document, its items read from the store and joined with the run's suite.
+
+    The prompt is re-rendered from the instance with the run's question mode and CoT flag (the store keeps only
+    its hash). When the suite can no longer be read, the run is shown without its items.
+    """
+    from schedbench.errors import InputError
+    from schedbench.suites import load_instances
+
+    suites: dict[str, dict[str, Instance]] = {}
+    views = []
+    for document in documents:
+        run = store.run(document["run"])
+        if run is None:
+            views.append(RunView(document))
+            continue
+        if run.suite not in suites:
+            try:
+                suites[run.suite] = {inst.id: inst for inst in load_instances(run.suite)}
+            except InputError:
+                suites[run.suite] = {}
+        instances = suites[run.suite]
+        items = [_item_view(row, instances[row["instance_id"]], run.config) for row in store.items(run.id)
+                 if row["instance_id"] in instances]
+        views.append(RunView(document, items))
+    return views
+
+
+def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, Any]) -> ItemView:
+    from schedbench.prompts import render_question
+
+    try:
+        prompt = render_question(instance, str(config.get("mode", "plan")), bool(config.get("cot", False)))
+    except Exception as exc:  # a template may be missing for a family added later; the report still renders
+        prompt = f"(prompt not available: {type(exc).__name__}: {exc})"
+    verification = Verification.model_validate(row["verification"]) if row.get("verification") else None
+    return ItemView(instance, prompt, row.get("response") or "", row.get("answer"), verification,
+                    row.get("error") or row.get("parse_error"), int(row.get("sample") or 0))
+
+
+def write_report_outputs(store: Any, documents: Sequence[Mapping[str, Any]], html: Path | None = None,
+                         plots: Path | None = None, workers: int | None = None) -> list[Path]:
+    """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
+    import os
+
+    views = views_from_store(store, documents)
+    written: list[Path] = []
+    if html is not None:
+        title = "schedbench report: " + ", ".join(str(d["run"]) for d in documents) if len(documents) <= 3 \
+            else f"schedbench report: {len(documents)} runs"
+        written.append(write_html_report(html, views, title=title, workers=workers or os.cpu_count() or 1))
+    if plots is not None:
+        written += write_plot_files(plots, views)
+    return written
+
+
+def write_evolution_html(run_dir: Path, path: Path, plots: Path | None = None) -> list[Path]:
+    """HTML report (and optionally plot files) of an evolve run folder: the hook for `evolve report --html`."""
+    evolution = evolution_from_folder(Path(run_dir))
+    written = [write_html_report(path, [], evolution, title=f"schedbench evolve: {evolution.name}")]
+    if plots is not None:
+        written += write_plot_files(plots, [], evolution)
+    return written
 
 
 # --- charts ---------------------------------------------------------------------------------------------------
@@ -160,9 +227,9 @@ def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
     verification = item.verification
     ref = item.instance.reference
     return {
-        "anchor": index, "id": item.instance.id, "family": item.instance.family, "level": item.instance.level,
-        "stage": item.instance.stage, "scenario": item.instance.scenario, "prompt": item.prompt,
-        "response": item.response, "error": item.error, "success": item.success,
+        "anchor": index, "id": item.instance.id, "sample": item.sample, "family": item.instance.family,
+        "level": item.instance.level, "stage": item.instance.stage, "scenario": item.instance.scenario,
+        "prompt": item.prompt, "response": item.response, "error": item.error, "success": item.success,
         "answer": json.dumps(item.answer, indent=1, default=str) if item.answer is not None else None,
         "verification": verification.model_dump() if verification else None,
         "reference_status": ref.status if ref else "none",
