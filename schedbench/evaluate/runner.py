@@ -93,11 +93,12 @@ def evaluate(config: EvalConfig, instances: list[Instance] | None = None) -> Eva
         from schedbench.suites import load_instances
 
         instances = load_instances(config.suite)
+    digest = suite_hash(instances)  # of the whole suite: --limit only selects items of the run
     instances = instances[: config.limit] if config.limit is not None else instances
     _check_suite(instances, config)
     prices = _prices(config)
     with Store(config.results) as store:
-        run = _open_run(store, config, instances)
+        run = _open_run(store, config, digest, len(instances))
         todo = [(inst, s) for inst in instances for s in range(config.samples)]
         done = store.done_keys(run.id)
         todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
@@ -153,20 +154,19 @@ def _prices(config: EvalConfig) -> PriceTable:
     return prices
 
 
-def _open_run(store: Store, config: EvalConfig, instances: list[Instance]) -> Run:
-    digest = suite_hash(instances)
+def _open_run(store: Store, config: EvalConfig, digest: str, count: int) -> Run:
     name = config.run or default_run_name(config, digest)
     run = store.run(name)
     identity = json.loads(json.dumps(config.identity(), default=str))
     if run is None:
         return store.create_run(name, config.model, config.suite, digest, {**identity, "samples": config.samples,
-                                "limit": config.limit}, versions(), git_hash(), len(instances) * config.samples)
+                                "limit": config.limit}, versions(), git_hash(), count * config.samples)
     stored = {k: run.config.get(k) for k in identity}
     if run.model != config.model or stored != identity:
         changed = sorted(k for k in identity if stored.get(k) != identity[k])
         raise InputError("command line", "--run", f"run {name!r} exists with other options ({', '.join(changed)}); "
                          "choose another --run name")
-    if run.suite_hash != digest and config.limit is None:
+    if run.suite_hash != digest:
         raise InputError("command line", "--run", f"run {name!r} exists for another suite (hash differs)")
     store.mark_run(run.id, "running")
     return run
@@ -305,7 +305,7 @@ class _Runner:
         if completion is not None:
             cost = 0.0 if completion.cached else (completion.cost_usd or self.prices.cost(
                 self.config.model, completion.input_tokens, completion.output_tokens))
-            item.response, item.cached = completion.text, completion.cached
+            item.response, item.cached = redact(completion.text), completion.cached
             item.input_tokens, item.output_tokens = completion.input_tokens, completion.output_tokens
             item.cost_usd, item.latency_s, item.finish_reason = cost, completion.latency_s, completion.finish_reason
             self.verify(inst, prepared, item)

@@ -53,7 +53,7 @@ class StubRequest:
 
 @dataclass
 class StubReply:
-    """What the server answers. `status` ≠ 200 sends an error body in the API's format."""
+    """What the server answers. `status` ≠ 200 sends an error body in the API's format (with `error_message`)."""
 
     text: str = ""
     status: int = 200
@@ -64,6 +64,7 @@ class StubReply:
     input_tokens: int | None = None
     output_tokens: int | None = None
     finish_reason: str = "stop"
+    error_message: str | None = None
 
 
 Script = Callable[[StubRequest], "StubReply | str"]
@@ -207,7 +208,7 @@ class StubServer:
             await asyncio.sleep(delay)
         if reply.status != 200:
             extra = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
-            await self._send(writer, reply.status, _error_body(api, reply.status), extra)
+            await self._send(writer, reply.status, _error_body(api, reply.status, reply.error_message), extra)
             return True
         payload = json.dumps(_success_body(api, request, reply)).encode()
         if reply.truncate:
@@ -265,9 +266,9 @@ def _success_body(api: Api, request: StubRequest, reply: StubReply) -> dict[str,
             "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out}}
 
 
-def _error_body(api: Api, status: int) -> bytes:
+def _error_body(api: Api, status: int, message: str | None = None) -> bytes:
     kind = {429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}.get(status, "invalid_request_error")
-    message = f"stub server error {status}"
+    message = message or f"stub server error {status}"
     if api == "anthropic":
         return json.dumps({"type": "error", "error": {"type": kind, "message": message}}).encode()
     return json.dumps({"error": {"message": message, "type": kind, "code": None}}).encode()

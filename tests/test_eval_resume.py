@@ -1,0 +1,139 @@
+"""SIGKILL mid-run, rerun the same command: the same results as an uninterrupted run, nothing duplicated or
+lost, no request repeated for an item already stored. And no API key anywhere the harness writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from schedbench.cli.generate import run_generate
+from schedbench.llm._offline import answer_text
+from schedbench.llm.stub_server import StubReply, StubServer
+from schedbench.problems import Instance, get_family
+from schedbench.prompts import render_question
+from schedbench.suites import load_instances
+
+KEY = "sk-proj-LEAKCHECK-4b1d2e9f0a7c"
+SAMPLES = 3
+ITEM_FIELDS = ("instance_id", "sample", "response", "answer", "parse_error", "verification", "feasible", "error")
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Instance]]:
+    family = get_family("rcpsp")
+    config = family.generator_config(levels="2-5", stage="precedence,windows", seed=5, time_limit=5, workers=2)
+    folder = run_generate(family, config, tmp_path_factory.mktemp("suite"), show_progress=False)
+    return folder, load_instances(folder)
+
+
+class Recorder:
+    """A deterministic script (every third instance gets an empty schedule) that counts requests per instance."""
+
+    def __init__(self, instances: list[Instance]) -> None:
+        self.by_prompt = {render_question(inst): (k, inst) for k, inst in enumerate(instances)}
+        self.requests: Counter[str] = Counter()
+
+    def __call__(self, request):
+        k, inst = self.by_prompt[request.prompt]
+        self.requests[inst.id] += 1
+        return answer_text({"starts": {}} if k % 3 == 0 else inst.reference.witness)
+
+
+def _command(folder: Path, db: Path, url: str) -> list[str]:
+    return [sys.executable, "-m", "schedbench", "evaluate", "--model", "openai-compatible/stub", "--suite",
+            str(folder), "--results", str(db), "--base-url", url, "--concurrency", "2", "--samples", str(SAMPLES),
+            "--quiet"]
+
+
+def _stored(db: Path) -> list[tuple]:
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(db, timeout=10)
+    try:
+        return conn.execute(f"SELECT {', '.join(ITEM_FIELDS)} FROM items ORDER BY instance_id, sample").fetchall()
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return []
+    finally:
+        conn.close()
+
+
+def test_sigkill_then_rerun_equals_an_uninterrupted_run(suite, tmp_path) -> None:
+    folder, instances = suite
+    killed_db, clean_db = tmp_path / "killed.db", tmp_path / "clean.db"
+    recorder = Recorder(instances)
+    with StubServer(recorder, latency_s=0.05) as server:
+        process = subprocess.Popen(_command(folder, killed_db, server.openai_url), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while len(_stored(killed_db)) < len(instances) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        at_kill = Counter(row[0] for row in _stored(killed_db))
+        assert 0 < sum(at_kill.values()) < SAMPLES * len(instances), "the kill must land mid-run"
+        rerun = subprocess.run(_command(folder, killed_db, server.openai_url), capture_output=True, text=True,
+                               timeout=120)
+        assert rerun.returncode == 0, rerun.stderr
+        for instance_id in (i for i, stored in at_kill.items() if stored == SAMPLES):
+            assert recorder.requests[instance_id] == SAMPLES, f"{instance_id} was asked again after it was stored"
+        clean = subprocess.run(_command(folder, clean_db, server.openai_url), capture_output=True, text=True,
+                               timeout=120)
+        assert clean.returncode == 0, clean.stderr
+    resumed, uninterrupted = _stored(killed_db), _stored(clean_db)
+    assert len(resumed) == SAMPLES * len(instances) == len({row[:2] for row in resumed})
+    assert resumed == uninterrupted
+
+
+def _main(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    """Run the console entry point in-process; its exit code, stdout and stderr."""
+    from schedbench.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["schedbench", *argv])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_no_api_key_in_database_logs_reports_or_errors(suite, tmp_path, capsys, monkeypatch) -> None:
+    folder, instances = suite
+    by_prompt = {render_question(inst): (k, inst) for k, inst in enumerate(instances[:6])}
+
+    def script(request):
+        k, inst = by_prompt[request.prompt]
+        auth = request.headers.get("authorization", "")
+        if k % 2:
+            return StubReply(status=401, error_message=f"invalid credentials: {auth}")
+        return f"Your key {auth} works. " + answer_text(inst.reference.witness)
+
+    db = tmp_path / "r.db"
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with StubServer(script) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+        steps = [["evaluate", "--model", "openai/gpt-stub", "--suite", str(folder), "--limit", "6", "--results",
+                  str(db), "--max-retries", "0"],
+                 ["report", "--results", str(db)],
+                 ["report", "--results", str(db), "--json", "--export", str(tmp_path / "items.jsonl"),
+                  "--export", str(tmp_path / "items.csv")],
+                 ["evaluate", "--model", "openai/gpt-stub", "--suite", str(tmp_path / "nosuch"), "--results", str(db)]]
+        outputs = [_main(step, capsys, monkeypatch) for step in steps]
+    assert [code for code, _, _ in outputs] == [0, 0, 0, 2]
+    document = json.loads(outputs[2][1])
+    assert document["n"] == 6 and document["error_rate"] == 0.5
+    written = [out + err for _, out, err in outputs]
+    written += [p.read_bytes().decode("latin-1") for p in tmp_path.iterdir() if p.is_file()]
+    assert any("Your key" in text for text in written), "the server's echo must have reached the store"
+    for text in written:
+        assert KEY not in text
