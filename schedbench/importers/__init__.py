@@ -12,13 +12,13 @@ Importer = Callable[[list[Path]], list[Instance]]
 
 def importers() -> dict[str, Importer]:
     """Importers by the name used in `schedbench import NAME`."""
-    from schedbench.importers import psplib
+    from schedbench.importers import orlib, psplib, smtt_jsonl
 
-    return {"psplib": psplib.read_files}
+    return {"psplib": psplib.read_files, "orlib-wt": orlib.read_files, "smtt-jsonl": smtt_jsonl.read_files}
 
 
 def importer_for_suffix(path: Path) -> Importer | None:
     """The importer that reads files with this suffix directly (for `schedbench solve FILE`)."""
-    by_suffix = {".sm": "psplib"}
+    by_suffix = {".sm": "psplib", ".txt": "orlib-wt"}
     name = by_suffix.get(path.suffix.lower())
     return importers()[name] if name else None
