@@ -13,7 +13,7 @@ and no stations the optimum is the longest path, computed here, so no reference 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from schedbench.problems._envelope import Reference, Verification, Violation
@@ -43,30 +43,32 @@ def verify(data: AsyncplanData, solution: Any, reference: Reference | None = Non
 
 
 def read_starts(data: AsyncplanData, raw: Any) -> tuple[dict[str, int], list[Violation]]:
-    """Valid starts by step id, and the missing/unknown/duplicate/invalid_value violations."""
+    """Valid starts by step id, and the missing/unknown/duplicate/invalid_value violations.
+
+    A step listed more than once is `duplicate` (once), and none of its values is used or judged.
+    """
     known = data.step_index()
+    pairs = [(hashable_id(key), key, value) for key, value in entries(raw, ("step", "id"), "start") or []]
+    counts = Counter(step for step, _, _ in pairs if step in known)
     starts: dict[str, int] = {}
-    seen: set[str] = set()
     violations: list[Violation] = []
-    for key, value in entries(raw, ("step", "id"), "start") or []:
-        step = hashable_id(key)
+    repeated = [step for step, count in counts.items() if count > 1]
+    for step in repeated:
+        violations.append(Violation(type="duplicate", items=[step], detail=f"{step} is scheduled "
+                                    f"{counts[step]} times"))
+    for step, key, value in pairs:
         if step is None or step not in known:
             violations.append(Violation(type="unknown", items=[str(key)], detail=f"no step {key!r}"))
+        elif counts[step] > 1:
             continue
-        if step in seen:
-            violations.append(Violation(type="duplicate", items=[step], detail=f"{step} is scheduled twice"))
-            starts.pop(step, None)
-            continue
-        seen.add(step)
-        start = as_nonnegative_int(value)
-        if start is None:
+        elif (start := as_nonnegative_int(value)) is None:
             violations.append(Violation(type="invalid_value", items=[step],
                                         detail=f"start {value!r} is not a non-negative integer"))
         else:
             starts[step] = start
-    for step in data.steps:
-        if step.id not in seen:
-            violations.append(Violation(type="missing", items=[step.id], detail=f"{step.id} has no start"))
+    for step_id in data.step_index():
+        if counts[step_id] == 0:
+            violations.append(Violation(type="missing", items=[step_id], detail=f"{step_id} has no start"))
     return starts, violations
 
 
