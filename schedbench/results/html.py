@@ -127,7 +127,8 @@ def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, 
 
 
 def write_report_outputs(store: Any, documents: Sequence[Mapping[str, Any]], html: Path | None = None,
-                         plots: Path | None = None, workers: int | None = None) -> list[Path]:
+                         plots: Path | None = None, workers: int | None = None,
+                         per_run: int = DRILL_DOWN_PER_RUN) -> list[Path]:
     """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
     import os
 
@@ -136,7 +137,8 @@ def write_report_outputs(store: Any, documents: Sequence[Mapping[str, Any]], htm
     if html is not None:
         title = "schedbench report: " + ", ".join(str(d["run"]) for d in documents) if len(documents) <= 3 \
             else f"schedbench report: {len(documents)} runs"
-        written.append(write_html_report(html, views, title=title, workers=workers or os.cpu_count() or 1))
+        written.append(write_html_report(html, views, title=title, per_run=per_run,
+                                         workers=workers or os.cpu_count() or 1))
     if plots is not None:
         written += write_plot_files(plots, views)
     return written

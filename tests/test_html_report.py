@@ -1,0 +1,182 @@
+"""The HTML report built from a real results store: self-contained, one series per run, failures first,
+untrusted text escaped; plot files; the evolution section; bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from schedbench.errors import InputError
+from schedbench.problems import Verification, get_family
+from schedbench.results.html import (
+    EvolutionView,
+    ItemView,
+    RunView,
+    evolution_from_folder,
+    render_html_report,
+    write_evolution_html,
+    write_report_outputs,
+)
+
+RUNS = (("rcpsp", "baseline/lft"), ("rcpsp", "baseline/spt"), ("smtt", "baseline/edd"),
+        ("asyncplan", "baseline/list"))
+SUITES = {"rcpsp": {"levels": "3,6,9", "stage": "all"}, "smtt": {"levels": "6,9", "stage": "all"},
+          "asyncplan": {"levels": "5,8", "stage": "two_agents,stations"}}
+PER_RUN = 4
+
+
+def build_results(folder: Path) -> Path:
+    """Small suites of every family, evaluated by offline baselines through the real evaluate path."""
+    from schedbench.cli.generate import run_generate
+    from schedbench.evaluate import EvalConfig, evaluate
+
+    db = folder / "results.db"
+    for family_name, options in SUITES.items():
+        family = get_family(family_name)
+        run_generate(family, family.generator_config(seed=3, **options), folder / family_name, show_progress=False)
+    for family_name, model in RUNS:
+        evaluate(EvalConfig(model=model, suite=str(folder / family_name), results=db, show_progress=False))
+    return db
+
+
+def write_report(db: Path, out: Path) -> Path:
+    """The report of every run in `db`, with PER_RUN drill-down items per run."""
+    from schedbench.results import Store
+    from schedbench.results.report import build_reports
+
+    with Store(db) as store:
+        write_report_outputs(store, build_reports(store), html=out, per_run=PER_RUN, workers=2)
+    return out
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("html")
+    return write_report(build_results(folder), folder / "report.html").read_text(encoding="utf-8")
+
+
+def chart_block(page: str, stem: str) -> str:
+    start = page.index(f'data-chart="{stem}"')
+    return page[start:page.index("</figure>", start)]
+
+
+def series_labels(block: str, role: str) -> list[str]:
+    found = re.findall(rf'class="sb-series" data-role="{role}" data-series="([^"]*)"', block)
+    return list(dict.fromkeys(found))
+
+
+def test_report_is_one_self_contained_file(report_html: str) -> None:
+    assert report_html.startswith("<!DOCTYPE html>")
+    assert "<script" not in report_html
+    assert not re.search(r'(src|href)\s*=\s*"(?!#|data:)', report_html), "external reference"
+    assert not re.search(r"url\((?!#)", report_html)
+    assert "@import" not in report_html
+
+
+def test_each_chart_has_one_series_per_run(report_html: str) -> None:
+    labels = [f"{model}@{family}#" for family, model in RUNS]
+    lines = series_labels(chart_block(report_html, "feasibility_by_level"), "line")
+    assert len(lines) == len(RUNS) and all(line.startswith(label) for line, label in zip(lines, labels, strict=True))
+    assert len(series_labels(chart_block(report_html, "feasibility_by_level"), "band")) == len(RUNS)
+    assert len(series_labels(chart_block(report_html, "feasibility_by_stage"), "bar")) == len(RUNS)
+    assert len(series_labels(chart_block(report_html, "feasibility_by_scenario"), "bar")) == len(RUNS)
+    assert len(series_labels(chart_block(report_html, "cost_and_tokens"), "cost")) == len(RUNS)
+    spt_failed = series_labels(chart_block(report_html, "violation_taxonomy"), "bar")
+    assert any(label.startswith("baseline/spt@rcpsp") for label in spt_failed)
+
+
+def test_drill_down_is_capped_and_shows_failures_first(report_html: str) -> None:
+    sections = report_html.split("<h3>")[1:]
+    assert len(sections) == len(RUNS)
+    for section in sections:
+        badges = re.findall(r'<span class="badge (ok|bad|err)">', section)
+        assert 0 < len(badges) <= PER_RUN
+        assert badges == sorted(badges, key=lambda b: b == "ok"), "failures must come first"
+        assert section.count('class="gantt"') == len(badges)
+    spt = next(s for s in sections if s.startswith("baseline/spt"))
+    assert "deadline" in spt and 'data-role="task"' in spt
+
+
+def test_every_family_gets_its_gantt(report_html: str) -> None:
+    for role in ("task", "load", "job", "tardiness", "agent", "step"):
+        assert f'data-role="{role}"' in report_html, role
+
+
+def test_untrusted_text_is_escaped() -> None:
+    family = get_family("rcpsp")
+    draft = family.generate(family.generator_config(levels="2", stage="precedence"))[0]
+    hostile = '<script>alert("x")</script></pre><img src=x onerror=alert(1)>'
+    item = ItemView(draft.instance, prompt=hostile, response=hostile, answer={"starts": {"<b>": 1}},
+                    verification=Verification(feasible=False, violations=[{"type": "missing", "items": ["<i>"],
+                                                                           "detail": hostile}]))
+    page = render_html_report([RunView({"run": "<b>run</b>", "n": 1}, [item])])
+    assert "<script" not in page and "<img" not in page and "<b>run</b>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
+    from schedbench.cli.generate import run_generate
+    from schedbench.evaluate import EvalConfig, evaluate
+
+    family = get_family("rcpsp")
+    run_generate(family, family.generator_config(levels="2,4", stage="windows", seed=1), tmp_path / "s",
+                 show_progress=False)
+    db = tmp_path / "r.db"
+    evaluate(EvalConfig(model="baseline/lft", suite=str(tmp_path / "s"), results=db, show_progress=False))
+    done = subprocess.run([sys.executable, "-m", "schedbench", "report", "--results", str(db), "--json",
+                           "--html", str(tmp_path / "out" / "r.html"), "--plots", str(tmp_path / "plots")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["n"] == 2
+    assert (tmp_path / "out" / "r.html").read_text().count('class="item"') == 2
+    stems = {"feasibility_by_level", "feasibility_by_stage", "feasibility_by_scenario", "violation_taxonomy",
+             "gap_distribution", "cost_and_tokens"}
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {f"{s}.{x}" for s in stems for x in ("png", "svg")}
+    missing = subprocess.run([sys.executable, "-m", "schedbench", "report", "--results", str(tmp_path / "no.db"),
+                              "--html", str(tmp_path / "x.html")], capture_output=True, text=True, check=False)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no.db" in missing.stderr
+
+
+def evolve_folder(folder: Path) -> Path:
+    rows = [{"iteration": 0, "program_id": "seed", "parent_id": None, "island": 0, "status": "ok", "score": 0.0,
+             "error": None},
+            {"iteration": 1, "program_id": "a1", "parent_id": "seed", "island": 0, "status": "ok", "score": 0.4,
+             "error": None},
+            {"iteration": 2, "program_id": "b2", "parent_id": "seed", "island": 1, "status": "failed",
+             "score": None, "error": "timeout"},
+            {"iteration": 3, "program_id": "c3", "parent_id": "a1", "island": 0, "status": "ok", "score": 0.7,
+             "error": None}]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "history.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (folder / "best.json").write_text(json.dumps({"program_id": "c3", "score": 0.7, "metrics": {}}))
+    (folder / "best_program.py").write_text("def priority(job):\n    return job.d - job.p  # <evolved>\n")
+    return folder
+
+
+def test_evolution_report_shows_scores_and_the_best_lineage(tmp_path: Path) -> None:
+    folder = evolve_folder(tmp_path / "run")
+    written = write_evolution_html(folder, tmp_path / "evo.html", plots=tmp_path / "evo-plots")
+    page = written[0].read_text()
+    assert "4 iterations, 1 failed" in page
+    table = page[page.index("<table>", page.index('id="evolution"')):]
+    assert re.findall(r"<tr><td>(\w+)</td>", table) == ["seed", "a1", "c3"]
+    assert series_labels(chart_block(page, "evolution_score"), "island") == ["0"]
+    assert series_labels(chart_block(page, "evolution_lineage"), "lineage") == ["c3"]
+    assert "&lt;evolved&gt;" in page
+    assert sorted(p.name for p in written[1:]) == sorted(f"evolution_{k}.{x}" for k in ("score", "lineage")
+                                                         for x in ("png", "svg"))
+
+
+def test_evolution_folder_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"history\.jsonl"):
+        evolution_from_folder(tmp_path)
+    folder = evolve_folder(tmp_path / "run")
+    (folder / "best.json").write_text("{broken")
+    with pytest.raises(InputError, match=r"best\.json"):
+        evolution_from_folder(folder)
+    assert isinstance(evolution_from_folder(evolve_folder(tmp_path / "ok")), EvolutionView)
