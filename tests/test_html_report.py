@@ -25,9 +25,9 @@ from schedbench.results.html import (
 
 RUNS = (("rcpsp", "baseline/lft"), ("rcpsp", "baseline/spt"), ("smtt", "baseline/edd"),
         ("asyncplan", "baseline/list"))
-SUITES = {"rcpsp": {"levels": "3,6,9", "stage": "all"}, "smtt": {"levels": "6,9", "stage": "all"},
+SUITES = {"rcpsp": {"levels": "3,9", "stage": "all"}, "smtt": {"levels": "6,9", "stage": "all"},
           "asyncplan": {"levels": "5,8", "stage": "two_agents,stations"}}
-PER_RUN = 4
+PER_RUN = 3
 
 
 def build_results(folder: Path) -> Path:
