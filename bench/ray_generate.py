@@ -1,0 +1,77 @@
+"""Reference solving of a 1,000-instance RCPSP suite: the local process pool vs. Ray on the same cores.
+
+Both executors solve the same drafts with the same solver settings (one CP-SAT thread per instance, `--workers`
+at a time); Ray runs a local instance started here with one CPU per worker. Figures: wall time of each, Ray's
+start-up apart, the overhead ratio Ray / local, and a check that status, objective and bound agree.
+
+    .venv/bin/python bench/ray_generate.py [--instances 1000] [--workers 2] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Any
+
+from schedbench.executors import ExecutorName, ensure_ray, shutdown_ray
+from schedbench.generators.rcpsp import RcpspGeneratorConfig, generate
+from schedbench.references import solve_references
+
+
+def drafts(count: int) -> list[Any]:
+    """`count` RCPSP drafts: every stage, levels 1..40, as many per level as needed."""
+    per_level = max(1, -(-count // (5 * 40)))
+    return generate(RcpspGeneratorConfig(levels="1-40", stage="all", per_level=per_level, seed=2026))[:count]
+
+
+def solve_with(executor: ExecutorName, batch: list[Any], workers: int) -> tuple[float, list[tuple[Any, ...]]]:
+    """Wall time of solving every draft's reference, and (status, objective, bound) per instance."""
+    start = time.perf_counter()
+    references = solve_references([d.instance for d in batch], [d.hint for d in batch], time_limit=10.0,
+                                  workers=workers, executor=executor, show_progress=False)
+    elapsed = time.perf_counter() - start
+    return elapsed, [(r.status, r.objective, r.bound) for r in references]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    batch = drafts(args.instances)
+    print(f"{len(batch)} RCPSP instances (15 tasks, levels 1-40, 5 stages), {args.workers} workers, "
+          f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+    local_times, local_results = [], None
+    for _ in range(args.repeat):
+        elapsed, local_results = solve_with("local", batch, args.workers)
+        local_times.append(elapsed)
+
+    start = time.perf_counter()
+    ray = ensure_ray()
+    ray_start = time.perf_counter() - start
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    ray_times, ray_results = [], None
+    for _ in range(args.repeat):
+        elapsed, ray_results = solve_with("ray", batch, args.workers)
+        ray_times.append(elapsed)
+    shutdown_ray()
+
+    local, remote = min(local_times), min(ray_times)
+    print(f"local pool : best {local:7.2f} s  ({len(batch) / local:6.1f} instances/s)  runs "
+          f"{', '.join(f'{t:.2f}' for t in local_times)}")
+    print(f"ray ({cpus} CPU): best {remote:7.2f} s  ({len(batch) / remote:6.1f} instances/s)  runs "
+          f"{', '.join(f'{t:.2f}' for t in ray_times)}  + start-up {ray_start:.2f} s")
+    median_ratio = statistics.median(ray_times) / statistics.median(local_times)
+    print(f"overhead ratio ray/local: {remote / local:.2f} (medians {median_ratio:.2f}); "
+          f"with start-up {(remote + ray_start) / local:.2f}")
+    print(f"per-instance overhead of ray: {1000 * (remote - local) / len(batch):+.2f} ms")
+    print(f"identical status/objective/bound: {local_results == ray_results}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
