@@ -392,12 +392,276 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     return result;
 }
 
+/* ---------------------------------------------------------------------------------------------------------
+ * Exact 1||sum w_j T_j for n <= 63: dynamic programming over the sets of jobs that END the sequence, level by
+ * level (set size), restricted to sets closed under the given precedences (dominance rules), with the cost of
+ * each set the minimum over its first job. A set S is dropped when cost(S) + LB(rest, from P(S)) >= UB, where UB is the
+ * cost of a known sequence (first improved by swap/insertion descent) and LB is the largest of
+ *   sum_j w_j max(0, t + p_j - d_j),  w_min * sum_k max(0, t + SPT_k - d_(k)),  sum_j w_j C_j^WSPT - sum_j w_j d_j.
+ * If no full set beats UB, the known sequence is optimal.
+ * ------------------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t mask;
+    int64_t cost;
+    int last;
+} WState;
+
+typedef struct {
+    int n;
+    const int64_t *p, *d, *w;
+    const int *spt, *edd, *wspt;   /* global orders */
+} WData;
+
+static int64_t w_lower(const WData *g, uint64_t rest, int64_t t) {
+    int64_t a = 0, wmin = INT64_MAX, b = 0, c = 0, sum_wd = 0, clock_spt = t, clock_wspt = t;
+    int k_edd = 0;
+    for (int i = 0; i < g->n; i++) {
+        int j = g->spt[i];
+        if (!((rest >> j) & 1)) continue;
+        int64_t late = t + g->p[j] - g->d[j];
+        if (late > 0) a += g->w[j] * late;
+        if (g->w[j] < wmin) wmin = g->w[j];
+        clock_spt += g->p[j];
+        /* pair the k-th SPT completion with the k-th smallest due date of the rest */
+        while (k_edd < g->n && !((rest >> g->edd[k_edd]) & 1)) k_edd++;
+        int64_t gap = clock_spt - g->d[g->edd[k_edd]];
+        k_edd++;
+        if (gap > 0) b += gap;
+    }
+    for (int i = 0; i < g->n; i++) {
+        int j = g->wspt[i];
+        if (!((rest >> j) & 1)) continue;
+        clock_wspt += g->p[j];
+        c += g->w[j] * clock_wspt;
+        sum_wd += g->w[j] * g->d[j];
+    }
+    c -= sum_wd;
+    int64_t best = a;
+    if (wmin != INT64_MAX && wmin * b > best) best = wmin * b;
+    if (c > best) best = c;
+    return best;
+}
+
+static int64_t w_cost(const WData *g, const int *seq) {
+    int64_t t = 0, cost = 0;
+    for (int i = 0; i < g->n; i++) {
+        t += g->p[seq[i]];
+        if (t > g->d[seq[i]]) cost += g->w[seq[i]] * (t - g->d[seq[i]]);
+    }
+    return cost;
+}
+
+/* Descent over pairwise swaps and single-job insertions until no move improves. */
+static int64_t w_improve(const WData *g, int *seq) {
+    int n = g->n;
+    int64_t best = w_cost(g, seq);
+    int *trial = malloc((size_t)n * sizeof(int));
+    if (!trial) return best;
+    int improved = 1;
+    while (improved) {
+        improved = 0;
+        for (int i = 0; i < n && !improved; i++) {
+            for (int j = 0; j < n && !improved; j++) {
+                if (i == j) continue;
+                memcpy(trial, seq, (size_t)n * sizeof(int));
+                int x = trial[i];
+                if (i < j) memmove(trial + i, trial + i + 1, (size_t)(j - i) * sizeof(int));
+                else memmove(trial + j + 1, trial + j, (size_t)(i - j) * sizeof(int));
+                trial[j] = x;
+                int64_t c = w_cost(g, trial);
+                if (c < best) { best = c; memcpy(seq, trial, (size_t)n * sizeof(int)); improved = 1; break; }
+                if (i < j) {
+                    memcpy(trial, seq, (size_t)n * sizeof(int));
+                    int y = trial[i]; trial[i] = trial[j]; trial[j] = y;
+                    c = w_cost(g, trial);
+                    if (c < best) { best = c; memcpy(seq, trial, (size_t)n * sizeof(int)); improved = 1; break; }
+                }
+            }
+        }
+    }
+    free(trial);
+    return best;
+}
+
+static int cmp_wstate(const void *x, const void *y) {
+    uint64_t a = ((const WState *)x)->mask, b = ((const WState *)y)->mask;
+    return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+static const WState *w_find(const WState *level, size_t count, uint64_t mask) {
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (level[mid].mask < mask) lo = mid + 1; else hi = mid;
+    }
+    return lo < count && level[lo].mask == mask ? &level[lo] : NULL;
+}
+
+/* Returns 1 proven (seq filled, *cost set), 0 aborted (time or state cap). */
+/* Backward: sets are the jobs at the END of the sequence (prepend a job whose successors are all in the
+ * set; it completes at P - p(set)); tardiness sits at the end, so costs and pruning grow from the start. */
+static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, int *seq, int64_t *cost,
+                    double deadline, size_t max_states, size_t *states_out) {
+    int n = g->n;
+    uint64_t full = n == 64 ? ~0ULL : ((1ULL << n) - 1);
+    int64_t upper = w_improve(g, seq);
+    int64_t total_p = 0;
+    for (int j = 0; j < n; j++) total_p += g->p[j];
+    (void)pred;
+    WState **levels = calloc((size_t)n + 1, sizeof(WState *));
+    size_t *counts = calloc((size_t)n + 1, sizeof(size_t));
+    if (!levels || !counts) { free(levels); free(counts); return 0; }
+    levels[0] = malloc(sizeof(WState));
+    levels[0][0].mask = 0; levels[0][0].cost = 0; levels[0][0].last = -1;
+    counts[0] = 1;
+    size_t total = 1;
+    int ok = 1;
+    for (int level = 0; level < n && ok; level++) {
+        size_t cap = 1024;
+        while (cap < 4 * counts[level] * (size_t)(n - level) + 16) cap *= 2;
+        /* open-addressing map mask -> index into next, plus the lower bound of each new set */
+        int64_t *slot = malloc(cap * sizeof(int64_t));
+        WState *next = malloc((cap / 2 + 1) * sizeof(WState));
+        int64_t *low = malloc((cap / 2 + 1) * sizeof(int64_t));
+        if (!slot || !next || !low) { free(slot); free(next); free(low); ok = 0; break; }
+        for (size_t i = 0; i < cap; i++) slot[i] = -1;
+        size_t used = 0;
+        for (size_t s = 0; s < counts[level] && ok; s++) {
+            if ((s & 255) == 0 && now_seconds() > deadline) { ok = 0; break; }
+            const WState *st = &levels[level][s];
+            int64_t in_set = 0;
+            for (int j = 0; j < n; j++) if ((st->mask >> j) & 1) in_set += g->p[j];
+            int64_t end = total_p - in_set;   /* completion of the job prepended to the set */
+            for (int j = 0; j < n; j++) {
+                if ((st->mask >> j) & 1) continue;
+                if ((succ[j] & st->mask) != succ[j]) continue;
+                int64_t c = st->cost + (end > g->d[j] ? g->w[j] * (end - g->d[j]) : 0);
+                if (c >= upper) continue;
+                uint64_t m = st->mask | (1ULL << j);
+                size_t h = (size_t)mix(m) & (cap - 1);
+                while (slot[h] >= 0 && next[slot[h]].mask != m) h = (h + 1) & (cap - 1);
+                if (slot[h] < 0) {
+                    if (used >= cap / 2) { ok = 0; break; }
+                    int64_t lb = w_lower(g, full & ~m, 0);
+                    slot[h] = (int64_t)used;
+                    next[used].mask = m; next[used].cost = INT64_MAX; next[used].last = j;
+                    low[used] = lb;
+                    used++;
+                }
+                WState *e = &next[slot[h]];
+                if (c + low[slot[h]] < upper && c < e->cost) { e->cost = c; e->last = j; }
+            }
+        }
+        free(slot);
+        if (!ok) { free(next); free(low); break; }
+        size_t kept = 0;
+        for (size_t i = 0; i < used; i++)
+            if (next[i].cost != INT64_MAX) next[kept++] = next[i];
+        free(low);
+        qsort(next, kept, sizeof(WState), cmp_wstate);
+        levels[level + 1] = next;
+        counts[level + 1] = kept;
+        total += kept;
+        if (total > max_states) ok = 0;
+        if (kept == 0) break;   /* nothing beats the known sequence */
+    }
+    *states_out = total;
+    if (ok) {
+        const WState *end = counts[n] ? w_find(levels[n], counts[n], full) : NULL;
+        if (end && end->cost < upper) {
+            uint64_t mask = full;
+            for (int level = n; level > 0; level--) {
+                const WState *st = w_find(levels[level], counts[level], mask);
+                seq[n - level] = st->last;   /* the job prepended last is first in the sequence */
+                mask &= ~(1ULL << st->last);
+            }
+            *cost = end->cost;
+        } else {
+            *cost = upper;
+        }
+    }
+    for (int level = 0; level <= n; level++) free(levels[level]);
+    free(levels); free(counts);
+    return ok;
+}
+
+static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *p_obj, *d_obj, *w_obj, *pred_obj, *seq_obj;
+    double time_limit;
+    long long max_states = 20000000;
+    if (!PyArg_ParseTuple(args, "OOOOOd|L", &p_obj, &d_obj, &w_obj, &pred_obj, &seq_obj, &time_limit,
+                          &max_states))
+        return NULL;
+    PyObject *objs[5] = {p_obj, d_obj, w_obj, pred_obj, seq_obj};
+    PyObject *fast[5] = {NULL, NULL, NULL, NULL, NULL};
+    Py_ssize_t n = -1;
+    int ok = 1;
+    for (int k = 0; k < 5 && ok; k++) {
+        fast[k] = PySequence_Fast(objs[k], "expected a sequence");
+        if (!fast[k]) { ok = 0; break; }
+        Py_ssize_t len = PySequence_Fast_GET_SIZE(fast[k]);
+        if (n < 0) n = len;
+        if (len != n) { PyErr_SetString(PyExc_ValueError, "all arguments need the same length"); ok = 0; }
+    }
+    if (ok && (n < 1 || n > 63)) { PyErr_SetString(PyExc_ValueError, "the weighted DP takes 1..63 jobs"); ok = 0; }
+    int64_t *v = ok ? malloc((size_t)n * 5 * sizeof(int64_t)) : NULL;
+    if (ok && !v) { PyErr_NoMemory(); ok = 0; }
+    for (int k = 0; k < 5 && ok; k++) ok = read_ints(fast[k], v + (size_t)k * (size_t)n, n, "argument");
+    for (int k = 0; k < 5; k++) Py_XDECREF(fast[k]);
+    if (!ok) { free(v); return NULL; }
+    int64_t *p = v, *d = v + n, *w = v + 2 * n;
+    uint64_t *pred = malloc((size_t)n * sizeof(uint64_t)), *succ = calloc((size_t)n, sizeof(uint64_t));
+    int *orders = malloc((size_t)n * 4 * sizeof(int));
+    if (!pred || !succ || !orders) { free(v); free(pred); free(succ); free(orders); return PyErr_NoMemory(); }
+    int *spt = orders, *edd = orders + n, *wspt = orders + 2 * n, *seq = orders + 3 * n;
+    for (int j = 0; j < n; j++) {
+        pred[j] = (uint64_t)v[3 * n + j];
+        seq[j] = (int)v[4 * n + j];
+        spt[j] = edd[j] = wspt[j] = j;
+    }
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++)
+            if ((pred[j] >> i) & 1) succ[i] |= 1ULL << j;
+    /* insertion sorts (n <= 64): SPT by p, EDD by d, WSPT by p/w (cross-multiplied) */
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && p[spt[k]] < p[spt[k - 1]]; k--) { int x = spt[k]; spt[k] = spt[k - 1]; spt[k - 1] = x; }
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && d[edd[k]] < d[edd[k - 1]]; k--) { int x = edd[k]; edd[k] = edd[k - 1]; edd[k - 1] = x; }
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && p[wspt[k]] * w[wspt[k - 1]] < p[wspt[k - 1]] * w[wspt[k]]; k--) {
+            int x = wspt[k]; wspt[k] = wspt[k - 1]; wspt[k - 1] = x;
+        }
+    WData g = {(int)n, p, d, w, spt, edd, wspt};
+    int64_t cost = -1;
+    size_t states = 0;
+    int proven;
+    Py_BEGIN_ALLOW_THREADS
+    proven = w_search(&g, pred, succ, seq, &cost, now_seconds() + time_limit, (size_t)max_states, &states);
+    Py_END_ALLOW_THREADS
+    if (!proven) cost = w_cost(&g, seq);  /* the improved start sequence */
+    PyObject *list = PyList_New(n);
+    for (int i = 0; list && i < n; i++) PyList_SET_ITEM(list, i, PyLong_FromLong(seq[i]));
+    PyObject *result = list ? Py_BuildValue("(OLNK)", proven ? Py_True : Py_False, (long long)cost, list,
+                                            (unsigned long long)states) : NULL;
+    free(v); free(pred); free(succ); free(orders);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"solve", py_solve, METH_VARARGS,
      "solve(p, d, time_limit, upper=-1) -> (proven, objective, sequence, states)\n\n"
      "Minimum total tardiness on one machine. proven is False when the time limit (or memory) ran out; then\n"
      "objective is -1 and sequence is None. sequence lists job indices; states counts memoised subproblems.\n"
      "upper, when >= 0, is the cost of a known sequence: it prunes the search from the start."},
+    {"solve_weighted", py_solve_weighted, METH_VARARGS,
+     "solve_weighted(p, d, w, pred_masks, start_sequence, time_limit, max_states=20_000_000)\n"
+     "    -> (proven, objective, sequence, states)\n\n"
+     "Minimum total weighted tardiness for n <= 63 by dynamic programming over precedence-closed job sets.\n"
+     "pred_masks[j] is the bit mask of jobs that must precede j; start_sequence is a known sequence (it is\n"
+     "improved by local search and bounds the search). When not proven, objective and sequence are those of\n"
+     "the improved start."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,9 +1,11 @@
-"""CP-SAT model of 1‖ΣwjTj with dominance precedences, heuristic hints and a sound bound.
+"""Exact 1‖ΣwjTj: dynamic programming over job sets (n ≤ 63), CP-SAT beyond; both with dominance rules.
 
-One interval per job on a no-overlap machine, tardiness T_j ≥ C_j − d_j, minimise Σ w_j T_j. Two strengthenings:
-- Dominance (Rinnooy Kan, Lageweg & Lenstra 1975): if p_i ≤ p_j, w_i ≥ w_j and d_i ≤ d_j, some optimal
-  sequence runs i before j. All such pairs agree with the lexicographic order (p, −w, d, index), so imposing
-  them together stays acyclic; identical jobs are ordered by index.
+Up to 63 jobs the compiled core (`_smtt_core.solve_weighted`) runs a bounded dynamic program over the sets of
+jobs that end the sequence, restricted by the dominance precedences below and pruned by lower bounds against
+the best heuristic sequence (improved by local search). Larger instances, or a DP that hits its limits, fall
+back to CP-SAT: one interval per job on a no-overlap machine, tardiness T_j ≥ C_j − d_j, minimise Σ w_j T_j.
+Both use:
+- Dominance (Rinnooy Kan, Lageweg & Lenstra 1975), see `dominance_pairs`.
 - The best of ATC, WSPT, EDD and the augmented MDDC rule is a solution hint and the starting upper bound.
 The reported bound is CP-SAT's proven objective bound (never above the optimum).
 """
@@ -22,17 +24,71 @@ from schedbench.verifiers.exact import _cpsat
 
 
 def dominance_pairs(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> list[tuple[int, int]]:
-    """(i, j) pairs where job i may be assumed to precede job j (transitive reduction not applied)."""
+    """(i, j) pairs such that some optimal sequence runs job i before job j, closed transitively.
+
+    Rules of Rinnooy Kan, Lageweg & Lenstra (1975), applied until nothing changes, with B_j / A_j the jobs
+    already known to precede / follow j:
+    1. p_i ≤ p_j, w_i ≥ w_j and d_i ≤ max(d_j, p(B_j) + p_j) ⇒ i before j (identical jobs: by index);
+    2. a job due no earlier than the total processing time of the jobs not yet placed at the end can go last
+       among them, on time (`_on_time_tail`): every other unplaced job precedes it.
+    """
     n = len(p)
-    pairs = []
-    for i in range(n):
+    before = [0] * n  # bit masks of known predecessors
+    after = [0] * n
+
+    def add(i: int, j: int) -> bool:
+        if (before[j] >> i) & 1 or (before[i] >> j) & 1 or i == j:
+            return False
+        up = before[i] | (1 << i)
+        down = after[j] | (1 << j)
+        for k in _bits(down):
+            before[k] |= up
+        for k in _bits(up):
+            after[k] |= down
+        return True
+
+    for j in _on_time_tail(p, d):
+        for i in range(n):
+            if i != j and not (after[j] >> i) & 1:
+                add(i, j)
+    changed = True
+    while changed:
+        changed = False
         for j in range(n):
-            if i == j or not (p[i] <= p[j] and w[i] >= w[j] and d[i] <= d[j]):
-                continue
-            if p[i] == p[j] and w[i] == w[j] and d[i] == d[j] and i > j:
-                continue
-            pairs.append((i, j))
-    return pairs
+            p_before = sum(int(p[k]) for k in _bits(before[j]))
+            for i in range(n):
+                if i == j or not (p[i] <= p[j] and w[i] >= w[j]):
+                    continue
+                if p[i] == p[j] and w[i] == w[j] and d[i] == d[j] and i > j:
+                    continue
+                if d[i] <= max(int(d[j]), p_before + int(p[j])):
+                    changed |= add(i, j)
+    return [(i, j) for j in range(n) for i in _bits(before[j])]
+
+
+def _on_time_tail(p: np.ndarray, d: np.ndarray) -> list[int]:
+    """Jobs that can end the sequence on time, last one first: while some unplaced job has d ≥ the remaining
+    total processing time, the one with the latest due date is placed last."""
+    remaining = int(p.sum())
+    unplaced = set(range(len(p)))
+    tail = []
+    while unplaced:
+        j = max(unplaced, key=lambda k: (int(d[k]), k))
+        if d[j] < remaining:
+            break
+        tail.append(j)
+        unplaced.discard(j)
+        remaining -= int(p[j])
+    return tail
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
 
 
 def best_hint(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray]:
@@ -45,14 +101,42 @@ def best_hint(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[int, np.ndar
     return costs[best], candidates[best]
 
 
+DP_SOLVER = "smtt-weighted-dp 1"
+DP_MAX_JOBS = 63
+
+
 def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1,
           hint: dict[str, Any] | None = None) -> Reference:
     """Exact reference for a weighted instance (works for unweighted ones too)."""
+    began = time.perf_counter()
+    p, d, w = data.arrays()
+    upper, order = best_hint(p, d, w)
+    pairs = dominance_pairs(p, d, w) if len(p) <= DP_MAX_JOBS else []
+    if len(p) <= DP_MAX_JOBS:
+        from schedbench.verifiers.exact.smtt_exact import core
+
+        predecessors = [0] * len(p)
+        for i, j in pairs:
+            predecessors[j] |= 1 << i
+        proven, value, sequence, states = core().solve_weighted(p.tolist(), d.tolist(), w.tolist(), predecessors,
+                                                                order.tolist(), time_limit)
+        ids = [job.id for job in data.jobs]
+        if proven:
+            return Reference(status="optimal", objective=value, bound=value, solver=DP_SOLVER,
+                             time_s=round(time.perf_counter() - began, 4),
+                             witness={"sequence": [ids[j] for j in sequence]},
+                             edd_objective=total_tardiness(p, d, w, edd_order(p, d)), states=states)
+        upper, order = value, np.asarray(sequence, dtype=np.int64)
+    return solve_cpsat(data, max(0.01, time_limit - (time.perf_counter() - began)), workers, upper, order, pairs)
+
+
+def solve_cpsat(data: SmttData, time_limit: float, workers: int, upper: int, order: np.ndarray,
+                pairs: list[tuple[int, int]]) -> Reference:
+    """CP-SAT with the dominance precedences, the known sequence as hint and its cost as upper bound."""
     from ortools.sat.python import cp_model
 
     began = time.perf_counter()
     p, d, w = data.arrays()
-    upper, order = best_hint(p, d, w)
     horizon = int(p.sum())
     model = cp_model.CpModel()
     starts = [model.new_int_var(0, max(0, horizon - int(p[j])), f"s{j}") for j in range(len(p))]
@@ -63,7 +147,7 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1,
         late = model.new_int_var(0, max(0, horizon - int(d[j])), f"t{j}")
         model.add(late >= starts[j] + int(p[j]) - int(d[j]))
         tardiness.append(late)
-    for i, j in dominance_pairs(p, d, w):
+    for i, j in pairs:
         model.add(starts[j] >= starts[i] + int(p[i]))
     objective = sum(int(w[j]) * tardiness[j] for j in range(len(p)))
     model.add(objective <= upper)
