@@ -119,7 +119,8 @@ def test_near_identity_rounds_constants():
     b = PROGRAM.replace("t + p[j]", "t + 1.104 * p[j]")
     c = PROGRAM.replace("t + p[j]", "t + 1.3 * p[j]")
     assert near_hash(a) == near_hash(b) != near_hash(c)
-    assert similarity(evolve_block(a), evolve_block(b)) > 0.99
+    assert similarity(evolve_block(a), evolve_block(b)) > 0.8
+    assert similarity(evolve_block(a), "def schedule(instance):\n    return list(range(instance['n']))\n") < 0.2
 
 
 @given(st.text(max_size=300))

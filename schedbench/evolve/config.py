@@ -58,8 +58,8 @@ class DatabaseConfig(_Section):
     archive_size: int = Field(20, ge=1)
     exploration: float = Field(0.2, ge=0, le=1, description="share of parents drawn uniformly from the grid")
     exploitation: float = Field(0.7, ge=0, le=1, description="share of parents drawn from the elite archive")
-    novelty_threshold: float = Field(0.999, gt=0, le=1, description="reject children whose EVOLVE block is at "
-                                     "least this similar (difflib ratio) to a recent one; 1 = off")
+    novelty_threshold: float = Field(1.0, gt=0, le=1, description="reject children whose EVOLVE block is at "
+                                     "least this similar (Jaccard of 4-token shingles) to a recent one; 1 = off")
     novelty_window: int = Field(40, ge=0, description="how many of the island's programs a child is compared to")
 
 

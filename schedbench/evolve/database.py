@@ -11,7 +11,7 @@ leaves a consistent state that a rerun continues from).
 - **Parent selection**: exploration (uniform over the island's grid), exploitation (the archive, preferring
   the island's own elites), or a uniformly random successful program.
 - **Novelty**: identical programs (same canonical AST), near-identical ones (the same after rounding float
-  constants to 2 significant digits) and, optionally, ones too similar (difflib ratio of the EVOLVE blocks)
+  constants to 2 significant digits) and, optionally, ones too similar (Jaccard of token shingles)
   to the island's recent programs are rejected before evaluation.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from schedbench.evolve.config import DatabaseConfig
-from schedbench.evolve.program import code_hash, evolve_block, near_hash, similarity
+from schedbench.evolve.program import code_hash, evolve_block, near_hash, shingles, similarity
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -85,6 +85,7 @@ class ProgramDatabase:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        self._shingles: dict[str, frozenset] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -244,12 +245,14 @@ class ProgramDatabase:
             return f"near-duplicate of {row[0]} (constants within ~1%)"
         if self.config.novelty_threshold >= 1.0 or self.config.novelty_window == 0:
             return None
-        block = evolve_block(code)
+        mine = shingles(evolve_block(code))
         rows = self.conn.execute("SELECT id, code FROM programs WHERE island = ? AND status = 'ok' "
                                  "ORDER BY iteration DESC LIMIT ?", (island, self.config.novelty_window))
         for other in rows:
-            if similarity(block, evolve_block(other["code"])) >= self.config.novelty_threshold:
-                return f"near-duplicate of {other['id']}"
+            if other["id"] not in self._shingles:
+                self._shingles[other["id"]] = shingles(evolve_block(other["code"]))
+            if similarity(mine, self._shingles[other["id"]]) >= self.config.novelty_threshold:
+                return f"too similar to {other['id']}"
         return None
 
     # --- iterations ---------------------------------------------------------------------------------------

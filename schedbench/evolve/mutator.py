@@ -95,12 +95,13 @@ class Mutator:
         line = _return_line(body)
         if line is None:
             return None
-        atoms = [a for a in ctx.vocabulary if re.fullmatch(r"[\w\[\]']+", a) and a in line]
-        if not atoms:
+        start = line.index("return ") + len("return ")
+        spots = [(m.start(), a) for a in ctx.vocabulary if re.fullmatch(r"[\w\[\]']+", a)
+                 for m in re.finditer(rf"(?<![\w.\]]){re.escape(a)}(?![\w\[])", line[start:])]
+        if not spots:
             return None
-        atom = rng.choice(atoms)
-        spots = [m.start() for m in re.finditer(re.escape(atom), line)]
-        spot = rng.choice(spots)
+        offset, atom = rng.choice(spots)
+        spot = start + offset
         factor = f"{1.0 + rng.gauss(0.0, 0.15):.3f}"
         replaced = line[:spot] + f"({factor} * {atom})" + line[spot + len(atom):]
         return f"Weigh {atom} by {factor}.", line, replaced

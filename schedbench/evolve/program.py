@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
-import difflib
 import hashlib
+import io
 import math
 import re
+import tokenize
 
 BLOCK_START = "# EVOLVE-BLOCK-START"
 BLOCK_END = "# EVOLVE-BLOCK-END"
@@ -73,9 +74,18 @@ def near_hash(code: str) -> str:
     return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()[:20]
 
 
-def similarity(a: str, b: str) -> float:
-    """Similarity in [0, 1] of two EVOLVE blocks, on their canonical forms (difflib ratio)."""
-    matcher = difflib.SequenceMatcher(None, canonical(a), canonical(b), autojunk=False)
-    if matcher.real_quick_ratio() < 0.5:
-        return matcher.real_quick_ratio()
-    return matcher.ratio()
+def shingles(code: str, width: int = 4) -> frozenset[tuple[str, ...]]:
+    """The set of `width`-token windows of the code, comments and layout ignored (for similarity)."""
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+    try:
+        tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type not in skip]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        tokens = code.split()
+    return frozenset(tuple(tokens[i:i + width]) for i in range(max(1, len(tokens) - width + 1)))
+
+
+def similarity(a: str | frozenset, b: str | frozenset) -> float:
+    """Jaccard similarity in [0, 1] of two programs' token shingles (code or precomputed `shingles`)."""
+    sa = a if isinstance(a, frozenset) else shingles(a)
+    sb = b if isinstance(b, frozenset) else shingles(b)
+    return len(sa & sb) / len(sa | sb) if sa or sb else 1.0

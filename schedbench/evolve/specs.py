@@ -147,8 +147,8 @@ def _smtt() -> EvolveSpec:
     return EvolveSpec(
         family="smtt", seeds={"mdd": "smtt_mdd.py", "edd": "smtt_edd.py"}, default_seed="mdd",
         to_input=smtt_input, to_solution=smtt_solution, zero_point="edd",
-        train={"levels": "25", "per_level": 10, "stage": "all", "seed": 2025},
-        gate={"levels": "6", "per_level": 1, "stage": "all", "seed": 7},
+        train={"levels": "25", "per_level": 10, "stage": "unweighted", "seed": 2025},
+        gate={"levels": "6", "per_level": 1, "stage": "unweighted", "tf": "0.4,0.8", "rdd": "0.2,1.0", "seed": 7},
         vocabulary=("p[j]", "d[j]", "t", "max(0, d[j] - t - p[j])", "p[j] / (t + max(p[k] for k in remaining))",
                     "p[j] / (t + sum(p[k] for k in remaining) / len(remaining))", "max(d[j] - t, 0) / p[j]",
                     "min(p[j] / (t + 1), 1)"),
