@@ -132,6 +132,9 @@ class Evolution:
 
     async def run(self) -> RunSummary:
         """Evaluate the seed (iteration 0) if needed, finish interrupted iterations, run the rest."""
+        for choice in self.config.models:  # bad specs and missing keys fail now, as input errors
+            self.model(choice)
+        self.seed_code()
         gate, train = self.load_sets()
         self.evaluator = Evaluator(self.spec, gate, train, self.config.evaluator, self.config.sandbox)
         self.task = task_text(self.spec.task, n_train=len(train), level=train.instances[0].level if len(train) else 0)
