@@ -8,11 +8,12 @@ instance is started once per process, with one CPU per core, and shut down at ex
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any, Literal
 
 ExecutorName = Literal["local", "ray"]
@@ -41,6 +42,25 @@ def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int = 1
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(fn, items, chunksize=1)
+
+
+async def run_one(fn: Callable[[Any], Any], item: Any, executor: ExecutorName = "local",
+                  ray_address: str | None = None, pool: Executor | None = None) -> Any:
+    """Await `fn(item)` without blocking the event loop: as a Ray task, or locally in `pool` (default: the
+    loop's thread pool). For async code (evaluate, evolve) that wants one CPU-bound call at a time off-loop;
+    an exception raised by `fn` propagates with its own type."""
+    if executor == "ray":
+        ray = ensure_ray(ray_address)
+        try:
+            return await _remote(ray).remote(fn, item)
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, BaseException):
+                raise cause from None
+            raise
+    if executor != "local":
+        raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
+    return await asyncio.get_running_loop().run_in_executor(pool, fn, item)
 
 
 def ray_available() -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from schedbench.executors import map_ordered
+from schedbench.executors import map_ordered, run_one
 from schedbench.references import solve_payload
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'schedbench[ray]' or '[test]')")
@@ -85,6 +85,17 @@ def test_generate_with_ray_writes_the_same_suite_as_the_default(ray_cluster: str
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert "executor" not in manifest["parameters"] and manifest["count"] == 40
+
+
+def test_async_calls_give_the_same_results_on_ray(ray_cluster: str) -> None:
+    import asyncio
+
+    async def both(executor: str) -> list[Any]:
+        return await asyncio.gather(*(run_one(json.loads, text, executor) for text in ("[1, 2]", "3", '{"a": 4}')))
+
+    assert asyncio.run(both("ray")) == asyncio.run(both("local")) == [[1, 2], 3, {"a": 4}]
+    with pytest.raises(json.JSONDecodeError):
+        asyncio.run(run_one(json.loads, "{bad", "ray"))
 
 
 def test_unknown_executor_is_refused() -> None:
