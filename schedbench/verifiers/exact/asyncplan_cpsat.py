@@ -1,10 +1,12 @@
 """CP-SAT model of asynchronous planning, minimising the makespan.
 
-One start variable per step; the attended prefixes are intervals under a cumulative of capacity = agents (a
-no-overlap for one agent; nothing when agents are unlimited); each station is a cumulative over the full
-steps that use it (a no-overlap at capacity 1). The list scheduler's plan gives the horizon and a hint, so
-the model always has a solution. Agent ids are recovered from the optimal starts by interval colouring,
-which is exact on interval graphs: it never needs more agents than the cumulative allows.
+One start variable per step. The attended prefixes are intervals under a cumulative of capacity = agents (a
+no-overlap for one agent, nothing when agents are unlimited), with redundant agent lanes for 2+ agents. Each
+station is a cumulative over the full steps that use it (a no-overlap at capacity 1). The makespan is bounded
+below by the longest path and by the work per agent and per station unit. The list scheduler's plan gives
+the horizon and a hint, so the model always has a solution. Agent ids are recovered from the optimal starts
+by interval colouring, which is exact on interval graphs: it never needs more agents than the cumulative
+allows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from schedbench.heuristics.asyncplan import assign_agents, list_scheduler, precedence_graph, remaining_path
 from schedbench.problems._envelope import Reference
@@ -35,19 +38,56 @@ def build_model(data: AsyncplanData, horizon: int, hint: dict[str, int] | None =
                 for s in data.steps if s.attended > 0]
     if data.agents is not None and len(prefixes) > data.agents:
         _add_capacity(model, prefixes, data.agents)
+        if data.agents > 1:
+            _add_agent_lanes(model, [s for s in data.steps if s.attended > 0], starts, data.agents)
     for station in data.stations:
         users = [s for s in data.steps if s.station == station.id and s.duration > 0]
         if len(users) > station.capacity:
             _add_capacity(model, [model.new_fixed_size_interval_var(starts[s.id], s.duration, f"h_{s.id}")
                                   for s in users], station.capacity)
-    makespan = model.new_int_var(max(tails.values(), default=0), max(horizon, 0), "makespan")
+    makespan = model.new_int_var(min(lower_bound(data), horizon), max(horizon, 0), "makespan")
     for s in data.steps:
-        model.add(makespan >= starts[s.id] + s.duration)
+        model.add(makespan >= starts[s.id] + tails[s.id])
     model.minimize(makespan)
     for step_id, value in (hint or {}).items():
         if step_id in starts:
             model.add_hint(starts[step_id], value)
     return model, starts
+
+
+def lower_bound(data: AsyncplanData) -> int:
+    """A redundant lower bound on the makespan that CP-SAT's propagation does not find on its own.
+
+    The longest path, and for the agents and for every station a window energy bound: the work that can
+    start no earlier than r (head) and must leave at least q after it ends (tail) fits in [r, C − q] on
+    `capacity` units, so C ≥ r + q + ⌈work / capacity⌉. It closes most gaps where agents are the bottleneck.
+    """
+    heads, tails = _heads(data), remaining_path(data)
+    bounds = [max(tails.values(), default=0)]
+    if data.agents is not None:
+        prefixes = [(heads[s.id], s.attended, tails[s.id] - s.attended) for s in data.steps if s.attended > 0]
+        bounds.append(window_energy_bound(prefixes, data.agents))
+    for station in data.stations:
+        holds = [(heads[s.id], s.duration, tails[s.id] - s.duration) for s in data.steps
+                 if s.station == station.id and s.duration > 0]
+        bounds.append(window_energy_bound(holds, station.capacity))
+    return max(bounds)
+
+
+def window_energy_bound(items: list[tuple[int, int, int]], capacity: int) -> int:
+    """max over (r, q) of r + q + ⌈Σ work of items with head ≥ r and tail ≥ q / capacity⌉, in O(n² log n)."""
+    if not items:
+        return 0
+    head, work, tail = (np.array(column, dtype=np.int64) for column in zip(*items, strict=True))
+    best = 0
+    for r in np.unique(head):
+        chosen = head >= r
+        order = np.argsort(-tail[chosen], kind="stable")
+        tails_desc, energy = tail[chosen][order], np.cumsum(work[chosen][order])
+        last_of_tie = np.append(tails_desc[1:] != tails_desc[:-1], True)  # all items with tail ≥ q included
+        candidates = r + tails_desc[last_of_tie] + -(-energy[last_of_tie] // capacity)
+        best = max(best, int(candidates.max()))
+    return best
 
 
 def _add_capacity(model: Any, intervals: list[Any], capacity: int) -> None:
@@ -56,6 +96,26 @@ def _add_capacity(model: Any, intervals: list[Any], capacity: int) -> None:
         model.add_no_overlap(intervals)
     else:
         model.add_cumulative(intervals, [1] * len(intervals), capacity)
+
+
+def _add_agent_lanes(model: Any, attended: list[Any], starts: dict[str, Any], agents: int) -> None:
+    """Redundant explicit assignment: each attended prefix on one agent's lane, a no-overlap per lane.
+
+    The cumulative alone propagates weakly when agents are the bottleneck (plain parallel-machine
+    scheduling); disjunctive lanes give edge-finding and close many such gaps. Lanes are symmetric, so the
+    i-th attended step may only use lanes 0..i.
+    """
+    lanes: list[list[Any]] = [[] for _ in range(agents)]
+    for i, step in enumerate(attended):
+        choices = []
+        for lane in range(min(agents, i + 1)):
+            on_lane = model.new_bool_var(f"x_{step.id}_{lane}")
+            lanes[lane].append(model.new_optional_fixed_size_interval_var(starts[step.id], step.attended, on_lane,
+                                                                          f"l_{step.id}_{lane}"))
+            choices.append(on_lane)
+        model.add_exactly_one(choices)
+    for intervals in lanes:
+        model.add_no_overlap(intervals)
 
 
 def _heads(data: AsyncplanData) -> dict[str, int]:
