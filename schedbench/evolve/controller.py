@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,6 +242,7 @@ class Evolution:
                               rule_kind=self.spec.rule_kind, seed=self.config.seed, iteration=iteration)
         choice = next((m for m in self.config.models if m.spec == row["model"]), self.config.models[0])
         params = {} if self.config.temperature is None else {"temperature": self.config.temperature}
+        asked = time.perf_counter()
         try:
             completion = await asyncio.wait_for(self.model(choice).complete(messages, context=context, **params),
                                                 self.config.llm_timeout_s)
@@ -255,6 +257,7 @@ class Evolution:
         self._cost_per_call = max(self._cost_per_call, completion.cost_usd)
         with self.db.transaction():
             self.db.update_iteration(iteration, state="answered", response=completion.text,
+                                     llm_s=round(time.perf_counter() - asked, 4),
                                      cost_usd=completion.cost_usd, input_tokens=completion.input_tokens,
                                      output_tokens=completion.output_tokens)
         return True

@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS programs_near ON programs (near_hash);
 CREATE INDEX IF NOT EXISTS programs_island ON programs (island, status);
 CREATE TABLE IF NOT EXISTS iterations (
     iteration INTEGER PRIMARY KEY, island INTEGER NOT NULL, parent_id TEXT, inspirations TEXT, mode TEXT,
-    model TEXT, state TEXT NOT NULL, response TEXT, cost_usd REAL NOT NULL DEFAULT 0,
+    model TEXT, state TEXT NOT NULL, response TEXT, cost_usd REAL NOT NULL DEFAULT 0, llm_s REAL,
     input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0, program_id TEXT,
     status TEXT, score REAL, error TEXT, started REAL NOT NULL, finished REAL);
 CREATE TABLE IF NOT EXISTS cells (

@@ -116,23 +116,29 @@ class Evaluator:
         began = time.perf_counter()
         setup = {"array_fields": self.spec.array_fields if self.config.numpy_inputs else (),
                  "numpy_inputs": self.config.numpy_inputs}
+        candidate_s = verify_s = 0.0
         async with open_sandbox(code, self.sandbox, **setup) as box:
+            startup_s = time.perf_counter() - began
             if box.load_error:
                 return self.failed(f"stage 1: the program does not load: {box.load_error}",
                                    traceback=box.load_traceback, stderr=_text(box.stderr_tail))
             for stage, items, timeout in (("1", self.gate, self.config.gate_timeout_s),
                                           ("2", self.train, self.config.timeout_s)):
                 batch = await box.run(items.inputs, timeout)
+                candidate_s += batch.wall_s
                 if not batch.ok:
                     where = items.instances[len(batch.outputs)].id if len(batch.outputs) < len(items) else "?"
                     return self.failed(f"stage {stage}: {batch.error} (instance {where})",
                                        traceback=batch.traceback, stderr=_text(box.stderr_tail))
+                checked = time.perf_counter()
                 objectives, problem = self.verify_all(items, batch.outputs)
+                verify_s += time.perf_counter() - checked
                 if problem:
                     return self.failed(f"stage {stage}: {problem}", stderr=_text(box.stderr_tail))
             evaluation = self.score(objectives, batch.wall_s)
             evaluation.artifacts["stderr"] = _text(box.stderr_tail)
-        evaluation.metrics["eval_s"] = round(time.perf_counter() - began, 4)
+        evaluation.metrics.update(eval_s=round(time.perf_counter() - began, 4), startup_s=round(startup_s, 4),
+                                  candidate_s=round(candidate_s, 4), verify_s=round(verify_s, 4))
         return evaluation
 
     def verify_all(self, items: InstanceSet, outputs: list[Any]) -> tuple[list[float], str | None]:
