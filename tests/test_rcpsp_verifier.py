@@ -1,0 +1,259 @@
+"""The RCPSP verifier against an independent brute-force checker (property-based), plus worked examples.
+
+The brute-force checker below is written from DESIGN.md §2–3 alone: it reads the answer entry by entry and
+checks resources time unit by time unit (only the units where some task runs, so huge starts stay cheap).
+Its violation TYPE SET, feasibility and objective must equal the verifier's on every generated pair.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schedbench.problems import Reference
+from schedbench.problems.rcpsp import RcpspData
+from schedbench.verifiers.rcpsp import VIOLATION_TYPES, verify
+
+HUGE_VALUES = [2**61 - 1, 2**61, 2**62, 2**63, 2**64 + 3, 10**30, 1e300]
+"""Starts far beyond any horizon, around and past the int64 range."""
+
+
+# --------------------------------------------------------------------------------------------- brute force
+def _answer_entries(starts: Any) -> list[tuple[Any, Any]]:
+    """The (key, value) entries of an answer's `starts`: object items, [id, start] pairs or {id/task, start}."""
+    if isinstance(starts, dict):
+        return list(starts.items())
+    if not isinstance(starts, list):
+        return []
+    out: list[tuple[Any, Any]] = []
+    for entry in starts:
+        if isinstance(entry, list) and len(entry) == 2:
+            out.append((entry[0], entry[1]))
+        elif isinstance(entry, dict):
+            key = entry["task"] if "task" in entry else entry.get("id")
+            out.append((key, entry.get("start")))
+        else:
+            out.append((None, None))
+    return out
+
+
+def _as_start(value: Any) -> int | None:
+    if type(value) is int and value >= 0:
+        return value
+    if type(value) is float and math.isfinite(value) and value == int(value) and value >= 0:
+        return int(value)
+    return None
+
+
+def _as_task(key: Any, ids: set[str]) -> str | None:
+    if type(key) is int:
+        key = str(key)
+    return key if isinstance(key, str) and key in ids else None
+
+
+def brute_force(data: dict[str, Any], answer: Any) -> tuple[set[str], int | None]:
+    """(violation types, makespan or None) of a schedule answer, time unit by time unit."""
+    tasks = {t["id"]: t for t in data["tasks"]}
+    types: set[str] = set()
+    counts: dict[str, int] = {}
+    valid: dict[str, int] = {}
+    for key, value in _answer_entries(answer.get("starts") if isinstance(answer, dict) else None):
+        task = _as_task(key, set(tasks))
+        if task is None:
+            types.add("unknown")
+            continue
+        counts[task] = counts.get(task, 0) + 1
+        if counts[task] > 1:
+            types.add("duplicate")
+        start = _as_start(value)
+        if counts[task] == 1 and start is None:
+            types.add("invalid_value")
+        if start is not None:
+            valid[task] = start
+    valid = {t: s for t, s in valid.items() if counts[t] == 1}
+    if any(t not in counts for t in tasks):
+        types.add("missing")
+    duration = {t: tasks[t]["duration"] for t in tasks}
+    end = {t: s + duration[t] for t, s in valid.items()}
+    for a, b in data["precedences"]:
+        if a in valid and b in valid and valid[b] < end[a]:
+            types.add("precedence")
+    for t in valid:
+        if end[t] > data["horizon"]:
+            types.add("horizon")
+        window = data["windows"].get(t)
+        if window and valid[t] < window.get("release", 0):
+            types.add("release")
+        if window and window.get("deadline") is not None and end[t] > window["deadline"]:
+            types.add("deadline")
+    for a, b in data["disjunctive"]:
+        if a in valid and b in valid and len(range(max(valid[a], valid[b]), min(end[a], end[b]))) > 0:
+            types.add("disjunctive")
+    busy_units = {u for t, s in valid.items() for u in range(s, end[t])}
+    for resource in data["resources"]:
+        for unit in busy_units:
+            load = sum(tasks[t]["demands"].get(resource["id"], 0) for t, s in valid.items() if s <= unit < end[t])
+            downs = [d for d in data["downtimes"] if d["resource"] == resource["id"] and d["start"] <= unit < d["end"]]
+            capacity = min([resource["capacity"], *(d.get("capacity", 0) for d in downs)])
+            if load > capacity:
+                types.add("downtime" if downs and load <= resource["capacity"] else "capacity")
+    makespan = max(end.values(), default=0) if len(valid) == len(tasks) else None
+    return types, makespan
+
+
+# ----------------------------------------------------------------------------------------------- strategies
+@st.composite
+def instances(draw: st.DrawFn, max_tasks: int = 6) -> dict[str, Any]:
+    """Small RCPSP instances exercising every constraint kind, zero durations and over-demands included."""
+    n = draw(st.integers(1, max_tasks))
+    m = draw(st.integers(1, 3))
+    ids = [f"T{i + 1}" for i in range(n)]
+    resources = [{"id": f"R{k + 1}", "capacity": draw(st.integers(0, 4))} for k in range(m)]
+    tasks = [{"id": t, "duration": draw(st.integers(0, 4)),
+              "demands": draw(st.dictionaries(st.sampled_from([r["id"] for r in resources]), st.integers(0, 5)))}
+             for t in ids]
+    pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]]
+    precedences = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=4)) if pairs else []
+    disjunctive = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=3)) if pairs else []
+    downtimes = []
+    for _ in range(draw(st.integers(0, 3))):
+        start = draw(st.integers(0, 12))
+        downtimes.append({"resource": draw(st.sampled_from([r["id"] for r in resources])), "start": start,
+                          "end": start + draw(st.integers(0, 6)), "capacity": draw(st.integers(0, 5))})
+    windows = {}
+    for t in draw(st.lists(st.sampled_from(ids), unique=True, max_size=n)):
+        release = draw(st.integers(0, 8))
+        windows[t] = {"release": release, "deadline": draw(st.none() | st.integers(0, 16))}
+    return {"horizon": draw(st.integers(1, 16)), "resources": resources, "tasks": tasks,
+            "precedences": precedences, "downtimes": downtimes, "windows": windows, "disjunctive": disjunctive}
+
+
+START_VALUES = (st.integers(0, 18) | st.integers(0, 18).map(float) | st.sampled_from(HUGE_VALUES)
+                | st.sampled_from([-1, -3.0, 2.5, math.nan, math.inf, -math.inf, True, False, None, "3", "T1",
+                                   [], {}, [1]]))
+
+
+@st.composite
+def answers(draw: st.DrawFn, data: dict[str, Any]) -> Any:
+    """Schedules in every accepted shape, with missing, unknown, duplicate and invalid entries mixed in."""
+    ids = [t["id"] for t in data["tasks"]]
+    keys = st.sampled_from(ids) | st.sampled_from(["T0", "T99", "", "t1", 1, 2.0, None, True, ["T1"]])
+    mostly_valid = st.integers(0, 18) if draw(st.booleans()) else START_VALUES
+    kept = draw(st.lists(st.sampled_from(ids), unique=True, min_size=max(0, len(ids) - 2)))
+    entries = [(t, draw(mostly_valid)) for t in kept]
+    entries += draw(st.lists(st.tuples(keys, START_VALUES), max_size=3))
+    order = draw(st.permutations(range(len(entries))))
+    entries = [entries[i] for i in order]
+    shape = draw(st.sampled_from(["object", "pairs", "records", "records_id", "junk_entries", "not_a_dict",
+                                  "no_starts"]))
+    if shape == "object":
+        return {"starts": {str(k): v for k, v in entries if isinstance(k, str)}}
+    if shape == "pairs":
+        return {"starts": [[k, v] for k, v in entries]}
+    if shape in ("records", "records_id"):
+        field = "task" if shape == "records" else "id"
+        return {"starts": [{field: k, "start": v} for k, v in entries]}
+    if shape == "junk_entries":
+        return {"starts": [[k, v] for k, v in entries] + draw(st.lists(st.sampled_from([None, 3, "x", [1, 2, 3]]),
+                                                                        min_size=1, max_size=2))}
+    if shape == "not_a_dict":
+        return draw(st.sampled_from([None, 3, "starts", [], [[k, v] for k, v in entries]]))
+    return draw(st.sampled_from([{}, {"starts": None}, {"starts": "T1=0"}, {"start": {ids[0]: 0}},
+                                 {"infeasible": False}]))
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                    lambda children: st.lists(children, max_size=4)
+                    | st.dictionaries(st.text(max_size=5), children, max_size=4), max_leaves=20)
+
+
+# ------------------------------------------------------------------------------------------------ properties
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_verifier_agrees_with_brute_force(data: st.DataObject) -> None:
+    raw = data.draw(instances())
+    answer = data.draw(answers(raw))
+    expected_types, expected_makespan = brute_force(raw, answer)
+    result = verify(RcpspData.model_validate(raw), answer)
+    assert result.violation_types() == expected_types
+    assert result.feasible == (not expected_types)
+    assert result.objective == expected_makespan
+    assert result.violation_types() <= set(VIOLATION_TYPES)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_feasible_looking_schedules_agree(data: st.DataObject) -> None:
+    """Complete schedules with only small valid starts: the resource/window/precedence checks in isolation."""
+    raw = data.draw(instances(max_tasks=8))
+    starts = {t["id"]: data.draw(st.integers(0, 14)) for t in raw["tasks"]}
+    expected_types, expected_makespan = brute_force(raw, {"starts": starts})
+    result = verify(RcpspData.model_validate(raw), {"starts": starts})
+    assert (result.violation_types(), result.objective) == (expected_types, expected_makespan)
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances(), JSON)
+def test_verifier_never_raises_on_any_json(raw: dict[str, Any], answer: Any) -> None:
+    data = RcpspData.model_validate(raw)
+    for candidate in (answer, {"starts": answer}, {"starts": {t.id: answer for t in data.tasks}},
+                      {"starts": [[t.id, answer] for t in data.tasks]}, {"infeasible": answer}):
+        result = verify(data, candidate)
+        assert result.feasible is False or not result.violations
+
+
+# -------------------------------------------------------------------------------------------- worked examples
+def _example() -> RcpspData:
+    return RcpspData.model_validate({
+        "horizon": 20,
+        "resources": [{"id": "R1", "capacity": 3}],
+        "tasks": [{"id": "T1", "duration": 4, "demands": {"R1": 2}},
+                  {"id": "T2", "duration": 3, "demands": {"R1": 2}},
+                  {"id": "T3", "duration": 0, "demands": {"R1": 9}}],
+        "precedences": [["T1", "T3"]],
+        "downtimes": [{"resource": "R1", "start": 10, "end": 12, "capacity": 1}],
+        "windows": {"T2": {"release": 2, "deadline": 15}},
+        "disjunctive": [["T2", "T3"]],
+    })
+
+
+def test_feasible_schedule_reports_makespan_gap_and_optimality() -> None:
+    reference = Reference(status="optimal", objective=7, bound=7)
+    result = verify(_example(), {"starts": {"T1": 0, "T2": 4, "T3": 5}}, reference)
+    assert result.feasible and result.correct and result.objective == 7 and result.optimal
+    assert result.gap_pct == 0
+    later = verify(_example(), {"starts": {"T1": 0, "T2": 7, "T3": 4}}, reference)
+    assert later.feasible and later.objective == 10 and not later.optimal
+    assert later.gap_pct == round(100 * 3 / 7, 4)
+
+
+def test_overload_inside_downtime_is_downtime_when_normal_capacity_suffices() -> None:
+    result = verify(_example(), {"starts": {"T1": 10, "T2": 2, "T3": 14}})
+    assert result.violation_types() == {"downtime"}
+    both = verify(_example(), {"starts": {"T1": 9, "T2": 10, "T3": 13}})
+    assert both.violation_types() == {"capacity"}  # load 4 exceeds even the normal capacity 3
+
+
+def test_zero_duration_tasks_neither_overlap_nor_load() -> None:
+    # T3 (duration 0, demand 9 > capacity) sits inside T2's interval: no capacity, no disjunctive violation.
+    result = verify(_example(), {"starts": {"T1": 0, "T2": 4, "T3": 5}})
+    assert result.feasible
+
+
+def test_each_answer_defect_gets_its_type_and_stays_out_of_other_checks() -> None:
+    result = verify(_example(), {"starts": [["T1", 0], ["T1", 1], ["T2", -1], ["T9", 0], ["T3", "soon"]]})
+    assert result.violation_types() == {"duplicate", "invalid_value", "unknown"}
+    assert result.objective is None and not result.feasible
+    missing = verify(_example(), {"starts": {"T1": 0}})
+    assert missing.violation_types() == {"missing"}
+
+
+def test_infeasibility_claims_are_correct_only_when_proven() -> None:
+    claim = {"infeasible": True}
+    proven = verify(_example(), claim, Reference(status="infeasible"))
+    assert proven.correct and proven.claimed_infeasible and not proven.feasible
+    wrong = verify(_example(), claim, Reference(status="optimal", objective=7, bound=7))
+    assert not wrong.correct and "infeasible_claim" in wrong.violation_types()
