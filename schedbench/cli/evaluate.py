@@ -56,10 +56,12 @@ def evaluate(
                         concurrency=concurrency, temperature=temperature, base_url=base_url, model_args=model_args,
                         max_cost=max_cost, prices=prices, timeout_s=timeout, max_retries=max_retries, prompt=prompt,
                         use_cache=not no_cache, show_progress=not quiet)
-    instances = _load(suite)
+    from schedbench.evaluate._suite import load_suite
+
+    loaded = load_suite(suite)
     if few_shot:
-        prompt.few_shot = _few_shot(few_shot, few_shot_suite, instances)
-    outcome = run_evaluation(config, instances)
+        prompt.few_shot = _few_shot(few_shot, few_shot_suite, loaded.instances)
+    outcome = run_evaluation(config, loaded)
     verdict = "stopped by --max-cost" if outcome.stopped_by_budget else \
         f"{outcome.errors} errors (rerun to retry them)" if outcome.errors else "complete"
     err.print(f"run {outcome.run}: {outcome.answered} answered ({outcome.cached} cached), {outcome.already_done} "

@@ -19,9 +19,10 @@ from typing import Any
 from schedbench.errors import InputError
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
+from schedbench.evaluate._suite import LoadedSuite, load_suite, with_data
 from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
 from schedbench.llm._prices import PriceTable
-from schedbench.llm._secrets import redact, safe_url
+from schedbench.llm._secrets import Redactor, safe_url
 from schedbench.problems import Instance, get_family
 from schedbench.prompts import PromptOptions, answer_shape, build_messages, extract_answer, has_template
 from schedbench.prompts import prompt_hash as hash_messages
@@ -30,6 +31,7 @@ from schedbench.results import ItemRecord, Run, Store
 #: Families whose gaps are also normalised between the optimum (0) and a naive rule (1): DESIGN §5.
 NORMALISING_BASELINE = {"smtt": "edd"}
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
+FLUSH_AT = 256  # items per transaction at most (answers arriving in one event-loop turn share a commit)
 
 
 @dataclass
@@ -86,15 +88,16 @@ class _Prepared:
     characters: int
 
 
-def evaluate(config: EvalConfig, instances: list[Instance] | None = None) -> EvalOutcome:
-    """Run (or resume) an evaluation; returns what was done. Bad input raises InputError."""
+def evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None = None) -> EvalOutcome:
+    """Run (or resume) an evaluation of `config.suite` (or of the suite given, already loaded); returns what
+    was done. Bad input raises InputError."""
     started = time.perf_counter()
-    if instances is None:
-        from schedbench.suites import load_instances
-
-        instances = load_instances(config.suite)
-    digest = suite_hash(instances)  # of the whole suite: --limit only selects items of the run
-    instances = instances[: config.limit] if config.limit is not None else instances
+    if suite is None:
+        suite = load_suite(config.suite)
+    elif not isinstance(suite, LoadedSuite):
+        suite = with_data(suite)
+    digest = suite_hash(suite.instances)  # of the whole suite: --limit only selects items of the run
+    instances = suite.instances[: config.limit] if config.limit is not None else suite.instances
     _check_suite(instances, config)
     prices = _prices(config)
     with Store(config.results) as store:
@@ -104,7 +107,7 @@ def evaluate(config: EvalConfig, instances: list[Instance] | None = None) -> Eva
         todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
         outcome = EvalOutcome(run=run.name, planned=len(instances) * config.samples,
                               already_done=len(instances) * config.samples - len(todo))
-        runner = _Runner(config, store, run, prices, outcome)
+        runner = _Runner(config, store, run, prices, outcome, suite.data)
         status = "interrupted"
         try:
             asyncio.run(runner.run(todo))
@@ -175,8 +178,10 @@ def _open_run(store: Store, config: EvalConfig, digest: str, count: int) -> Run:
 class _Runner:
     """The asyncio part: dispatch under an adaptive limit and a budget, verify and store as answers arrive."""
 
-    def __init__(self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome) -> None:
+    def __init__(self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome,
+                 data: dict[str, Any]) -> None:
         self.config = config
+        self.data = data
         self.store = store
         self.run_row = run
         self.prices = prices
@@ -196,6 +201,9 @@ class _Runner:
         self.task_id: Any = None
         self.tokens_total = 0
         self.cacheable = True
+        self.redact = Redactor()
+        self.pending: list[tuple[ItemRecord, str | None]] = []
+        self.flush_scheduled = False
 
     def model(self) -> ChatModel:
         try:
@@ -225,6 +233,8 @@ class _Runner:
                                                 output_tokens=hit.output_tokens, cached=True, latency_s=0.0,
                                                 finish_reason=hit.finish_reason)
                         self.record(inst, sample, prepared, key, completion, None)
+                        if self.outcome.cached % 64 == 0:
+                            await asyncio.sleep(0)  # let commits and the progress bar run
                         continue
                     estimate = self.estimate(prepared)
                     if self.over_budget(estimate):
@@ -238,6 +248,7 @@ class _Runner:
                 if tasks:
                     await asyncio.gather(*tasks)
             finally:
+                self.flush()
                 self.outcome.rate_limits = self.limit.rate_limits
                 self.outcome.lowest_concurrency = self.limit.lowest
                 closer = getattr(model, "aclose", None)
@@ -248,8 +259,8 @@ class _Runner:
         """Messages and parsed data of an instance (once per instance, shared by its samples)."""
         prepared = self.prepared.get(inst.id)
         if prepared is None:
-            messages = build_messages(inst, self.config.prompt)
-            data = get_family(inst.family).parse_data(inst.data)
+            data = self.data[inst.id]
+            messages = build_messages(inst, self.config.prompt, data)
             prepared = _Prepared(messages, hash_messages(messages), data, sum(len(m["content"]) for m in messages))
             self.prepared[inst.id] = prepared
         return prepared
@@ -277,7 +288,7 @@ class _Runner:
             completion = await model.complete(prepared.messages, context=ItemContext(inst, self.config.prompt.mode,
                                                                                      sample), **self.params)
         except Exception as exc:  # every fault ends as an error row, retried on resume
-            error = redact(f"{type(exc).__name__}: {exc}")[:1000]
+            error = self.redact(f"{type(exc).__name__}: {exc}")[:1000]
         finally:
             self.in_flight -= 1
             self.reserved -= estimate
@@ -305,12 +316,24 @@ class _Runner:
         if completion is not None:
             cost = 0.0 if completion.cached else (completion.cost_usd or self.prices.cost(
                 self.config.model, completion.input_tokens, completion.output_tokens))
-            item.response, item.cached = redact(completion.text), completion.cached
+            item.response, item.cached = self.redact(completion.text), completion.cached
             item.input_tokens, item.output_tokens = completion.input_tokens, completion.output_tokens
             item.cost_usd, item.latency_s, item.finish_reason = cost, completion.latency_s, completion.finish_reason
             self.verify(inst, prepared, item)
-        self.store.add_item(self.run_row.id, item, key if self.cacheable else None)
+        self.pending.append((item, key if self.cacheable else None))
+        if len(self.pending) >= FLUSH_AT:
+            self.flush()
+        elif not self.flush_scheduled:
+            self.flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
         self.count(item)
+
+    def flush(self) -> None:
+        """Commit the items that arrived since the last commit (one transaction per event-loop turn)."""
+        self.flush_scheduled = False
+        if self.pending:
+            batch, self.pending = self.pending, []
+            self.store.add_items(self.run_row.id, batch)
 
     def verify(self, inst: Instance, prepared: _Prepared, item: ItemRecord) -> None:
         extraction = extract_answer(item.response, answer_shape(inst.family, item.mode))

@@ -3,15 +3,20 @@
 One SDK client per model, created inside the running event loop, with a connection pool sized to the
 concurrency. Retries are the SDK's own (exponential backoff with jitter, Retry-After honoured, bounded by
 `max_retries`, per-request timeout); an httpx response hook reports every 429 so the runner can adapt its
-concurrency. Responses are read as JSON without building the SDK's pydantic models (per-request overhead).
+concurrency. Requests go through the SDK client's `post` (auth, headers, retries, timeouts) with the JSON body
+as the API documents it, and responses are read as JSON: the SDK's per-request parameter transformation and
+pydantic response models would otherwise cost more CPU than everything else the harness does per item.
+Parameters therefore pass through unchanged: whatever `--model-arg` says is what the API receives.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
+import ssl
 import time
 from typing import Any
+
+import httpx2
 
 from schedbench.llm import ModelOptions
 from schedbench.llm._types import Completion, Message
@@ -31,17 +36,14 @@ class _SdkChat:
         self._api_key = api_key
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._known_args: set[str] = set()
 
     def __repr__(self) -> str:  # never show the key
         return f"{type(self).__name__}({self.spec!r}, base_url={self.base_url!r})"
 
     def _http_client(self) -> Any:
-        import httpx2
-
-        size = max(1, self.options.concurrency)
-        limits = httpx2.Limits(max_connections=size, max_keepalive_connections=size)
-        return httpx2.AsyncClient(limits=limits, timeout=self.options.timeout_s,
+        transport = sharded_transport(self.options.concurrency, secure=not (self.base_url or "https").startswith(
+            "http://"))
+        return httpx2.AsyncClient(transport=transport, timeout=self.options.timeout_s,
                                   event_hooks={"response": [self._observe]})
 
     async def _observe(self, response: Any) -> None:
@@ -54,17 +56,17 @@ class _SdkChat:
         if self._client is None or self._loop is not loop:
             self._client = self._make_client()
             self._loop = loop
-            self._known_args = set(inspect.signature(self._create_method(self._client)).parameters)
         return self._client
 
-    def split_args(self, params: dict[str, Any]) -> dict[str, Any]:
-        """SDK keyword arguments; parameters the SDK does not name travel in `extra_body`."""
+    def body(self, messages: list[Message], params: dict[str, Any]) -> dict[str, Any]:
+        """The request body: model, messages, `--model-arg`s, then per-call parameters."""
         merged = {**self.options.model_args, **{k: v for k, v in params.items() if v is not None}}
-        known = {k: v for k, v in merged.items() if k in self._known_args}
-        extra = {k: v for k, v in merged.items() if k not in self._known_args}
-        if extra:
-            known["extra_body"] = {**known.get("extra_body", {}), **extra}
-        return known
+        return {"model": self.model, "messages": messages, **merged}
+
+    async def post(self, path: str, body: dict[str, Any]) -> Any:
+        """POST through the SDK client (auth, retries, timeout); the decoded JSON response."""
+        response = await self.client().post(path, cast_to=httpx2.Response, body=body)
+        return response.json()
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         prices = self.options.prices
@@ -79,9 +81,6 @@ class _SdkChat:
     def _make_client(self) -> Any:
         raise NotImplementedError
 
-    def _create_method(self, client: Any) -> Any:
-        raise NotImplementedError
-
 
 class OpenAIChat(_SdkChat):
     """OpenAI chat completions (also vLLM, Ollama and any OpenAI-compatible server)."""
@@ -92,15 +91,9 @@ class OpenAIChat(_SdkChat):
         return openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, max_retries=self.options.max_retries,
                                   timeout=self.options.timeout_s, http_client=self._http_client())
 
-    def _create_method(self, client: Any) -> Any:
-        return client.chat.completions.create
-
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
-        client = self.client()
         started = time.perf_counter()
-        raw = await client.chat.completions.with_raw_response.create(model=self.model, messages=messages,
-                                                                     **self.split_args(params))
-        body = raw.http_response.json()
+        body = await self.post("/chat/completions", self.body(messages, params))
         choice = (body.get("choices") or [{}])[0]
         message = choice.get("message") or {}
         usage = body.get("usage") or {}
@@ -127,20 +120,14 @@ class AnthropicChat(_SdkChat):
                                         max_retries=self.options.max_retries, timeout=self.options.timeout_s,
                                         http_client=self._http_client())
 
-    def _create_method(self, client: Any) -> Any:
-        return client.messages.create
-
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
-        client = self.client()
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-        chat = [m for m in messages if m["role"] != "system"]
-        args = self.split_args(params)
-        args.setdefault("max_tokens", self.default_max_tokens)
+        request = self.body([m for m in messages if m["role"] != "system"], params)
+        request.setdefault("max_tokens", self.default_max_tokens)
         if system:
-            args["system"] = system
+            request["system"] = system
         started = time.perf_counter()
-        raw = await client.messages.with_raw_response.create(model=self.model, messages=chat, **args)
-        body = raw.http_response.json()
+        body = await self.post("/v1/messages", request)
         blocks = body.get("content") or []
         text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
         thinking = "".join(b.get("thinking", "") for b in blocks if b.get("type") == "thinking")
@@ -150,6 +137,43 @@ class AnthropicChat(_SdkChat):
                           cost_usd=self.cost(tokens_in, tokens_out), latency_s=time.perf_counter() - started,
                           model=body.get("model") or self.model, finish_reason=body.get("stop_reason"),
                           extra={"reasoning": thinking} if thinking else {})
+
+
+CONNECTIONS_PER_SHARD = 8
+
+
+def sharded_transport(concurrency: int, secure: bool = True) -> httpx2.AsyncBaseTransport:
+    """An httpx transport of ⌈concurrency / 8⌉ connection pools, each request to the least busy one.
+
+    httpcore's pool probes every idle connection on each request, so one pool of 64 connections costs
+    O(64) system calls per request; pools of 8 keep that bookkeeping small. Same connections, same limits.
+    """
+    shards = max(1, -(-concurrency // CONNECTIONS_PER_SHARD))
+    size = -(-max(1, concurrency) // shards)
+    limits = httpx2.Limits(max_connections=size, max_keepalive_connections=size)
+    context = ssl.create_default_context() if secure else False
+    pools = [httpx2.AsyncHTTPTransport(limits=limits, verify=context) for _ in range(shards)]
+    return pools[0] if shards == 1 else _LeastBusy(pools)
+
+
+class _LeastBusy(httpx2.AsyncBaseTransport):
+    """Sends each request through the pool with the fewest requests being sent."""
+
+    def __init__(self, pools: list[httpx2.AsyncHTTPTransport]) -> None:
+        self.pools = pools
+        self.busy = [0] * len(pools)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        index = min(range(len(self.pools)), key=self.busy.__getitem__)
+        self.busy[index] += 1
+        try:
+            return await self.pools[index].handle_async_request(request)
+        finally:
+            self.busy[index] -= 1
+
+    async def aclose(self) -> None:
+        for pool in self.pools:
+            await pool.aclose()
 
 
 def _retry_after(headers: Any) -> float | None:

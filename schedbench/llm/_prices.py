@@ -23,6 +23,7 @@ class PriceTable:
 
     def __init__(self, entries: dict[str, Price]) -> None:
         self.entries = entries
+        self._found: dict[str, Price | None] = {}
 
     @classmethod
     def load(cls, override: Path | None = None) -> PriceTable:
@@ -35,10 +36,10 @@ class PriceTable:
 
     def lookup(self, spec: str) -> Price | None:
         """The price for a model spec, or None when the table does not know it."""
-        if spec in self.entries:
-            return self.entries[spec]
-        patterns = [k for k in self.entries if k.endswith("*") and spec.startswith(k[:-1])]
-        return self.entries[max(patterns, key=len)] if patterns else None
+        if spec not in self._found:
+            patterns = [k for k in self.entries if k.endswith("*") and spec.startswith(k[:-1])]
+            self._found[spec] = self.entries.get(spec) or (self.entries[max(patterns, key=len)] if patterns else None)
+        return self._found[spec]
 
     def cost(self, spec: str, input_tokens: int, output_tokens: int) -> float:
         """USD for one request (0 when the price is unknown)."""

@@ -22,12 +22,22 @@ def _secrets() -> list[str]:
     return sorted(found | _extra_secrets, key=len, reverse=True)
 
 
+class Redactor:
+    """`redact` with the secrets read once (the environment is read at creation: use one per run)."""
+
+    def __init__(self) -> None:
+        self.secrets = _secrets()
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return _KEY_LIKE.sub("***", text) if "sk-" in text else text
+
+
 def redact(text: str) -> str:
     """The text with every known secret value, and anything shaped like an API key, replaced by ***."""
-    for secret in _secrets():
-        if secret in text:
-            text = text.replace(secret, "***")
-    return _KEY_LIKE.sub("***", text)
+    return Redactor()(text)
 
 
 def safe_url(url: str | None) -> str | None:

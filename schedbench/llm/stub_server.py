@@ -8,9 +8,10 @@ times out), a truncated body. `GET /_stats` returns request counts (in total, pe
     with StubServer(lambda request: "```json\\n{...}\\n```", latency_s=0.1) as server:
         client = openai.AsyncOpenAI(base_url=server.openai_url, api_key="x")
 
-From a shell (the script is a `module:function` import path):
+From a shell (the script is a `module:function` import path, or replies come from an answers file):
 
     python -m schedbench.llm.stub_server --latency 0.1 --script mymodule:answer --port-file port.txt
+    python -m schedbench.llm.stub_server --latency 0.1 --answers answers.json --port-file port.txt
 """
 
 from __future__ import annotations
@@ -274,6 +275,21 @@ def _error_body(api: Api, status: int, message: str | None = None) -> bytes:
     return json.dumps({"error": {"message": message, "type": kind, "code": None}}).encode()
 
 
+def prompt_digest(prompt: str) -> str:
+    """The key of a prompt in an answers file: sha256 of the last user message."""
+    return hashlib.sha256(prompt.encode()).hexdigest()
+
+
+def answers_script(path: str | Path) -> Script:
+    """A script answering from a JSON file {prompt_digest(prompt): reply text} (an empty object otherwise)."""
+    answers: dict[str, str] = json.loads(Path(path).read_text(encoding="utf-8"))
+
+    def script(request: StubRequest) -> StubReply:
+        return StubReply(text=answers.get(prompt_digest(request.prompt), "```json\n{}\n```"))
+
+    return script
+
+
 def load_script(path: str) -> Script:
     """A script from a `module:function` import path."""
     module, _, name = path.partition(":")
@@ -281,8 +297,8 @@ def load_script(path: str) -> Script:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    server = await StubServer(load_script(args.script) if args.script else None, latency_s=args.latency,
-                              port=args.port).start()
+    script = load_script(args.script) if args.script else answers_script(args.answers) if args.answers else None
+    server = await StubServer(script, latency_s=args.latency, port=args.port).start()
     if args.port_file:
         Path(args.port_file).write_text(str(server.port))
     print(f"listening on {server.url}", flush=True)
@@ -294,6 +310,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each reply")
     parser.add_argument("--script", default=None, help="module:function deciding each reply")
+    parser.add_argument("--answers", default=None, help="JSON file {sha256 of the prompt: reply text}")
     parser.add_argument("--port-file", default=None, help="write the chosen port here")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):

@@ -45,7 +45,7 @@ class PromptOptions:
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-                              autoescape=False)
+                              autoescape=False, auto_reload=False)
 
 
 def answer_model(family: Family, mode: str) -> type[BaseModel]:
@@ -76,6 +76,7 @@ def has_template(family_name: str, mode: str) -> bool:
     return (TEMPLATES / template_name(family_name, mode)).is_file()
 
 
+@cache
 def scenario_terms(family_name: str, scenario: str) -> dict[str, str]:
     """The words a scenario theme uses (generators/<family>_themes.TERMS, else generators/scenarios.TERMS)."""
     terms: dict[str, str] = {}
@@ -88,23 +89,28 @@ def scenario_terms(family_name: str, scenario: str) -> dict[str, str]:
     return terms
 
 
-def render_question(instance: Instance, mode: str = "plan", cot: bool = False) -> str:
-    """The user prompt for one instance."""
+def render_question(instance: Instance, mode: str = "plan", cot: bool = False, data: BaseModel | None = None) -> str:
+    """The user prompt for one instance (`data`: its already parsed family data, if at hand)."""
     family = get_family(instance.family)
     template = _environment().get_template(template_name(family.name, mode))
-    return template.render(data=family.parse_data(instance.data), instance=instance, cot=cot,
+    data = data if data is not None else family.parse_data(instance.data)
+    return template.render(data=data, instance=instance, cot=cot,
                            terms=scenario_terms(family.name, instance.scenario),
                            schema=_schema_text(family.name, mode)).strip() + "\n"
 
 
 def system_prompt(options: PromptOptions) -> str:
-    if options.system is not None:
-        return options.system
+    """The system prompt of these options ('' for none)."""
+    return options.system if options.system is not None else _default_system()
+
+
+@cache
+def _default_system() -> str:
     return _environment().get_template("system.j2").render().strip()
 
 
-def build_messages(instance: Instance, options: PromptOptions) -> list[Message]:
-    """System message, few-shot turns (question, answer) and the question."""
+def build_messages(instance: Instance, options: PromptOptions, data: BaseModel | None = None) -> list[Message]:
+    """System message, few-shot turns (question, answer) and the question (`data`: parsed, if at hand)."""
     from schedbench.llm._offline import OracleModel, answer_text  # the oracle's answer is the few-shot answer
     from schedbench.llm._types import ItemContext
 
@@ -117,7 +123,7 @@ def build_messages(instance: Instance, options: PromptOptions) -> list[Message]:
         answer = OracleModel("oracle/exact").answer(item)
         messages.append({"role": "user", "content": render_question(example, options.mode, cot=False)})
         messages.append({"role": "assistant", "content": answer_text(answer)})
-    messages.append({"role": "user", "content": render_question(instance, options.mode, options.cot)})
+    messages.append({"role": "user", "content": render_question(instance, options.mode, options.cot, data)})
     return messages
 
 

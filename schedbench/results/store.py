@@ -144,7 +144,7 @@ class ItemRecord:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def row(self, run_id: int) -> tuple[Any, ...]:
+    def row(self, run_id: int, stamp: str | None = None) -> tuple[Any, ...]:
         v = self.verification or {}
         types = sorted({x["type"] for x in v.get("violations", [])}) if v else []
         return (run_id, self.instance_id, self.sample, self.family, self.level, self.stage, self.scenario,
@@ -153,7 +153,7 @@ class ItemRecord:
                 json.dumps(v) if v else None, int(bool(v.get("feasible"))), int(bool(v.get("correct"))),
                 int(bool(v.get("optimal"))), v.get("objective"), v.get("reference"), v.get("gap_pct"),
                 v.get("gap_abs"), self.normalised_gap, json.dumps(types), self.input_tokens, self.output_tokens,
-                self.cost_usd, self.latency_s, int(self.cached), self.finish_reason, self.error, now())
+                self.cost_usd, self.latency_s, int(self.cached), self.finish_reason, self.error, stamp or now())
 
 
 class Store:
@@ -216,13 +216,20 @@ class Store:
     # items -----------------------------------------------------------------------------------------------
     def add_item(self, run_id: int, item: ItemRecord, cache_key: str | None = None) -> None:
         """Store one item (replacing an earlier error row) and, for a fresh response, its cache entry."""
+        self.add_items(run_id, [(item, cache_key)])
+
+    def add_items(self, run_id: int, batch: list[tuple[ItemRecord, str | None]]) -> None:
+        """Store items in one transaction (committed before returning)."""
+        stamp = now()
+        items = [item.row(run_id, stamp) for item, _ in batch]
+        cache = [(key, item.extra.get("model_spec", ""), item.response, item.input_tokens, item.output_tokens,
+                  item.finish_reason, stamp) for item, key in batch
+                 if key is not None and item.error is None and item.response is not None and not item.cached]
         with self.db:
             self.db.execute("BEGIN")
-            self.db.execute(_INSERT_ITEM, item.row(run_id))
-            if cache_key is not None and item.error is None and item.response is not None and not item.cached:
-                self.db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                (cache_key, item.extra.get("model_spec", ""), item.response, item.input_tokens,
-                                 item.output_tokens, item.finish_reason, now()))
+            self.db.executemany(_INSERT_ITEM, items)
+            if cache:
+                self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)", cache)
 
     def done_keys(self, run_id: int) -> set[tuple[str, int]]:
         """(instance id, sample) of every item stored without an error."""
