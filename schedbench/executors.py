@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any, Literal
 
+from schedbench.errors import InputError
+
 ExecutorName = Literal["local", "ray"]
 EXECUTORS: tuple[str, ...] = ("local", "ray")
 
@@ -84,14 +86,17 @@ def ensure_ray(address: str | None = None) -> Any:
     global _started_here
     try:
         import ray
-    except ImportError as exc:
-        raise RuntimeError("--executor ray needs Ray: pip install 'schedbench[ray]'") from exc
+    except ImportError:
+        raise InputError("command line", "--executor", "ray needs Ray: pip install 'schedbench[ray]'") from None
     if ray.is_initialized():
         return ray
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address is None and not os.environ.get("RAY_ADDRESS"):
         options |= {"num_cpus": os.cpu_count() or 1, "object_store_memory": _LOCAL_OBJECT_STORE_BYTES}
-    ray.init(address=address, **options)
+    try:
+        ray.init(address=address, **options)
+    except ConnectionError as exc:
+        raise InputError("command line", "--ray-address", f"cannot connect to Ray at {address}: {exc}") from None
     if not _started_here:
         atexit.register(shutdown_ray)
     _started_here = True

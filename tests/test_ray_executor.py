@@ -98,6 +98,15 @@ def test_async_calls_give_the_same_results_on_ray(ray_cluster: str) -> None:
         asyncio.run(run_one(json.loads, "{bad", "ray"))
 
 
+def test_missing_ray_is_bad_input_naming_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    from schedbench.errors import InputError
+    from schedbench.executors import ensure_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the optional extra were not installed
+    with pytest.raises(InputError, match="--executor: ray needs Ray"):
+        ensure_ray()
+
+
 def test_unknown_executor_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown executor"):
         list(map_ordered(abs, [1], executor="dask"))  # type: ignore[arg-type]
