@@ -15,7 +15,7 @@ from schedbench.heuristics.asyncplan import BASELINES, assign_agents, list_sched
 from schedbench.problems import get_family
 from schedbench.problems.asyncplan import AsyncplanData
 from schedbench.verifiers.asyncplan import verify
-from schedbench.verifiers.exact.asyncplan_cpsat import solve
+from schedbench.verifiers.exact.asyncplan_cpsat import lower_bound, solve, window_energy_bound
 
 
 def ors3d(microwave_setup: int) -> AsyncplanData:
@@ -122,8 +122,9 @@ def _feasible(data: AsyncplanData, plan: dict[str, int], makespan: int) -> bool:
 @given(tiny_instances())
 def test_cpsat_optimum_equals_brute_force_on_tiny_plans(data: AsyncplanData) -> None:
     reference = solve(data, time_limit=10)
-    assert reference.status == "optimal"
-    assert reference.objective == brute_force_optimum(data)
+    optimum = brute_force_optimum(data)
+    assert reference.status == "optimal" and reference.objective == optimum
+    assert lower_bound(data) <= optimum
     assert verify(data, reference.witness, reference).feasible
 
 
@@ -138,6 +139,13 @@ def test_baselines_are_always_feasible(data: AsyncplanData, seed: int) -> None:
         assert verify(data, baseline(data), None).feasible
     plan = BASELINES["random"](data, seed)
     assert verify(data, plan, None).feasible
+
+
+def test_window_energy_bound_counts_work_between_heads_and_tails() -> None:
+    # two prefixes of 4 that cannot start before 3 and leave 5 after them, on one agent: 3 + 8 + 5
+    assert window_energy_bound([(3, 4, 5), (3, 4, 5), (0, 1, 0)], 1) == 16
+    assert window_energy_bound([(3, 4, 5), (3, 4, 5)], 2) == 12
+    assert window_energy_bound([], 2) == 0
 
 
 def test_interval_colouring_uses_no_more_agents_than_overlap() -> None:
