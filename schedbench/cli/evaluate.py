@@ -85,14 +85,17 @@ def _system_text(system: str | None) -> str | None:
 
 
 def _few_shot(count: int, source: str | None, evaluated: list[Instance]) -> list[Instance]:
-    """`count` solved examples per family from a separate split, never an evaluated instance."""
+    """`count` solved examples per family from a separate split, never an evaluated instance (same data)."""
+    import json
+
     if source is None:
         raise InputError("command line", "--few-shot-suite", "--few-shot needs a separate split to draw from")
-    evaluated_ids = {inst.id for inst in evaluated}
+    evaluated_data = {json.dumps(inst.data, sort_keys=True) for inst in evaluated}
     chosen: dict[str, list[Instance]] = {}
     for inst in _load(source):
         ref = inst.reference
-        if inst.id in evaluated_ids or ref is None or (ref.witness is None and ref.status != "infeasible"):
+        if json.dumps(inst.data, sort_keys=True) in evaluated_data or ref is None or \
+                (ref.witness is None and ref.status != "infeasible"):
             continue
         bucket = chosen.setdefault(inst.family, [])
         if len(bucket) < count:

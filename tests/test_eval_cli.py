@@ -1,0 +1,101 @@
+"""The evaluate/report/models commands: exit codes, the report --json contract, exports, parquet suites."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from schedbench.demo import make_suite
+
+CONTRACT = ("run", "model", "suite", "n", "feasible_rate", "parse_error_rate", "optimal_rate", "mean_gap_pct",
+            "wauc", "breakpoint_level", "by_level", "by_stage", "taxonomy", "tokens", "cost_usd")
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_suite("asyncplan", tmp_path_factory.mktemp("suite"), show_progress=False, levels="4,8")
+
+
+def _main(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    from schedbench.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["schedbench", *argv])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_report_json_contract_exports_and_parquet_suite(suite, tmp_path, capsys, monkeypatch) -> None:
+    db = str(tmp_path / "r.db")
+    assert _main(["evaluate", "--model", "oracle/exact", "--suite", str(suite), "--results", db, "--quiet"],
+                 capsys, monkeypatch)[0] == 0
+    parquet = str(suite / "instances.parquet")
+    assert _main(["evaluate", "--model", "baseline/list", "--suite", parquet, "--mode", "time", "--results", db,
+                  "--quiet"], capsys, monkeypatch)[0] == 0
+    code, out, _ = _main(["report", "--results", db, "--json"], capsys, monkeypatch)
+    documents = json.loads(out)
+    assert code == 0 and isinstance(documents, list) and len(documents) == 2
+    for document in documents:
+        assert list(document)[: len(CONTRACT)] == list(CONTRACT)
+        for row in document["by_level"]:
+            assert {"level", "n", "feasible_rate", "ci_low", "ci_high", "mean_gap_pct"} <= row.keys()
+    oracle = documents[0]
+    assert oracle["feasible_rate"] == 1.0 and oracle["optimal_rate"] == 1.0 and oracle["n"] == oracle["planned"]
+    code, out, _ = _main(["report", oracle["run"], "--results", db, "--json", "--export",
+                          str(tmp_path / "items.parquet"), "--export", str(tmp_path / "items.csv")],
+                         capsys, monkeypatch)
+    assert code == 0 and json.loads(out)["run"] == oracle["run"]
+    import datasets
+
+    exported = datasets.load_dataset("parquet", data_files=str(tmp_path / "items.parquet"), split="train")
+    assert len(exported) == oracle["n"] and set(exported["run"]) == {oracle["run"]}
+    assert (tmp_path / "items.csv").read_text().count("\n") >= oracle["n"] + 1
+    code, out, _ = _main(["report", "--results", db], capsys, monkeypatch)
+    assert code == 0 and "oracle/exact" in out and "Feasibility by level" in out
+
+
+@pytest.mark.parametrize(("argv", "field"), [
+    (["evaluate", "--model", "nosuch/model", "--suite", "{suite}"], "--model"),
+    (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--mode", "essay"], "--mode"),
+    (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--model-arg", "oops"], "--model-arg"),
+    (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--few-shot", "2"], "--few-shot-suite"),
+    (["evaluate", "--model", "openai-compatible/x", "--suite", "{suite}", "--base-url", "http://127.0.0.1:9",
+      "--max-cost", "1"], "--max-cost"),
+    (["report", "--results", "{tmp}/none.db"], "none.db"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, field, suite, tmp_path, capsys, monkeypatch) -> None:
+    argv = [a.format(suite=suite, tmp=tmp_path) for a in argv]
+    if argv[0] == "evaluate":
+        argv += ["--results", str(tmp_path / "r.db"), "--quiet"]
+    code, _, err = _main(argv, capsys, monkeypatch)
+    assert code == 2 and field in err and "Traceback" not in err and err.count("\n") == 1, err
+
+
+def test_few_shot_from_a_separate_split(suite, tmp_path, capsys, monkeypatch) -> None:
+    other = make_suite("asyncplan", tmp_path / "train", seed=99, show_progress=False, levels="4")
+    code, _, err = _main(["evaluate", "--model", "oracle/exact", "--suite", str(suite), "--few-shot", "2",
+                          "--few-shot-suite", str(other), "--cot", "--results", str(tmp_path / "r.db"), "--quiet"],
+                         capsys, monkeypatch)
+    assert code == 0, err
+    from schedbench.results import Store
+
+    with Store(tmp_path / "r.db") as store:
+        (run,) = store.runs()
+        assert len(run.config["few_shot"]) == 2 and run.config["cot"] is True
+
+
+def test_models_lists_providers_baselines_and_prices(capsys, monkeypatch) -> None:
+    code, out, _ = _main(["models", "--json"], capsys, monkeypatch)
+    document = json.loads(out)
+    assert code == 0 and {"openai", "anthropic", "baseline", "oracle/exact", "replay"} <= \
+        {p["prefix"] for p in document["providers"]}
+    from schedbench.problems import family_names, get_family
+
+    assert document["baselines"] == {name: list(get_family(name).baselines) for name in family_names()}

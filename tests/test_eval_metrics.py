@@ -1,0 +1,72 @@
+"""Metrics of DESIGN.md §5 on hand-made items, each against an independent computation."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schedbench.evaluate.metrics import ItemFacts, breakpoint_level, summarise, taxonomy, wauc, wilson
+
+BASE = ItemFacts(level=1, stage="s", scenario="abstract", family="rcpsp", correct=True, feasible=True, optimal=False,
+                 parsed=True, errored=False, gap_pct=10.0, gap_abs=None, normalised_gap=None, violation_types=(),
+                 input_tokens=10, output_tokens=5, cost_usd=0.01, latency_s=0.2, cached=False)
+
+
+def _failed(level: int, *types: str) -> ItemFacts:
+    return replace(BASE, level=level, correct=False, feasible=False, gap_pct=None, violation_types=types)
+
+
+@given(st.integers(0, 200), st.integers(1, 200))
+def test_wilson_is_a_sane_interval(successes: int, n: int) -> None:
+    successes = min(successes, n)
+    low, high = wilson(successes, n)
+    assert 0 <= low <= successes / n <= high <= 1
+    mirrored = wilson(n - successes, n)
+    assert mirrored == pytest.approx((1 - high, 1 - low), abs=1e-12)
+
+
+def test_wilson_matches_the_textbook_formula() -> None:
+    z, n, p = 1.959963984540054, 20, 0.7
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    assert wilson(14, 20) == pytest.approx((centre - half, centre + half))
+
+
+def test_wauc_weighs_high_levels_more() -> None:
+    assert wauc({1: 1.0, 3: 0.0}) == pytest.approx(1 / 4)
+    assert wauc({1: 0.0, 3: 1.0}) == pytest.approx(3 / 4)
+    assert wauc({}) is None
+
+
+def test_breakpoint_is_the_start_of_the_final_failing_stretch() -> None:
+    assert breakpoint_level({1: 1.0, 2: 0.4, 3: 0.9, 4: 0.4, 5: 0.0}) == 4
+    assert breakpoint_level({1: 0.2, 2: 0.1}) == 1
+    assert breakpoint_level({1: 1.0, 2: 0.6}) is None
+    assert breakpoint_level({1: 1.0, 2: 0.5}) is None  # 0.5 is not below 0.5
+
+
+def test_summary_counts_parse_and_api_errors_as_failures() -> None:
+    items = [BASE, replace(BASE, gap_pct=30.0, optimal=True), _failed(2, "precedence", "capacity"),
+             _failed(2, "precedence"), replace(_failed(2), parsed=False),
+             replace(_failed(2), parsed=False, errored=True)]
+    summary = summarise(items)
+    assert summary["n"] == 6 and summary["feasible_rate"] == round(2 / 6, 4)
+    assert summary["parse_error_rate"] == round(1 / 6, 4) and summary["error_rate"] == round(1 / 6, 4)
+    assert summary["optimal_rate"] == round(1 / 6, 4)
+    assert summary["mean_gap_pct"] == 20.0 and summary["median_gap_pct"] == 20.0
+    assert summary["taxonomy"] == {"precedence": 1.0, "capacity": 0.5} and summary["taxonomy_n"] == 2
+    assert summary["by_level"][0]["level"] == 1 and summary["by_level"][1]["feasible_rate"] == 0.0
+    assert summary["wauc"] == pytest.approx((1 * 1.0 + 2 * 0.0) / 3, abs=1e-4)
+    assert summary["breakpoint_level"] == 2
+    assert summary["tokens"] == 6 * 15 and summary["cost_usd"] == pytest.approx(0.06)
+
+
+def test_a_correct_infeasibility_claim_counts_as_success() -> None:
+    claim = replace(BASE, correct=True, feasible=False, gap_pct=None)
+    summary = summarise([claim, _failed(1, "infeasible_claim")])
+    assert summary["feasible_rate"] == 0.5
+    assert taxonomy([claim, _failed(1, "infeasible_claim")]) == ({"infeasible_claim": 1.0}, 1)
