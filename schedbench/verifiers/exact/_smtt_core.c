@@ -27,6 +27,7 @@
 #define HOW_EDD (-1)
 #define HOW_SPT (-2)
 #define HOW_BOUND (-3)  /* the entry holds only a lower bound of the subproblem */
+#define HOW_TAIL (-10)  /* HOW_TAIL - q: the q latest-due jobs end the sequence on time, EDD order */
 
 typedef struct {
     uint64_t key;   /* 0 = empty slot (keys are built to be nonzero) */
@@ -41,6 +42,8 @@ typedef struct {
     int *order;          /* original index of each EDD position */
     int *scratch;        /* (n + 1) member lists, one per recursion depth */
     int *spt;            /* temporary SPT order */
+    int64_t *sums;       /* (n + 1) prefix-sum arrays, one per recursion depth */
+    int *sptd;           /* (n + 1) SPT orders, one per recursion depth */
     Entry *table;
     uint64_t capacity, used;
     uint64_t calls;
@@ -140,8 +143,8 @@ static int members(const Solver *s, int a, int b, int r, int *out) {
 }
 
 /* Direct answers: EDD cost (into *edd), and whether EDD or SPT is provably optimal (returns HOW_*, or 0). */
-static int direct(Solver *s, const int *mem, int m, int64_t t, int64_t *edd_cost, int64_t *spt_cost,
-                  int64_t *lower_bound) {
+static int direct(Solver *s, const int *mem, const int *spt_order, int m, int64_t t, int64_t *edd_cost,
+                  int64_t *spt_cost, int64_t *lower_bound) {
     int64_t c = t, cost = 0;
     for (int i = 0; i < m; i++) {
         c += s->p[mem[i]];
@@ -151,14 +154,12 @@ static int direct(Solver *s, const int *mem, int m, int64_t t, int64_t *edd_cost
     *spt_cost = cost;
     *lower_bound = 0;
     if (cost == 0) return HOW_EDD;
-    memcpy(s->spt, mem, (size_t)m * sizeof(int));
-    sort_by_rank(s->rank, s->spt, m);
     int64_t lower = 0, spt = 0;
     int all_late = 1;
     c = t;
     for (int i = 0; i < m; i++) {
-        c += s->p[s->spt[i]];
-        int64_t late = c - s->d[s->spt[i]];
+        c += s->p[spt_order[i]];
+        int64_t late = c - s->d[spt_order[i]];
         if (late < 0) all_late = 0; else spt += late;
         int64_t gap = c - s->d[mem[i]];
         if (gap > 0) lower += gap;
@@ -170,33 +171,47 @@ static int direct(Solver *s, const int *mem, int m, int64_t t, int64_t *edd_cost
     return 0;
 }
 
+/* Fill the member list (EDD order) and SPT order of a child at `depth` from its parent's lists: the parent's
+ * members with EDD position in [lo, hi], except `skip`. Returns the child's size. */
+static int child_lists(Solver *s, const int *mem, const int *spt, int m, int lo, int hi, int skip, int depth) {
+    int *cm = s->scratch + (size_t)depth * (size_t)(s->n + 1);
+    int *cs = s->sptd + (size_t)depth * (size_t)(s->n + 1);
+    int count = 0, count_spt = 0;
+    for (int i = 0; i < m; i++)
+        if (mem[i] >= lo && mem[i] <= hi && mem[i] != skip) cm[count++] = mem[i];
+    for (int i = 0; i < m; i++)
+        if (spt[i] >= lo && spt[i] <= hi && spt[i] != skip) cs[count_spt++] = spt[i];
+    return count;
+}
+
 /*
- * The optimal cost of S(a, b, r) started at t if it is below `budget` (exact, memoised with how to rebuild
- * it); otherwise a lower bound >= budget (memoised as a bound, so a later call with a larger budget resumes).
+ * The optimal cost of the subproblem whose members (EDD order) and SPT order sit at `depth`, started at t, if
+ * it is below `budget` (exact, memoised with how to rebuild it); otherwise a lower bound >= budget (memoised
+ * as a bound, so a later call with a larger budget resumes). The memo key is the canonical description
+ * S(first member, last member, 1 + top rank) with t.
  */
-static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int64_t budget, int depth) {
+static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth) {
     if (s->aborted) return 0;
     if ((++s->calls & 1023) == 0 && now_seconds() > s->deadline) {
         s->aborted = 1;
         return 0;
     }
-    int *mem = s->scratch + (size_t)depth * (size_t)(s->n + 1);
-    int m = members(s, a, b, r, mem);
+    const int *mem = s->scratch + (size_t)depth * (size_t)(s->n + 1);
+    const int *spt = s->sptd + (size_t)depth * (size_t)(s->n + 1);
     if (m == 0) return 0;
     if (m == 1) {
         int64_t late = t + s->p[mem[0]] - s->d[mem[0]];
         return late > 0 ? late : 0;
     }
     if (budget <= 0) return 0;
+    int k = spt[m - 1];                 /* the longest job: top rank */
     int ik = 0;
-    for (int i = 1; i < m; i++)
-        if (s->rank[mem[i]] > s->rank[mem[ik]]) ik = i;
-    int k = mem[ik];
+    while (mem[ik] != k) ik++;
     uint64_t key = make_key(s, mem[0], mem[m - 1], s->rank[k] + 1, t);
     Entry *hit = find(s, key);
     if (hit && (hit->how != HOW_BOUND || hit->cost >= budget)) return hit->cost;
     int64_t edd_cost, spt_cost, lower;
-    int how = direct(s, mem, m, t, &edd_cost, &spt_cost, &lower);
+    int how = direct(s, mem, spt, m, t, &edd_cost, &spt_cost, &lower);
     if (how != 0) {
         int64_t cost = how == HOW_SPT ? spt_cost : edd_cost;
         store(s, key, cost, how);
@@ -207,15 +222,25 @@ static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int64_t budg
         store(s, key, lower, HOW_BOUND);
         return lower;
     }
+    int64_t *prefix = s->sums + (size_t)depth * (size_t)(s->n + 2);   /* prefix[i] = t + p(mem[0..i-1]) */
+    prefix[0] = t;
+    for (int i = 0; i < m; i++) prefix[i + 1] = prefix[i] + s->p[mem[i]];
+    int64_t end = prefix[m];
+    /* reduction: latest-due jobs that are on time at the very end go there (EDD order) */
+    int tail = 0;
+    while (tail < m - 1 && s->d[mem[m - 1 - tail]] >= prefix[m - tail]) tail++;
+    if (tail > 0) {
+        int size = child_lists(s, mem, spt, m, mem[0], mem[m - 1 - tail], -1, depth + 1);
+        int64_t cost = solve_rec(s, size, t, budget, depth + 1);
+        if (s->aborted) return 0;
+        store(s, key, cost, cost < budget ? HOW_TAIL - tail : HOW_BOUND);
+        return cost;
+    }
     int64_t best = edd_cost < spt_cost ? edd_cost : spt_cost;
     int best_how = edd_cost < spt_cost ? HOW_EDD : HOW_SPT;
-    int64_t before = t, end = t;
-    for (int i = 0; i < ik; i++) before += s->p[mem[i]];
-    for (int i = 0; i < m; i++) end += s->p[mem[i]];
-    int64_t ck = before + s->p[k];
-    int first = mem[0], last = mem[m - 1], rk = s->rank[k];
+    int first = mem[0], last = mem[m - 1];
     for (int j = ik; j < m && best > lower; j++) {
-        if (j > ik) ck += s->p[mem[j]];
+        int64_t ck = prefix[j + 1];                          /* k completes after mem[0..j] */
         if (j + 1 < m && s->d[mem[j + 1]] <= ck) continue;   /* k moves one place later at no cost */
         if (j > ik && s->d[mem[j]] > ck) continue;           /* mem[j] moves behind k at no cost */
         int64_t cutoff = best < budget ? best : budget;
@@ -227,11 +252,19 @@ static int64_t solve_rec(Solver *s, int a, int b, int r, int64_t t, int64_t budg
         if (left_low < 0) left_low = 0;
         if (right_low < 0) right_low = 0;
         if (left_low + late_k + right_low >= cutoff) continue;
-        int64_t left = j == 0 ? 0 : solve_rec(s, first, mem[j], rk, t, cutoff - late_k - right_low, depth + 1);
-        if (s->aborted) return 0;
+        int64_t left = 0;
+        if (j > 0) {
+            int size = child_lists(s, mem, spt, m, first, mem[j], k, depth + 1);
+            left = solve_rec(s, size, t, cutoff - late_k - right_low, depth + 1);
+            if (s->aborted) return 0;
+        }
         if (left + late_k + right_low >= cutoff) continue;
-        int64_t right = j + 1 < m ? solve_rec(s, mem[j + 1], last, rk, ck, cutoff - left - late_k, depth + 1) : 0;
-        if (s->aborted) return 0;
+        int64_t right = 0;
+        if (j + 1 < m) {
+            int size = child_lists(s, mem, spt, m, mem[j + 1], last, -1, depth + 1);
+            right = solve_rec(s, size, ck, cutoff - left - late_k, depth + 1);
+            if (s->aborted) return 0;
+        }
         if (left + late_k + right < best) {
             best = left + late_k + right;
             best_how = j;
@@ -262,6 +295,22 @@ static void rebuild(Solver *s, int a, int b, int r, int64_t t, int depth, int *o
     int how = hit ? hit->how : HOW_EDD;
     if (how == HOW_EDD) {
         for (int i = 0; i < m; i++) out[(*len)++] = mem[i];
+        return;
+    }
+    if (how <= HOW_TAIL) {
+        int tail = HOW_TAIL - how;
+        int keep = m - tail;
+        int top = mem[0];
+        for (int i = 1; i < keep; i++) if (s->rank[mem[i]] > s->rank[top]) top = mem[i];
+        int last_kept = mem[keep - 1];
+        int *saved = s->spt;
+        for (int i = 0; i < tail; i++) saved[i] = mem[keep + i];
+        int copy[64];
+        int *tail_jobs = tail <= 64 ? copy : malloc((size_t)tail * sizeof(int));
+        for (int i = 0; i < tail; i++) tail_jobs[i] = saved[i];
+        rebuild(s, mem[0], last_kept, s->rank[top] + 1, t, depth + 1, out, len);
+        for (int i = 0; i < tail; i++) out[(*len)++] = tail_jobs[i];
+        if (tail_jobs != copy) free(tail_jobs);
         return;
     }
     if (how == HOW_SPT) {
@@ -309,6 +358,7 @@ static int read_ints(PyObject *seq, int64_t *out, Py_ssize_t n, const char *what
 
 static void free_solver(Solver *s) {
     free(s->p); free(s->d); free(s->rank); free(s->order); free(s->scratch); free(s->spt); free(s->table);
+    free(s->sums); free(s->sptd);
 }
 
 static PyObject *py_solve(PyObject *self, PyObject *args) {
@@ -322,9 +372,9 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     PyObject *df = PySequence_Fast(d_obj, "d must be a sequence");
     if (!df) { Py_DECREF(pf); return NULL; }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(pf);
-    if (n != PySequence_Fast_GET_SIZE(df) || n < 1 || n > 4000) {
+    if (n != PySequence_Fast_GET_SIZE(df) || n < 1 || n > 2000) {
         Py_DECREF(pf); Py_DECREF(df);
-        PyErr_SetString(PyExc_ValueError, "p and d need the same length, 1..4000");
+        PyErr_SetString(PyExc_ValueError, "p and d need the same length, 1..2000");
         return NULL;
     }
     int64_t *p = malloc((size_t)n * sizeof(int64_t)), *d = malloc((size_t)n * sizeof(int64_t));
@@ -353,11 +403,13 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     s.order = malloc((size_t)n * sizeof(int));
     s.scratch = malloc((size_t)(n + 2) * (size_t)(n + 1) * sizeof(int));
     s.spt = malloc((size_t)(n + 1) * sizeof(int));
+    s.sums = malloc((size_t)(n + 2) * (size_t)(n + 2) * sizeof(int64_t));
+    s.sptd = malloc((size_t)(n + 2) * (size_t)(n + 1) * sizeof(int));
     s.capacity = 1 << 16;
     s.table = calloc(s.capacity, sizeof(Entry));
     int *by_len = malloc((size_t)n * sizeof(int));
     int *seq = malloc((size_t)n * sizeof(int));
-    if (!s.p || !s.d || !s.rank || !s.order || !s.scratch || !s.spt || !s.table || !by_len || !seq) {
+    if (!s.p || !s.d || !s.rank || !s.order || !s.scratch || !s.spt || !s.sums || !s.sptd || !s.table || !by_len || !seq) {
         free_solver(&s); free(by_len); free(seq); free(p); free(d);
         return PyErr_NoMemory();
     }
@@ -375,11 +427,13 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     s.deadline = now_seconds() + time_limit;
     int64_t budget = upper >= 0 ? (int64_t)upper + 1 : INT64_MAX;
-    cost = solve_rec(&s, 0, (int)n - 1, (int)n, 0, budget, 0);
+    for (int e = 0; e < n; e++) { s.scratch[e] = e; s.sptd[e] = by_len[e]; }
+    cost = solve_rec(&s, (int)n, 0, budget, 0);
     if (!s.aborted && cost >= budget) s.aborted = 3;  /* the given upper bound was wrong */
     if (!s.aborted) rebuild(&s, 0, (int)n - 1, (int)n, 0, 0, seq, &len);
     Py_END_ALLOW_THREADS
 
+    if (getenv("SMTT_DEBUG")) fprintf(stderr, "calls=%llu states=%llu\n", (unsigned long long)s.calls, (unsigned long long)s.used);
     PyObject *result;
     if (s.aborted) {
         result = Py_BuildValue("(OLOK)", Py_False, (long long)-1, Py_None, (unsigned long long)s.used);
