@@ -4,24 +4,36 @@ Level k is a layered random DAG with exactly k precedence edges, each added only
 its ends and when it makes no existing edge redundant, so the edge set is its own transitive reduction.
 Stages then inject downtime, time windows and disjunctive pairs, each with probability `inject_p` on its
 eligible elements. Feasibility is by construction: downtime and disjunctive pairs are drawn first, a serial
-SGS builds a witness that respects them, and windows are drawn around the witness. A requested share of
-instances is made infeasible on purpose (a window pair that contradicts a precedence); CP-SAT must prove it.
+SGS builds a witness that respects them, and windows are drawn around the witness.
+
+A requested share of instances is made infeasible on purpose, with the stage's own constraint kinds only:
+a window that contradicts a precedence chain (stages with windows), or a horizon one unit below a simple
+lower bound — critical path, resource energy net of downtime, disjunctive pair — (every stage); CP-SAT must
+prove it.
+
+Paired design: the base project of (seed, level, copy) — durations, demands, capacities, DAG — is the same
+in every stage, and each constraint kind is drawn from its own random stream, so a `combined` instance holds
+exactly the downtimes and disjunctive pairs of the `downtime` and `disjunctive` instances of the same
+coordinates (windows follow each stage's own witness). Scenario themes draw names from a separate stream.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import networkx as nx
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from schedbench.generators import scenarios
 from schedbench.generators._common import Draft, GeneratorConfig, instance_seed, parse_levels, parse_stages
 from schedbench.heuristics.rcpsp import random_priority, serial_sgs
 from schedbench.problems._envelope import Instance
 from schedbench.problems.rcpsp import Downtime, RcpspData, Resource, Task, Window
+from schedbench.verifiers.exact.rcpsp_cpsat import downtime_profile
 
 STAGES = ("precedence", "downtime", "windows", "disjunctive", "combined")
 SCENARIOS = ("abstract", "datacenter")
@@ -40,23 +52,56 @@ class RcpspGeneratorConfig(GeneratorConfig):
     max_capacity: int = Field(6, ge=1, description="capacities are drawn from 2..max_capacity")
     horizon_slack: float = Field(0.5, ge=0, description="horizon = witness makespan × (1 + slack)")
 
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, value: str) -> str:
+        _checked(parse_levels, value)
+        return value
+
+    @field_validator("stage")
+    @classmethod
+    def _stage(cls, value: str) -> str:
+        _checked(parse_stages, value, STAGES)
+        return value
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario(cls, value: str) -> str:
+        if value not in SCENARIOS:
+            raise PydanticCustomError("scenario", f"unknown scenario {value!r}; known: {', '.join(SCENARIOS)}")
+        return value
+
+
+def _checked(parse: Any, *args: Any) -> None:
+    """Run a parser, turning its ValueError into a clean pydantic error (shown as '--option: message')."""
+    try:
+        parse(*args)
+    except ValueError as exc:
+        raise PydanticCustomError("option", str(exc)) from None
+
 
 def generate(config: RcpspGeneratorConfig) -> list[Draft]:
-    """Every instance of the requested levels × stages × per_level, without references."""
-    if config.scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {config.scenario!r}; known: {', '.join(SCENARIOS)}")
+    """Every instance of the requested stages × levels × per_level, without references."""
     levels = parse_levels(config.levels)
     stages = parse_stages(config.stage, STAGES)
     instances = []
     for stage, level, k in itertools.product(stages, levels, range(config.per_level)):
-        seed = instance_seed(config.seed, STAGES.index(stage), level, k)
+        seed = instance_seed(config.seed, level, k)
         instances.append(make_instance(config, stage, level, k, seed))
     return instances
 
 
+def _stream(seed: int, purpose: str) -> np.random.Generator:
+    """An independent random stream of an instance for one purpose (base project, one constraint kind, …)."""
+    return np.random.default_rng([seed, _PURPOSES.index(purpose)])
+
+
+_PURPOSES = ("base", "downtime", "disjunctive", "windows", "infeasible", "witness")
+
+
 def make_instance(config: RcpspGeneratorConfig, stage: str, level: int, k: int, seed: int) -> Draft:
     """One instance from its own seed."""
-    rng = np.random.default_rng(seed)
+    rng = _stream(seed, "base")
     n, m = config.tasks, config.resources
     task_ids = [f"T{i + 1}" for i in range(n)]
     resource_ids = [f"R{j + 1}" for j in range(m)]
@@ -77,17 +122,18 @@ def make_instance(config: RcpspGeneratorConfig, stage: str, level: int, k: int, 
     injects = _INJECTS[stage]
     estimate = makespan_estimate(data)
     if "downtime" in injects:
-        data.downtimes = draw_downtimes(data, estimate, config.inject_p, rng)
+        data.downtimes = draw_downtimes(data, estimate, config.inject_p, _stream(seed, "downtime"))
     if "disjunctive" in injects:
-        data.disjunctive = draw_disjunctive(data, config.inject_p, rng)
-    witness = serial_sgs(data, random_priority(data, seed))
+        data.disjunctive = draw_disjunctive(data, config.inject_p, _stream(seed, "disjunctive"))
+    witness = serial_sgs(data, random_priority(data, int(_stream(seed, "witness").integers(2**32))))
     makespan = max(witness[t.id] + t.duration for t in data.tasks)
     data.horizon = max(1, math.ceil(makespan * (1 + config.horizon_slack)))
     if "windows" in injects:
-        data.windows = draw_windows(data, witness, makespan, config.inject_p, rng)
-    infeasible = rng.random() < config.infeasible_share
+        data.windows = draw_windows(data, witness, makespan, config.inject_p, _stream(seed, "windows"))
+    chance = _stream(seed, "infeasible")
+    infeasible = chance.random() < config.infeasible_share
     if infeasible:
-        make_infeasible(data, witness)
+        make_infeasible(data, witness, "windows" in injects, chance)
     data = RcpspData.model_validate(data.model_dump())  # re-check ids and acyclicity
     instance = Instance(id=f"rcpsp-{stage}-L{level:03d}-{k:02d}", family="rcpsp", level=level, stage=stage,
                         scenario=config.scenario, seed=seed, data=data.model_dump())
@@ -204,18 +250,67 @@ def draw_windows(data: RcpspData, witness: dict[str, int], makespan: int, p: flo
     return out
 
 
-def make_infeasible(data: RcpspData, witness: dict[str, int]) -> None:
-    """Contradict one precedence a → b: b's deadline comes before a, then b, can both run from a's release.
+def make_infeasible(data: RcpspData, witness: dict[str, int], may_use_windows: bool,
+                    rng: np.random.Generator) -> None:
+    """Make the instance infeasible with a contradiction CP-SAT can prove.
 
-    With no precedence, the longest task gets a window shorter than itself.
+    With windows allowed, half of the time (always when no lower bound leaves room for a horizon ≥ 1) a
+    random precedence a → b is contradicted: a is released at its witness start and b's deadline comes one
+    unit before a, then b, could both run; without precedences the longest task gets a window shorter than
+    itself. Otherwise the horizon is set one unit below `makespan_lower_bound`.
     """
+    bound = makespan_lower_bound(data)
+    if may_use_windows and (bound <= 1 or rng.random() < 0.5):
+        _contradicting_windows(data, witness, rng)
+    elif bound > 1:
+        data.horizon = bound - 1
+        data.windows = {t: w.model_copy(update={"deadline": min(w.deadline, data.horizon)})
+                        if w.deadline is not None else w for t, w in data.windows.items()}
+    else:
+        raise ValueError("cannot make this instance infeasible without windows (every lower bound is 1)")
+
+
+def _contradicting_windows(data: RcpspData, witness: dict[str, int], rng: np.random.Generator) -> None:
     durations = {t.id: t.duration for t in data.tasks}
     if not data.precedences:
         longest = max(data.tasks, key=lambda t: t.duration)
         data.windows[longest.id] = Window(release=0, deadline=longest.duration - 1)
         return
-    a, b = data.precedences[0]
+    a, b = data.precedences[int(rng.integers(len(data.precedences)))]
     release = witness[a]
     data.windows[a] = Window(release=release, deadline=data.windows.get(a, Window()).deadline)
     data.windows[b] = Window(release=data.windows.get(b, Window()).release,
                              deadline=release + durations[a] + durations[b] - 1)
+
+
+def makespan_lower_bound(data: RcpspData) -> int:
+    """max(critical path with releases, per-resource energy net of downtime, longest disjunctive pair)."""
+    graph = nx.DiGraph()
+    duration = {t.id: t.duration for t in data.tasks}
+    graph.add_nodes_from(duration)
+    graph.add_edges_from(data.precedences)
+    finish: dict[str, int] = {}
+    for t in nx.topological_sort(graph):
+        window = data.windows.get(t)
+        ready = max([window.release if window else 0, *(finish[p] for p in graph.predecessors(t))])
+        finish[t] = ready + duration[t]
+    pairs = [duration[a] + duration[b] for a, b in data.disjunctive]
+    energies = [energy_bound(data, r.id, r.capacity) for r in data.resources]
+    return max([0, *finish.values(), *pairs, *energies])
+
+
+def energy_bound(data: RcpspData, resource_id: str, capacity: int) -> int:
+    """The smallest H such that the resource's capacity over [0, H), net of downtime, covers Σ duration × demand."""
+    need = sum(t.duration * t.demands.get(resource_id, 0) for t in data.tasks)
+    if need == 0:
+        return 0
+    if capacity == 0:
+        return data.horizon + 1  # nothing fits at all
+    lost_before: list[tuple[int, int, int]] = downtime_profile(data, resource_id, capacity)
+    horizon = math.ceil(need / capacity)
+    while True:  # each pass adds back the capacity lost to downtime before the current horizon
+        lost = sum((capacity - level) * max(0, min(b, horizon) - a) for a, b, level in lost_before)
+        needed = math.ceil((need + lost) / capacity)
+        if needed <= horizon:
+            return horizon
+        horizon = needed

@@ -6,28 +6,70 @@ searched for, so a rule can produce an infeasible schedule (the verifier reports
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import bisect
+from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
 
-from schedbench.problems.rcpsp import RcpspData
+from schedbench.problems.rcpsp import RcpspData, Task
 from schedbench.verifiers.exact.rcpsp_cpsat import downtime_profile
 
 Priority = Callable[[RcpspData], dict[str, float]]
 
 
-def serial_sgs(data: RcpspData, priority: dict[str, float], horizon: int | None = None) -> dict[str, int]:
+class FreeCapacity:
+    """A resource's free capacity over time as a step function (breakpoints, free amount from each on).
+
+    Event-based, so memory and time depend on the number of tasks and downtimes, never on the time scale.
+    """
+
+    def __init__(self, capacity: int, stretches: list[tuple[int, int, int]]) -> None:
+        self.times: list[int] = [0]
+        self.free: list[int] = [capacity]
+        for a, b, level in stretches:
+            self.reserve(a, b, capacity - level)
+
+    def _split(self, t: int) -> int:
+        """Index of the breakpoint at t, inserted if absent."""
+        i = bisect.bisect_right(self.times, t) - 1
+        if self.times[i] != t:
+            self.times.insert(i + 1, t)
+            self.free.insert(i + 1, self.free[i])
+            i += 1
+        return i
+
+    def reserve(self, start: int, end: int, amount: int) -> None:
+        """Use `amount` during [start, end)."""
+        if end <= start or amount == 0:
+            return
+        first, last = self._split(start), self._split(end)
+        for i in range(first, last):
+            self.free[i] -= amount
+
+    def blocked_until(self, start: int, end: int, amount: int) -> int | None:
+        """End of the last stretch in [start, end) with less than `amount` free, or None if all fits."""
+        i = bisect.bisect_right(self.times, start) - 1
+        blocked = None
+        while i < len(self.times) and self.times[i] < end:
+            if self.free[i] < amount:
+                blocked = self.times[i + 1] if i + 1 < len(self.times) else None
+                if blocked is None:  # short for ever: cannot happen for a finite reservation
+                    raise ValueError("demand exceeds the capacity for ever")
+            i += 1
+        return blocked
+
+
+def serial_sgs(data: RcpspData, priority: dict[str, float]) -> dict[str, int]:
     """Schedule tasks one by one, the eligible task with the smallest priority value first, each at its
-    earliest precedence- and resource-feasible start."""
+    earliest start that respects precedences, releases, resources, downtime and disjunctive pairs.
+
+    A task demanding more than a resource's capacity is placed as if it fitted (its schedule is then
+    infeasible, which the verifier reports).
+    """
     durations = {t.id: t.duration for t in data.tasks}
-    limit = horizon or (sum(durations.values()) + max([data.horizon, *(d.end for d in data.downtimes)]) + 1)
-    res_index = {r.id: k for k, r in enumerate(data.resources)}
-    capacity = np.zeros((len(data.resources), limit + 1), dtype=np.int64)
-    for r in data.resources:
-        capacity[res_index[r.id], :] = r.capacity
-        for a, b, level in downtime_profile(data, r.id, r.capacity):
-            capacity[res_index[r.id], a:min(b, limit + 1)] = level
+    profiles = {r.id: FreeCapacity(r.capacity, downtime_profile(data, r.id, r.capacity)) for r in data.resources}
+    capacity = {r.id: r.capacity for r in data.resources}
     graph = nx.DiGraph()
     graph.add_nodes_from(durations)
     graph.add_edges_from(data.precedences)
@@ -41,38 +83,40 @@ def serial_sgs(data: RcpspData, priority: dict[str, float], horizon: int | None 
     tasks = {t.id: t for t in data.tasks}
     while eligible:
         eligible.sort(key=lambda t: (priority[t], t))
-        task_id = eligible.pop(0)
-        task = tasks[task_id]
-        window = data.windows.get(task_id)
+        task = tasks[eligible.pop(0)]
+        window = data.windows.get(task.id)
         earliest = max([window.release if window else 0,
-                        *(starts[p] + durations[p] for p in graph.predecessors(task_id))])
-        start = _first_fit(task, earliest, capacity, res_index, starts, durations, partners[task_id], limit)
-        starts[task_id] = start
-        for rid, q in task.demands.items():
-            capacity[res_index[rid], start:start + task.duration] -= q
-        for succ in graph.successors(task_id):
+                        *(starts[p] + durations[p] for p in graph.predecessors(task.id))])
+        busy = [(starts[p], starts[p] + durations[p]) for p in partners[task.id] if p in starts]
+        demands = {r: q for r, q in task.demands.items() if 0 < q <= capacity[r]}
+        start = earliest_fit(task, earliest, profiles, demands, busy)
+        starts[task.id] = start
+        for rid, q in demands.items():
+            profiles[rid].reserve(start, start + task.duration, q)
+        for succ in graph.successors(task.id):
             remaining_preds[succ] -= 1
             if remaining_preds[succ] == 0:
                 eligible.append(succ)
     return starts
 
 
-def _first_fit(task, earliest: int, capacity: np.ndarray, res_index: dict[str, int], starts: dict[str, int],
-               durations: dict[str, int], partners: Sequence[str], limit: int) -> int:
-    demands = [(res_index[r], q) for r, q in task.demands.items() if q > 0]
-    busy = sorted((starts[p], starts[p] + durations[p]) for p in partners if p in starts and durations[p] > 0)
+def earliest_fit(task: Task, earliest: int, profiles: dict[str, FreeCapacity], demands: dict[str, int],
+                 busy: list[tuple[int, int]]) -> int:
+    """The first start ≥ earliest where every demand fits and no busy interval overlaps; each failed try
+    jumps past the stretch that blocked it."""
+    if task.duration == 0:
+        return earliest
     t = earliest
-    while t + task.duration <= limit:
+    while True:
         end = t + task.duration
-        clash = next((b for a, b in busy if task.duration > 0 and a < end and t < b), None)
-        if clash is not None:
-            t = clash
-            continue
-        short = [k for k, q in demands if (capacity[k, t:end] < q).any()]
-        if not short:
+        jump = max((b for a, b in busy if a < end and t < b and b > a), default=None)
+        for rid, q in demands.items():
+            blocked = profiles[rid].blocked_until(t, end, q)
+            if blocked is not None:
+                jump = blocked if jump is None else max(jump, blocked)
+        if jump is None:
             return t
-        t += 1
-    return t
+        t = jump
 
 
 def latest_finish_times(data: RcpspData) -> dict[str, float]:
