@@ -1,7 +1,8 @@
 """Reference solving of a 1,000-instance RCPSP suite: the local process pool vs. Ray on the same cores.
 
 Both executors solve the same drafts with the same solver settings (one CP-SAT thread per instance, `--workers`
-at a time); Ray runs a local instance started here with one CPU per worker. Figures: wall time of each, Ray's
+at a time); Ray runs a local instance started here with one CPU per core. Runs alternate local, Ray, local, …
+so that load from other processes drifts over both alike. Figures: wall time of each, Ray's
 start-up apart, the overhead ratio Ray / local, and a check that status, objective and bound agree (an
 instance that hits the wall-clock time limit in one run only can differ whichever executor ran it).
 
@@ -46,17 +47,16 @@ def main() -> None:
     print(f"{len(batch)} RCPSP instances (15 tasks, levels 1-40, 5 stages), {args.workers} workers, "
           f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    local_times, local_results = [], None
-    for _ in range(args.repeat):
-        elapsed, local_results = solve_with("local", batch, args.workers)
-        local_times.append(elapsed)
-
     start = time.perf_counter()
     ray = ensure_ray()
     ray_start = time.perf_counter() - start
     cpus = int(ray.cluster_resources().get("CPU", 0))
-    ray_times, ray_results = [], None
-    for _ in range(args.repeat):
+    local_times, ray_times = [], []
+    local_results: list[tuple[Any, ...]] = []
+    ray_results: list[tuple[Any, ...]] = []
+    for _ in range(args.repeat):  # alternate, so that drifting load from other processes hits both alike
+        elapsed, local_results = solve_with("local", batch, args.workers)
+        local_times.append(elapsed)
         elapsed, ray_results = solve_with("ray", batch, args.workers)
         ray_times.append(elapsed)
     shutdown_ray()
