@@ -1,21 +1,27 @@
 /*
- * Exact 1||sum T_j: Lawler's decomposition with memoised subproblems (Branch & Memorize style).
+ * Compiled core of the exact SMTT solvers (built by setup.py into schedbench.verifiers.exact._smtt_core).
  *
+ * solve(): exact 1||sum T_j by Lawler's decomposition with memoised subproblems (Branch & Memorize style).
  * Jobs are renumbered in EDD order (ties: shorter first, then input order); "rank" orders them by processing
  * time (ties: later EDD position ranks higher), so the longest job of a set is its highest-ranked member.
  * Every subproblem met by the decomposition is S(a, b, r) = {EDD positions e in [a, b] with rank[e] < r},
- * started at time t; its canonical key (first member, last member, 1 + top rank, t) is memoised.
+ * started at time t; its canonical key (first member, last member, 1 + top rank, t) is memoised. A child's
+ * member list and SPT order are filtered from its parent's, so no call scans or sorts.
  *
- * solve(S, t):
- *   - |S| <= 1, EDD schedule with zero tardiness, SPT schedule with every job late (then SPT minimises
- *     sum C - sum d, a lower bound of any sequence), or EDD cost equal to the lower bound
- *     sum_j max(0, C_SPT[j] - d_EDD[j]): solved directly.
- *   - otherwise the longest job k (EDD index ik) goes after members 0..j (j >= ik, Lawler 1977); position j
- *     is skipped when the next member's due date is <= C_k(j) (swapping k with it never costs more, the
- *     interchange argument behind Emmons' first rule), and a branch stops once its left part plus k's
- *     tardiness reaches the best value found (EDD's cost to start with).
- * A time limit (checked every 1024 calls) aborts the search; the caller then falls back to heuristics and
- * a lower bound.
+ * solve(S, t, budget) returns the optimum if it is below budget, else a lower bound >= budget (memoised as a
+ * bound entry that a later, larger budget resumes). The top budget is a known sequence's cost + 1.
+ *   - |S| <= 1; EDD with zero tardiness; SPT with every job late (SPT then minimises sum C - sum d, a lower
+ *     bound of any sequence); EDD cost equal to the lower bound LB = sum_j max(0, C_SPT[j] - d_EDD[j]):
+ *     solved directly. LB >= budget: a bound.
+ *   - latest-due jobs that are on time at the very end of S go there (a smaller subproblem, same key form).
+ *   - otherwise the longest job k (EDD index ik) goes after members 0..j (j >= ik, Lawler 1977). Position j is
+ *     skipped when the next member's due date is <= C_k(j) (k moves one place later at no cost, Potts & Van
+ *     Wassenhove 1982) or, for j > ik, when mem[j] is still on time right after k (moving it there costs
+ *     nothing); a position stops as soon as its parts' lower bounds reach the best value or the budget.
+ * A time limit (checked every 1024 calls) aborts the search; the caller then falls back to heuristics and a
+ * lower bound.
+ *
+ * solve_weighted(): exact 1||sum w_j T_j for n <= 63 by dynamic programming over job sets (see below).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -433,7 +439,6 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     if (!s.aborted) rebuild(&s, 0, (int)n - 1, (int)n, 0, 0, seq, &len);
     Py_END_ALLOW_THREADS
 
-    if (getenv("SMTT_DEBUG")) fprintf(stderr, "calls=%llu states=%llu\n", (unsigned long long)s.calls, (unsigned long long)s.used);
     PyObject *result;
     if (s.aborted) {
         result = Py_BuildValue("(OLOK)", Py_False, (long long)-1, Py_None, (unsigned long long)s.used);
