@@ -1,0 +1,137 @@
+"""Exact SMTT references: generated Potts–Van Wassenhove sets, the shared published optima, OR-Library wt40.
+
+Sections (pick with --only):
+- `generated`: for each n in --sizes, 20 classes (TF 0.2–0.8 × RDD 0.2–1.0) × --per-class instances drawn
+  by the schedbench generator (deterministic seeds), each solved by `smtt_exact.solve` (heuristic upper
+  bound + compiled decomposition core). Figures per n: share proven optimal, median / 90th percentile / max
+  seconds of the whole solve() call, and the slowest class.
+- `shared`: the 800 n=20 and 200 n=100 instances with published optima: mismatches and times.
+- `wt40`: the 125 OR-Library n=40 weighted instances (dynamic program, CP-SAT fallback): how many proven
+  optimal and equal to wtopt40.txt, median / max seconds.
+Instances run one after another on one core. The core is compiled ahead of time (no JIT warm-up to exclude).
+Exit code 1 on any value that contradicts a published optimum.
+
+    .venv/bin/python bench/smtt_exact.py [--sizes 100,200,500,1000] [--per-class 5] [--time-limit 60]
+                                         [--only generated,shared,wt40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from schedbench.generators.smtt import draw
+from schedbench.importers.orlib import read_file as read_orlib
+from schedbench.importers.smtt_jsonl import read_file as read_jsonl
+from schedbench.problems.smtt import SmttData, from_arrays
+from schedbench.verifiers.exact import smtt_exact
+from schedbench.verifiers.smtt import verify
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TF = (0.2, 0.4, 0.6, 0.8)
+RDD = (0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def solve_checked(data: SmttData, time_limit: float) -> tuple[str, int, float]:
+    """(status, objective, seconds); the witness must pass the verifier with the reported objective."""
+    began = time.perf_counter()
+    reference = smtt_exact.solve(data, time_limit=time_limit)
+    seconds = time.perf_counter() - began
+    result = verify(data, reference.witness, reference)
+    if not result.feasible or result.objective != reference.objective:
+        raise AssertionError("the witness does not reproduce the reported objective")
+    return reference.status, int(reference.objective), seconds
+
+
+def summary(times: list[float]) -> str:
+    ordered = sorted(times)
+    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    return f"median {statistics.median(ordered):.3f} s, p90 {p90:.3f} s, max {ordered[-1]:.3f} s"
+
+
+def generated(sizes: list[int], per_class: int, time_limit: float, log: Path) -> int:
+    for n in sizes:
+        rows = []
+        for (tf, rdd), k in itertools.product(itertools.product(TF, RDD), range(per_class)):
+            p, d, w = draw(n, tf, rdd, np.random.default_rng([2026, n, round(tf * 10), round(rdd * 10), k]))
+            status, objective, seconds = solve_checked(from_arrays(p, d, w), time_limit)
+            rows.append({"n": n, "tf": tf, "rdd": rdd, "k": k, "status": status, "objective": objective,
+                         "seconds": round(seconds, 4)})
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(rows[-1]) + "\n")
+        proven = sum(r["status"] == "optimal" for r in rows)
+        by_class = {}
+        for r in rows:
+            by_class.setdefault((r["tf"], r["rdd"]), []).append(r["seconds"])
+        slowest = max(by_class, key=lambda c: statistics.median(by_class[c]))
+        print(f"n={n}: {proven}/{len(rows)} proven optimal ({100 * proven / len(rows):.0f}%), "
+              f"{summary([r['seconds'] for r in rows])}; slowest class TF={slowest[0]} RDD={slowest[1]} "
+              f"(median {statistics.median(by_class[slowest]):.3f} s)", flush=True)
+    return 0
+
+
+def shared(time_limit: float) -> int:
+    failures = 0
+    for name in ("smtt_n20_discoverheuristics.jsonl", "smtt_n100_discoverheuristics.jsonl"):
+        instances = read_jsonl(DATA / "smtt" / name)
+        times, proven, mismatched = [], 0, 0
+        for inst in instances:
+            status, objective, seconds = solve_checked(SmttData.model_validate(inst.data), time_limit)
+            times.append(seconds)
+            proven += status == "optimal"
+            mismatched += status == "optimal" and objective != inst.published_optimum
+        failures += mismatched
+        print(f"{name}: {proven}/{len(instances)} proven, {mismatched} differ from the published optimum, "
+              f"{summary(times)}, total {sum(times):.2f} s", flush=True)
+    return failures
+
+
+def wt40(time_limit: float) -> int:
+    instances = read_orlib(DATA / "orlib" / "wt40.txt")
+    times, proven, mismatched, open_ids = [], 0, 0, []
+    for inst in instances:
+        status, objective, seconds = solve_checked(SmttData.model_validate(inst.data), time_limit)
+        times.append(seconds)
+        if status == "optimal":
+            proven += objective == inst.published_optimum
+            mismatched += objective != inst.published_optimum
+        else:
+            open_ids.append(f"{inst.id} (best {objective}, published {inst.published_optimum})")
+    print(f"wt40: {proven}/{len(instances)} proven optimal and equal to wtopt40, {mismatched} mismatches, "
+          f"{summary(times)}, total {sum(times):.1f} s; not proven in {time_limit:g} s: {open_ids or 'none'}",
+          flush=True)
+    return mismatched
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,200,500,1000", help="job counts of the generated sets")
+    parser.add_argument("--per-class", type=int, default=5, help="instances per TF × RDD class")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
+    parser.add_argument("--only", default="generated,shared,wt40", help="sections to run")
+    parser.add_argument("--log", type=Path, default=Path(__file__).parent / "out" / "smtt_exact.jsonl")
+    args = parser.parse_args()
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    sections = set(args.only.split(","))
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)", flush=True)
+    failures = 0
+    if "shared" in sections and (DATA / "smtt").is_dir():
+        failures += shared(args.time_limit)
+    if "wt40" in sections and (DATA / "orlib").is_dir():
+        failures += wt40(args.time_limit)
+    if "generated" in sections:
+        failures += generated([int(x) for x in args.sizes.split(",")], args.per_class, args.time_limit, args.log)
+    print(f"load average at end: {os.getloadavg()[0]:.2f}", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
