@@ -99,3 +99,19 @@ def test_models_lists_providers_baselines_and_prices(capsys, monkeypatch) -> Non
     from schedbench.problems import family_names, get_family
 
     assert document["baselines"] == {name: list(get_family(name).baselines) for name in family_names()}
+
+
+def test_bad_instance_data_stops_the_run_before_any_request(suite, tmp_path, capsys, monkeypatch) -> None:
+    lines = (suite / "instances.jsonl").read_text().splitlines()
+    broken = json.loads(lines[1])
+    del broken["data"]["steps"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([lines[0], json.dumps(broken), *lines[2:]]) + "\n")
+    db = tmp_path / "r.db"
+    code, _, err = _main(["evaluate", "--model", "oracle/exact", "--suite", str(bad), "--results", str(db),
+                          "--quiet"], capsys, monkeypatch)
+    assert code == 2 and f"{bad}:2: data.steps" in err
+    from schedbench.results import Store
+
+    with Store(db) as store:
+        assert all(not list(store.items(run.id)) for run in store.runs())

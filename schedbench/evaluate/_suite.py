@@ -1,12 +1,14 @@
-"""Loading a suite for evaluation: instances plus their parsed family data, each parsed once.
+"""Loading a suite for evaluation: instances now, their family data parsed once and only when needed.
 
-JSON-lines suites take a fast path (pydantic-core parses each line; the family data is validated once and
-kept for prompting and verification). Parquet files and Hub datasets go through `schedbench.suites`.
+JSON-lines suites take a fast path (pydantic-core parses each envelope); Parquet files and Hub datasets go
+through `schedbench.suites`. Family data is validated for the items a run still has to do, before the first
+request (so a resumed run with nothing left parses nothing, and a bad instance stops a run before it starts).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +21,46 @@ from schedbench.suites import INSTANCES, load_instances
 
 @dataclass
 class LoadedSuite:
+    """Instances, where each came from (for error messages), and their parsed family data."""
+
     instances: list[Instance]
-    data: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def parsed(self, inst: Instance) -> Any:
+        """The instance's typed family data (parsed on first use); InputError names the line and field."""
+        found = self.data.get(inst.id)
+        if found is None:
+            try:
+                found = self.data[inst.id] = get_family(inst.family).parse_data(inst.data)
+            except ValidationError as exc:
+                source = self.sources.get(inst.id, inst.id)
+                raise InputError(source, "data." + pydantic_location(exc), pydantic_message(exc)) from None
+        return found
+
+    def parse_all(self, instances: Iterable[Instance]) -> None:
+        """Validate the family data of these instances now."""
+        for inst in instances:
+            self.parsed(inst)
 
 
 def load_suite(location: str | Path) -> LoadedSuite:
-    """Instances and parsed data from a suite folder, .jsonl/.json/.parquet file, or Hub dataset name."""
+    """Instances from a suite folder, .jsonl/.json/.parquet file, or Hub dataset name."""
     path = Path(location)
     jsonl = path / INSTANCES if path.is_dir() and (path / INSTANCES).exists() else path
     if jsonl.suffix == ".jsonl" and jsonl.is_file():
         return _read_jsonl(jsonl)
-    instances = load_instances(location)
-    return LoadedSuite(instances, {inst.id: get_family(inst.family).parse_data(inst.data) for inst in instances})
+    return with_data(load_instances(location))
 
 
 def with_data(instances: list[Instance]) -> LoadedSuite:
     """A LoadedSuite for instances already in memory."""
-    return LoadedSuite(instances, {inst.id: get_family(inst.family).parse_data(inst.data) for inst in instances})
+    return LoadedSuite(list(instances))
 
 
 def _read_jsonl(path: Path) -> LoadedSuite:
     known = set(family_names())
-    instances: list[Instance] = []
-    data: dict[str, Any] = {}
+    suite = LoadedSuite([])
     try:
         lines = path.read_bytes().splitlines()
     except OSError as exc:
@@ -56,11 +75,8 @@ def _read_jsonl(path: Path) -> LoadedSuite:
             raise InputError(source, pydantic_location(exc), pydantic_message(exc)) from None
         if inst.family not in known:
             raise InputError(source, "family", f"unknown family {inst.family!r}; known: {', '.join(sorted(known))}")
-        if inst.id in data:
+        if inst.id in suite.sources:
             raise InputError(source, "id", f"duplicate instance id {inst.id!r}")
-        try:
-            data[inst.id] = get_family(inst.family).parse_data(inst.data)
-        except ValidationError as exc:
-            raise InputError(source, "data." + pydantic_location(exc), pydantic_message(exc)) from None
-        instances.append(inst)
-    return LoadedSuite(instances, data)
+        suite.sources[inst.id] = source
+        suite.instances.append(inst)
+    return suite

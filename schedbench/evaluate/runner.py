@@ -105,9 +105,10 @@ def evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None = No
         todo = [(inst, s) for inst in instances for s in range(config.samples)]
         done = store.done_keys(run.id)
         todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
+        suite.parse_all(inst for inst, _ in todo)  # bad data stops the run before its first request
         outcome = EvalOutcome(run=run.name, planned=len(instances) * config.samples,
                               already_done=len(instances) * config.samples - len(todo))
-        runner = _Runner(config, store, run, prices, outcome, suite.data)
+        runner = _Runner(config, store, run, prices, outcome, suite)
         status = "interrupted"
         try:
             asyncio.run(runner.run(todo))
@@ -179,9 +180,9 @@ class _Runner:
     """The asyncio part: dispatch under an adaptive limit and a budget, verify and store as answers arrive."""
 
     def __init__(self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome,
-                 data: dict[str, Any]) -> None:
+                 suite: LoadedSuite) -> None:
         self.config = config
-        self.data = data
+        self.suite = suite
         self.store = store
         self.run_row = run
         self.prices = prices
@@ -259,7 +260,7 @@ class _Runner:
         """Messages and parsed data of an instance (once per instance, shared by its samples)."""
         prepared = self.prepared.get(inst.id)
         if prepared is None:
-            data = self.data[inst.id]
+            data = self.suite.parsed(inst)
             messages = build_messages(inst, self.config.prompt, data)
             prepared = _Prepared(messages, hash_messages(messages), data, sum(len(m["content"]) for m in messages))
             self.prepared[inst.id] = prepared
