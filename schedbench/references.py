@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schedbench.executors import ExecutorName, map_ordered
@@ -62,6 +63,6 @@ def check_reference(inst: Instance, expect: str) -> str | None:
 
 
 def progress_bar(enabled: bool = True) -> Progress:
-    """The rich progress bar used for long work."""
+    """The rich progress bar used for long work; it draws on stderr, so stdout stays clean for --json."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    disable=not enabled, transient=False)
+                    console=Console(stderr=True), disable=not enabled, transient=False)

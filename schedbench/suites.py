@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from schedbench.problems import Instance, family_names, get_family
 INSTANCES = "instances.jsonl"
 MANIFEST = "manifest.json"
 PARQUET = "instances.parquet"
+_HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+"""A Hugging Face dataset name: owner/name."""
 
 
 def write_suite(out: Path, instances: list[Instance], manifest: dict[str, Any]) -> Path:
@@ -63,13 +66,16 @@ def parse_instance(raw: Any, source: str) -> Instance:
     try:
         inst = Instance.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(source, pydantic_location(exc), pydantic_message(exc)) from None
+        raise InputError(source, pydantic_location(exc), pydantic_message(exc).removeprefix("Value error, ")) \
+            from None
     if inst.family not in family_names():
         raise InputError(source, "family", f"unknown family {inst.family!r}; known: {', '.join(family_names())}")
     try:
         get_family(inst.family).parse_data(inst.data)
     except ValidationError as exc:
-        raise InputError(source, "data." + pydantic_location(exc), pydantic_message(exc)) from None
+        location = pydantic_location(exc)
+        field = "data" if location == "(root)" else f"data.{location}"
+        raise InputError(source, field, pydantic_message(exc).removeprefix("Value error, ")) from None
     return inst
 
 
@@ -121,9 +127,11 @@ def load_instances(location: str | Path) -> list[Instance]:
             else [parse_instance(raw, str(path))]
     if path.suffix == ".parquet":
         return read_parquet(path)
-    if not path.exists() and "/" in str(location) and not str(location).startswith((".", "/")):
+    if not path.exists() and _HUB_NAME.match(str(location)) and not path.parent.exists():
         return read_hub(str(location))
-    raise InputError(str(path), None, "no such suite, instance file or dataset")
+    if not path.exists():
+        raise InputError(str(path), None, "no such file or folder")
+    raise InputError(str(path), None, "not a suite folder, .jsonl, .json or .parquet file")
 
 
 def read_parquet(path: Path) -> list[Instance]:

@@ -8,30 +8,56 @@ import typer
 from rich.table import Table
 
 from schedbench.cli._common import out, print_json
+from schedbench.errors import InputError
 from schedbench.importers import importer_for_suffix
 from schedbench.problems import Instance
 from schedbench.references import solve_references
-from schedbench.suites import load_instances
+from schedbench.suites import INSTANCES, PARQUET, load_instances
 
 
 def load_any(path: Path) -> list[Instance]:
-    """Instances from a suite/instance file, or through the importer that reads this file type."""
+    """Instances from a suite or instance file, from a file an importer reads (.sm, .txt), or from a folder
+    of such files (every importable file in it, in name order)."""
     importer = importer_for_suffix(path)
-    return importer([path]) if importer else load_instances(path)
+    if importer and path.is_file():
+        return importer([path])
+    if importer:
+        raise InputError(str(path), None, "no such file")
+    if path.is_dir() and not (path / INSTANCES).exists() and not (path / PARQUET).exists():
+        readers = {p: reader for p in sorted(path.iterdir()) if p.is_file() and (reader := importer_for_suffix(p))}
+        if not readers:
+            raise InputError(str(path), None, f"not a suite folder (no {INSTANCES}) and no importable files")
+        return [inst for p, reader in readers.items() for inst in reader([p])]
+    return load_instances(path)
+
+
+def names_one_instance(path: Path, instances: list[Instance]) -> bool:
+    """Whether PATH is a single instance (printed as one JSON object) rather than a collection (a list)."""
+    if len(instances) != 1 or not path.is_file() or path.suffix in (".jsonl", ".parquet"):
+        return False
+    if path.suffix == ".json":
+        return path.read_text(encoding="utf-8").lstrip().startswith("{")
+    return True
 
 
 def solve(
-    path: Path = typer.Argument(..., help="instance .json, suite folder, .jsonl, or a .sm/.txt import"),
-    time_limit: float = typer.Option(10.0, help="seconds per instance"),
-    workers: int = typer.Option(2, help="parallel solves (solver threads for a single instance)"),
-    as_json: bool = typer.Option(False, "--json", help="print the reference object(s) as JSON"),
+    path: Path = typer.Argument(..., help="instance .json, suite folder, .jsonl, a .sm/.txt import, or a folder "
+                                           "of .sm files"),
+    time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance"),
+    workers: int = typer.Option(2, min=1, help="parallel solves (solver threads for a single instance)"),
+    as_json: bool = typer.Option(False, "--json", help="print the reference object(s) as JSON on stdout"),
 ) -> None:
-    """Solve instances exactly and print status, objective, bound and time."""
+    """Solve instances exactly and print status, objective, bound and time.
+
+    With --json: one reference object (with the instance id) for a single instance, a list for a collection.
+    The progress bar goes to stderr.
+    """
     instances = load_any(path)
-    references = solve_references(instances, time_limit=time_limit, workers=workers, show_progress=not as_json)
+    references = solve_references(instances, time_limit=time_limit, workers=workers,
+                                  show_progress=not as_json and len(instances) > 1)
     rows = [{"id": inst.id, **ref.model_dump()} for inst, ref in zip(instances, references, strict=True)]
     if as_json:
-        print_json(rows[0] if len(rows) == 1 else rows)
+        print_json(rows[0] if names_one_instance(path, instances) else rows)
         return
     table = Table("id", "status", "objective", "bound", "time (s)", title=str(path))
     for row in rows:
