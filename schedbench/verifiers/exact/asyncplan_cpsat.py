@@ -1,12 +1,12 @@
 """CP-SAT model of asynchronous planning, minimising the makespan.
 
 One start variable per step. The attended prefixes are intervals under a cumulative of capacity = agents (a
-no-overlap for one agent, nothing when agents are unlimited), with redundant agent lanes for 2+ agents. Each
-station is a cumulative over the full steps that use it (a no-overlap at capacity 1). The makespan is bounded
-below by the longest path and by the work per agent and per station unit. The list scheduler's plan gives
-the horizon and a hint, so the model always has a solution. Agent ids are recovered from the optimal starts
-by interval colouring, which is exact on interval graphs: it never needs more agents than the cumulative
-allows.
+no-overlap for one agent, nothing when agents are unlimited); each station is a cumulative over the full
+steps that use it (a no-overlap at capacity 1); above capacity 1 both get redundant lanes. The makespan is
+bounded below by the longest path and by a window energy bound per agent pool and station. The list
+scheduler's plan gives the horizon and a hint, so the model always has a solution. Agent ids are recovered
+from the optimal starts by interval colouring, which is exact on interval graphs: it never needs more agents
+than the cumulative allows.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from schedbench.problems._envelope import Reference
 from schedbench.problems.asyncplan import AsyncplanData
 from schedbench.verifiers.exact import _cpsat
 
+REDUNDANT_LANES = True
+"""Add lanes beside each cumulative of capacity > 1 (set False only for ablations, as bench/ does)."""
+
 
 def build_model(data: AsyncplanData, horizon: int, hint: dict[str, int] | None = None) -> tuple[Any, dict[str, Any]]:
     """The CP-SAT model and its start variables by step id."""
@@ -34,17 +37,12 @@ def build_model(data: AsyncplanData, horizon: int, hint: dict[str, int] | None =
               for s in data.steps}
     for a, b in data.precedences:
         model.add(starts[b] >= starts[a] + steps[a].duration)
-    prefixes = [model.new_fixed_size_interval_var(starts[s.id], s.attended, f"a_{s.id}")
-                for s in data.steps if s.attended > 0]
-    if data.agents is not None and len(prefixes) > data.agents:
-        _add_capacity(model, prefixes, data.agents)
-        if data.agents > 1:
-            _add_agent_lanes(model, [s for s in data.steps if s.attended > 0], starts, data.agents)
+    if data.agents is not None:
+        prefixes = [(starts[s.id], s.attended, s.id) for s in data.steps if s.attended > 0]
+        _add_capacity(model, prefixes, data.agents, "agent")
     for station in data.stations:
-        users = [s for s in data.steps if s.station == station.id and s.duration > 0]
-        if len(users) > station.capacity:
-            _add_capacity(model, [model.new_fixed_size_interval_var(starts[s.id], s.duration, f"h_{s.id}")
-                                  for s in users], station.capacity)
+        holds = [(starts[s.id], s.duration, s.id) for s in data.steps if s.station == station.id and s.duration > 0]
+        _add_capacity(model, holds, station.capacity, station.id)
     makespan = model.new_int_var(min(lower_bound(data), horizon), max(horizon, 0), "makespan")
     for s in data.steps:
         model.add(makespan >= starts[s.id] + tails[s.id])
@@ -90,32 +88,34 @@ def window_energy_bound(items: list[tuple[int, int, int]], capacity: int) -> int
     return best
 
 
-def _add_capacity(model: Any, intervals: list[Any], capacity: int) -> None:
-    """At most `capacity` of the intervals at any time (a no-overlap when the capacity is 1)."""
+def _add_capacity(model: Any, items: list[tuple[Any, int, str]], capacity: int, tag: str) -> None:
+    """At most `capacity` of the intervals (start variable, size, step id) at any time.
+
+    A no-overlap at capacity 1; otherwise a cumulative plus redundant lanes: each interval on exactly one of
+    `capacity` lanes, a no-overlap per lane. The cumulative alone propagates weakly when the units are the
+    bottleneck (plain parallel-machine scheduling); disjunctive lanes bring edge-finding and close many such
+    gaps. Lanes are interchangeable, so the i-th interval may only use lanes 0..i.
+    """
+    if len(items) <= capacity:
+        return
+    intervals = [model.new_fixed_size_interval_var(start, size, f"{tag}_{step_id}") for start, size, step_id in items]
     if capacity == 1:
         model.add_no_overlap(intervals)
-    else:
-        model.add_cumulative(intervals, [1] * len(intervals), capacity)
-
-
-def _add_agent_lanes(model: Any, attended: list[Any], starts: dict[str, Any], agents: int) -> None:
-    """Redundant explicit assignment: each attended prefix on one agent's lane, a no-overlap per lane.
-
-    The cumulative alone propagates weakly when agents are the bottleneck (plain parallel-machine
-    scheduling); disjunctive lanes give edge-finding and close many such gaps. Lanes are symmetric, so the
-    i-th attended step may only use lanes 0..i.
-    """
-    lanes: list[list[Any]] = [[] for _ in range(agents)]
-    for i, step in enumerate(attended):
+        return
+    model.add_cumulative(intervals, [1] * len(intervals), capacity)
+    if not REDUNDANT_LANES:
+        return
+    lanes: list[list[Any]] = [[] for _ in range(capacity)]
+    for i, (start, size, step_id) in enumerate(items):
         choices = []
-        for lane in range(min(agents, i + 1)):
-            on_lane = model.new_bool_var(f"x_{step.id}_{lane}")
-            lanes[lane].append(model.new_optional_fixed_size_interval_var(starts[step.id], step.attended, on_lane,
-                                                                          f"l_{step.id}_{lane}"))
+        for lane in range(min(capacity, i + 1)):
+            on_lane = model.new_bool_var(f"{tag}_{step_id}_on_{lane}")
+            lanes[lane].append(model.new_optional_fixed_size_interval_var(start, size, on_lane,
+                                                                          f"{tag}_{step_id}_lane_{lane}"))
             choices.append(on_lane)
         model.add_exactly_one(choices)
-    for intervals in lanes:
-        model.add_no_overlap(intervals)
+    for lane_intervals in lanes:
+        model.add_no_overlap(lane_intervals)
 
 
 def _heads(data: AsyncplanData) -> dict[str, int]:
