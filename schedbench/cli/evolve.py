@@ -67,11 +67,13 @@ def report(
     per_class: int = typer.Option(1, "--per-class", help="generated instances per class and size"),
     limit: int | None = typer.Option(None, "--limit", help="at most this many instances per held-out set"),
     time_limit: float = typer.Option(60.0, "--time-limit", help="seconds per exact reference solve"),
+    timeout: float = typer.Option(600.0, "--timeout", help="wall clock for the evolved program per held-out set"),
 ) -> None:
     """The evolved rule vs the family's baselines on held-out sets, and score-over-iterations data."""
     from schedbench.evolve.report import build_report, render_report
 
-    document = build_report(run_dir, sizes=sizes, per_class=per_class, limit=limit, time_limit=time_limit)
+    document = build_report(run_dir, sizes=sizes, per_class=per_class, limit=limit, time_limit=time_limit,
+                            timeout=timeout)
     if as_json:
         print_json(document)
     else:
