@@ -199,6 +199,11 @@ def render_report(document: dict[str, Any], console: Console) -> None:
             cells.append(cell)
         table.add_row(row["set"], str(row["instances"]), *cells)
     console.print(table)
+    timing = Table("held-out set", *rules, title="milliseconds per instance (evolved: in the sandbox, IPC included)")
+    for row in document["held_out"]:
+        times = [row["rules"].get(rule, {}).get("ms_per_instance") for rule in rules]
+        timing.add_row(row["set"], *["-" if t is None else f"{t:.2f}" for t in times])
+    console.print(timing)
     series = document["score_over_iterations"]
     if series:
         marks = [s for s in series if s["best"] is not None]
