@@ -82,6 +82,8 @@ class EvaluatorConfig(_Section):
     train: dict[str, Any] = Field(default_factory=dict, description="generator options overriding the spec's")
     gate: dict[str, Any] = Field(default_factory=dict, description="generator options of the stage-1 set")
     reference_time_limit: float = Field(10.0, gt=0)
+    aggregate: Literal["total", "instance"] = Field("total", description="quality from summed objectives "
+                                                    "(total) or the mean of per-instance normalised gaps")
     time_weight: float = Field(0.01, ge=0, description="score points lost per millisecond per instance")
     failure_score: float = Field(-100.0, description="score of a failed program")
     gate_timeout_s: float = Field(10.0, gt=0)

@@ -4,7 +4,10 @@
 Score (higher is better, ADRS style): quality = 100 · (ΣZ − ΣC) / (ΣZ − ΣO) over the training set, where C
 is the candidate's objective, O the exact optimum and Z the spec's zero-point baseline rule — 0 means "as good
 as the baseline", 100 "optimal on every instance" (for SMTT with EDD as Z this is DESIGN §5's normalised
-gap, aggregated). score = quality − time_weight · (milliseconds per instance, measured by the harness).
+gap, aggregated like the seed paper's FunSearch fitness). With `aggregate = "instance"` quality is instead the
+mean of the per-instance normalised gaps (each clipped to [−100, 100]), which weighs every instance equally;
+both are always reported as metrics. score = quality − time_weight · (milliseconds per instance, measured by
+the harness).
 A failed program scores `failure_score`; artifacts (error, traceback, stderr, worst instances, timing) go
 back to the model in the next prompt.
 """
@@ -157,11 +160,15 @@ class Evaluator:
         """Quality between the zero-point rule and the optimum, minus the time penalty; metrics and worst cases."""
         items = self.train
         total, best, zero = sum(objectives), sum(items.optimum), sum(items.zero)
-        quality = 100.0 * (zero - total) / (zero - best) if zero > best else 100.0 if total <= best else 0.0
+        quality_total = normalised(total, best, zero)
+        per_instance = [normalised(c, o, z) for c, o, z in zip(objectives, items.optimum, items.zero, strict=True)]
+        quality_instance = sum(per_instance) / max(1, len(per_instance))
+        quality = quality_total if self.config.aggregate == "total" else quality_instance
         ms = 1000.0 * wall_s / max(1, len(items))
         gaps = [100.0 * (c - o) / o for c, o in zip(objectives, items.optimum, strict=True) if o > 0]
         metrics = {
             "quality": round(quality, 4),
+            "quality_total": round(quality_total, 4), "quality_instance": round(quality_instance, 4),
             "ms_per_instance": round(ms, 4),
             "objective_sum": total, "optimum_sum": best, "zero_point_sum": zero,
             "mean_gap_pct": round(sum(gaps) / len(gaps), 4) if gaps else 0.0,
@@ -175,6 +182,14 @@ class Evaluator:
         score = quality - self.config.time_weight * ms
         return Evaluation("ok", round(score, 4), metrics, artifacts={"worst_instances": worst,
                                                                      "timing": f"{ms:.3f} ms per instance"})
+
+
+def normalised(objective: float, optimum: float, zero: float) -> float:
+    """100 · (zero − objective) / (zero − optimum), clipped to [−100, 100]; when the zero-point rule is already
+    optimal: 100 for an optimal answer, else 0."""
+    if zero <= optimum:
+        return 100.0 if objective <= optimum else 0.0
+    return max(-100.0, min(100.0, 100.0 * (zero - objective) / (zero - optimum)))
 
 
 def _text(raw: bytes) -> str:
