@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from schedbench.cli import main
 from schedbench.evolve.report import render_report
 
 
@@ -87,14 +88,18 @@ def test_the_report_compares_the_evolved_rule_with_the_baselines(run_dir: Path):
     (["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/g", "--workers", "0"], "workers"),
     (["report", "{tmp}"], "not an evolve run folder"),
 ])
-def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], fragment: str):
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], fragment: str,
+                                        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
     (tmp_path / "bad.toml").write_text("islands = [\n")
     (tmp_path / "field.toml").write_text("[database]\nislands = 0\n")
-    done = cli("evolve", *[a.replace("{tmp}", str(tmp_path)) for a in args], timeout=60)
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and fragment in lines[0], done.stderr
-    assert "Traceback" not in done.stderr
+    monkeypatch.setattr(sys, "argv", ["schedbench", "evolve", *[a.replace("{tmp}", str(tmp_path)) for a in args]])
+    with pytest.raises(SystemExit) as exit_info:
+        main()  # in-process: the same entry point as the console script, without an interpreter start each
+    stderr = capsys.readouterr().err
+    assert exit_info.value.code == 2, (exit_info.value.code, stderr)
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], stderr
+    assert "Traceback" not in stderr
 
 
 def test_a_run_folder_refuses_another_family(run_dir: Path):

@@ -88,3 +88,19 @@ def test_failed_edits_are_recorded_and_lead_to_a_rewrite_prompt(tmp_path: Path):
     assert "def priority" in first and "SEARCH" in first  # the parent and the diff instructions
     assert "Rewrite the whole EVOLVE block" in third
     assert "was not found in the EVOLVE block" in third  # the last attempts and their reasons
+
+
+def test_candidates_can_be_evaluated_as_ray_tasks(tmp_path: Path):
+    import pytest
+
+    pytest.importorskip("ray")
+    config = small_config(iterations=3, executor="ray", models=[{"spec": "fake/ray"}])
+    model = ScriptedModel("fake/ray", [])
+    evolution = Evolution(tmp_path, config, show_progress=False, model_factory=lambda c, _: model)
+    try:
+        summary = asyncio.run(evolution.run())
+    finally:
+        evolution.close()
+    history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
+    assert [row["iteration"] for row in history] == [0, 1, 2, 3]
+    assert history[0]["status"] == "ok" and summary.best_score is not None

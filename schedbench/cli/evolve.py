@@ -30,6 +30,8 @@ def evolve(
     base_url: str | None = typer.Option(None, "--base-url", help="base URL for openai-compatible models"),
     model_arg: list[str] | None = typer.Option(None, "--model-arg", help="k=v passed to the model (repeatable)"),
     temperature: float | None = typer.Option(None, "--temperature"),
+    executor: str | None = typer.Option(None, "--executor", help="where candidates are evaluated: local | ray"),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (--executor ray)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Run or resume an evolution: `schedbench evolve --family smtt --model baseline/mutator --out runs/x`."""
@@ -46,7 +48,8 @@ def evolve(
         raise InputError("command line", "--model-arg", str(exc)) from None
     models = [{"spec": spec, "base_url": base_url, "model_args": args} for spec in model or []]
     overrides = {"family": family, "iterations": iterations, "workers": workers, "max_cost": max_cost,
-                 "seed": seed, "seed_program": seed_program, "temperature": temperature, "models": models or None}
+                 "seed": seed, "seed_program": seed_program, "temperature": temperature, "models": models or None,
+                 "executor": executor, "ray_address": ray_address}
     settings = load_config(config, overrides)
     summary = run_evolution(out_dir, settings, show_progress=not quiet)
     seed_score = f"{summary.seed_score:.3f}" if summary.seed_score is not None else "-"

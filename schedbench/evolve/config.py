@@ -104,6 +104,9 @@ class EvolveConfig(_Section):
     models: list[ModelChoice] = Field(default_factory=list)
     temperature: float | None = None
     llm_timeout_s: float = Field(120.0, gt=0)
+    executor: Literal["local", "ray"] = Field("local", description="where candidates are evaluated (each in its "
+                                              "own sandbox process either way)")
+    ray_address: str | None = Field(None, description="Ray cluster address (with executor = ray)")
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     evaluator: EvaluatorConfig = Field(default_factory=EvaluatorConfig)

@@ -163,7 +163,7 @@ class Evolution:
                 self.db.start_iteration(0, 0, None, [], "seed", "seed")
                 self.db.add_program(0, None, 0, code, edit_kind="seed", model="seed")
                 self.db.update_iteration(0, state="evaluating", program_id="p000000")
-        evaluation = await self.evaluator.evaluate(code)
+        evaluation = await self.evaluate(code)
         if evaluation.status != "ok":
             raise InputError("seed program", None, f"the seed fails: {evaluation.error}")
         self.store(0, "p000000", evaluation)
@@ -172,6 +172,14 @@ class Evolution:
                                   .fetchone()[0])
             for island in range(1, self.config.database.islands):
                 self.db.place(island, "p000000", evaluation.score, features)
+
+    async def evaluate(self, code: str) -> Evaluation:
+        """Evaluate here (a sandbox process per candidate) or as a Ray task (the sandbox on a cluster node)."""
+        if self.config.executor == "local":
+            return await self.evaluator.evaluate(code)
+        from schedbench.executors import run_one
+
+        return await run_one(evaluate_remotely, (self.evaluator, code), "ray", self.config.ray_address)
 
     async def worker(self) -> None:
         while self.stop_reason is None:
@@ -221,7 +229,7 @@ class Evolution:
             row = self.db.iteration(iteration)
         if row["state"] == "evaluating":
             program = self.db.program(row["program_id"])
-            evaluation = await self.evaluator.evaluate(program.code)
+            evaluation = await self.evaluate(program.code)
             self.store(iteration, program.id, evaluation)
         self._refresh()
         completed = self.db.completed() - 1
@@ -351,6 +359,12 @@ class Evolution:
 
     def close(self) -> None:
         self.db.close()
+
+
+def evaluate_remotely(payload: tuple[Evaluator, str]) -> Evaluation:
+    """Ray task body: one sandboxed evaluation on whichever node runs it."""
+    evaluator, code = payload
+    return asyncio.run(evaluator.evaluate(code))
 
 
 def _atomic_write(path: Path, text: str) -> None:
