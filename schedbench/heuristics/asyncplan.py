@@ -81,7 +81,8 @@ def dispatch(data: AsyncplanData, priority: Mapping[str, float]) -> dict[str, An
         started = _start_fitting(steps, ready, now, agents_free, station_load, capacity, starts)
         for step_id in started:
             step = steps[step_id]
-            agents_free -= step.attended > 0
+            if step.attended > 0:
+                agents_free -= 1
             if step.station is not None:
                 station_load[step.station] += 1
             if step.attended > 0:
@@ -116,7 +117,8 @@ def _start_fitting(steps: Mapping[str, Any], ready: list[str], now: int, agents_
             continue
         if step.station is not None and load[step.station] >= capacity[step.station]:
             continue
-        agents_free -= step.attended > 0
+        if step.attended > 0:
+            agents_free -= 1
         if step.station is not None:
             load[step.station] += 1
         starts[step_id] = now
