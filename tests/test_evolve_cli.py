@@ -53,9 +53,11 @@ def test_rerunning_a_finished_run_does_nothing_new(run_dir: Path):
 
 
 def test_the_report_compares_the_evolved_rule_with_the_baselines(run_dir: Path):
-    done = cli("evolve", "report", str(run_dir), "--json", "--sizes", "12", "--limit", "10")
+    done = cli("evolve", "report", str(run_dir), "--json", "--sizes", "12", "--limit", "10",
+               "--html", str(run_dir / "run.html"))
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
+    assert "<html" in (run_dir / "run.html").read_text().lower()
     assert document["family"] == "smtt"
     names = [row["set"] for row in document["held_out"]]
     assert any("12" in name for name in names)

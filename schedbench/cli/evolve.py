@@ -71,12 +71,20 @@ def report(
     limit: int | None = typer.Option(None, "--limit", help="at most this many instances per held-out set"),
     time_limit: float = typer.Option(60.0, "--time-limit", help="seconds per exact reference solve"),
     timeout: float = typer.Option(600.0, "--timeout", help="wall clock for the evolved program per held-out set"),
+    html: Path | None = typer.Option(None, "--html", help="also write an HTML report of the run (score curve, "
+                                     "lineage, best program)"),
+    plots: Path | None = typer.Option(None, "--plots", help="also write the run's charts as files here"),
 ) -> None:
     """The evolved rule vs the family's baselines on held-out sets, and score-over-iterations data."""
     from schedbench.evolve.report import build_report, render_report
 
     document = build_report(run_dir, sizes=sizes, per_class=per_class, limit=limit, time_limit=time_limit,
                             timeout=timeout)
+    if html is not None or plots is not None:
+        from schedbench.results.html import write_evolution_html
+
+        written = write_evolution_html(run_dir, html or run_dir / "report.html", plots)
+        err.print("wrote " + ", ".join(str(p) for p in written))
     if as_json:
         print_json(document)
     else:
