@@ -22,7 +22,8 @@ class EvolveSpec:
     """Evolution bindings of one family.
 
     `rule_function` names the function inside the EVOLVE block that the offline mutator edits; `rule_kind` says
-    whether it returns one value per call ("scalar", vocabulary over `j`) or a list ("list", over `i`).
+    whether it returns one value per call ("scalar", vocabulary over `j` and the function's arguments) or a
+    list ("list", vocabulary over `i` and `instance`, valid in any seed's rule function).
     """
 
     family: str
@@ -163,7 +164,7 @@ def _rcpsp() -> EvolveSpec:
         to_input=rcpsp_input, to_solution=rcpsp_solution, zero_point="random",
         train={"levels": "10-29", "per_level": 2, "stage": "precedence", "tasks": 12, "seed": 2025},
         gate={"levels": "3", "per_level": 1, "stage": "precedence,downtime,disjunctive", "tasks": 6, "seed": 7},
-        vocabulary=("duration[i]", "len(instance['successors'][i])", "len(instance['predecessors'][i])",
+        vocabulary=("instance['duration'][i]", "len(instance['successors'][i])", "len(instance['predecessors'][i])",
                     "sum(instance['demand'][i])", "instance['release'][i]"),
         rule_function="priorities", rule_kind="list", task="task_rcpsp.j2", comparison=("lft", "mts", "spt", "random"),
     )
@@ -175,7 +176,9 @@ def _asyncplan() -> EvolveSpec:
         to_input=asyncplan_input, to_solution=asyncplan_solution, zero_point="sequential",
         train={"levels": "8-20", "per_level": 2, "stage": "two_agents,stations,combined", "seed": 2025},
         gate={"levels": "4", "per_level": 1, "stage": "one_agent,combined", "seed": 7},
-        vocabulary=("duration[i]", "attended[i]", "duration[i] - attended[i]", "len(instance['successors'][i])"),
+        vocabulary=("instance['duration'][i]", "instance['attended'][i]",
+                    "instance['duration'][i] - instance['attended'][i]", "len(instance['successors'][i])",
+                    "(instance['station'][i] is not None)"),
         rule_function="priorities", rule_kind="list", task="task_asyncplan.j2",
         comparison=("list", "sequential", "random"),
     )
