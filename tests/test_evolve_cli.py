@@ -89,6 +89,8 @@ def test_the_report_compares_the_evolved_rule_with_the_baselines(run_dir: Path):
      "seed_program"),
     (["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/g", "--workers", "0"], "workers"),
     (["report", "{tmp}"], "not an evolve run folder"),
+    (["--family", "smtt", "--model", "openai-compatible/unpriced", "--base-url", "http://127.0.0.1:9/v1",
+      "--out", "{tmp}/h", "--max-cost", "1"], "--max-cost"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], fragment: str,
                                         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):

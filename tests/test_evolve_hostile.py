@@ -77,8 +77,10 @@ def test_hostile_candidates_are_contained_and_the_run_continues(tmp_path: Path, 
         cases = hostile_blocks(escape, server.port)
         good = "def schedule(instance):\n    return sorted(range(instance['n']), key=lambda j: instance['d'][j])\n"
         replies.extend([rewrite(block) for _, block, _ in cases] + [rewrite(good)])
+        prices = tmp_path / "prices.toml"
+        prices.write_text('"openai-compatible/stub-model" = { input = 1.0, output = 2.0 }\n')
         config = load_config(None, {
-            "family": FAMILY, "iterations": len(replies), "workers": 1,
+            "family": FAMILY, "iterations": len(replies), "workers": 1, "prices": str(prices), "max_cost": 5.0,
             "models": [{"spec": "openai-compatible/stub-model", "base_url": server.openai_url}],
             "evaluator": {"train": {"levels": "8", "per_level": 1}, "gate_timeout_s": 2.0, "timeout_s": 3.0},
             "sandbox": {"cpu_s": 10},
@@ -99,6 +101,9 @@ def test_hostile_candidates_are_contained_and_the_run_continues(tmp_path: Path, 
         assert row["score"] == config.evaluator.failure_score, name
     assert history[-1]["status"] == "ok", history[-1]  # the run went on after every hostile candidate
     assert summary.iterations == len(replies)
+    assert summary.cost_usd > 0 and abs(sum(row["cost_usd"] for row in history) - summary.cost_usd) < 1e-9
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["prices_usd_per_million_tokens"]["openai-compatible/stub-model"] == {"input": 1.0, "output": 2.0}
 
     assert not escape.exists()
     for path in (tmp_path / "run").rglob("*"):

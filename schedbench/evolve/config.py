@@ -104,6 +104,8 @@ class EvolveConfig(_Section):
     models: list[ModelChoice] = Field(default_factory=list)
     temperature: float | None = None
     llm_timeout_s: float = Field(120.0, gt=0)
+    prices: str | None = Field(None, description="a TOML price file overriding the shipped table (USD per "
+                               "million tokens by model spec); the prices used are saved in run.json")
     executor: Literal["local", "ray"] = Field("local", description="where candidates are evaluated (each in its "
                                               "own sandbox process either way)")
     ray_address: str | None = Field(None, description="Ray cluster address (with executor = ray)")

@@ -88,8 +88,16 @@ class Evolution:
                     raise InputError(str(path), key, f"this run folder was started with {recorded.get(key)!r}, "
                                      f"not {value!r}; use another --out")
         else:
-            path.write_text(json.dumps({**identity, "config": self.config.model_dump(mode="json")}, indent=2),
-                            encoding="utf-8")
+            import platform
+
+            from schedbench import __version__
+            from schedbench.evolve.sandbox import isolation
+
+            facts = {"schedbench_version": __version__, "python": platform.python_version(),
+                     "isolation": isolation(self.config.sandbox.network).note, "started": time.time(),
+                     "prices_usd_per_million_tokens": price_snapshot(self.config)}
+            path.write_text(json.dumps({**identity, **facts, "config": self.config.model_dump(mode="json")},
+                                       indent=2), encoding="utf-8")
 
     def load_sets(self) -> tuple[InstanceSet, InstanceSet]:
         """The stage-1 and training sets (generated and solved once, then read from the run folder)."""
@@ -373,12 +381,37 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _default_model(choice: ModelChoice, config: EvolveConfig) -> Any:
-    from schedbench.llm import ModelSpecError, get_model
+def price_table(config: EvolveConfig) -> Any:
+    """The price table (shipped, updated by `config.prices`); InputError when the file is bad."""
+    from schedbench.llm._prices import PriceTable
 
     try:
+        return PriceTable.load(Path(config.prices) if config.prices else None)
+    except (OSError, ValueError) as exc:
+        raise InputError(config.prices or "prices.toml", None, str(exc)) from None
+
+
+def price_snapshot(config: EvolveConfig) -> dict[str, Any]:
+    """USD per million tokens of each ensemble member, as used by this run (None when unknown)."""
+    table = price_table(config)
+    snapshot = {}
+    for choice in config.models:
+        price = table.lookup(choice.spec)
+        snapshot[choice.spec] = None if price is None else {"input": price.input, "output": price.output}
+    return snapshot
+
+
+def _default_model(choice: ModelChoice, config: EvolveConfig) -> Any:
+    from schedbench.llm import ModelSpecError, get_model, resolve
+
+    try:
+        provider, _ = resolve(choice.spec)
+        if config.max_cost is not None and not provider.offline and price_table(config).lookup(choice.spec) is None:
+            raise InputError("command line", "--max-cost", f"no price known for {choice.spec}, so the cap cannot "
+                             "be enforced; add it to a prices file (prices = \"file.toml\" in --config)")
         return get_model(choice.spec, base_url=choice.base_url, model_args=choice.model_args,
-                         timeout_s=config.llm_timeout_s, concurrency=max(1, config.workers))
+                         timeout_s=config.llm_timeout_s, concurrency=max(1, config.workers),
+                         prices=price_table(config))
     except ModelSpecError as exc:
         raise InputError("command line", "--model", str(exc)) from None
 
