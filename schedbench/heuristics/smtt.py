@@ -150,20 +150,25 @@ def psk_order(p: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> np.n
     If i is late when started now, schedule it. Otherwise compare with each later job j in SPT order: if
     d_i ≤ t + p_j, schedule i; if d_j < d_i, j becomes the active job; when the list ends, schedule the active job.
     """
-    pending = list(spt_order(p, d))
+    pending = spt_order(p, d)
     sequence: list[int] = []
     t = 0
-    while pending:
+    while len(pending):
         active = 0
         if t + p[pending[0]] < d[pending[0]]:
-            for j in range(1, len(pending)):
-                i_job, j_job = pending[active], pending[j]
-                if d[i_job] <= t + p[j_job]:
+            start = 1
+            while start < len(pending):  # jump to the next job that stops the scan or takes over
+                due = d[pending[active]]
+                rest = pending[start:]
+                stop = due <= t + p[rest]
+                hits = np.flatnonzero(stop | (d[rest] < due))
+                if not len(hits) or stop[hits[0]]:
                     break
-                if d[j_job] < d[i_job]:
-                    active = j
-        job = pending.pop(active)
+                active = start + int(hits[0])
+                start = active + 1
+        job = int(pending[active])
         sequence.append(job)
+        pending = np.delete(pending, active)
         t += int(p[job])
     return np.asarray(sequence, dtype=np.int64)
 
