@@ -88,6 +88,10 @@ def test_each_chart_has_one_series_per_run(report_html: str) -> None:
     assert len(series_labels(chart_block(report_html, "cost_and_tokens"), "cost")) == len(RUNS)
     spt_failed = series_labels(chart_block(report_html, "violation_taxonomy"), "bar")
     assert any(label.startswith("baseline/spt@rcpsp") for label in spt_failed)
+    families = chart_block(report_html, "feasibility_by_family")
+    assert ">smtt<" in families and ">asyncplan<" in families
+    normalised = series_labels(chart_block(report_html, "normalised_gap_distribution"), "points")
+    assert [label.split("@")[1].split("#")[0] for label in normalised] == ["smtt"]
 
 
 def test_drill_down_is_capped_and_shows_failures_first(report_html: str) -> None:

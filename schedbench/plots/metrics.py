@@ -136,9 +136,9 @@ def taxonomy_bars(docs: Sequence[Document], title: str = "Violation taxonomy") -
 
 
 @chart
-def gap_distribution(gaps: Mapping[str, Sequence[float]], title: str = "Optimality gap of feasible answers"
-                     ) -> Figure:
-    """Box plot (with points) of the gap % of feasible answers, one box per run."""
+def gap_distribution(gaps: Mapping[str, Sequence[float]], title: str = "Optimality gap of feasible answers",
+                     ylabel: str = "gap to reference (%)") -> Figure:
+    """Box plot (with points) of the gaps of feasible answers, one box per run."""
     fig, (ax,) = new_figure(6.4, 3.2)
     labels = [label for label, values in gaps.items() if values]
     if not labels:
@@ -151,7 +151,7 @@ def gap_distribution(gaps: Mapping[str, Sequence[float]], title: str = "Optimali
         jitter = [index + 0.18 * math.sin(k * 2.399) for k in range(len(values))]
         ax.scatter(jitter, values, s=8, alpha=0.6, color=colour(index), gid=series_gid("points", label))
     ax.set_xticks(range(len(labels)), labels, rotation=15 if len(labels) > 3 else 0)
-    ax.set(ylabel="gap to reference (%)", title=title)
+    ax.set(ylabel=ylabel, title=title)
     return fig
 
 

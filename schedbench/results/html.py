@@ -34,8 +34,8 @@ class ItemView:
     answer: Any = None
     verification: Verification | None = None
     error: str | None = None
-
     sample: int = 0
+    normalised_gap: float | None = None
 
     @property
     def success(self) -> bool:
@@ -123,7 +123,8 @@ def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, 
         prompt = f"(prompt not available: {type(exc).__name__}: {exc})"
     verification = Verification.model_validate(row["verification"]) if row.get("verification") else None
     return ItemView(instance, prompt, row.get("response") or "", row.get("answer"), verification,
-                    row.get("error") or row.get("parse_error"), int(row.get("sample") or 0))
+                    row.get("error") or row.get("parse_error"), int(row.get("sample") or 0),
+                    row.get("normalised_gap"))
 
 
 def write_report_outputs(store: Any, documents: Sequence[Mapping[str, Any]], html: Path | None = None,
@@ -180,20 +181,49 @@ def scenario_rows(run: RunView) -> list[dict[str, Any]]:
     return rows
 
 
+CAPTIONS = {
+    "feasibility_by_level": "Feasibility vs. level (Wilson 95% bands)",
+    "feasibility_by_stage": "By stage",
+    "feasibility_by_scenario": "By scenario",
+    "feasibility_by_family": "By family",
+    "violation_taxonomy": "Violation taxonomy (share of infeasible answers)",
+    "gap_distribution": "Gap distribution of feasible answers",
+    "normalised_gap_distribution": "SMTT normalised gap (obj − opt) / (EDD − opt): 0 optimal, 1 as bad as EDD",
+    "cost_and_tokens": "Tokens and cost",
+    "evolution_score": "Score over iterations (best so far as a step line)",
+    "evolution_lineage": "Lineage of the best program",
+}
+"""Chart captions by file stem, in the order the report shows them."""
+
+
+def normalised_gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
+    """Normalised gaps (DESIGN §5, SMTT) of feasible answers, per run that has any."""
+    gaps = {run.label: [item.normalised_gap for item in run.items if item.normalised_gap is not None]
+            for run in runs}
+    return {label: values for label, values in gaps.items() if values}
+
+
 def summary_figures(runs: Sequence[RunView]) -> dict[str, Any]:
-    """Every cross-run chart, by file stem."""
+    """Every cross-run chart, by file stem (optional ones only when they carry information)."""
     from schedbench import plots
 
     docs = [run.document for run in runs]
     with_scenarios = [{**run.document, "by_scenario": scenario_rows(run)} for run in runs]
-    return {
+    figures = {
         "feasibility_by_level": plots.feasibility_curves(docs),
         "feasibility_by_stage": plots.breakdown_bars(docs, "by_stage"),
         "feasibility_by_scenario": plots.breakdown_bars(with_scenarios, "by_scenario"),
-        "violation_taxonomy": plots.taxonomy_bars(docs),
-        "gap_distribution": plots.gap_distribution(gaps_by_run(runs)),
-        "cost_and_tokens": plots.cost_tokens(docs),
     }
+    if len({row.get("family") for doc in docs for row in doc.get("by_family") or []}) > 1:
+        figures["feasibility_by_family"] = plots.breakdown_bars(docs, "by_family")
+    figures["violation_taxonomy"] = plots.taxonomy_bars(docs)
+    figures["gap_distribution"] = plots.gap_distribution(gaps_by_run(runs))
+    normalised = normalised_gaps_by_run(runs)
+    if normalised:
+        figures["normalised_gap_distribution"] = plots.gap_distribution(
+            normalised, title="Normalised gap (SMTT)", ylabel="(obj − opt) / (EDD − opt)")
+    figures["cost_and_tokens"] = plots.cost_tokens(docs)
+    return figures
 
 
 def evolution_figures(evolution: EvolutionView) -> dict[str, Any]:
@@ -263,8 +293,8 @@ def report_context(runs: Sequence[RunView], evolution: EvolutionView | None = No
     """Everything the template shows: run summaries, inline charts, drill-down items, evolution."""
     from schedbench.plots import figure_svg, inline_svg
 
-    charts = {stem: inline_svg(figure_svg(fig), stem) for stem, fig in summary_figures(runs).items()} if runs \
-        else {}
+    charts = [{"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
+              for stem, fig in (summary_figures(runs) if runs else {}).items()]
     shown = [drill_down(run, per_run) for run in runs]
     flat = [item for items in shown for item in items]
     svgs = iter(map_ordered(item_gantt_svg, _gantt_payloads(flat), workers=workers))
@@ -282,7 +312,8 @@ def report_context(runs: Sequence[RunView], evolution: EvolutionView | None = No
             "iterations": len(evolution.history),
             "failed": sum(1 for row in evolution.history if row.get("status") != "ok"),
             "lineage": lineage(evolution.history, evolution.best.get("program_id")),
-            "charts": {stem: inline_svg(figure_svg(fig), stem) for stem, fig in evolution_figures(evolution).items()},
+            "charts": [{"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
+                       for stem, fig in evolution_figures(evolution).items()],
         }
     return {"title": title, "version": __version__, "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "runs": run_contexts, "charts": charts, "evolution": evolution_context, "per_run": per_run}
@@ -324,12 +355,12 @@ def render_html_report(runs: Sequence[RunView], evolution: EvolutionView | None 
 
 def _mark_safe(context: dict[str, Any], markup: Callable[[str], Any]) -> None:
     """Our own SVG is trusted markup; everything else stays autoescaped."""
-    context["charts"] = {k: markup(v) for k, v in context["charts"].items()}
+    charts = context["charts"] + (context["evolution"]["charts"] if context["evolution"] else [])
+    for chart in charts:
+        chart["svg"] = markup(chart["svg"])
     for run in context["runs"]:
         for item in run["items"]:
             item["gantt"] = markup(item["gantt"])
-    if context["evolution"]:
-        context["evolution"]["charts"] = {k: markup(v) for k, v in context["evolution"]["charts"].items()}
 
 
 def write_html_report(path: Path, runs: Sequence[RunView], evolution: EvolutionView | None = None,
