@@ -74,7 +74,10 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1,
     p, d, w = data.arrays()
     upper, upper_order = best_heuristic(p, d, w, hint_order(data, hint))
     remaining = max(0.01, time_limit - (time.perf_counter() - began))
-    proven, objective, sequence, states = core().solve(p.tolist(), d.tolist(), remaining, upper)
+    try:
+        proven, objective, sequence, states = core().solve(p.tolist(), d.tolist(), remaining, upper)
+    except ValueError:  # beyond the core's size or key range: the heuristic and the bound stand
+        proven, objective, sequence, states = False, -1, None, 0
     edd = total_tardiness(p, d, w, edd_order(p, d))
     seconds = round(time.perf_counter() - began, 4)
     ids = [job.id for job in data.jobs]
