@@ -8,7 +8,7 @@ DEMO_DIR ?= demo-out
 
 .PHONY: venv demo test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py schedbench/verifiers/exact/_smtt_core.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
