@@ -48,15 +48,30 @@ def sandbox_leftovers() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("schedbench-sandbox-*")}
 
 
-def runner_processes() -> list[int]:
-    found = []
+def is_sandbox(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"_runner.py" in command or command.startswith(b"unshare") or b"/unshare\0" in command
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below `root` (from /proc parent links)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"_runner.py" in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
+                stat = (entry / "stat").read_text()
             except OSError:
                 continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
     return found
 
 
@@ -109,5 +124,5 @@ def test_hostile_candidates_are_contained_and_the_run_continues(tmp_path: Path, 
     for path in (tmp_path / "run").rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
-    assert runner_processes() == []
+    assert [pid for pid in descendants(os.getpid()) if is_sandbox(pid)] == []  # none outlived its evaluation
     assert sandbox_leftovers() <= leftovers_before
