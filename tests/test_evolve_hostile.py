@@ -7,7 +7,6 @@ import asyncio
 import itertools
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -42,10 +41,6 @@ def hostile_blocks(escape: Path, port: int) -> list[tuple[str, str, str]]:
 
 def rewrite(block: str) -> str:
     return f"Here is a new heuristic.\n```python\n# EVOLVE-BLOCK-START\n{block}# EVOLVE-BLOCK-END\n```\n"
-
-
-def sandbox_leftovers() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("schedbench-sandbox-*")}
 
 
 def is_sandbox(pid: int) -> bool:
@@ -87,7 +82,8 @@ def test_hostile_candidates_are_contained_and_the_run_continues(tmp_path: Path, 
             k = next(counter)
         return StubReply(text=replies[k] if k < len(replies) else "No idea.")
 
-    leftovers_before = sandbox_leftovers()
+    boxes = tmp_path / "sandboxes"
+    boxes.mkdir()
     with StubServer(script) as server:
         cases = hostile_blocks(escape, server.port)
         good = "def schedule(instance):\n    return sorted(range(instance['n']), key=lambda j: instance['d'][j])\n"
@@ -98,7 +94,7 @@ def test_hostile_candidates_are_contained_and_the_run_continues(tmp_path: Path, 
             "family": FAMILY, "iterations": len(replies), "workers": 1, "prices": str(prices), "max_cost": 5.0,
             "models": [{"spec": "openai-compatible/stub-model", "base_url": server.openai_url}],
             "evaluator": {"train": {"levels": "8", "per_level": 1}, "gate_timeout_s": 2.0, "timeout_s": 3.0},
-            "sandbox": {"cpu_s": 10},
+            "sandbox": {"cpu_s": 10, "tmp_root": str(boxes)},
         })
         evolution = Evolution(tmp_path / "run", config, show_progress=False)
         try:
@@ -125,4 +121,4 @@ def test_hostile_candidates_are_contained_and_the_run_continues(tmp_path: Path, 
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert [pid for pid in descendants(os.getpid()) if is_sandbox(pid)] == []  # none outlived its evaluation
-    assert sandbox_leftovers() <= leftovers_before
+    assert list(boxes.iterdir()) == []  # every working directory was deleted

@@ -69,6 +69,8 @@ class SandboxConfig(BaseModel):
     site_packages: bool = Field(False, description="let candidates import installed packages (≈ 20 ms per start; "
                                 "always on with numpy inputs)")
     env: dict[str, str] = Field(default_factory=dict, description="extra environment (secret-looking names dropped)")
+    tmp_root: str | None = Field(None, description="where the temporary working directories go (default: the "
+                                 "system temporary directory)")
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,7 @@ async def open_sandbox(code: str, config: SandboxConfig | None = None, **setup: 
     """Start a runner process for `code` and load it; the process group is killed and the directory deleted
     on exit, whatever happens (timeouts, exceptions, cancellation)."""
     config = config or SandboxConfig()
-    workdir = tempfile.mkdtemp(prefix="schedbench-sandbox-")
+    workdir = tempfile.mkdtemp(prefix="schedbench-sandbox-", dir=config.tmp_root)
     iso = isolation(config.network) if config.namespaces else Isolation((), "namespaces disabled")
     drop = config.drop_to_uid if os.geteuid() == 0 and "--user" not in iso.prefix else None
     if drop is not None:
