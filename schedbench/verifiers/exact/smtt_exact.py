@@ -1,9 +1,10 @@
-"""Exact references for SMTT: the compiled decomposition algorithm (1‖ΣTj), CP-SAT for 1‖ΣwjTj.
+"""Exact references for SMTT: the compiled decomposition algorithm (1‖ΣTj); 1‖ΣwjTj in `smtt_weighted`.
 
-Unweighted: the best of the MDDC and PSK rules (and a hint, if any) gives the starting upper bound; the
-compiled core (`_smtt_core.c`: Lawler's decomposition on the longest job, memoised subproblems, interchange
-rules on its positions, bounds) proves the optimum. At the time limit the reference is `feasible` with the
-best known sequence and a proven lower bound.
+Unweighted: the cheapest of the compiled MDD, EDD and SPT rules (MDDC and PSK too up to 200 jobs) and the
+hint, if any, is the starting upper bound; the compiled core (`_smtt_core.c`: Lawler's decomposition on the
+longest job, memoised subproblems, interchange rules on its positions, lower bounds against budgets) proves
+the optimum. At the time limit the reference is `feasible` with the best known sequence and a proven lower
+bound.
 
 Every reference also carries `edd_objective` (the EDD rule's cost) so that metrics can report the normalised
 gap (obj − opt)/(EDD − opt) of DESIGN.md §5.
@@ -43,10 +44,16 @@ def lower_bound(p: np.ndarray, d: np.ndarray) -> int:
     return int(np.maximum(completion - np.sort(d), 0).sum())
 
 
+SMALL = 200
+"""Up to this many jobs the (numpy) MDDC and PSK rules join the compiled MDD for the upper bound."""
+
+
 def best_heuristic(p: np.ndarray, d: np.ndarray, w: np.ndarray,
                    hint: list[int] | None = None) -> tuple[int, np.ndarray]:
-    """The cheapest sequence among the MDDC, PSK, EDD and SPT rules and an optional hint."""
-    candidates = [rule(p, d, w) for rule in (mddc_order, psk_order, edd_order, spt_order)]
+    """The cheapest sequence among the compiled MDD, EDD, SPT (and MDDC, PSK on small instances), and a hint."""
+    rules = (edd_order, spt_order, mddc_order, psk_order) if len(p) <= SMALL else (edd_order, spt_order)
+    candidates = [rule(p, d, w) for rule in rules]
+    candidates.append(np.asarray(core().mdd(p.tolist(), d.tolist()), dtype=np.int64))
     if hint is not None:
         candidates.append(np.asarray(hint, dtype=np.int64))
     costs = [total_tardiness(p, d, w, order) for order in candidates]
