@@ -169,9 +169,9 @@ def cost_tokens(docs: Sequence[Document], title: str = "Tokens and cost per item
     """Mean input/output tokens per item (stacked) and mean USD per item, one bar per run."""
     fig, (tokens_ax, cost_ax) = new_figure(6.4, 3.0, cols=2)
     labels = [run_label(doc) for doc in docs]
-    if not labels:
-        empty_note(tokens_ax, "no runs")
-        empty_note(cost_ax, "no runs")
+    if not any(sum(_token_counts(doc)) or doc.get("cost_usd") for doc in docs):
+        empty_note(tokens_ax, "no tokens recorded (offline models)")
+        empty_note(cost_ax, "no cost recorded")
         return fig
     for index, doc in enumerate(docs):
         n = max(1, int(doc.get("n") or 0))

@@ -248,9 +248,14 @@ def item_gantt_svg(payload: tuple[str, dict[str, Any], Any, Any, list[str]]) -> 
 # --- assembling -----------------------------------------------------------------------------------------------
 
 def drill_down(run: RunView, limit: int) -> list[ItemView]:
-    """The items shown in full: failures first (by level), then successes, at most `limit`."""
-    ordered = sorted(run.items, key=lambda item: (item.success, item.instance.level, item.instance.id))
-    return ordered[:limit]
+    """The items shown in full, at most `limit`: failures first, then feasible but not optimal answers,
+    then optimal ones; by level within each group."""
+
+    def key(item: ItemView) -> tuple[Any, ...]:
+        optimal = bool(item.verification and item.verification.optimal)
+        return item.success, optimal, item.instance.level, item.instance.id, item.sample
+
+    return sorted(run.items, key=key)[:limit]
 
 
 def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
