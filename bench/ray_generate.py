@@ -17,7 +17,7 @@ import statistics
 import time
 from typing import Any
 
-from schedbench.executors import ExecutorName, ensure_ray, shutdown_ray
+from schedbench.executors import ExecutorName, ensure_ray, map_ordered, shutdown_ray
 from schedbench.generators.rcpsp import RcpspGeneratorConfig, generate
 from schedbench.references import solve_references
 
@@ -35,6 +35,14 @@ def solve_with(executor: ExecutorName, batch: list[Any], workers: int) -> tuple[
                                   workers=workers, executor=executor, show_progress=False)
     elapsed = time.perf_counter() - start
     return elapsed, [(r.status, r.objective, r.bound) for r in references]
+
+
+def dispatch_ms(executor: ExecutorName, count: int, workers: int) -> float:
+    """Milliseconds per task of mapping a trivial function: what an executor adds to each task."""
+    start = time.perf_counter()
+    results = list(map_ordered(abs, range(-count, 0), workers=workers, executor=executor))
+    assert results == list(range(count, 0, -1))
+    return 1000 * (time.perf_counter() - start) / count
 
 
 def main() -> None:
@@ -59,6 +67,7 @@ def main() -> None:
         local_times.append(elapsed)
         elapsed, ray_results = solve_with("ray", batch, args.workers)
         ray_times.append(elapsed)
+    dispatch = {name: dispatch_ms(name, len(batch), args.workers) for name in ("local", "ray")}
     shutdown_ray()
 
     local, remote = min(local_times), min(ray_times)
@@ -75,6 +84,8 @@ def main() -> None:
     print(f"identical status/objective/bound: {len(batch) - len(differing)}/{len(batch)}; of the others, "
           f"{len(unproven)} hit the time limit in one run (wall-clock limits under load), "
           f"{len(differing) - len(unproven)} disagree otherwise")
+    print(f"dispatch cost of a trivial task (abs), {len(batch)} tasks: local pool {dispatch['local']:.2f} ms, "
+          f"ray {dispatch['ray']:.2f} ms per task")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
