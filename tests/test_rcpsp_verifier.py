@@ -257,3 +257,15 @@ def test_infeasibility_claims_are_correct_only_when_proven() -> None:
     assert proven.correct and proven.claimed_infeasible and not proven.feasible
     wrong = verify(_example(), claim, Reference(status="optimal", objective=7, bound=7))
     assert not wrong.correct and "infeasible_claim" in wrong.violation_types()
+
+
+def test_huge_instance_numbers_are_exact_past_int64() -> None:
+    data = RcpspData.model_validate({
+        "horizon": 10**30, "resources": [{"id": "R1", "capacity": 2**64}],
+        "tasks": [{"id": "T1", "duration": 2**62, "demands": {"R1": 2**63}},
+                  {"id": "T2", "duration": 3, "demands": {"R1": 2**63 + 1}}],
+        "downtimes": [{"resource": "R1", "start": 2**65, "end": 2**66, "capacity": 2**63}]})
+    assert verify(data, {"starts": {"T1": 0, "T2": 2**62}}).feasible
+    overlap = verify(data, {"starts": {"T1": 0, "T2": 2**62 - 1}})
+    assert overlap.violation_types() == {"capacity"} and overlap.objective == 2**62 + 2
+    assert verify(data, {"starts": {"T1": 0, "T2": 2**65}}).violation_types() == {"downtime"}

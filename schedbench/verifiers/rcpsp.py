@@ -105,8 +105,8 @@ def _resource_violations(data: RcpspData, rid: str, capacity: int, starts: dict[
     s = [u[1] for u in users]
     e = [u[1] + dur[u[0]] for u in users]
     q = [u[2] for u in users]
-    big = max(e) >= _INT64_SAFE or any(d.end >= _INT64_SAFE for d in downs)
-    dtype: Any = object if big else np.int64
+    magnitudes = [max(e), sum(q), capacity, *(d.end for d in downs), *(d.capacity for d in downs)]
+    dtype: Any = object if max(magnitudes) >= _INT64_SAFE else np.int64  # exact Python ints past int64
     s_arr, e_arr, q_arr = np.array(s, dtype=dtype), np.array(e, dtype=dtype), np.array(q, dtype=dtype)
     points = np.unique(np.concatenate([s_arr, e_arr, np.array([x for d in downs for x in (d.start, d.end)],
                                                                 dtype=dtype)]))
