@@ -208,6 +208,7 @@ def _draw_smtt(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) ->
     machine_ax.set_yticks([])
     machine_ax.set_ylim(-0.6, 0.7)
     tardiness_ax.set_ylabel("w·T", fontsize=7)
+    tardiness_ax.set_ylim(0, None if total else 1)
     return f"total weighted tardiness {total}" + (f"; {dropped} jobs missing" if dropped else "")
 
 
