@@ -227,5 +227,69 @@ def send(channel, message: dict) -> None:
     channel.flush()
 
 
+def fork_server(control_fd: int) -> None:
+    """Zygote mode (`_runner.py --fork-server FD`): preload once, then fork one runner per request.
+
+    A request on the control socket is a JSON line {"cwd", "preload"} with three file descriptors (the child's
+    stdin, stdout, stderr); the answer is {"pid": ...}. {"status": pid} answers {"status": wait status or
+    null while running}. The child starts its own session, takes the descriptors as 0, 1, 2, closes the
+    control socket and runs `main()`, which locks it down as in the spawn mode. End of input ends the server.
+    """
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    loaded: set[str] = set()
+    exited: dict[int, int] = {}
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 65536, 3)
+        if not message:
+            return
+        _reap(exited)
+        request = json.loads(message)
+        if "status" in request:
+            control.sendall(json.dumps({"status": exited.pop(int(request["status"]), None)}).encode())
+            continue
+        for name in request.get("preload") or ():
+            if name not in loaded:
+                __import__(name)
+                loaded.add(name)
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            _become_runner(fds, request["cwd"])
+        for fd in fds:
+            os.close(fd)
+        control.sendall(json.dumps({"pid": pid}).encode())
+
+
+def _reap(exited: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        exited[pid] = status
+
+
+def _become_runner(fds: list[int], cwd: str) -> None:
+    try:
+        os.setsid()
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(cwd)
+        os.environ["HOME"] = os.environ["TMPDIR"] = cwd
+        for name in ("socket", "_socket", "selectors", "select"):
+            sys.modules.pop(name, None)
+        main()
+    finally:
+        os._exit(0)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--fork-server":
+        fork_server(int(sys.argv[2]))
+    else:
+        main()

@@ -366,6 +366,8 @@ class Evolution:
                              cost=self.db.spent(), failed=counts.get("failed", 0))
 
     def close(self) -> None:
+        if getattr(self, "evaluator", None) is not None:
+            self.evaluator.close()
         self.db.close()
 
 

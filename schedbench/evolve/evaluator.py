@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schedbench.evolve.config import EvaluatorConfig
-from schedbench.evolve.sandbox import SandboxConfig, open_sandbox
+from schedbench.evolve.sandbox import ForkServer, SandboxConfig, open_sandbox
 from schedbench.evolve.specs import EvolveSpec
 from schedbench.problems import Family, Instance, get_family
 from schedbench.verifiers._result import reference_objective
@@ -109,6 +109,17 @@ class Evaluator:
         self.train = train
         self.config = config
         self.sandbox = sandbox
+        site = sandbox.model_copy(update={"site_packages": True}) if config.numpy_inputs else sandbox
+        self.server = ForkServer(site) if sandbox.fork_server else None
+
+    def close(self) -> None:
+        """Stop the fork server, if any."""
+        if self.server is not None:
+            self.server.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for Ray) without the fork server: a remote evaluation spawns its runner."""
+        return {**self.__dict__, "server": None}
 
     def failed(self, error: str, **artifacts: Any) -> Evaluation:
         return Evaluation("failed", self.config.failure_score, error=error,
@@ -120,7 +131,7 @@ class Evaluator:
         setup = {"array_fields": self.spec.array_fields if self.config.numpy_inputs else (),
                  "numpy_inputs": self.config.numpy_inputs}
         candidate_s = verify_s = 0.0
-        async with open_sandbox(code, self.sandbox, **setup) as box:
+        async with open_sandbox(code, self.sandbox, server=self.server, **setup) as box:
             startup_s = time.perf_counter() - began
             if box.load_error:
                 return self.failed(f"stage 1: the program does not load: {box.load_error}",

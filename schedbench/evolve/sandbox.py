@@ -29,8 +29,11 @@ import json
 import os
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -69,6 +72,8 @@ class SandboxConfig(BaseModel):
     site_packages: bool = Field(False, description="let candidates import installed packages (≈ 20 ms per start; "
                                 "always on with numpy inputs)")
     env: dict[str, str] = Field(default_factory=dict, description="extra environment (secret-looking names dropped)")
+    fork_server: bool = Field(True, description="fork each runner from a preloaded zygote (saves the "
+                              "interpreter start per candidate; PID namespace not used) instead of spawning it")
     tmp_root: str | None = Field(None, description="where the temporary working directories go (default: the "
                                  "system temporary directory)")
 
@@ -82,21 +87,21 @@ class Isolation:
 
 
 @cache
-def isolation(network: bool = False) -> Isolation:
+def isolation(network: bool = False, pid: bool = True) -> Isolation:
     """Probe once which namespaces `unshare` may create here; the fallback is documented in the note."""
     unshare = shutil.which("unshare")
     if unshare is None:
         return Isolation((), "unshare not found: no network/PID namespaces (rlimits and audit hook only)")
-    flags = ["--pid", "--fork", "--kill-child", "--mount-proc"] + ([] if network else ["--net"])
+    flags = (["--pid", "--fork", "--kill-child", "--mount-proc"] if pid else []) + ([] if network else ["--net"])
+    if not flags:
+        return Isolation((), "no namespaces requested")
     attempts = [[unshare, *flags]] if os.geteuid() == 0 else []
     attempts.append([unshare, "--user", "--map-root-user", *flags])
     for prefix in attempts:
         with suppress(OSError):
-            import subprocess
-
             probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
             if probe.returncode == 0:
-                kinds = "PID" + ("" if network else " and network") + " namespaces"
+                kinds = " and ".join(k for k, on in (("PID", pid), ("network", not network)) if on) + " namespaces"
                 via = "unshare --user" if "--user" in prefix else "unshare"
                 return Isolation(tuple(prefix), f"{kinds} via {via}")
     return Isolation((), "unshare refused here (no user namespaces?): no network/PID namespaces; "
@@ -224,6 +229,8 @@ class Sandbox:
     async def close(self) -> None:
         """Kill the group (the runner holds nothing worth flushing) and reap the process."""
         self.kill()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         with suppress(ProcessLookupError):
             await self.process.wait()
         self._drain.cancel()
@@ -240,21 +247,137 @@ def runner_setup(code: str, config: SandboxConfig, *, entry: str = "schedule", a
             "preload": config.preload, "array_fields": list(array_fields), "numpy_inputs": numpy_inputs}
 
 
+def _python_flags(config: SandboxConfig, numpy_inputs: bool = False) -> list[str]:
+    needs_site = config.site_packages or numpy_inputs or "numpy" in config.preload
+    return ["-I"] if needs_site else ["-I", "-S"]
+
+
+def _drop_uid(config: SandboxConfig, iso: Isolation) -> int | None:
+    return config.drop_to_uid if os.geteuid() == 0 and "--user" not in iso.prefix else None
+
+
+class ForkedProcess:
+    """A runner forked by the fork server, with the parts of asyncio's Process that Sandbox uses."""
+
+    def __init__(self, server: ForkServer, pid: int, stdin: asyncio.StreamWriter, stdout: asyncio.StreamReader,
+                 stderr: asyncio.StreamReader) -> None:
+        self.server, self.pid, self.stdin, self.stdout, self.stderr = server, pid, stdin, stdout, stderr
+        self._returncode: int | None = None
+
+    @property
+    def returncode(self) -> int | None:
+        if self._returncode is None:
+            status = self.server.status(self.pid)
+            if status is not None:
+                self._returncode = os.waitstatus_to_exitcode(status)
+        return self._returncode
+
+    async def wait(self) -> int:
+        while self.returncode is None:
+            await asyncio.sleep(0.005)
+        return self._returncode  # type: ignore[return-value]
+
+
+class ForkServer:
+    """A long-lived zygote (`_runner.py --fork-server`) that forks one runner per candidate.
+
+    It saves the interpreter start and the module imports of every evaluation (most of the per-candidate
+    overhead). The zygote runs in a network namespace (no PID namespace: the harness must be able to kill
+    each runner by pid); each runner still starts its own session, sets every rlimit and drops privileges
+    exactly as in the spawn mode, and RLIMIT_NPROC = 1 forbids any process of its own. Thread-safe; any
+    event loop may spawn through it.
+    """
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.iso = isolation(config.network, pid=False) if config.namespaces else Isolation((), "namespaces off")
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._control: socket.socket | None = None
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        home = tempfile.mkdtemp(prefix="schedbench-forkserver-", dir=self.config.tmp_root)
+        self._process = subprocess.Popen(
+            [*self.iso.prefix, sys.executable, *_python_flags(self.config), str(RUNNER), "--fork-server",
+             str(theirs.fileno())], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=home, env=scrubbed_env(self.config.env, home),
+            start_new_session=True)
+        theirs.close()
+        ours.settimeout(self.config.start_timeout_s)
+        self._control = ours
+        self._home = home
+
+    def _ask(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self.close()
+                self._start()
+            assert self._control is not None
+            socket.send_fds(self._control, [json.dumps(message).encode()], fds or [])
+            reply = self._control.recv(65536)
+        if not reply:
+            raise OSError("the fork server closed its control socket")
+        return json.loads(reply)
+
+    def status(self, pid: int) -> int | None:
+        """The wait status of an exited runner, or None while it runs."""
+        try:
+            return self._ask({"status": pid})["status"]
+        except (OSError, ValueError):
+            return 9  # the server is gone, and with it any record: report the runner as killed
+
+    async def spawn(self, workdir: str) -> ForkedProcess:
+        """Fork a runner working in `workdir`, with asyncio streams on its stdin, stdout and stderr."""
+        loop = asyncio.get_running_loop()
+        pipes = [os.pipe() for _ in range(3)]
+        theirs = [pipes[0][0], pipes[1][1], pipes[2][1]]
+        try:
+            reply = await loop.run_in_executor(None, self._ask, {"cwd": workdir, "preload": self.config.preload},
+                                               theirs)
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        stdout, stderr = asyncio.StreamReader(limit=64 * 2**20), asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout), os.fdopen(pipes[1][0], "rb", 0))
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stderr), os.fdopen(pipes[2][0], "rb", 0))
+        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin,
+                                                            os.fdopen(pipes[0][1], "wb", 0))
+        stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+        return ForkedProcess(self, int(reply["pid"]), stdin, stdout, stderr)
+
+    def close(self) -> None:
+        """Stop the zygote (runners it forked are killed by their own sandboxes)."""
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._process is not None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+            self._process = None
+            shutil.rmtree(self._home, ignore_errors=True)
+
+
 @asynccontextmanager
-async def open_sandbox(code: str, config: SandboxConfig | None = None, **setup: Any) -> AsyncIterator[Sandbox]:
-    """Start a runner process for `code` and load it; the process group is killed and the directory deleted
-    on exit, whatever happens (timeouts, exceptions, cancellation)."""
+async def open_sandbox(code: str, config: SandboxConfig | None = None, *, server: ForkServer | None = None,
+                       **setup: Any) -> AsyncIterator[Sandbox]:
+    """Start a runner process for `code` (spawned, or forked by `server`) and load it; the process group is
+    killed and the directory deleted on exit, whatever happens (timeouts, exceptions, cancellation)."""
     config = config or SandboxConfig()
     workdir = tempfile.mkdtemp(prefix="schedbench-sandbox-", dir=config.tmp_root)
-    iso = isolation(config.network) if config.namespaces else Isolation((), "namespaces disabled")
-    drop = config.drop_to_uid if os.geteuid() == 0 and "--user" not in iso.prefix else None
+    iso = server.iso if server is not None else \
+        isolation(config.network) if config.namespaces else Isolation((), "namespaces disabled")
+    drop = _drop_uid(config, iso)
     if drop is not None:
         os.chown(workdir, drop, drop)
-    flags = ["-I"] if config.site_packages or setup.get("numpy_inputs") or "numpy" in config.preload else ["-I", "-S"]
-    process = await asyncio.create_subprocess_exec(
-        *iso.prefix, sys.executable, *flags, str(RUNNER), stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=workdir,
-        env=scrubbed_env(config.env, workdir), start_new_session=True, limit=64 * 2**20)
+    if server is not None:
+        process: Any = await server.spawn(workdir)
+    else:
+        process = await asyncio.create_subprocess_exec(
+            *iso.prefix, sys.executable, *_python_flags(config, bool(setup.get("numpy_inputs"))), str(RUNNER),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=workdir, env=scrubbed_env(config.env, workdir), start_new_session=True, limit=64 * 2**20)
     box = Sandbox(process, workdir, config)
     try:
         await box.load(runner_setup(code, config, uid=drop, **setup))
