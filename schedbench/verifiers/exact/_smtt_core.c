@@ -18,8 +18,8 @@
  *     skipped when the next member's due date is <= C_k(j) (k moves one place later at no cost, Potts & Van
  *     Wassenhove 1982) or, for j > ik, when mem[j] is still on time right after k (moving it there costs
  *     nothing); a position stops as soon as its parts' lower bounds reach the best value or the budget.
- * A time limit (checked every 1024 calls) aborts the search; the caller then falls back to heuristics and a
- * lower bound.
+ * A time limit (checked every 1024 calls) or a full memo (MAX_SLOTS) aborts the search; the caller then falls
+ * back to heuristics and a lower bound.
  *
  * solve_weighted(): exact 1||sum w_j T_j for n <= 63 by dynamic programming over job sets (see below).
  */
@@ -90,8 +90,11 @@ static Entry *find(Solver *s, uint64_t key) {
     return NULL;
 }
 
+#define MAX_SLOTS (1ULL << 24)  /* 16M slots = 384 MB of memo: past it the search stops like at a time limit */
+
 static int grow(Solver *s) {
     uint64_t old_capacity = s->capacity;
+    if (old_capacity * 2 > MAX_SLOTS) return 0;
     Entry *old = s->table;
     Entry *table = calloc(old_capacity * 2, sizeof(Entry));
     if (!table) return 0;
@@ -190,6 +193,24 @@ static int child_lists(Solver *s, const int *mem, const int *spt, int m, int lo,
     return count;
 }
 
+/* The matching lower bound sum_i max(0, C_SPT[i] - d_EDD[i]) of the parent's members with EDD position in
+ * [lo, hi] except `skip`, started at t: O(m), straight from the parent's two orders. */
+static int64_t matching_bound(const Solver *s, const int *mem, const int *spt, int m, int lo, int hi, int skip,
+                              int64_t t) {
+    int64_t clock = t, bound = 0;
+    int e = 0;
+    for (int i = 0; i < m; i++) {
+        int job = spt[i];
+        if (job < lo || job > hi || job == skip) continue;
+        clock += s->p[job];
+        while (mem[e] < lo || mem[e] > hi || mem[e] == skip) e++;
+        int64_t gap = clock - s->d[mem[e]];
+        e++;
+        if (gap > 0) bound += gap;
+    }
+    return bound;
+}
+
 /*
  * The optimal cost of the subproblem whose members (EDD order) and SPT order sit at `depth`, started at t, if
  * it is below `budget` (exact, memoised with how to rebuild it); otherwise a lower bound >= budget (memoised
@@ -257,6 +278,16 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
         int64_t right_low = j + 1 < m ? end - s->d[last] : 0;
         if (left_low < 0) left_low = 0;
         if (right_low < 0) right_low = 0;
+        if (left_low + late_k + right_low >= cutoff) continue;
+        /* the matching bounds of both parts, from the parent's orders, before any call */
+        if (j > 0) {
+            int64_t low = matching_bound(s, mem, spt, m, first, mem[j], k, t);
+            if (low > left_low) left_low = low;
+        }
+        if (j + 1 < m) {
+            int64_t low = matching_bound(s, mem, spt, m, mem[j + 1], last, -1, ck);
+            if (low > right_low) right_low = low;
+        }
         if (left_low + late_k + right_low >= cutoff) continue;
         int64_t left = 0;
         if (j > 0) {
