@@ -73,6 +73,14 @@ def test_themes_change_wording_only_and_generation_is_deterministic() -> None:
     assert [d.instance.data for d in drafts(seed=6)] != [d.instance.data for d in kitchen]
 
 
+def test_every_theme_names_the_words_prompts_use() -> None:
+    from schedbench.generators.asyncplan_themes import TERMS
+
+    assert set(TERMS) == {"kitchen", "household", "abstract"}
+    for words in TERMS.values():
+        assert {"agent", "agents", "station", "plan", "unit"} <= set(words)
+
+
 def test_generate_writes_a_suite_with_verified_references(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     done = run_cli("generate", "asyncplan", "--out", str(suite), "--levels", "5,12", "--stage", "all",

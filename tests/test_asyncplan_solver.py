@@ -75,6 +75,20 @@ def test_every_stage_gets_a_verified_reference_and_baselines_bracket_it() -> Non
     assert {d.instance.stage for d in generate(config)} == set(STAGES)
 
 
+def test_more_agents_never_hurt_on_the_same_task_graph() -> None:
+    config = AsyncplanGeneratorConfig(levels="8,15,25", stage="one_agent,two_agents,three_agents,unlimited",
+                                      per_level=2, seed=9)
+    optimum: dict[tuple[int, str], dict[str, int]] = {}
+    for draft in generate(config):
+        data = AsyncplanData.model_validate(draft.instance.data)
+        reference = solve(data, time_limit=10, hint=draft.hint)
+        assert reference.status == "optimal"
+        key = (draft.instance.level, draft.instance.id[-2:])
+        optimum.setdefault(key, {})[draft.instance.stage] = reference.objective
+    for by_stage in optimum.values():
+        assert by_stage["one_agent"] >= by_stage["two_agents"] >= by_stage["three_agents"] >= by_stage["unlimited"]
+
+
 @st.composite
 def tiny_instances(draw: st.DrawFn) -> AsyncplanData:
     n = draw(st.integers(1, 4))
