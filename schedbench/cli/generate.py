@@ -29,8 +29,11 @@ def run_generate(family: Family, config: Any, out: Path, show_progress: bool = T
                                   ray_address=config.ray_address, show_progress=show_progress)
     for draft, reference in zip(drafts, references, strict=True):
         draft.instance.reference = reference
+        if draft.expect == "infeasible" and reference.status == "unknown":
+            raise InputError("command line", "--time-limit", f"{draft.instance.id} was built infeasible but not "
+                             f"proven so within {config.time_limit:g} s; raise the time limit")
         problem = check_reference(draft.instance, draft.expect)
-        if problem:
+        if problem:  # a generator or solver bug, never bad input
             raise RuntimeError(f"{draft.instance.id}: {problem}")
     manifest = {"family": family.name, "generator": f"schedbench.generators.{family.name}",
                 "parameters": config.model_dump(exclude={"workers", "executor", "ray_address"}),
