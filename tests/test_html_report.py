@@ -186,3 +186,16 @@ def test_evolution_folder_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"best\.json"):
         evolution_from_folder(folder)
     assert isinstance(evolution_from_folder(evolve_folder(tmp_path / "ok")), EvolutionView)
+
+
+def test_evolution_report_of_a_real_evolve_run(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "schedbench", "evolve", "--family", "smtt", "--model",
+                           "baseline/mutator", "--out", str(tmp_path / "evo"), "--iterations", "5", "--quiet"],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    best = json.loads((tmp_path / "evo" / "best.json").read_text())
+    page = write_evolution_html(tmp_path / "evo", tmp_path / "evo.html")[0].read_text()
+    lineage = re.findall(r"<tr><td>(\w+)</td>", page[page.index('id="evolution"'):])
+    assert lineage[0] == "p000000" and lineage[-1] == best["program_id"]
+    assert series_labels(chart_block(page, "evolution_lineage"), "lineage") == [best["program_id"]]
+    assert "6 iterations" in page
