@@ -2,7 +2,7 @@
 instances, n = 25), sandbox on, with an instant local stand-in LLM, and the per-iteration overhead of the
 harness excluding the LLM call and the candidate's own run time.
 
-    .venv/bin/python bench/evolve_throughput.py [--iterations 100] [--workers 1,2] [--llm stub|mutator]
+    .venv/bin/python bench/evolve_throughput.py [--iterations 100] [--workers 1,2] [--llm stub|mutator] [--spawn]
 
 `--llm stub` (default) serves the offline mutator's edits from the local OpenAI-compatible server through
 the real OpenAI adapter (HTTP included); `--llm mutator` calls the mutator in-process. Anchor (REFERENCES /
@@ -61,7 +61,7 @@ def prepare_sets(cache: Path) -> None:
     build_instances(spec, dict(spec.gate), cache / "gate", 10.0, 2)
 
 
-def measure(workers: int, iterations: int, llm: str, cache: Path, seed: int) -> dict[str, float]:
+def measure(workers: int, iterations: int, llm: str, cache: Path, seed: int, spawn: bool) -> dict[str, float]:
     out = Path(tempfile.mkdtemp(prefix="evolve-bench-"))
     for name in ("train", "gate"):
         shutil.copytree(cache / name, out / name)
@@ -74,7 +74,7 @@ def measure(workers: int, iterations: int, llm: str, cache: Path, seed: int) -> 
         else:
             models = [{"spec": "baseline/mutator"}]
         config = load_config(None, {"family": "smtt", "iterations": iterations, "workers": workers, "seed": seed,
-                                    "models": models})
+                                    "models": models, "sandbox": {"fork_server": not spawn}})
         evolution = Evolution(out, config, show_progress=False)
         began = time.perf_counter()
         try:
@@ -118,11 +118,15 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--llm", choices=("stub", "mutator"), default="stub")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--spawn", action="store_true", help="spawn each runner (PID namespace) instead of "
+                        "forking it from the fork server")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "schedbench-bench-evolve-sets")
     args = parser.parse_args()
-    print(f"isolation: {isolation().note}; load average: {os.getloadavg()[0]:.2f} (1 min)")
+    mode = "spawned runners" if args.spawn else "fork server"
+    print(f"{mode}, isolation: {isolation(pid=args.spawn).note}; load average: {os.getloadavg()[0]:.2f} (1 min)")
     prepare_sets(args.cache)
-    results = [measure(int(w), args.iterations, args.llm, args.cache, args.seed) for w in args.workers.split(",")]
+    results = [measure(int(w), args.iterations, args.llm, args.cache, args.seed, args.spawn)
+               for w in args.workers.split(",")]
     base = results[0]["per_minute"]
     print(f"{'workers':>7} {'it/min':>8} {'100 it (s)':>10} {'efficiency':>10} {'overhead ms':>11} "
           f"{'(median)':>8} {'start ms':>8} {'verify ms':>9} {'cand. ms':>8} {'LLM ms':>7}  statuses")
@@ -131,7 +135,7 @@ def main() -> None:
         print(f"{r['workers']:>7} {r['per_minute']:>8.0f} {6000 / r['per_minute']:>10.1f} {efficiency:>10.2f} "
               f"{r['overhead_ms']:>11.1f} {r['overhead_median_ms']:>8.1f} {r['sandbox_start_ms']:>8.1f} "
               f"{r['verify_ms']:>9.1f} {r['candidate_ms']:>8.1f} {r['llm_ms']:>7.1f}  {r['statuses']}")
-    print(json.dumps({"llm": args.llm, "results": results}, default=str))
+    print(json.dumps({"llm": args.llm, "mode": mode, "results": results}, default=str))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

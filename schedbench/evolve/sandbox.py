@@ -2,7 +2,8 @@
 
 Layers, outermost first (DESIGN.md §6):
 
-- **Process**: the candidate runs in `python -I _runner.py`, started in its own session (process group) with a
+- **Process**: the candidate runs in `python -I _runner.py` (or in a runner forked from a preloaded zygote,
+  `ForkServer`, which saves the interpreter start; no PID namespace then), in its own session with a
   scrubbed environment (a fixed whitelist: no `*_KEY`, `*_TOKEN`, `*_SECRET`, minimal `PATH`) in a fresh
   temporary working directory, which is deleted afterwards. On any timeout the whole group is SIGKILLed.
 - **Namespaces** (where the OS allows it, probed once at run time): `unshare --net --pid --fork --kill-child
