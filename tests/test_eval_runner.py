@@ -201,3 +201,20 @@ def test_replay_of_an_export_reproduces_the_run(suite, tmp_path) -> None:
         original, replayed = build_reports(store)
     for key in ("n", "feasible_rate", "optimal_rate", "mean_gap_pct", "by_level", "taxonomy"):
         assert original[key] == replayed[key], key
+
+
+def test_worker_process_gives_the_same_results_as_inline(suite, tmp_path) -> None:
+    folder, instances = suite
+    plan = _plan(instances)
+    results = {}
+    with StubServer(_scripted(plan)) as server:
+        for offload in (False, True):
+            db = tmp_path / f"{offload}.db"
+            evaluate(EvalConfig(model="openai-compatible/stub", suite=str(folder), results=db, samples=2,
+                                base_url=server.openai_url, timeout_s=0.5, max_retries=2, offload=offload,
+                                show_progress=False))
+            with Store(db) as store:
+                (run,) = store.runs()
+                results[offload] = [(i["instance_id"], i["sample"], i["answer"], i["parse_error"], i["verification"],
+                                     i["error"] is None) for i in store.items(run.id)]
+    assert results[True] == results[False] and len(results[True]) == 2 * len(instances)

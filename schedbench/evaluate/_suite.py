@@ -1,47 +1,37 @@
-"""Loading a suite for evaluation: instances now, their family data parsed once and only when needed.
+"""Loading a suite for evaluation: the instance envelopes, where each came from, and its JSON.
 
-JSON-lines suites take a fast path (pydantic-core parses each envelope); Parquet files and Hub datasets go
-through `schedbench.suites`. Family data is validated for the items a run still has to do, before the first
-request (so a resumed run with nothing left parses nothing, and a bad instance stops a run before it starts).
+JSON-lines suites take a fast path (pydantic-core parses each envelope and the line is kept as the instance's
+JSON); Parquet files and Hub datasets go through `schedbench.suites`. Family data is validated later, by the
+run, for the items it still has to do and before its first request (see `_work.load`), so a resumed run with
+nothing left parses nothing and a bad instance stops a run before it starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from schedbench.errors import InputError, pydantic_location, pydantic_message
-from schedbench.problems import Instance, family_names, get_family
+from schedbench.problems import Instance, family_names
 from schedbench.suites import INSTANCES, load_instances
 
 
 @dataclass
 class LoadedSuite:
-    """Instances, where each came from (for error messages), and their parsed family data."""
+    """Instances, where each came from (for error messages), and their JSON lines when read from JSONL."""
 
     instances: list[Instance]
     sources: dict[str, str] = field(default_factory=dict)
-    data: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, str] = field(default_factory=dict)
 
-    def parsed(self, inst: Instance) -> Any:
-        """The instance's typed family data (parsed on first use); InputError names the line and field."""
-        found = self.data.get(inst.id)
-        if found is None:
-            try:
-                found = self.data[inst.id] = get_family(inst.family).parse_data(inst.data)
-            except ValidationError as exc:
-                source = self.sources.get(inst.id, inst.id)
-                raise InputError(source, "data." + pydantic_location(exc), pydantic_message(exc)) from None
-        return found
+    def source(self, inst: Instance) -> str:
+        return self.sources.get(inst.id, inst.id)
 
-    def parse_all(self, instances: Iterable[Instance]) -> None:
-        """Validate the family data of these instances now."""
-        for inst in instances:
-            self.parsed(inst)
+    def json(self, inst: Instance) -> str:
+        """The instance as JSON (its original line when there is one)."""
+        return self.lines.get(inst.id) or inst.model_dump_json()
 
 
 def load_suite(location: str | Path) -> LoadedSuite:
@@ -78,5 +68,6 @@ def _read_jsonl(path: Path) -> LoadedSuite:
         if inst.id in suite.sources:
             raise InputError(source, "id", f"duplicate instance id {inst.id!r}")
         suite.sources[inst.id] = source
+        suite.lines[inst.id] = line.decode("utf-8")
         suite.instances.append(inst)
     return suite

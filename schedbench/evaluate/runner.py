@@ -9,29 +9,32 @@ the SDK (backoff with jitter, Retry-After honoured, bounded); 429s lower the con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from schedbench.errors import InputError
+from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, load_suite, with_data
+from schedbench.evaluate._work import Checked, Prepared, Work
 from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
 from schedbench.llm._prices import PriceTable
 from schedbench.llm._secrets import Redactor, safe_url
 from schedbench.problems import Instance, get_family
-from schedbench.prompts import PromptOptions, answer_shape, build_messages, extract_answer, has_template
-from schedbench.prompts import prompt_hash as hash_messages
+from schedbench.prompts import PromptOptions, has_template
 from schedbench.results import ItemRecord, Run, Store
 
-#: Families whose gaps are also normalised between the optimum (0) and a naive rule (1): DESIGN §5.
-NORMALISING_BASELINE = {"smtt": "edd"}
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
-FLUSH_AT = 256  # items per transaction at most (answers arriving in one event-loop turn share a commit)
+FLUSH_AT = 256  # items per check batch and transaction at most (answers of one event-loop turn go together)
+RENDER_CHUNK = 128  # instances per prompt-rendering call
+OFFLOAD_FROM = 300  # items from which the CPU work goes to a worker process (when there are 2+ cores)
 
 
 @dataclass
@@ -55,6 +58,8 @@ class EvalConfig:
     prompt: PromptOptions = field(default_factory=PromptOptions)
     use_cache: bool = True
     show_progress: bool = True
+    offload: bool | None = None  # CPU work in a worker process; None: when the run is large enough
+
 
     def identity(self) -> dict[str, Any]:
         """The options that make two runs the same run (not `limit`/`samples`, which only select items)."""
@@ -80,14 +85,6 @@ class EvalOutcome:
     elapsed_s: float = 0.0
 
 
-@dataclass
-class _Prepared:
-    messages: list[dict[str, str]]
-    prompt_hash: str
-    data: Any
-    characters: int
-
-
 def evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None = None) -> EvalOutcome:
     """Run (or resume) an evaluation of `config.suite` (or of the suite given, already loaded); returns what
     was done. Bad input raises InputError."""
@@ -105,7 +102,6 @@ def evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None = No
         todo = [(inst, s) for inst in instances for s in range(config.samples)]
         done = store.done_keys(run.id)
         todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
-        suite.parse_all(inst for inst, _ in todo)  # bad data stops the run before its first request
         outcome = EvalOutcome(run=run.name, planned=len(instances) * config.samples,
                               already_done=len(instances) * config.samples - len(todo))
         runner = _Runner(config, store, run, prices, outcome, suite)
@@ -177,7 +173,8 @@ def _open_run(store: Store, config: EvalConfig, digest: str, count: int) -> Run:
 
 
 class _Runner:
-    """The asyncio part: dispatch under an adaptive limit and a budget, verify and store as answers arrive."""
+    """The asyncio part: dispatch under an adaptive limit and a budget; check (in the worker) and store answers
+    as they arrive. Replies enter the response cache the moment they arrive, items once verified."""
 
     def __init__(self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome,
                  suite: LoadedSuite) -> None:
@@ -190,8 +187,8 @@ class _Runner:
         self.limit = AdaptiveLimit(config.concurrency)
         self.in_flight = 0
         self.slot_free: asyncio.Event | None = None
-        self.prepared: dict[str, _Prepared] = {}
-        self.normalisers: dict[str, float | None] = {}
+        self.work: Work | None = None
+        self.renders: dict[str, asyncio.Future] = {}
         self.spent = store.spent(run.id)
         self.reserved = 0.0
         self.max_output_tokens = int(config.model_args.get("max_completion_tokens") or
@@ -203,8 +200,10 @@ class _Runner:
         self.tokens_total = 0
         self.cacheable = True
         self.redact = Redactor()
-        self.pending: list[tuple[ItemRecord, str | None]] = []
-        self.flush_scheduled = False
+        self.unchecked: list[ItemRecord] = []
+        self.new_cache: list[tuple[str, ItemRecord]] = []
+        self.check_scheduled = False
+        self.checks: set[asyncio.Future] = set()
 
     def model(self) -> ChatModel:
         try:
@@ -219,54 +218,75 @@ class _Runner:
         model = self.model()
         self.cacheable = bool(getattr(model, "cacheable", True))
         self.slot_free = asyncio.Event()
+        offload = self.config.offload if self.config.offload is not None else \
+            len(todo) >= OFFLOAD_FROM and (os.cpu_count() or 1) > 1
+        self.work = Work(offload, sorted({inst.family for inst, _ in todo}))
         tasks: set[asyncio.Task] = set()
-        with self._progress(len(todo)):
-            try:
-                for inst, sample in todo:
-                    while self.in_flight >= self.limit.limit:
-                        self.slot_free.clear()
-                        await self.slot_free.wait()
-                    prepared = self.prepare(inst)
-                    key = self.cache_key(prepared, sample)
-                    hit = self.store.cached(key) if self.cacheable and self.config.use_cache else None
-                    if hit is not None:
-                        completion = Completion(text=hit.response, input_tokens=hit.input_tokens,
-                                                output_tokens=hit.output_tokens, cached=True, latency_s=0.0,
-                                                finish_reason=hit.finish_reason)
-                        self.record(inst, sample, prepared, key, completion, None)
-                        if self.outcome.cached % 64 == 0:
-                            await asyncio.sleep(0)  # let commits and the progress bar run
-                        continue
-                    estimate = self.estimate(prepared)
-                    if self.over_budget(estimate):
-                        self.outcome.stopped_by_budget = True
-                        break
-                    self.reserved += estimate
-                    self.in_flight += 1
-                    task = asyncio.create_task(self.ask(model, inst, sample, prepared, key, estimate))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                if tasks:
-                    await asyncio.gather(*tasks)
-            finally:
-                self.flush()
-                self.outcome.rate_limits = self.limit.rate_limits
-                self.outcome.lowest_concurrency = self.limit.lowest
-                closer = getattr(model, "aclose", None)
-                if closer is not None:
-                    await closer()
+        try:
+            await self.load(model, todo)
+            with self._progress(len(todo)):
+                try:
+                    await self.dispatch(model, todo, tasks)
+                    if tasks:
+                        await asyncio.gather(*tasks)
+                except BaseException:  # interrupted or failing: keep what can be kept, then go on failing
+                    with contextlib.suppress(Exception):
+                        await self.drain()
+                    raise
+                await self.drain()
+        finally:
+            self.outcome.rate_limits = self.limit.rate_limits
+            self.outcome.lowest_concurrency = self.limit.lowest
+            self.work.close()
+            closer = getattr(model, "aclose", None)
+            if closer is not None:
+                await closer()
 
-    def prepare(self, inst: Instance) -> _Prepared:
-        """Messages and parsed data of an instance (once per instance, shared by its samples)."""
-        prepared = self.prepared.get(inst.id)
-        if prepared is None:
-            data = self.suite.parsed(inst)
-            messages = build_messages(inst, self.config.prompt, data)
-            prepared = _Prepared(messages, hash_messages(messages), data, sum(len(m["content"]) for m in messages))
-            self.prepared[inst.id] = prepared
-        return prepared
+    async def load(self, model: ChatModel, todo: list[tuple[Instance, int]]) -> None:
+        """Validate every instance still to do (InputError before any request) and start rendering prompts;
+        the SDK is imported meanwhile."""
+        unique = list({inst.id: inst for inst, _ in todo}.values())
+        loading = asyncio.ensure_future(self.work.call(_work.load, [(self.suite.json(i), self.suite.source(i))
+                                                                    for i in unique]))
+        warm_up = getattr(model, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+        problem = await loading
+        if problem is not None:
+            raise InputError(*problem)
+        for start in range(0, len(unique), RENDER_CHUNK):
+            ids = [inst.id for inst in unique[start:start + RENDER_CHUNK]]
+            future = asyncio.ensure_future(self.work.call(_work.render, ids, self.config.prompt))
+            for position, instance_id in enumerate(ids):
+                self.renders[instance_id] = asyncio.ensure_future(_pick(future, position))
 
-    def cache_key(self, prepared: _Prepared, sample: int) -> str:
+    async def dispatch(self, model: ChatModel, todo: list[tuple[Instance, int]], tasks: set[asyncio.Task]) -> None:
+        for inst, sample in todo:
+            while self.in_flight >= self.limit.limit:
+                self.slot_free.clear()  # type: ignore[union-attr]
+                await self.slot_free.wait()  # type: ignore[union-attr]
+            prepared = await self.renders[inst.id]
+            key = self.cache_key(prepared, sample)
+            hit = self.store.cached(key) if self.cacheable and self.config.use_cache else None
+            if hit is not None:
+                completion = Completion(text=hit.response, input_tokens=hit.input_tokens,
+                                        output_tokens=hit.output_tokens, cached=True, latency_s=0.0,
+                                        finish_reason=hit.finish_reason)
+                self.arrived(inst, sample, prepared, key, completion, None)
+                if len(self.unchecked) >= FLUSH_AT:
+                    await asyncio.sleep(0)  # let checks, commits and the progress bar run
+                continue
+            estimate = self.estimate(prepared)
+            if self.over_budget(estimate):
+                self.outcome.stopped_by_budget = True
+                return
+            self.reserved += estimate
+            self.in_flight += 1
+            task = asyncio.create_task(self.ask(model, inst, sample, prepared, key, estimate))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    def cache_key(self, prepared: Prepared, sample: int) -> str:
         blob = json.dumps([self.config.model, safe_url(self.config.base_url), prepared.prompt_hash, self.params,
                            self.config.model_args, sample], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
@@ -276,12 +296,12 @@ class _Runner:
         limit = self.config.max_cost
         return limit is not None and self.spent + self.reserved + estimate > limit
 
-    def estimate(self, prepared: _Prepared) -> float:
+    def estimate(self, prepared: Prepared) -> float:
         """A cautious USD estimate of one request (prompt tokens by characters, the largest reply seen)."""
         tokens_in = int(prepared.characters * self.tokens_per_char) + 1
         return self.prices.cost(self.config.model, tokens_in, self.max_output_tokens)
 
-    async def ask(self, model: ChatModel, inst: Instance, sample: int, prepared: _Prepared, key: str,
+    async def ask(self, model: ChatModel, inst: Instance, sample: int, prepared: Prepared, key: str,
                   estimate: float) -> None:
         completion: Completion | None = None
         error: str | None = None
@@ -297,9 +317,9 @@ class _Runner:
         if completion is not None:
             self.limit.on_success()
             self.learn(prepared, completion)
-        self.record(inst, sample, prepared, key, completion, error)
+        self.arrived(inst, sample, prepared, key, completion, error)
 
-    def learn(self, prepared: _Prepared, completion: Completion) -> None:
+    def learn(self, prepared: Prepared, completion: Completion) -> None:
         """Tighten the budget estimate with what the provider reported."""
         if completion.input_tokens and prepared.characters:
             self.tokens_per_char = max(self.tokens_per_char, completion.input_tokens / prepared.characters)
@@ -307,64 +327,63 @@ class _Runner:
             self.max_output_tokens = max(completion.output_tokens, min(self.max_output_tokens,
                                                                        4 * completion.output_tokens))
 
-    def record(self, inst: Instance, sample: int, prepared: _Prepared, key: str, completion: Completion | None,
-               error: str | None) -> None:
-        """Parse, verify and store one item; update the progress bar."""
-        mode = self.config.prompt.mode
+    def arrived(self, inst: Instance, sample: int, prepared: Prepared, key: str, completion: Completion | None,
+                error: str | None) -> None:
+        """Account for one reply (or fault) and queue it for checking; errors are stored at once."""
         item = ItemRecord(instance_id=inst.id, sample=sample, family=inst.family, level=inst.level,
-                          stage=inst.stage, scenario=inst.scenario, mode=mode, prompt_hash=prepared.prompt_hash,
-                          error=error, extra={"model_spec": self.config.model})
-        if completion is not None:
-            cost = 0.0 if completion.cached else (completion.cost_usd or self.prices.cost(
-                self.config.model, completion.input_tokens, completion.output_tokens))
-            item.response, item.cached = self.redact(completion.text), completion.cached
-            item.input_tokens, item.output_tokens = completion.input_tokens, completion.output_tokens
-            item.cost_usd, item.latency_s, item.finish_reason = cost, completion.latency_s, completion.finish_reason
-            self.verify(inst, prepared, item)
-        self.pending.append((item, key if self.cacheable else None))
-        if len(self.pending) >= FLUSH_AT:
-            self.flush()
-        elif not self.flush_scheduled:
-            self.flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
-        self.count(item)
-
-    def flush(self) -> None:
-        """Commit the items that arrived since the last commit (one transaction per event-loop turn)."""
-        self.flush_scheduled = False
-        if self.pending:
-            batch, self.pending = self.pending, []
-            self.store.add_items(self.run_row.id, batch)
-
-    def verify(self, inst: Instance, prepared: _Prepared, item: ItemRecord) -> None:
-        extraction = extract_answer(item.response, answer_shape(inst.family, item.mode))
-        if not extraction.ok:
-            cut = item.finish_reason in ("length", "max_tokens")
-            item.parse_error = extraction.error + (" (the reply hit the token limit)" if cut else "")
+                          stage=inst.stage, scenario=inst.scenario, mode=self.config.prompt.mode,
+                          prompt_hash=prepared.prompt_hash, error=error, extra={"model_spec": self.config.model})
+        if completion is None:
+            self.store.add_items(self.run_row.id, [(item, None)])
+            self.count(item)
             return
-        item.answer = extraction.answer
-        family = get_family(inst.family)
-        result = family.verify(prepared.data, extraction.answer, inst.reference)
-        item.verification = result.model_dump(exclude_none=True)
-        if result.feasible and result.objective is not None:
-            item.normalised_gap = self.normalised_gap(inst, prepared, result.objective)
+        cost = 0.0 if completion.cached else (completion.cost_usd or self.prices.cost(
+            self.config.model, completion.input_tokens, completion.output_tokens))
+        item.response, item.cached = self.redact(completion.text), completion.cached
+        item.input_tokens, item.output_tokens = completion.input_tokens, completion.output_tokens
+        item.cost_usd, item.latency_s, item.finish_reason = cost, completion.latency_s, completion.finish_reason
+        self.spent += cost
+        if self.cacheable and not completion.cached:
+            self.new_cache.append((key, item))
+        self.unchecked.append(item)
+        if len(self.unchecked) >= FLUSH_AT:
+            self.check_now()
+        elif not self.check_scheduled:
+            self.check_scheduled = True
+            asyncio.get_running_loop().call_soon(self.check_now)
 
-    def normalised_gap(self, inst: Instance, prepared: _Prepared, objective: float) -> float | None:
-        """(objective − optimum) / (naive rule − optimum), for families listed in NORMALISING_BASELINE."""
-        rule = NORMALISING_BASELINE.get(inst.family)
-        ref = inst.reference
-        if rule is None or ref is None or ref.status != "optimal" or ref.objective is None:
-            return None
-        if inst.id not in self.normalisers:
-            family = get_family(inst.family)
-            naive = family.verify(prepared.data, family.baselines[rule](prepared.data), ref).objective \
-                if rule in family.baselines else None
-            self.normalisers[inst.id] = naive
-        naive = self.normalisers[inst.id]
-        if naive is None:
-            return None
-        span = naive - ref.objective
-        return 0.0 if span <= 0 else round((objective - ref.objective) / span, 6)
+    def check_now(self) -> None:
+        """Commit the new replies to the cache and send the unchecked ones to be verified."""
+        self.check_scheduled = False
+        if self.new_cache:
+            self.store.add_cache([(key, item) for key, item in self.new_cache])
+            self.new_cache = []
+        if not self.unchecked:
+            return
+        batch, self.unchecked = self.unchecked, []
+        rows = [(item.instance_id, item.response or "", item.finish_reason) for item in batch]
+        future = asyncio.ensure_future(self.work.call(_work.check, rows, self.config.prompt.mode))  # type: ignore
+        self.checks.add(future)
+        future.add_done_callback(lambda done: self.checked(batch, done))
+
+    def checked(self, batch: list[ItemRecord], done: asyncio.Future) -> None:
+        """Store a verified batch in one transaction."""
+        self.checks.discard(done)
+        if done.cancelled() or done.exception() is not None:
+            return  # the run is failing; drain() re-raises
+        results: list[Checked] = done.result()
+        for item, result in zip(batch, results, strict=True):
+            item.answer, item.parse_error = result.answer, result.parse_error
+            item.verification, item.normalised_gap = result.verification, result.normalised_gap
+        self.store.add_items(self.run_row.id, [(item, None) for item in batch])
+        for item in batch:
+            self.count(item)
+
+    async def drain(self) -> None:
+        """Check and store every reply that arrived."""
+        self.check_now()
+        while self.checks:
+            await asyncio.gather(*list(self.checks))
 
     def count(self, item: ItemRecord) -> None:
         outcome = self.outcome
@@ -373,7 +392,6 @@ class _Runner:
         outcome.cached += item.cached
         outcome.feasible += bool(item.verification and item.verification.get("feasible"))
         outcome.cost_usd += item.cost_usd
-        self.spent += item.cost_usd
         self.tokens_total += item.input_tokens + item.output_tokens
         if self.progress is not None:
             done = outcome.answered + outcome.errors
@@ -393,3 +411,7 @@ class _Runner:
         self.task_id = self.progress.add_task(self.config.model, total=total, feasible=0.0, errors=0, tokens=0,
                                               cost=0.0, limit=self.limit.limit)
         return self.progress
+
+
+async def _pick(batch: asyncio.Future, position: int) -> Prepared:
+    return (await batch)[position]

@@ -78,6 +78,13 @@ class _SdkChat:
             await self._client.close()
             self._client = None
 
+    def warm_up(self) -> None:
+        """Import the SDK now (about a second), e.g. while other work runs elsewhere."""
+        self._sdk()
+
+    def _sdk(self) -> Any:
+        raise NotImplementedError
+
     def _make_client(self) -> Any:
         raise NotImplementedError
 
@@ -85,11 +92,15 @@ class _SdkChat:
 class OpenAIChat(_SdkChat):
     """OpenAI chat completions (also vLLM, Ollama and any OpenAI-compatible server)."""
 
-    def _make_client(self) -> Any:
+    def _sdk(self) -> Any:
         import openai
 
-        return openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, max_retries=self.options.max_retries,
-                                  timeout=self.options.timeout_s, http_client=self._http_client())
+        return openai
+
+    def _make_client(self) -> Any:
+        return self._sdk().AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
+                                       max_retries=self.options.max_retries, timeout=self.options.timeout_s,
+                                       http_client=self._http_client())
 
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
         started = time.perf_counter()
@@ -113,12 +124,15 @@ class AnthropicChat(_SdkChat):
 
     default_max_tokens = 8192
 
-    def _make_client(self) -> Any:
+    def _sdk(self) -> Any:
         import anthropic
 
-        return anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url,
-                                        max_retries=self.options.max_retries, timeout=self.options.timeout_s,
-                                        http_client=self._http_client())
+        return anthropic
+
+    def _make_client(self) -> Any:
+        return self._sdk().AsyncAnthropic(api_key=self._api_key, base_url=self.base_url,
+                                          max_retries=self.options.max_retries, timeout=self.options.timeout_s,
+                                          http_client=self._http_client())
 
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")

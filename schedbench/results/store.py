@@ -218,8 +218,17 @@ class Store:
         """Store one item (replacing an earlier error row) and, for a fresh response, its cache entry."""
         self.add_items(run_id, [(item, cache_key)])
 
+    def add_cache(self, entries: list[tuple[str, ItemRecord]]) -> None:
+        """Cache fresh replies (key, item) in one transaction."""
+        stamp = now()
+        rows = [(key, item.extra.get("model_spec", ""), item.response, item.input_tokens, item.output_tokens,
+                 item.finish_reason, stamp) for key, item in entries if item.response is not None]
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
     def add_items(self, run_id: int, batch: list[tuple[ItemRecord, str | None]]) -> None:
-        """Store items in one transaction (committed before returning)."""
+        """Store items in one transaction (committed before returning), caching fresh replies that have a key."""
         stamp = now()
         items = [item.row(run_id, stamp) for item, _ in batch]
         cache = [(key, item.extra.get("model_spec", ""), item.response, item.input_tokens, item.output_tokens,

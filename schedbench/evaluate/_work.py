@@ -1,0 +1,138 @@
+"""The CPU work of a run — validating family data, rendering prompts, extracting and verifying answers — as
+pure functions over picklable batches.
+
+Large runs do this work in one worker process, so it runs on the other core while the event loop does the
+SDK's per-request work (on 2 cores this is most of the difference between a CPU-bound and a network-bound
+run); small runs call the same functions inline. The worker keeps the parsed instances between calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from schedbench.errors import pydantic_location, pydantic_message
+from schedbench.problems import Instance, get_family
+from schedbench.prompts import PromptOptions, answer_shape, build_messages, extract_answer, prompt_hash
+
+#: Families whose gaps are also normalised between the optimum (0) and a naive rule (1): DESIGN §5.
+NORMALISING_BASELINE = {"smtt": "edd"}
+
+_instances: dict[str, tuple[Instance, BaseModel]] = {}
+_naive: dict[str, float | None] = {}
+
+
+@dataclass
+class Prepared:
+    """The conversation for one instance (shared by its samples)."""
+
+    messages: list[dict[str, str]]
+    prompt_hash: str
+    characters: int
+
+
+@dataclass
+class Checked:
+    """What one reply holds: the answer or why there is none, and its verification."""
+
+    answer: Any = None
+    parse_error: str | None = None
+    verification: dict[str, Any] | None = None
+    normalised_gap: float | None = None
+
+
+def load(rows: list[tuple[str, str]]) -> tuple[str, str, str] | None:
+    """Keep (instance JSON, source) rows with their parsed family data; the first bad one as
+    (source, field, message), or None when all are valid."""
+    for text, source in rows:
+        inst = Instance.model_validate_json(text)
+        if inst.id in _instances:
+            continue
+        try:
+            _instances[inst.id] = (inst, get_family(inst.family).parse_data(inst.data))
+        except ValidationError as exc:
+            return source, "data." + pydantic_location(exc), pydantic_message(exc)
+    return None
+
+
+def render(ids: list[str], options: PromptOptions) -> list[Prepared]:
+    """The conversation of each instance (loaded before)."""
+    out = []
+    for instance_id in ids:
+        inst, data = _instances[instance_id]
+        messages = build_messages(inst, options, data)
+        out.append(Prepared(messages, prompt_hash(messages), sum(len(m["content"]) for m in messages)))
+    return out
+
+
+def check(rows: list[tuple[str, str, str | None]], mode: str) -> list[Checked]:
+    """Extract and verify each (instance id, reply text, finish reason)."""
+    return [_check_one(instance_id, text, finish_reason, mode) for instance_id, text, finish_reason in rows]
+
+
+def _check_one(instance_id: str, text: str, finish_reason: str | None, mode: str) -> Checked:
+    inst, data = _instances[instance_id]
+    extraction = extract_answer(text, answer_shape(inst.family, mode))
+    if not extraction.ok:
+        cut = finish_reason in ("length", "max_tokens")
+        return Checked(parse_error=(extraction.error or "") + (" (the reply hit the token limit)" if cut else ""))
+    result = get_family(inst.family).verify(data, extraction.answer, inst.reference)
+    gap = normalised_gap(inst, data, result.objective) if result.feasible and result.objective is not None else None
+    return Checked(answer=extraction.answer, verification=result.model_dump(exclude_none=True), normalised_gap=gap)
+
+
+def normalised_gap(inst: Instance, data: BaseModel, objective: float) -> float | None:
+    """(objective − optimum) / (naive rule − optimum), for families listed in NORMALISING_BASELINE."""
+    rule = NORMALISING_BASELINE.get(inst.family)
+    ref = inst.reference
+    if rule is None or ref is None or ref.status != "optimal" or ref.objective is None:
+        return None
+    if inst.id not in _naive:
+        family = get_family(inst.family)
+        _naive[inst.id] = family.verify(data, family.baselines[rule](data), ref).objective \
+            if rule in family.baselines else None
+    naive = _naive[inst.id]
+    if naive is None:
+        return None
+    span = naive - ref.objective
+    return 0.0 if span <= 0 else round((objective - ref.objective) / span, 6)
+
+
+def _ready() -> bool:
+    return True
+
+
+class Work:
+    """Runs the functions above inline or in one worker process (`offload`), always awaited.
+
+    The worker is forked (where the platform can), after the families' modules are imported, so it starts in
+    milliseconds, imports nothing, and never re-runs the caller's main module as `spawn` would.
+    """
+
+    def __init__(self, offload: bool, families: list[str] | tuple[str, ...] = ()) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+        _instances.clear()  # inline state belongs to one run (ids repeat across suites)
+        _naive.clear()
+        if offload:
+            for name in families:
+                get_family(name)
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+            self.pool.submit(_ready)  # start the worker now
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.pool is None:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        _instances.clear()
+        _naive.clear()
