@@ -1,4 +1,5 @@
-"""The Ray executor gives the same results as the local pool, in input order, with the same errors.
+"""The Ray executor gives the same results as the local pool, in input order, with the same errors; a suite
+solved on Ray evaluates to the same metrics as one solved locally.
 
 A local Ray instance is started by the module fixture (2 CPUs); the command-line runs connect to it with
 `--ray-address`, which also exercises connecting to an existing cluster.
@@ -85,6 +86,20 @@ def test_generate_with_ray_writes_the_same_suite_as_the_default(ray_cluster: str
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert "executor" not in manifest["parameters"] and manifest["count"] == 40
+    assert evaluated(tmp_path / "ray", tmp_path / "r.db") == evaluated(tmp_path / "local", tmp_path / "l.db")
+
+
+def evaluated(suite: Path, db: Path) -> list[dict[str, Any]]:
+    """Metrics of offline baselines evaluated on a suite through the real evaluate path (store included)."""
+    from schedbench.evaluate import EvalConfig, evaluate
+    from schedbench.results import Store
+    from schedbench.results.report import build_reports
+
+    for model in ("baseline/lft", "baseline/spt", "oracle/exact"):
+        evaluate(EvalConfig(model=model, suite=str(suite), results=db, run=model, show_progress=False))
+    keys = ("n", "feasible_rate", "optimal_rate", "mean_gap_pct", "wauc", "by_level", "by_stage", "taxonomy")
+    with Store(db) as store:
+        return [{key: document[key] for key in keys} for document in build_reports(store)]
 
 
 def test_async_calls_give_the_same_results_on_ray(ray_cluster: str) -> None:
