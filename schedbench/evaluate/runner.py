@@ -204,6 +204,7 @@ class _Runner:
         self.new_cache: list[tuple[str, ItemRecord]] = []
         self.check_scheduled = False
         self.checks: set[asyncio.Future] = set()
+        self.expect_requests = True
 
     def model(self) -> ChatModel:
         try:
@@ -215,11 +216,16 @@ class _Runner:
             raise InputError("command line", "--model", str(exc)) from None
 
     async def run(self, todo: list[tuple[Instance, int]]) -> None:
+        if not todo:
+            return
         model = self.model()
         self.cacheable = bool(getattr(model, "cacheable", True))
         self.slot_free = asyncio.Event()
+        # a model with cached replies is probably being rerun: its work is light, keep it in this process
+        reusable = self.cacheable and self.config.use_cache
+        self.expect_requests = not (reusable and self.store.has_cache(self.config.model))
         offload = self.config.offload if self.config.offload is not None else \
-            len(todo) >= OFFLOAD_FROM and (os.cpu_count() or 1) > 1
+            self.expect_requests and len(todo) >= OFFLOAD_FROM and (os.cpu_count() or 1) > 1
         self.work = Work(offload, sorted({inst.family for inst, _ in todo}))
         tasks: set[asyncio.Task] = set()
         try:
@@ -249,7 +255,7 @@ class _Runner:
         loading = asyncio.ensure_future(self.work.call(_work.load, [(self.suite.json(i), self.suite.source(i))
                                                                     for i in unique]))
         warm_up = getattr(model, "warm_up", None)
-        if warm_up is not None:
+        if warm_up is not None and self.expect_requests:
             warm_up()
         problem = await loading
         if problem is not None:

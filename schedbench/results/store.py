@@ -265,6 +265,10 @@ class Store:
         return self.db.execute(f"SELECT {', '.join(columns)} FROM items WHERE run_id = ?", (run_id,)).fetchall()
 
     # cache -----------------------------------------------------------------------------------------------
+    def has_cache(self, model: str) -> bool:
+        """Whether any reply of this model spec is cached."""
+        return self.db.execute("SELECT 1 FROM cache WHERE model = ? LIMIT 1", (model,)).fetchone() is not None
+
     def cached(self, key: str) -> CachedResponse | None:
         row = self.db.execute("SELECT response, input_tokens, output_tokens, finish_reason FROM cache WHERE key = ?",
                               (key,)).fetchone()
