@@ -68,6 +68,7 @@ def test_asyncplan_lanes_hold_the_attended_steps_of_each_agent() -> None:
         agent, step = label.split(":")
         assert witness["agents"][step] == agent
     assert sorted(roles(found, "step")) == sorted(s.id for s in data.steps)
+    assert sorted(roles(found, "load")) == sorted(station.id for station in data.stations)
 
 
 def test_smtt_chart_reports_the_total_weighted_tardiness_of_the_sequence() -> None:

@@ -2,8 +2,8 @@
 
 - rcpsp: one bar per task, then one resource profile per resource (load vs. capacity, downtime shaded,
   overload in red).
-- asyncplan: agent lanes (attended prefixes on the agent that does them), then one row per step (attended part
-  solid, unattended tail light).
+- asyncplan: agent lanes (attended prefixes on the agent that does them), one row per step (attended part
+  solid, unattended tail light), then one occupancy profile per station.
 - smtt: the sequence on the machine (tardy jobs red, due dates marked), then weighted tardiness per job.
 
 Answers are model output, so drawing never trusts them: unknown ids, duplicates and non-integer starts are
@@ -106,20 +106,24 @@ def _draw_rcpsp(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) -
     axes[0].set_yticks(range(len(data.tasks)), [t.id for t in data.tasks], fontsize=6)
     axes[0].invert_yaxis()
     for ax, resource in zip(axes[1:], data.resources, strict=True):
-        times, load, capacity = _profiles(data, starts, resource)
-        ax.step(times, capacity, where="post", color="#444", linestyle="--", linewidth=1,
-                gid=series_gid("capacity", resource.id))
-        ax.fill_between(times, load, step="post", color="#4c72b0", alpha=0.5, gid=series_gid("load", resource.id))
-        ax.fill_between(times, capacity, load, where=[a > b for a, b in zip(load, capacity, strict=True)],
-                        step="post", color=VIOLATION_RED, alpha=0.8)
+        _profile_panel(ax, *_profiles(data, starts, resource), resource.id)
         for a, b, _ in _downtimes(data, resource):
             ax.axvspan(a, b, color="#999", alpha=0.25, linewidth=0)
-        ax.set_ylabel(resource.id, rotation=0, ha="right", fontsize=7)
-        ax.set_ylim(0, max([resource.capacity, *load]) + 0.5)
     for ax in axes:
         ax.axvline(data.horizon, color="#999", linewidth=0.8, linestyle=":")
     makespan = max((starts[i] + durations[i] for i in starts), default=0)
     return f"makespan {makespan}{_not_drawn(dropped)}"
+
+
+def _profile_panel(ax: Axes, times: list[int], load: list[int], capacity: list[int], label: str) -> None:
+    """Load (filled) against capacity (dashed) as step functions over change points; overload in red."""
+    ax.step(times, capacity, where="post", color="#444", linestyle="--", linewidth=1,
+            gid=series_gid("capacity", label))
+    ax.fill_between(times, load, step="post", color="#4c72b0", alpha=0.5, gid=series_gid("load", label))
+    ax.fill_between(times, capacity, load, where=[a > b for a, b in zip(load, capacity, strict=True)],
+                    step="post", color=VIOLATION_RED, alpha=0.8)
+    ax.set_ylabel(label, rotation=0, ha="right", fontsize=7)
+    ax.set_ylim(0, max([*capacity, *load]) + 0.5)
 
 
 def _downtimes(data: Any, resource: Any) -> list[tuple[int, int, int]]:
@@ -129,11 +133,21 @@ def _downtimes(data: Any, resource: Any) -> list[tuple[int, int, int]]:
 
 
 def _asyncplan_rows(data: Any) -> list[float]:
-    return [max(1.0, 0.35 * (data.agents or 3)), max(2.0, 0.22 * len(data.steps))]
+    return [max(1.0, 0.35 * (data.agents or 3)), max(2.0, 0.22 * len(data.steps)), *([0.8] * len(data.stations))]
+
+
+def _station_panels(axes: list[Axes], data: Any, starts: Mapping[str, int]) -> None:
+    """One occupancy profile per station (a step holds its station for its whole duration)."""
+    end = max((starts[s.id] + s.duration for s in data.steps if s.id in starts), default=0)
+    for ax, station in zip(axes, data.stations, strict=True):
+        users = [s for s in data.steps if s.station == station.id and s.id in starts and s.duration > 0]
+        times = sorted({0, end, *(x for s in users for x in (starts[s.id], starts[s.id] + s.duration))})
+        load = [sum(1 for s in users if starts[s.id] <= t < starts[s.id] + s.duration) for t in times]
+        _profile_panel(ax, times, load, [station.capacity] * len(times), station.id)
 
 
 def _draw_asyncplan(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) -> str:
-    lanes_ax, steps_ax = axes
+    lanes_ax, steps_ax, *station_axes = axes
     starts, dropped = clean_starts([s.id for s in data.steps], solution)
     assigned = solution.get("agents")
     assigned = assigned if isinstance(assigned, Mapping) else {}
@@ -167,6 +181,7 @@ def _draw_asyncplan(axes: list[Axes], data: Any, solution: Any, flagged: set[str
                                  facecolors=tone, alpha=0.3, edgecolors=edge, linewidth=1.4)
     steps_ax.set_yticks(range(len(data.steps)), [s.id for s in data.steps], fontsize=6)
     steps_ax.set_ylim(len(data.steps) - 0.5, -0.5)
+    _station_panels(station_axes, data, starts)
     makespan = max((starts[s.id] + s.duration for s in data.steps if s.id in starts), default=0)
     return f"makespan {makespan}{_not_drawn(dropped)}"
 
