@@ -49,6 +49,7 @@ class RunView:
 
     document: Mapping[str, Any]
     items: Sequence[ItemView] = ()
+    note: str = ""
 
     @property
     def label(self) -> str:
@@ -95,7 +96,7 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
     from schedbench.errors import InputError
     from schedbench.suites import load_instances
 
-    suites: dict[str, dict[str, Instance]] = {}
+    suites: dict[str, dict[str, Instance] | str] = {}
     views = []
     for document in documents:
         run = store.run(document["run"])
@@ -105,12 +106,18 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
         if run.suite not in suites:
             try:
                 suites[run.suite] = {inst.id: inst for inst in load_instances(run.suite)}
-            except InputError:
-                suites[run.suite] = {}
+            except InputError as exc:
+                suites[run.suite] = f"items not shown: cannot read the suite ({exc})"
         instances = suites[run.suite]
-        items = [_item_view(row, instances[row["instance_id"]], run.config) for row in store.items(run.id)
+        if isinstance(instances, str):
+            views.append(RunView(document, note=instances))
+            continue
+        rows = list(store.items(run.id))
+        items = [_item_view(row, instances[row["instance_id"]], run.config) for row in rows
                  if row["instance_id"] in instances]
-        views.append(RunView(document, items))
+        missing = len(rows) - len(items)
+        note = f"{missing} items not shown: their instances are no longer in {run.suite}" if missing else ""
+        views.append(RunView(document, items, note))
     return views
 
 
@@ -306,6 +313,7 @@ def report_context(runs: Sequence[RunView], evolution: EvolutionView | None = No
     run_contexts = []
     for number, (run, items) in enumerate(zip(runs, shown, strict=True)):
         run_contexts.append({"label": run.label, "document": dict(run.document), "total": len(run.items),
+                             "note": run.note,
                              "items": [_item_context(item, next(svgs), f"r{number}i{k}")
                                        for k, item in enumerate(items)]})
     evolution_context = None
