@@ -151,3 +151,21 @@ def test_hint_is_used_as_upper_bound() -> None:
     reference = smtt_exact.solve(data, hint={"sequence": ["J4", "J1", "J2", "J3"]})
     assert reference.objective == best and reference.edd_objective >= best
     assert smtt_exact.hint_order(data, {"sequence": ["J1", "J1", "J2", "J3"]}) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances(max_jobs=7, weighted=True))
+def test_weighted_lower_bound_is_sound(case: tuple[list[int], list[int], list[int]]) -> None:
+    p, d, w = (np.array(x) for x in case)
+    assert 0 <= smtt_weighted.lower_bound(p, d, w) <= subset_dp(*case)
+
+
+def test_weighted_time_limit_keeps_a_sound_bound() -> None:
+    from schedbench.generators.smtt import draw
+
+    p, d, w = draw(70, 0.6, 0.2, np.random.default_rng(2), weighted=True)  # > 63 jobs: CP-SAT
+    data = from_arrays(p, d, w)
+    reference = smtt_weighted.solve(data, time_limit=0.5)
+    assert reference.status in ("feasible", "optimal")
+    assert smtt_weighted.lower_bound(p, d, w) <= reference.bound <= reference.objective
+    assert verify(data, reference.witness, reference).objective == reference.objective
