@@ -202,3 +202,11 @@ def test_evolution_report_of_a_real_evolve_run(tmp_path: Path) -> None:
     assert lineage[0] == "p000000" and lineage[-1] == best["program_id"]
     assert series_labels(chart_block(page, "evolution_lineage"), "lineage") == [best["program_id"]]
     assert "6 iterations" in page
+
+
+def test_many_runs_share_the_drill_down_budget() -> None:
+    from schedbench.results.html import DRILL_DOWN_TOTAL, drill_down_share
+
+    assert drill_down_share(12, 1) == 12
+    assert drill_down_share(12, 10) * 10 <= DRILL_DOWN_TOTAL
+    assert drill_down_share(12, 100) == 3

@@ -22,6 +22,8 @@ from schedbench.problems import Instance, Verification
 TEMPLATES = Path(__file__).parent / "templates"
 DRILL_DOWN_PER_RUN = 12
 """Items shown in full per run (failures first); the report says how many it left out."""
+DRILL_DOWN_TOTAL = 60
+"""Items shown in full over all runs: with many runs each shows fewer (never under 3), keeping the file small."""
 
 
 @dataclass
@@ -254,6 +256,11 @@ def item_gantt_svg(payload: tuple[str, dict[str, Any], Any, Any, list[str]]) -> 
 
 # --- assembling -----------------------------------------------------------------------------------------------
 
+def drill_down_share(per_run: int, runs: int) -> int:
+    """Items to show per run: `per_run`, lowered so that all runs together stay near DRILL_DOWN_TOTAL."""
+    return min(per_run, max(3, DRILL_DOWN_TOTAL // max(1, runs)))
+
+
 def drill_down(run: RunView, limit: int) -> list[ItemView]:
     """The items shown in full, at most `limit`: failures first, then feasible but not optimal answers,
     then optimal ones; by level within each group."""
@@ -307,7 +314,7 @@ def report_context(runs: Sequence[RunView], evolution: EvolutionView | None = No
 
     charts = [{"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
               for stem, fig in (summary_figures(runs) if runs else {}).items()]
-    shown = [drill_down(run, per_run) for run in runs]
+    shown = [drill_down(run, drill_down_share(per_run, len(runs))) for run in runs]
     flat = [item for items in shown for item in items]
     svgs = iter(map_ordered(item_gantt_svg, _gantt_payloads(flat), workers=workers))
     run_contexts = []
