@@ -330,7 +330,7 @@ static void rebuild(Solver *s, int a, int b, int r, int64_t t, int depth, int *o
     int k = mem[ik];
     Entry *hit = find(s, make_key(s, mem[0], mem[m - 1], s->rank[k] + 1, t));
     int how = hit ? hit->how : HOW_EDD;
-    if (how == HOW_EDD) {
+    if (how == HOW_EDD || how == HOW_BOUND) {   /* a bound entry never lies on the optimal path */
         for (int i = 0; i < m; i++) out[(*len)++] = mem[i];
         return;
     }
