@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+import schedbench.evolve  # noqa: F401 - registers the offline model baseline/mutator (listed by `models`)
 from schedbench.cli._common import err, out, print_json
 from schedbench.errors import InputError
 
@@ -56,7 +57,7 @@ def evolve(
     best = f"{summary.best_score:.3f}" if summary.best_score is not None else "-"
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
     out.print(f"{summary.iterations} iterations ({counts}); seed {seed_score} → best {best} ({summary.best_id}); "
-              f"cost ${summary.cost_usd:.4f}")
+              f"tokens {summary.tokens[0]:,} in / {summary.tokens[1]:,} out; cost ${summary.cost_usd:.4f}")
     if summary.stopped:
         err.print(f"stopped: {summary.stopped}")
     err.print(f"wrote {out_dir}/best_program.py, best.json, history.jsonl")

@@ -1,16 +1,31 @@
 """LLM-driven heuristic evolution (OpenEvolve / ADRS style) with a real sandbox.
 
 Public API: `EvolveConfig` / `load_config` (every knob, TOML), `run_evolution(out, config)` (run or resume a
-run folder), `Evolution` (the controller, for embedding), `evolve_report(out)` (the evolved rule against the
-family's baselines on held-out sets), `open_sandbox` / `SandboxConfig` (run untrusted code), `get_spec`
-(per-family bindings). Importing this package registers the offline model `baseline/mutator`.
+run folder), `Evolution` (the controller, for embedding), `build_report` (the evolved rule against the
+family's baselines on held-out sets), `open_sandbox` / `SandboxConfig` / `ForkServer` (run untrusted code),
+`get_spec` / `EVOLVE_SPECS` (per-family bindings). Importing this package registers the offline model
+`baseline/mutator`; everything else is imported on first use, so the command line starts fast.
 """
 
-from schedbench.evolve import mutator as _mutator  # noqa: F401 - registers baseline/mutator
-from schedbench.evolve.config import EvolveConfig, load_config
-from schedbench.evolve.controller import Evolution, RunSummary, run_evolution
-from schedbench.evolve.sandbox import SandboxConfig, isolation, open_sandbox
-from schedbench.evolve.specs import EVOLVE_SPECS, EvolveSpec, get_spec
+from __future__ import annotations
 
-__all__ = ["EVOLVE_SPECS", "Evolution", "EvolveConfig", "EvolveSpec", "RunSummary", "SandboxConfig", "get_spec",
-           "isolation", "load_config", "open_sandbox", "run_evolution"]
+import importlib
+from typing import Any
+
+from schedbench.evolve import mutator as _mutator  # noqa: F401 - registers baseline/mutator
+
+_EXPORTS = {
+    "EvolveConfig": "config", "load_config": "config",
+    "Evolution": "controller", "RunSummary": "controller", "run_evolution": "controller",
+    "SandboxConfig": "sandbox", "ForkServer": "sandbox", "isolation": "sandbox", "open_sandbox": "sandbox",
+    "EVOLVE_SPECS": "specs", "EvolveSpec": "specs", "get_spec": "specs",
+    "build_report": "report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'schedbench.evolve' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"schedbench.evolve.{_EXPORTS[name]}"), name)

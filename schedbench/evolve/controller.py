@@ -47,6 +47,7 @@ class RunSummary:
     cost_usd: float
     counts: dict[str, int]
     stopped: str | None = None
+    tokens: tuple[int, int] = (0, 0)
 
 
 class Evolution:
@@ -349,7 +350,7 @@ class Evolution:
         seed = self.db.iteration(0)
         return RunSummary(self.out, self.db.completed() - 1, best.id if best else None,
                           best.score if best else None, seed.get("score"), round(self.db.spent(), 6),
-                          self.db.counts(), self.stop_reason)
+                          self.db.counts(), self.stop_reason, self.db.tokens())
 
     # --- progress -----------------------------------------------------------------------------------------
 

@@ -208,12 +208,20 @@ class ProgramDatabase:
             pool = own or archive
             parent = min(rng.sample(pool, min(3, len(pool))), key=lambda p: (-(p.score or 0), p.iteration))
         else:
-            ok = self.programs("ok")
-            parent = rng.choice(ok) if ok else grid[0]
+            parent = self.random_program(rng) or grid[0]
         top = [p for p in grid if p.id != parent.id][:n_top]
         others = [p for p in grid if p.id != parent.id and p not in top]
         inspirations = rng.sample(others, min(n_inspirations, len(others)))
         return parent, top, inspirations
+
+    def random_program(self, rng: random.Random) -> Program | None:
+        """A uniformly random successful program (one row read, however large the database)."""
+        count = self.conn.execute("SELECT COUNT(*) FROM programs WHERE status = 'ok'").fetchone()[0]
+        if not count:
+            return None
+        row = self.conn.execute("SELECT * FROM programs WHERE status = 'ok' ORDER BY iteration LIMIT 1 OFFSET ?",
+                                (rng.randrange(count),)).fetchone()
+        return Program.from_row(row)
 
     def recent_attempts(self, island: int, limit: int) -> list[dict[str, Any]]:
         """The island's last finished iterations (status, score, error), newest first."""
@@ -292,6 +300,11 @@ class ProgramDatabase:
 
     def completed(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM iterations WHERE state = 'done'").fetchone()[0]
+
+    def tokens(self) -> tuple[int, int]:
+        row = self.conn.execute("SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0) "
+                                "FROM iterations").fetchone()
+        return int(row[0]), int(row[1])
 
     def spent(self) -> float:
         return float(self.conn.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM iterations").fetchone()[0])
