@@ -67,3 +67,19 @@ def test_failures_name_their_stage_and_reason(tmp_path: Path):
     result = asyncio.run(evaluator.evaluate(crash))
     assert result.error.startswith("stage 1: ZeroDivisionError")
     assert "ZeroDivisionError" in result.artifacts["traceback"]
+
+
+def test_shared_held_out_sets_carry_published_optima(shared_data: Path):
+    from schedbench.evolve.report import SHARED_SETS
+    from schedbench.problems import get_family
+
+    for family_name, rule in (("smtt", "mdd"), ("rcpsp", "lft")):
+        family = get_family(family_name)
+        for name, load in SHARED_SETS[family_name]:
+            instances = load(shared_data, 5)
+            assert len(instances) == 5, name
+            for inst in instances:
+                data = family.parse_data(inst.data)
+                result = family.verify(data, family.baselines[rule](data), inst.reference)
+                assert inst.reference.status == "optimal"
+                assert result.feasible and result.objective >= inst.reference.objective, (name, inst.id)

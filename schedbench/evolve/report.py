@@ -2,9 +2,9 @@
 seed paper's table layout (one row per set, one column per rule, mean gap % to the optimum over instances
 with a non-zero optimum), plus score-over-iterations data from `history.jsonl`.
 
-Held-out sets: for SMTT the shared reference sets (n = 20 and n = 100, published optima) when the shared
-data folder is present, and generated Potts–VW sets of the requested sizes solved exactly (default n = 200,
-500); for other families a generated set disjoint from the training seed. The evolved program runs in the
+Held-out sets: the shared reference data when present (SMTT n = 20 and n = 100, RCPSP PSPLIB j30, all with
+published optima), and generated sets solved exactly — for SMTT Potts–VW sets of the requested sizes (default
+n = 200, 500), for other families a set like the training set from another seed. The evolved program runs in the
 sandbox (one process per set) and every answer is verified; baselines run in the harness (trusted code).
 Writes `report.json` and `score_over_iterations.csv` into the run folder.
 """
@@ -34,8 +34,6 @@ from schedbench.evolve.specs import EvolveSpec, get_spec
 from schedbench.problems import Instance, Reference, get_family
 from schedbench.verifiers._result import reference_objective
 
-SHARED_SMTT = (("n=20 (shared, published optima)", "smtt/smtt_n20_discoverheuristics.jsonl"),
-               ("n=100 (shared, published optima)", "smtt/smtt_n100_discoverheuristics.jsonl"))
 DEFAULT_SIZES = {"smtt": "200,500"}
 
 
@@ -58,6 +56,8 @@ def read_shared_smtt(path: Path, limit: int | None) -> list[Instance]:
     """Instances from the shared JSONL sets ({"name", "p", "d", "optimum"} per line)."""
     from schedbench.problems.smtt import from_arrays
 
+    if not path.exists():
+        return []
     out = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if not line.strip():
@@ -72,14 +72,40 @@ def read_shared_smtt(path: Path, limit: int | None) -> list[Instance]:
     return out
 
 
+def read_j30(folder: Path, limit: int | None) -> list[Instance]:
+    """PSPLIB j30 instances with their published optimal makespans (j30_optimum.csv)."""
+    from schedbench.importers.psplib import read_file
+
+    table = folder / "j30_optimum.csv"
+    if not table.exists():
+        return []
+    with open(table, encoding="utf-8") as fh:
+        optima = {row["instance"]: int(row["optimal_makespan"]) for row in csv.DictReader(fh)}
+    out = []
+    for name in sorted(optima)[:limit]:
+        inst = read_file(folder / "j30" / name)
+        inst.reference = Reference(status="optimal", objective=optima[name], bound=optima[name], solver="published")
+        out.append(inst)
+    return out
+
+
+SHARED_SETS: dict[str, list[tuple[str, Callable[[Path, int | None], list[Instance]]]]] = {
+    "smtt": [("n=20 (shared, published optima)",
+              lambda root, limit: read_shared_smtt(root / "smtt/smtt_n20_discoverheuristics.jsonl", limit)),
+             ("n=100 (shared, published optima)",
+              lambda root, limit: read_shared_smtt(root / "smtt/smtt_n100_discoverheuristics.jsonl", limit))],
+    "rcpsp": [("PSPLIB j30 (published optima)", lambda root, limit: read_j30(root / "psplib", limit))],
+}
+"""Held-out sets with published optima in the shared data folder, per family."""
+
+
 def held_out_sets(spec: EvolveSpec, folder: Path, sizes: str | None, per_class: int, limit: int | None,
                   time_limit: float) -> list[HeldOut]:
     """The held-out sets of a family (generated ones are cached in `folder`)."""
     sets: list[HeldOut] = []
     shared = shared_data_dir()
-    if spec.family == "smtt" and shared is not None:
-        sets += [HeldOut(name, read_shared_smtt(shared / rel, limit)) for name, rel in SHARED_SMTT
-                 if (shared / rel).exists()]
+    if shared is not None:
+        sets += [HeldOut(name, load(shared, limit)) for name, load in SHARED_SETS.get(spec.family, [])]
     wanted = sizes if sizes is not None else DEFAULT_SIZES.get(spec.family)
     levels = [s.strip() for s in wanted.split(",") if s.strip()] if wanted else [str(spec.train["levels"])]
     for level in levels:
