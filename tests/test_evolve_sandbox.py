@@ -189,3 +189,21 @@ def test_the_harness_survives_many_hostile_runs():
         run("def schedule(x):\n    while True:\n        pass\n", timeout=0.3)
         run("def schedule(x):\n    return bytearray(20 * 2**30)\n")
     assert len(os.listdir("/proc/self/fd")) <= before + 2  # no leaked pipes
+
+
+def test_a_dead_fork_server_is_restarted(mode: str):
+    if mode != "fork":
+        pytest.skip("fork-server behaviour")
+    server = ForkServer(SandboxConfig())
+    code = "def schedule(x):\n    return list(range(x['n']))\n"
+
+    async def once():
+        async with open_sandbox(code, SandboxConfig(cpu_s=5), server=server) as box:
+            return (await box.run([INPUT], 5)).outputs
+
+    try:
+        assert asyncio.run(once()) == [[0, 1, 2]]
+        os.killpg(server._process.pid, 9)
+        assert asyncio.run(once()) == [[0, 1, 2]]
+    finally:
+        server.close()

@@ -257,6 +257,15 @@ def _drop_uid(config: SandboxConfig, iso: Isolation) -> int | None:
     return config.drop_to_uid if os.geteuid() == 0 and "--user" not in iso.prefix else None
 
 
+def _running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 class ForkedProcess:
     """A runner forked by the fork server, with the parts of asyncio's Process that Sandbox uses."""
 
@@ -271,6 +280,8 @@ class ForkedProcess:
             status = self.server.status(self.pid)
             if status is not None:
                 self._returncode = os.waitstatus_to_exitcode(status)
+            elif not _running(self.pid):  # reaped elsewhere (e.g. after a zygote restart): report it killed
+                self._returncode = -signal.SIGKILL
         return self._returncode
 
     async def wait(self) -> int:
