@@ -139,6 +139,9 @@ def test_cpsat_optimum_equals_brute_force_on_tiny_plans(data: AsyncplanData) -> 
     optimum = brute_force_optimum(data)
     assert reference.status == "optimal" and reference.objective == optimum
     assert lower_bound(data) <= optimum
+    for rule in ("sequential", "list", "random"):
+        plan = verify(data, BASELINES[rule](data), reference)
+        assert plan.feasible and plan.objective >= optimum, rule
     assert verify(data, reference.witness, reference).feasible
 
 
