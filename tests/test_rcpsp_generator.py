@@ -122,6 +122,8 @@ def test_scenarios_change_names_only() -> None:
         assert numbers(a.instance.data) == numbers(b.instance.data)
         assert (a.instance.seed, a.expect, a.hint) == (b.instance.seed, b.expect, b.hint)
         assert [t["name"] for t in a.instance.data["tasks"]] != [t["name"] for t in b.instance.data["tasks"]]
+        for items in (b.instance.data["tasks"], b.instance.data["resources"]):
+            assert len({item["name"] for item in items}) == len(items)  # a theme never reuses a name
     assert "forklifts" in json.dumps(themed[0].instance.data) or "engineers" in json.dumps(themed[0].instance.data)
 
 

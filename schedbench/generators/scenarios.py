@@ -22,14 +22,24 @@ TERMS = {
 
 
 def rcpsp_names(scenario: str, n_tasks: int, n_resources: int, seed: int) -> tuple[list[str], list[str]]:
-    """Task and resource names for a theme, from their own random stream (so numbers never depend on it)."""
+    """Task and resource names for a theme, from their own random stream (so numbers never depend on it).
+
+    Names are unique within an instance, so a prompt never shows two tasks or resources under one name.
+    """
     if scenario == "abstract":
         return [f"Task {i + 1}" for i in range(n_tasks)], [f"Resource {k + 1}" for k in range(n_resources)]
     rng = np.random.default_rng([seed, 7919])
-    resources = [DATACENTER_RESOURCES[k % len(DATACENTER_RESOURCES)] for k in range(n_resources)]
-    tasks = []
-    for _i in range(n_tasks):
+    resources = [DATACENTER_RESOURCES[k % len(DATACENTER_RESOURCES)]
+                 + (f" (group {k // len(DATACENTER_RESOURCES) + 1})" if k >= len(DATACENTER_RESOURCES) else "")
+                 for k in range(n_resources)]
+    tasks: list[str] = []
+    taken: set[str] = set()
+    while len(tasks) < n_tasks:
         verb = DATACENTER_VERBS[rng.integers(len(DATACENTER_VERBS))]
         obj = DATACENTER_OBJECTS[rng.integers(len(DATACENTER_OBJECTS))]
-        tasks.append(f"{verb} {obj} {chr(65 + rng.integers(8))}{rng.integers(1, 20)}")
+        name = f"{verb} {obj} {chr(65 + rng.integers(8))}{rng.integers(1, 20)}"
+        if name in taken:  # 15 × 12 × 8 × 19 combinations: a clash is rare, a retry is cheap
+            name = f"{name} (step {len(tasks) + 1})"
+        taken.add(name)
+        tasks.append(name)
     return tasks, resources
