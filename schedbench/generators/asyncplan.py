@@ -67,6 +67,7 @@ class AsyncplanGeneratorConfig(GeneratorConfig):
 
     levels: str = Field("5,10,15,20,30,40,50,60,70,80,90,100",
                         description="numbers of steps as a range, a comma list or both: 5-100, 5,10,20")
+    stage: str = Field("combined", description="a stage, a comma list or 'all': " + ", ".join(STAGE_KNOBS))
     scenario: str = Field("kitchen", description="theme: kitchen, household or abstract (wording only)")
     max_attended: int = Field(8, ge=1, description="attended steps last 1..max_attended")
     max_unattended: int = Field(30, ge=3, description="unattended steps last 3..max_unattended")
