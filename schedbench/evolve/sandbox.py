@@ -321,16 +321,24 @@ class ForkServer:
         self._home = home
 
     def _ask(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
+        """One request/answer; a dead zygote is replaced once (a status asked of the new one is just None)."""
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
+            for attempt in (1, 2):
+                if self._process is None or self._process.poll() is not None:
+                    self.close()
+                    self._start()
+                assert self._control is not None
+                try:
+                    socket.send_fds(self._control, [json.dumps(message).encode()], fds or [])
+                    reply = self._control.recv(65536)
+                except OSError:
+                    reply = b""
+                if reply:
+                    return json.loads(reply)
                 self.close()
-                self._start()
-            assert self._control is not None
-            socket.send_fds(self._control, [json.dumps(message).encode()], fds or [])
-            reply = self._control.recv(65536)
-        if not reply:
-            raise OSError("the fork server closed its control socket")
-        return json.loads(reply)
+                if attempt == 2:
+                    raise OSError("the fork server closed its control socket")
+        raise AssertionError("unreachable")
 
     def status(self, pid: int) -> int | None:
         """The wait status of an exited runner, or None while it runs."""
