@@ -163,16 +163,16 @@ class Evolution:
         return self.summary()
 
     async def ensure_seed(self) -> None:
+        """Iteration 0: store the seed program and evaluate it (once; a rerun evaluates the stored one)."""
         row = self.db.iteration(0)
         if row.get("state") == "done":
             return
-        code = self.seed_code()
         if not row:
             with self.db.transaction():
                 self.db.start_iteration(0, 0, None, [], "seed", "seed")
-                self.db.add_program(0, None, 0, code, edit_kind="seed", model="seed")
+                self.db.add_program(0, None, 0, self.seed_code(), edit_kind="seed", model="seed")
                 self.db.update_iteration(0, state="evaluating", program_id="p000000")
-        evaluation = await self.evaluate(code)
+        evaluation = await self.evaluate(self.db.program("p000000").code)
         if evaluation.status != "ok":
             raise InputError("seed program", None, f"the seed fails: {evaluation.error}")
         self.store(0, "p000000", evaluation)
