@@ -40,10 +40,10 @@ def load_suite(location: str | Path) -> LoadedSuite:
     jsonl = path / INSTANCES if path.is_dir() and (path / INSTANCES).exists() else path
     if jsonl.suffix == ".jsonl" and jsonl.is_file():
         return _read_jsonl(jsonl)
-    return with_data(load_instances(location))
+    return from_instances(load_instances(location))
 
 
-def with_data(instances: list[Instance]) -> LoadedSuite:
+def from_instances(instances: list[Instance]) -> LoadedSuite:
     """A LoadedSuite for instances already in memory."""
     return LoadedSuite(list(instances))
 

@@ -3,7 +3,8 @@
 Resuming is the default: a run is identified by its name (or, without one, by model + suite + options), and
 only items without a stored answer are asked again (error rows included). Responses are cached by model,
 base URL, messages and parameters, so a rerun under another name costs nothing. API faults are retried by
-the SDK (backoff with jitter, Retry-After honoured, bounded); 429s lower the concurrency.
+the SDK (backoff with jitter, Retry-After honoured, bounded); 429s lower the concurrency. Validation, prompt
+rendering and verification run in a worker process for large runs (`_work`), the requests in the event loop.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from schedbench.errors import InputError
 from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
-from schedbench.evaluate._suite import LoadedSuite, load_suite, with_data
+from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
 from schedbench.evaluate._work import Checked, Prepared, Work
 from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
 from schedbench.llm._prices import PriceTable
@@ -92,7 +93,7 @@ def evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None = No
     if suite is None:
         suite = load_suite(config.suite)
     elif not isinstance(suite, LoadedSuite):
-        suite = with_data(suite)
+        suite = from_instances(suite)
     digest = suite_hash(suite.instances)  # of the whole suite: --limit only selects items of the run
     instances = suite.instances[: config.limit] if config.limit is not None else suite.instances
     _check_suite(instances, config)

@@ -1,7 +1,7 @@
 """The results store: one SQLite file (WAL) holding runs, items and the response cache.
 
 - `runs`: one row per run: model, suite and its hash, configuration (no secrets), versions, git hash, times,
-  status (`running`, `complete`, `stopped` by the budget, `interrupted`).
+  status (`running`, `complete`, `incomplete` with error rows to retry, `stopped` by the budget, `interrupted`).
 - `items`: one row per (run, instance, sample): prompt hash, raw response, parsed answer, verification JSON
   and its flattened fields, tokens, cost, latency, and the error for items that failed (retried on resume).
 - `cache`: responses keyed by model + base URL + messages + parameters (+ sample), so reruns cost nothing.
