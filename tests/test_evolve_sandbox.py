@@ -207,3 +207,9 @@ def test_a_dead_fork_server_is_restarted(mode: str):
         assert asyncio.run(once()) == [[0, 1, 2]]
     finally:
         server.close()
+
+
+def test_disk_use_is_bounded_by_a_file_count_quota():
+    code = "def schedule(x):\n    for k in range(1000):\n        open(f'f{k}', 'w').write('x')\n    return []\n"
+    _, error, _, _ = run(code, SandboxConfig(cpu_s=5, max_files=10))
+    assert error is not None and "more than 10 files" in error

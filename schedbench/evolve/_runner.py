@@ -78,7 +78,7 @@ def prepare(setup: dict) -> types.FunctionType:
     workdir = os.path.realpath(os.getcwd())
     limit_resources(setup.get("limits") or {})
     if setup.get("policy", True):
-        sys.addaudithook(_policy(workdir))
+        sys.addaudithook(_policy(workdir, int(setup.get("max_files", 32))))
     drop_privileges(setup.get("uid"), setup.get("gid"))
     source = setup["code"]
     filename = os.path.join(workdir, "program.py")
@@ -121,28 +121,35 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
     os.setresuid(uid, uid, uid)
 
 
-def _policy(workdir: str):
+def _policy(workdir: str, max_files: int):
+    """The audit hook; `max_files` caps how many files may be opened for writing (RLIMIT_FSIZE caps each)."""
+    writes = [0]
+
     def hook(event: str, args: tuple) -> None:
         if event == "import" and args and args[0] in _BLOCKED_IMPORTS:
             raise SandboxViolation(f"sandbox: importing {args[0]} is not allowed")
         if event.startswith(_BLOCKED_EVENTS):
             raise SandboxViolation(f"sandbox: {event} is not allowed")
-        if event == "open":
-            _check_open(workdir, *args[:3])
+        if event == "open" and _check_open(workdir, *args[:3]):
+            writes[0] += 1
+            if writes[0] > max_files:
+                raise SandboxViolation(f"sandbox: more than {max_files} files opened for writing")
         elif event.startswith(_WRITE_EVENTS) and args:
             _check_inside(workdir, args[0], event)
 
     return hook
 
 
-def _check_open(workdir: str, path: object, mode: object, flags: object) -> None:
+def _check_open(workdir: str, path: object, mode: object, flags: object) -> bool:
+    """Refuse reads of other processes' secrets and writes outside `workdir`; True for an allowed write."""
     text = path if isinstance(path, str) else path.decode(errors="replace") if isinstance(path, bytes) else None
     if text is not None and text.startswith("/proc/") and text.endswith(("environ", "cmdline", "mem")):
         raise SandboxViolation(f"sandbox: reading {text} is not allowed")
     writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
-        (isinstance(flags, int) and flags & _WRITE_FLAGS)
+        (isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
     if writing:
         _check_inside(workdir, path, "write")
+    return bool(writing)
 
 
 def _check_inside(workdir: str, path: object, what: str) -> None:

@@ -61,6 +61,8 @@ class SandboxConfig(BaseModel):
     memory_mb: int = Field(1024, ge=64, description="RLIMIT_AS of the candidate process")
     cpu_s: int = Field(120, ge=1, description="RLIMIT_CPU: CPU seconds for the whole evaluation")
     file_mb: int = Field(16, ge=0, description="RLIMIT_FSIZE: largest file the candidate may write")
+    max_files: int = Field(32, ge=0, description="files the candidate may open for writing (policy layer), so "
+                           "disk use stays below max_files × file_mb")
     start_timeout_s: float = Field(20.0, gt=0, description="wall clock to load and compile the candidate")
     network: bool = Field(False, description="leave the network reachable (default: cut it where possible)")
     namespaces: bool = Field(True, description="use unshare (net, pid, /proc) when the OS allows it")
@@ -245,7 +247,8 @@ def runner_setup(code: str, config: SandboxConfig, *, entry: str = "schedule", a
     limits = {"RLIMIT_AS": config.memory_mb * 2**20, "RLIMIT_CPU": config.cpu_s,
               "RLIMIT_FSIZE": config.file_mb * 2**20, "RLIMIT_NPROC": 1}
     return {"code": code, "entry": entry, "limits": limits, "policy": config.policy, "uid": uid, "gid": uid,
-            "preload": config.preload, "array_fields": list(array_fields), "numpy_inputs": numpy_inputs}
+            "preload": config.preload, "array_fields": list(array_fields), "numpy_inputs": numpy_inputs,
+            "max_files": config.max_files}
 
 
 def _python_flags(config: SandboxConfig, numpy_inputs: bool = False) -> list[str]:
