@@ -130,3 +130,20 @@ def test_redaction() -> None:
     assert KEY not in redact(f"bad key {KEY} here")
     assert "***" in redact("token sk-abcdefghijklmnop leaked")
     assert safe_url("https://user:pw@host:8443/v1?key=abc") == "https://host:8443/v1"
+
+
+def test_answers_file_and_stats_endpoint(tmp_path) -> None:
+    import json
+    import urllib.request
+
+    from schedbench.llm.stub_server import answers_script, prompt_digest
+
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({prompt_digest("known question"): "known answer"}))
+    with StubServer(answers_script(answers)) as server:
+        model = get_model("openai-compatible/stub", base_url=server.openai_url)
+        assert _ask(model, "known question").text == "known answer"
+        assert _ask(model, "other question").text == "```json\n{}\n```"
+        with urllib.request.urlopen(server.url + "/_stats") as response:
+            stats = json.load(response)
+    assert stats["requests"] == 2 and stats["by_status"] == {"200": 2} and len(stats["by_prompt"]) == 2
