@@ -6,17 +6,19 @@ Layers, outermost first (DESIGN.md §6):
   `ForkServer`, which saves the interpreter start; no PID namespace then), in its own session with a
   scrubbed environment (a fixed whitelist: no `*_KEY`, `*_TOKEN`, `*_SECRET`, minimal `PATH`) in a fresh
   temporary working directory, which is deleted afterwards. On any timeout the whole group is SIGKILLed.
-- **Namespaces** (where the OS allows it, probed once at run time): `unshare --net --pid --fork --kill-child
-  --mount-proc` — no network interfaces but a down loopback, its own PID space (killing the group tears down
-  every process the candidate could have started, even one that called setsid) and a /proc that shows only
-  the sandbox. Unprivileged users get the same through a user namespace (`--user --map-root-user`). When
+- **Namespaces** (where the OS allows it, probed once at run time): `unshare --net` — no network interfaces
+  but a down loopback — and, for spawned runners, `--pid --fork --kill-child --mount-proc`: its own PID space
+  (killing the group tears down every process the candidate could have started, even one that called
+  setsid) and a /proc that shows only the sandbox. Forked runners share the zygote's namespaces and rely on
+  RLIMIT_NPROC = 1 instead. Unprivileged users get the same through a user namespace. When
   `unshare` is missing or refused (containers without user namespaces), the sandbox still runs, with a
   warning in `isolation().note`: the audit hook below is then the only network barrier.
 - **Kernel limits** set by the runner on itself: RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE (file size),
   RLIMIT_NPROC = 1 (no new processes or threads). Started as root, the runner drops to an unprivileged uid
   (nobody) after loading the allowed modules, so RLIMIT_NPROC applies and the file system is read-mostly.
 - **Audit hook** (PEP 578) inside the runner: no process creation, sockets, ctypes, kill, environment writes,
-  writes outside the working directory or reads of /proc/*/environ — with a clear reason for the history.
+  writes outside the working directory, more than `max_files` files written, or reads of /proc/*/environ —
+  with a clear reason for the history.
   It is a policy layer with good messages, not a security boundary on its own (native code could bypass it);
   the kernel layers are the boundary.
 
