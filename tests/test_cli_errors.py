@@ -130,3 +130,13 @@ def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path) -> None:
     assert_one_line_error(run_cli("verify", "--instance", str(suite), "--solution", str(solution)), "--id")
     assert_one_line_error(run_cli("verify", "--instance", str(suite), "--solution", str(solution), "--id", "z"),
                           "--id", "found 0")
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["generate", "rcpsp", "--out", "x", "--tasks", "abc"], "'--tasks'"),
+    (["verify", "--instance", "x.json"], "Missing option '--solution'"),
+    (["solve", "x.json", "--time-limit", "-1"], "'--time-limit'"),
+    (["no-such-command"], "No such command"),
+])
+def test_command_line_usage_errors_are_one_line_too(args: list[str], fragment: str) -> None:
+    assert_one_line_error(run_cli(*args), "command line", fragment)

@@ -24,7 +24,15 @@ app.command("models")(models.models)
 def main() -> None:
     """Console-script entry point: exit 2 with one line for bad input, 1 for internal errors."""
     try:
-        app()
+        code = app(standalone_mode=False)  # usage errors come back here instead of a multi-line panel
+    except typer.Abort:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except typer.TyperException as exc:  # bad option value, missing option, unknown command: one line
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if message:  # empty for a bare group, whose help is already on stdout
+            print(f"error: command line: {message}".replace("\n", " "), file=sys.stderr)
+        sys.exit(2)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -34,3 +42,5 @@ def main() -> None:
     except Exception as exc:
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
+    if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, outside standalone mode
+        sys.exit(code)
