@@ -218,3 +218,26 @@ def test_worker_process_gives_the_same_results_as_inline(suite, tmp_path) -> Non
                 results[offload] = [(i["instance_id"], i["sample"], i["answer"], i["parse_error"], i["verification"],
                                      i["error"] is None) for i in store.items(run.id)]
     assert results[True] == results[False] and len(results[True]) == 2 * len(instances)
+
+
+def test_a_broken_check_becomes_one_error_row(suite, tmp_path, monkeypatch) -> None:
+    import dataclasses
+
+    from schedbench.evaluate import _work
+
+    folder, instances = suite
+    victim = instances[1].id
+    real = get_family("rcpsp")
+
+    def verify(data, answer, reference):
+        if reference is instances[1].reference or reference == instances[1].reference:
+            raise RuntimeError("verifier bug")
+        return real.verify(data, answer, reference)
+
+    monkeypatch.setattr(_work, "get_family", lambda name: dataclasses.replace(real, verify=verify))
+    outcome = evaluate(EvalConfig(model="oracle/exact", suite=str(folder), results=tmp_path / "r.db",
+                                  offload=False, show_progress=False))
+    assert outcome.errors >= 1 and outcome.answered + outcome.errors == len(instances)
+    with Store(tmp_path / "r.db") as store:
+        errors = {i["instance_id"]: i["error"] for i in store.items(store.runs()[0].id) if i["error"]}
+    assert victim in errors and "verifier bug" in errors[victim]

@@ -45,6 +45,7 @@ class Checked:
     parse_error: str | None = None
     verification: dict[str, Any] | None = None
     normalised_gap: float | None = None
+    failure: str | None = None  # the checker itself broke (a bug): the item becomes an error row
 
 
 def load(rows: list[tuple[str, str]]) -> tuple[str, str, str] | None:
@@ -73,7 +74,13 @@ def render(ids: list[str], options: PromptOptions) -> list[Prepared]:
 
 def check(rows: list[tuple[str, str, str | None]], mode: str) -> list[Checked]:
     """Extract and verify each (instance id, reply text, finish reason)."""
-    return [_check_one(instance_id, text, finish_reason, mode) for instance_id, text, finish_reason in rows]
+    out = []
+    for instance_id, text, finish_reason in rows:
+        try:
+            out.append(_check_one(instance_id, text, finish_reason, mode))
+        except Exception as exc:  # one broken check must not lose the batch
+            out.append(Checked(failure=f"checking the answer failed: {type(exc).__name__}: {exc}"[:1000]))
+    return out
 
 
 def _check_one(instance_id: str, text: str, finish_reason: str | None, mode: str) -> Checked:

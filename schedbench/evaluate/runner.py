@@ -382,6 +382,7 @@ class _Runner:
         for item, result in zip(batch, results, strict=True):
             item.answer, item.parse_error = result.answer, result.parse_error
             item.verification, item.normalised_gap = result.verification, result.normalised_gap
+            item.error = result.failure
         self.store.add_items(self.run_row.id, [(item, None) for item in batch])
         for item in batch:
             self.count(item)
