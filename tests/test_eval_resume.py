@@ -48,7 +48,13 @@ class Recorder:
         return answer_text({"starts": {}} if k % 3 == 0 else inst.reference.witness)
 
 
-def _command(folder: Path, db: Path, url: str) -> list[str]:
+def _command(folder: Path, db: Path, url: str, worker: bool = False) -> list[str]:
+    """The evaluate command line; with `worker`, the same run through the API with checks in the worker process."""
+    if worker:
+        code = ("from schedbench.evaluate import EvalConfig, evaluate; "
+                f"evaluate(EvalConfig(model='openai-compatible/stub', suite={str(folder)!r}, results={str(db)!r}, "
+                f"base_url={url!r}, concurrency=2, samples={SAMPLES}, show_progress=False, offload=True))")
+        return [sys.executable, "-c", code]
     return [sys.executable, "-m", "schedbench", "evaluate", "--model", "openai-compatible/stub", "--suite",
             str(folder), "--results", str(db), "--base-url", url, "--concurrency", "2", "--samples", str(SAMPLES),
             "--quiet"]
@@ -66,13 +72,14 @@ def _stored(db: Path) -> list[tuple]:
         conn.close()
 
 
-def test_sigkill_then_rerun_equals_an_uninterrupted_run(suite, tmp_path) -> None:
+@pytest.mark.parametrize("worker", [False, True], ids=["inline", "worker-process"])
+def test_sigkill_then_rerun_equals_an_uninterrupted_run(worker: bool, suite, tmp_path) -> None:
     folder, instances = suite
     killed_db, clean_db = tmp_path / "killed.db", tmp_path / "clean.db"
     recorder = Recorder(instances)
     with StubServer(recorder, latency_s=0.05) as server:
-        process = subprocess.Popen(_command(folder, killed_db, server.openai_url), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.Popen(_command(folder, killed_db, server.openai_url, worker),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while len(_stored(killed_db)) < len(instances) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -80,8 +87,8 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(suite, tmp_path) -> None
         process.wait(10)
         at_kill = Counter(row[0] for row in _stored(killed_db))
         assert 0 < sum(at_kill.values()) < SAMPLES * len(instances), "the kill must land mid-run"
-        rerun = subprocess.run(_command(folder, killed_db, server.openai_url), capture_output=True, text=True,
-                               timeout=120)
+        rerun = subprocess.run(_command(folder, killed_db, server.openai_url, worker), capture_output=True,
+                               text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr
         for instance_id in (i for i, stored in at_kill.items() if stored == SAMPLES):
             assert recorder.requests[instance_id] == SAMPLES, f"{instance_id} was asked again after it was stored"
