@@ -107,6 +107,9 @@ def test_drill_down_is_capped_and_shows_failures_first(report_html: str) -> None
         assert section.count('class="gantt"') == len(badges)
     spt = next(s for s in sections if s.startswith("baseline/spt"))
     assert "deadline" in spt and 'data-role="task"' in spt
+    prompts = re.findall(r"<summary>Prompt</summary><pre>(.*?)</pre>", report_html, flags=re.S)
+    assert len(prompts) == len(RUNS) * PER_RUN
+    assert all(len(p) > 200 and "not available" not in p for p in prompts)
 
 
 def test_every_family_gets_its_gantt(report_html: str) -> None:

@@ -24,15 +24,19 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'sche
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[str]:
-    """A local Ray instance for this module; yields its address."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=128 * 1024**2)
+    """A local Ray instance for this module (or the one an earlier test in this process left running); yields
+    its address."""
+    from schedbench.executors import shutdown_ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=128 * 1024**2)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
-        from schedbench.executors import shutdown_ray
-
-        shutdown_ray()
-        ray.shutdown()
+        if started:
+            shutdown_ray()
+            ray.shutdown()
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

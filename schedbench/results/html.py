@@ -2,13 +2,16 @@
 charts as PNG/SVG files for papers.
 
 Inputs are plain: one `RunView` per evaluated run (its `report --json` document of DESIGN.md §4 plus the items
-to drill into) and, for evolve runs, an `EvolutionView` read from the run folder. The results store and the
-command line build these views; nothing here touches the database.
+to drill into) and, for evolve runs, an `EvolutionView` read from the run folder. `views_from_store` builds the
+run views from the results store (items joined with the run's suite); everything else works on the views, so
+the report can be built from any source. Entry points: `write_report_outputs` (`schedbench report --html
+--plots`), `write_evolution_html` (an evolve run folder), `write_html_report` / `write_plot_files`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +34,7 @@ class ItemView:
     """One answered item: the instance, what the model saw and said, and the verdict."""
 
     instance: Instance
-    prompt: str = ""
+    prompt: str | Callable[[], str] = ""
     response: str = ""
     answer: Any = None
     verification: Verification | None = None
@@ -124,12 +127,16 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
 
 
 def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, Any]) -> ItemView:
-    from schedbench.prompts import render_question
+    mode, cot = str(config.get("mode", "plan")), bool(config.get("cot", False))
 
-    try:
-        prompt = render_question(instance, str(config.get("mode", "plan")), bool(config.get("cot", False)))
-    except Exception as exc:  # a template may be missing for a family added later; the report still renders
-        prompt = f"(prompt not available: {type(exc).__name__}: {exc})"
+    def prompt() -> str:  # rendered only for the items the report shows
+        from schedbench.prompts import render_question
+
+        try:
+            return render_question(instance, mode, cot)
+        except Exception as exc:  # e.g. no template for a family added later; the report still renders
+            return f"(prompt not available: {type(exc).__name__}: {exc})"
+
     verification = Verification.model_validate(row["verification"]) if row.get("verification") else None
     return ItemView(instance, prompt, row.get("response") or "", row.get("answer"), verification,
                     row.get("error") or row.get("parse_error"), int(row.get("sample") or 0),
@@ -140,8 +147,6 @@ def write_report_outputs(store: Any, documents: Sequence[Mapping[str, Any]], htm
                          plots: Path | None = None, workers: int | None = None,
                          per_run: int = DRILL_DOWN_PER_RUN) -> list[Path]:
     """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
-    import os
-
     views = views_from_store(store, documents)
     written: list[Path] = []
     if html is not None:
@@ -280,7 +285,8 @@ def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
     return {
         "anchor": index, "id": item.instance.id, "sample": item.sample, "family": item.instance.family,
         "level": item.instance.level, "stage": item.instance.stage, "scenario": item.instance.scenario,
-        "prompt": item.prompt, "response": item.response, "error": item.error, "success": item.success,
+        "prompt": item.prompt() if callable(item.prompt) else item.prompt,
+        "response": item.response, "error": item.error, "success": item.success,
         "answer": json.dumps(item.answer, indent=1, default=str) if item.answer is not None else None,
         "verification": verification.model_dump() if verification else None,
         "reference_status": ref.status if ref else "none",
