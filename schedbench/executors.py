@@ -65,6 +65,36 @@ async def run_one(fn: Callable[[Any], Any], item: Any, executor: ExecutorName = 
     return await asyncio.get_running_loop().run_in_executor(pool, fn, item)
 
 
+class _Caller:
+    """Ray actor body: calls functions in its own long-lived process."""
+
+    def call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        return fn(*args)
+
+
+class RayProcess:
+    """One long-lived worker process on Ray, like a single-worker process pool: module-level state that `fn`
+    keeps (parsed instances, caches) survives between calls. For async code: `await proc.call(fn, *args)`."""
+
+    def __init__(self, address: str | None = None) -> None:
+        self._ray = ensure_ray(address)
+        self._actor = self._ray.remote(num_cpus=1, max_restarts=0)(_Caller).remote()
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in the actor's process; an exception raised by `fn` propagates with its own type."""
+        try:
+            return await self._actor.call.remote(fn, args)
+        except self._ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, BaseException):
+                raise cause from None
+            raise
+
+    def close(self) -> None:
+        """Stop the actor's process."""
+        self._ray.kill(self._actor)
+
+
 def ray_available() -> bool:
     """Whether the optional Ray dependency is installed."""
     try:

@@ -107,7 +107,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**1
                                                                                        max_size=4), max_leaves=12)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(family=st.sampled_from(FAMILIES), junk=json_values, ids=st.data())
 def test_no_answer_breaks_the_drawing(family: str, junk: Any, ids: st.DataObject) -> None:
     data, _ = solved(family)

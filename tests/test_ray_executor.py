@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from schedbench.executors import map_ordered, run_one
+from schedbench.executors import RayProcess, map_ordered, run_one
 from schedbench.references import solve_payload
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'schedbench[ray]' or '[test]')")
@@ -115,6 +115,25 @@ def test_async_calls_give_the_same_results_on_ray(ray_cluster: str) -> None:
     assert asyncio.run(both("ray")) == asyncio.run(both("local")) == [[1, 2], 3, {"a": 4}]
     with pytest.raises(json.JSONDecodeError):
         asyncio.run(run_one(json.loads, "{bad", "ray"))
+
+
+def test_a_ray_process_keeps_its_state_between_calls(ray_cluster: str) -> None:
+    import asyncio
+    import os
+
+    async def session() -> tuple[int, int, Any]:
+        process = RayProcess()
+        try:
+            first, second = await process.call(os.getpid), await process.call(os.getpid)
+            with pytest.raises(json.JSONDecodeError):
+                await process.call(json.loads, "{bad")
+            return first, second, await process.call(json.loads, "[7]")
+        finally:
+            process.close()
+
+    first, second, after_error = asyncio.run(session())
+    assert first == second != os.getpid()
+    assert after_error == [7]
 
 
 def test_missing_ray_is_bad_input_naming_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
