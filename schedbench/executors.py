@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -53,13 +54,8 @@ async def run_one(fn: Callable[[Any], Any], item: Any, executor: ExecutorName = 
     an exception raised by `fn` propagates with its own type."""
     if executor == "ray":
         ray = ensure_ray(ray_address)
-        try:
+        with original_errors(ray):
             return await _remote(ray).remote(fn, item)
-        except ray.exceptions.RayTaskError as exc:
-            cause = getattr(exc, "cause", None)
-            if isinstance(cause, BaseException):
-                raise cause from None
-            raise
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
     return await asyncio.get_running_loop().run_in_executor(pool, fn, item)
@@ -82,13 +78,8 @@ class RayProcess:
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """`fn(*args)` in the actor's process; an exception raised by `fn` propagates with its own type."""
-        try:
+        with original_errors(self._ray):
             return await self._actor.call.remote(fn, args)
-        except self._ray.exceptions.RayTaskError as exc:
-            cause = getattr(exc, "cause", None)
-            if isinstance(cause, BaseException):
-                raise cause from None
-            raise
 
     def close(self) -> None:
         """Stop the actor's process."""
@@ -178,9 +169,17 @@ def _map_ray(fn: Callable[[Any], Any], items: Sequence[Any], address: str | None
 
 
 def _get(ray: Any, ref: Any) -> Any:
-    """A task's result; a failed task re-raises the original exception rather than Ray's wrapper."""
-    try:
+    """A task's result."""
+    with original_errors(ray):
         return ray.get(ref)
+
+
+@contextlib.contextmanager
+def original_errors(ray: Any) -> Iterator[None]:
+    """Re-raise a failed Ray task's own exception (ValueError, InputError, …) instead of Ray's wrapper, so
+    callers handle errors the same whichever executor ran the work."""
+    try:
+        yield
     except ray.exceptions.RayTaskError as exc:
         cause = getattr(exc, "cause", None)
         if isinstance(cause, BaseException):
