@@ -18,8 +18,9 @@ from test_html_report import PER_RUN, RUNS, build_results, write_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHARTS = ("feasibility_by_level", "feasibility_by_stage", "feasibility_by_scenario", "feasibility_by_family",
-          "violation_taxonomy", "gap_distribution", "normalised_gap_distribution", "cost_and_tokens")
-WIDTH, HEIGHT = 1280, 2400
+          "violation_taxonomy", "gap_by_level", "gap_distribution", "normalised_gap_distribution",
+          "cost_and_tokens")
+WIDTH, HEIGHT = 1280, 2800
 
 # Measures the page after layout and writes the figures into <body data-probe>, read back from --dump-dom.
 PROBE = """<script>

@@ -145,7 +145,7 @@ def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["n"] == 2
     assert (tmp_path / "out" / "r.html").read_text().count('class="item"') == 2
     stems = {"feasibility_by_level", "feasibility_by_stage", "feasibility_by_scenario", "violation_taxonomy",
-             "gap_distribution", "cost_and_tokens"}
+             "gap_by_level", "gap_distribution", "cost_and_tokens"}
     assert {p.name for p in (tmp_path / "plots").iterdir()} == {f"{s}.{x}" for s in stems for x in ("png", "svg")}
     shutil.rmtree(tmp_path / "s")  # the suite is gone: the report still renders, and says why items are missing
     assert write_report(db, tmp_path / "again.html").read_text().count("items not shown: cannot read the suite") == 1

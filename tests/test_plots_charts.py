@@ -55,6 +55,15 @@ def test_missing_intervals_fall_back_to_wilson() -> None:
     assert min(ys) == pytest.approx(low) and max(ys) == pytest.approx(high)
 
 
+def test_gap_curves_skip_levels_without_a_gap() -> None:
+    doc = document("a", [1.0, 0.5, 0.0])
+    doc["by_level"][0]["mean_gap_pct"], doc["by_level"][1]["mean_gap_pct"] = 2.5, 7.0
+    fig = plots.gap_curves([doc, document("no-gaps", [0.0])])
+    assert [label for role, label in tagged(fig) if role == "line"] == ["a"]
+    line = fig.axes[0].get_lines()[0]
+    assert list(line.get_xdata()) == [1, 2] and list(line.get_ydata()) == [2.5, 7.0]
+
+
 def test_breakdowns_accept_lists_and_mappings() -> None:
     as_list = document("a", [1.0, 0.2])
     as_mapping = {"run": "b", "by_stage": {"precedence": {"n": 5, "feasible_rate": 0.6}}}

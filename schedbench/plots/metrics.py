@@ -77,6 +77,29 @@ def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by le
 
 
 @chart
+def gap_curves(docs: Sequence[Document], title: str = "Mean optimality gap by level") -> Figure:
+    """Mean gap % of feasible answers against level, one line per run (levels without a gap are skipped)."""
+    fig, (ax,) = new_figure(6.4, 3.4)
+    drawn = 0
+    for index, doc in enumerate(docs):
+        rows = sorted((r for r in doc.get("by_level") or [] if r.get("mean_gap_pct") is not None),
+                      key=lambda r: r["level"])
+        if not rows:
+            continue
+        label = run_label(doc)
+        ax.plot([r["level"] for r in rows], [float(r["mean_gap_pct"]) for r in rows], marker="o", markersize=3,
+                color=colour(index), label=label, gid=series_gid("line", label))
+        drawn += 1
+    if not drawn:
+        empty_note(ax, "no gaps (no feasible answers with a reference)")
+        return fig
+    ax.set(xlabel="level", ylabel="mean gap of feasible answers (%)", title=title)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+@chart
 def breakdown_bars(docs: Sequence[Document], key: str = "by_stage", title: str | None = None) -> Figure:
     """Grouped bars of the feasibility rate per stage (or scenario, …), one bar group per category,
     one bar per run, with Wilson error bars."""
