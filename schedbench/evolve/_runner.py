@@ -242,11 +242,13 @@ def fork_server(control_fd: int) -> None:
     null while running}. The child starts its own session, takes the descriptors as 0, 1, 2, closes the
     control socket and runs `main()`, which locks it down as in the spawn mode. End of input ends the server.
     """
+    import signal
     import socket
 
     control = socket.socket(fileno=control_fd)
     loaded: set[str] = set()
     exited: dict[int, int] = {}
+    signal.signal(signal.SIGCHLD, lambda signum, frame: _reap(exited))  # no zombie outlives its kill
     while True:
         message, fds, _, _ = socket.recv_fds(control, 65536, 3)
         if not message:
@@ -281,7 +283,10 @@ def _reap(exited: dict[int, int]) -> None:
 
 
 def _become_runner(fds: list[int], cwd: str) -> None:
+    import signal
+
     try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
