@@ -117,6 +117,13 @@ def save_figure(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS, dpi: 
     return written
 
 
+def runs_legend(fig: Figure, ax: Axes) -> None:
+    """One legend entry per run, below the axes (run names are long; inside they would hide the data)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(2, len(labels)), fontsize=7)
+
+
 def empty_note(ax: Axes, text: str) -> None:
     """Say in the axes why there is nothing to draw."""
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#777")

@@ -11,7 +11,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from schedbench.plots._figure import chart, colour, empty_note, new_figure, series_gid
+from schedbench.plots._figure import chart, colour, empty_note, new_figure, runs_legend, series_gid
 
 Document = Mapping[str, Any]
 
@@ -72,7 +72,7 @@ def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by le
         return fig
     ax.axhline(0.5, color="#999", linestyle=":", linewidth=1)
     ax.set(xlabel="level", ylabel="feasible rate", ylim=(-0.02, 1.02), title=title)
-    ax.legend(loc="best", fontsize=8)
+    runs_legend(fig, ax)
     return fig
 
 
@@ -95,7 +95,7 @@ def gap_curves(docs: Sequence[Document], title: str = "Mean optimality gap by le
         return fig
     ax.set(xlabel="level", ylabel="mean gap of feasible answers (%)", title=title)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="best", fontsize=8)
+    runs_legend(fig, ax)
     return fig
 
 
@@ -130,7 +130,7 @@ def breakdown_bars(docs: Sequence[Document], key: str = "by_stage", title: str |
                error_kw={"elinewidth": 0.8}, gid=series_gid("bar", label))
     ax.set_xticks(range(len(categories)), categories, rotation=20 if len(categories) > 5 else 0)
     ax.set(ylabel="feasible rate", ylim=(0, 1.05), title=title or f"Feasibility by {key.removeprefix('by_')}")
-    ax.legend(loc="best", fontsize=8)
+    runs_legend(fig, ax)
     return fig
 
 
@@ -154,7 +154,7 @@ def taxonomy_bars(docs: Sequence[Document], title: str = "Violation taxonomy") -
     ax.set_yticks(range(len(types)), types)
     ax.invert_yaxis()
     ax.set(xlabel="share of infeasible answers", xlim=(0, 1.02), title=title)
-    ax.legend(loc="lower right", fontsize=8)
+    runs_legend(fig, ax)
     return fig
 
 
