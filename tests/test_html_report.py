@@ -149,6 +149,9 @@ def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
     assert {p.name for p in (tmp_path / "plots").iterdir()} == {f"{s}.{x}" for s in stems for x in ("png", "svg")}
     shutil.rmtree(tmp_path / "s")  # the suite is gone: the report still renders, and says why items are missing
     assert write_report(db, tmp_path / "again.html").read_text().count("items not shown: cannot read the suite") == 1
+    blocked = subprocess.run([sys.executable, "-m", "schedbench", "report", "--results", str(db), "--plots",
+                              str(tmp_path / "out" / "r.html")], capture_output=True, text=True, check=False)
+    assert blocked.returncode == 2 and "--plots: cannot write" in blocked.stderr, blocked.stderr
     missing = subprocess.run([sys.executable, "-m", "schedbench", "report", "--results", str(tmp_path / "no.db"),
                               "--html", str(tmp_path / "x.html")], capture_output=True, text=True, check=False)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no.db" in missing.stderr

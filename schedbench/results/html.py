@@ -147,15 +147,23 @@ def write_report_outputs(store: Any, documents: Sequence[Mapping[str, Any]], htm
                          plots: Path | None = None, workers: int | None = None,
                          per_run: int = DRILL_DOWN_PER_RUN) -> list[Path]:
     """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
+    from schedbench.errors import InputError
+
     views = views_from_store(store, documents)
     written: list[Path] = []
     if html is not None:
         title = "schedbench report: " + ", ".join(str(d["run"]) for d in documents) if len(documents) <= 3 \
             else f"schedbench report: {len(documents)} runs"
-        written.append(write_html_report(html, views, title=title, per_run=per_run,
-                                         workers=workers or os.cpu_count() or 1))
+        try:
+            written.append(write_html_report(html, views, title=title, per_run=per_run,
+                                             workers=workers or os.cpu_count() or 1))
+        except OSError as exc:
+            raise InputError(str(html), "--html", f"cannot write: {exc.strerror or exc}") from None
     if plots is not None:
-        written += write_plot_files(plots, views)
+        try:
+            written += write_plot_files(plots, views)
+        except OSError as exc:
+            raise InputError(str(plots), "--plots", f"cannot write: {exc.strerror or exc}") from None
     return written
 
 
