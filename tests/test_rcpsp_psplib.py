@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,10 +63,15 @@ def test_every_line_cut_is_rejected_or_identical(shared_data: Path, tmp_path: Pa
 
 
 def test_import_writes_a_normal_suite(shared_data: Path, tmp_path: Path) -> None:
-    files = [shared_data / "psplib" / "j30" / name for name in ("j301_1.sm", "j3010_1.sm")]
+    folder = tmp_path / "psplib"
+    folder.mkdir()
+    for name in ("j3010_1.sm", "j301_1.sm"):
+        shutil.copy(shared_data / "psplib" / "j30" / name, folder / name)
+    (folder / "notes.txt").write_text("not an instance")  # a folder stands for the files its importer reads
     out = tmp_path / "suite"
-    done = subprocess.run([sys.executable, "-m", "schedbench", "import", "psplib", *map(str, files), "--out",
-                           str(out), "--quiet"], capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-m", "schedbench", "import", "psplib", str(folder / "j301_1.sm"),
+                           str(folder / "j3010_1.sm"), "--out", str(out), "--quiet"],
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     instances = load_instances(out)
     optima = published_optima(shared_data)
@@ -78,6 +84,10 @@ def test_import_writes_a_normal_suite(shared_data: Path, tmp_path: Path) -> None
     assert manifest["generator"] == "import:psplib" and manifest["count"] == 2
     assert json.loads((out / "manifest.json").read_text())["status_counts"] == {"optimal": 2}
     assert [i.id for i in load_instances(out / "instances.parquet")] == ["j301_1", "j3010_1"]
+    whole = subprocess.run([sys.executable, "-m", "schedbench", "import", "psplib", str(folder), "--out",
+                            str(tmp_path / "whole"), "--quiet"], capture_output=True, text=True, check=False)
+    assert whole.returncode == 0, whole.stderr
+    assert [i.id for i in load_instances(tmp_path / "whole")] == ["j3010_1", "j301_1"]  # name order
 
 
 @pytest.mark.slow

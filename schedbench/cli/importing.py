@@ -7,21 +7,38 @@ from pathlib import Path
 import typer
 
 from schedbench.cli._common import err
-from schedbench.importers import importers
+from schedbench.errors import InputError
+from schedbench.importers import importer_for_suffix, importers
 from schedbench.references import solve_references
 from schedbench.suites import write_suite
 
 app = typer.Typer(help="Import published instance sets as suites (references solved).", no_args_is_help=True)
 
 
+def expand_folders(name: str, paths: list[Path]) -> list[Path]:
+    """Paths with every folder replaced by the files in it that this importer reads by suffix (name order)."""
+    reader = importers()[name]
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if p.is_file() and importer_for_suffix(p) is reader)
+        if not found:
+            raise InputError(str(path), None, f"no files that the {name} importer reads in this folder")
+        files += found
+    return files
+
+
 def _register(name: str) -> None:
     def command(
-        paths: list[Path] = typer.Argument(..., help="files to import"),
+        paths: list[Path] = typer.Argument(..., help="files to import (a folder stands for its files)"),
         out: Path = typer.Option(..., "--out", help="suite folder to write"),
-        time_limit: float = typer.Option(10.0, help="seconds per instance for the reference"),
-        workers: int = typer.Option(2, help="parallel solves"),
+        time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance for the reference"),
+        workers: int = typer.Option(2, min=1, help="parallel solves"),
         quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     ) -> None:
+        paths = expand_folders(name, paths)
         instances = importers()[name](paths)
         references = solve_references(instances, time_limit=time_limit, workers=workers, show_progress=not quiet)
         for inst, ref in zip(instances, references, strict=True):
