@@ -7,6 +7,7 @@ searched for, so a rule can produce an infeasible schedule (the verifier reports
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Callable
 
 import networkx as nx
@@ -78,12 +79,12 @@ def serial_sgs(data: RcpspData, priority: dict[str, float]) -> dict[str, int]:
         partners[a].append(b)
         partners[b].append(a)
     remaining_preds = {t: graph.in_degree(t) for t in graph}
-    eligible = [t for t, k in remaining_preds.items() if k == 0]
+    eligible = [(priority[t], t) for t, k in remaining_preds.items() if k == 0]
+    heapq.heapify(eligible)
     starts: dict[str, int] = {}
     tasks = {t.id: t for t in data.tasks}
     while eligible:
-        eligible.sort(key=lambda t: (priority[t], t))
-        task = tasks[eligible.pop(0)]
+        task = tasks[heapq.heappop(eligible)[1]]
         window = data.windows.get(task.id)
         earliest = max([window.release if window else 0,
                         *(starts[p] + durations[p] for p in graph.predecessors(task.id))])
@@ -96,7 +97,7 @@ def serial_sgs(data: RcpspData, priority: dict[str, float]) -> dict[str, int]:
         for succ in graph.successors(task.id):
             remaining_preds[succ] -= 1
             if remaining_preds[succ] == 0:
-                eligible.append(succ)
+                heapq.heappush(eligible, (priority[succ], succ))
     return starts
 
 
