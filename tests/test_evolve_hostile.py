@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from schedbench.evolve import Evolution, load_config
+from schedbench.evolve.sandbox import ForkServer, SandboxConfig, open_sandbox
 from schedbench.llm.stub_server import StubReply, StubRequest, StubServer
 
 SECRET = "sk-hostile-test-key-0123456789"
@@ -122,3 +123,20 @@ def test_hostile_candidates_are_contained_and_the_run_continues(tmp_path: Path, 
             assert SECRET.encode() not in path.read_bytes(), path
     assert [pid for pid in descendants(os.getpid()) if is_sandbox(pid)] == []  # none outlived its evaluation
     assert list(boxes.iterdir()) == []  # every working directory was deleted
+
+
+def test_a_dead_fork_server_is_replaced_and_the_evaluation_goes_on():
+    server = ForkServer(SandboxConfig())
+    code = "def schedule(x):\n    return list(range(x['n']))\n"
+
+    async def once():
+        async with open_sandbox(code, SandboxConfig(cpu_s=5), server=server) as box:
+            return (await box.run([{"n": 3}], 5)).outputs
+
+    try:
+        assert asyncio.run(once()) == [[0, 1, 2]]
+        os.killpg(server._process.pid, 9)
+        assert asyncio.run(once()) == [[0, 1, 2]]
+    finally:
+        server.close()
+

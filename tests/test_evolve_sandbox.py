@@ -191,24 +191,6 @@ def test_the_harness_survives_many_hostile_runs():
     assert len(os.listdir("/proc/self/fd")) <= before + 2  # no leaked pipes
 
 
-def test_a_dead_fork_server_is_restarted(mode: str):
-    if mode != "fork":
-        pytest.skip("fork-server behaviour")
-    server = ForkServer(SandboxConfig())
-    code = "def schedule(x):\n    return list(range(x['n']))\n"
-
-    async def once():
-        async with open_sandbox(code, SandboxConfig(cpu_s=5), server=server) as box:
-            return (await box.run([INPUT], 5)).outputs
-
-    try:
-        assert asyncio.run(once()) == [[0, 1, 2]]
-        os.killpg(server._process.pid, 9)
-        assert asyncio.run(once()) == [[0, 1, 2]]
-    finally:
-        server.close()
-
-
 def test_disk_use_is_bounded_by_a_file_count_quota():
     code = "def schedule(x):\n    for k in range(1000):\n        open(f'f{k}', 'w').write('x')\n    return []\n"
     _, error, _, _ = run(code, SandboxConfig(cpu_s=5, max_files=10))
