@@ -146,7 +146,9 @@ def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "r.html").read_text().count('class="item"') == 2
     stems = {"feasibility_by_level", "feasibility_by_stage", "feasibility_by_scenario", "violation_taxonomy",
              "gap_by_level", "gap_distribution", "cost_and_tokens"}
-    assert {p.name for p in (tmp_path / "plots").iterdir()} == {f"{s}.{x}" for s in stems for x in ("png", "svg")}
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {f"{s}.{x}" for s in stems
+                                                                 for x in ("png", "svg", "pdf")}
+    assert (tmp_path / "plots" / "feasibility_by_level.pdf").read_bytes()[:5] == b"%PDF-"
     shutil.rmtree(tmp_path / "s")  # the suite is gone: the report still renders, and says why items are missing
     assert write_report(db, tmp_path / "again.html").read_text().count("items not shown: cannot read the suite") == 1
     blocked = subprocess.run([sys.executable, "-m", "schedbench", "report", "--results", str(db), "--plots",
@@ -184,7 +186,7 @@ def test_evolution_report_shows_scores_and_the_best_lineage(tmp_path: Path) -> N
     assert series_labels(chart_block(page, "evolution_lineage"), "lineage") == ["c3"]
     assert "&lt;evolved&gt;" in page
     assert sorted(p.name for p in written[1:]) == sorted(f"evolution_{k}.{x}" for k in ("score", "lineage")
-                                                         for x in ("png", "svg"))
+                                                         for x in ("png", "svg", "pdf"))
 
 
 def test_evolution_folder_errors_name_the_file(tmp_path: Path) -> None:

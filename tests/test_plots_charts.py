@@ -129,7 +129,8 @@ def test_read_history_names_the_bad_line(tmp_path: Path) -> None:
 
 def test_saved_files_are_real_png_and_svg_with_series_ids(tmp_path: Path) -> None:
     written = plots.save_figure(plots.feasibility_curves([document("m", [1.0, 0.5])]), tmp_path / "sub" / "curve")
-    assert [p.name for p in written] == ["curve.png", "curve.svg"]
+    assert [p.name for p in written] == ["curve.png", "curve.svg", "curve.pdf"]
+    assert written[2].read_bytes()[:5] == b"%PDF-"
     assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = written[1].read_text()
     assert 'id="series:line:m"' in svg and 'id="series:band:m"' in svg

@@ -18,7 +18,7 @@ def report(
     export: list[Path] = typer.Option([], "--export", help="write the items to .jsonl, .csv or .parquet "
                                       "(Hugging Face dataset); repeatable"),
     html: Path = typer.Option(None, "--html", help="write a self-contained HTML report with charts and Gantt charts"),
-    plots: Path = typer.Option(None, "--plots", help="write every chart as PNG and SVG into this folder"),
+    plots: Path = typer.Option(None, "--plots", help="write every chart as PNG, SVG and PDF into this folder"),
 ) -> None:
     """Report feasibility (Wilson 95% CI) by level/stage/scenario, WAUC, breakpoint, taxonomy, gaps, cost."""
     from schedbench.cli._common import err, out, print_json

@@ -24,7 +24,8 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
            "#7f7f7f", "#bcbd22")
 """Colour-blind-tolerant tab10 order: one colour per run/model, stable across charts."""
 
-FORMATS = ("png", "svg")
+FORMATS = ("png", "svg", "pdf")
+"""Files written per chart for papers: PNG (slides), SVG and PDF (vector, fonts embedded as outlines/Type 42)."""
 _RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
        "axes.grid": True, "grid.alpha": 0.3, "legend.frameon": False, "savefig.bbox": "tight"}
 _counter = itertools.count(1)
@@ -104,14 +105,18 @@ def inline_svg(svg: str, prefix: str) -> str:
 
 
 def save_figure(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS, dpi: int = 200) -> list[Path]:
-    """Write the figure as `stem.png`, `stem.svg`, … (for papers); returns the paths written."""
+    """Write the figure as `stem.png`, `stem.svg`, … (for papers); returns the paths written.
+
+    Unlike the inline SVG of the HTML report, files carry their glyphs (SVG text as paths, PDF with TrueType
+    fonts embedded), so a paper renders them the same on any machine.
+    """
     import matplotlib
 
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
-        with matplotlib.rc_context(_RC):
+        with matplotlib.rc_context({**_RC, "svg.fonttype": "path", "pdf.fonttype": 42}):
             fig.savefig(path, format=fmt, dpi=dpi)
         written.append(path)
     return written

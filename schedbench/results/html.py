@@ -409,14 +409,14 @@ def write_html_report(path: Path, runs: Sequence[RunView], evolution: EvolutionV
 
 
 def write_plot_files(directory: Path, runs: Sequence[RunView], evolution: EvolutionView | None = None,
-                     formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+                     formats: Sequence[str] | None = None) -> list[Path]:
     """Write every chart of the report as files (`feasibility_by_level.png`, `.svg`, …) for papers."""
-    from schedbench.plots import save_figure
+    from schedbench.plots import FORMATS, save_figure
 
     figures = dict(summary_figures(runs)) if runs else {}
     if evolution is not None:
         figures |= evolution_figures(evolution)
     written: list[Path] = []
     for stem, fig in figures.items():
-        written += save_figure(fig, Path(directory) / stem, formats)
+        written += save_figure(fig, Path(directory) / stem, formats or FORMATS)
     return written
