@@ -20,7 +20,7 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHARTS = ("feasibility_by_level", "feasibility_by_stage", "feasibility_by_scenario", "feasibility_by_family",
           "violation_taxonomy", "gap_by_level", "gap_distribution", "normalised_gap_distribution",
           "cost_and_tokens")
-WIDTH, HEIGHT = 1280, 2800
+WIDTH, HEIGHT = 1280, 4000  # tall enough for every chart row of the report
 
 # Measures the page after layout and writes the figures into <body data-probe>, read back from --dump-dom.
 PROBE = """<script>
