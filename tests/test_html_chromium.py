@@ -35,7 +35,19 @@ const charts = [...document.querySelectorAll('figure.chart')].map(fig => {
 });
 const gantts = [...document.querySelectorAll('details.item .gantt svg')].map(svg =>
   svg.querySelectorAll('.sb-series').length);
-document.body.dataset.probe = JSON.stringify({charts, gantts, items: document.querySelectorAll('details.item').length});
+const items = [...document.querySelectorAll('details.item')];
+document.querySelector('button[data-action="expand"]').click();
+const opened = items.filter(d => d.open).length;
+const failuresOnly = document.getElementById('failures-only');
+failuresOnly.checked = true;
+failuresOnly.dispatchEvent(new Event('change'));
+const shownFailures = items.filter(d => !d.hidden).length;
+const failures = items.filter(d => d.dataset.success === 'false').length;
+failuresOnly.checked = false;
+failuresOnly.dispatchEvent(new Event('change'));
+document.querySelector('button[data-action="collapse"]').click();
+document.body.dataset.probe = JSON.stringify({charts, gantts, items: items.length, opened, shownFailures, failures,
+                                             closed: items.every(d => !d.open && !d.hidden)});
 </script>"""
 
 
@@ -100,6 +112,14 @@ def test_every_chart_has_its_series_in_the_dom(probed: tuple[dict[str, Any], Pat
     assert charts["gap_distribution"]["series"] == {"points": len(RUNS)}
     assert measured["items"] == len(RUNS) * PER_RUN
     assert len(measured["gantts"]) == measured["items"] and min(measured["gantts"]) > 0
+
+
+def test_drill_down_controls_work(probed: tuple[dict[str, Any], Path]) -> None:
+    measured, _ = probed
+    assert measured["opened"] == measured["items"]
+    assert 0 < measured["failures"] < measured["items"]
+    assert measured["shownFailures"] == measured["failures"]
+    assert measured["closed"]
 
 
 def test_screenshot_shows_every_chart_drawn(probed: tuple[dict[str, Any], Path]) -> None:

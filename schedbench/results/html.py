@@ -1,5 +1,5 @@
-"""The HTML report: one self-contained file (inline SVG charts, inline CSS, no script, no network) and the same
-charts as PNG/SVG files for papers.
+"""The HTML report: one self-contained file (inline SVG charts, inline CSS, a few lines of inline script for the
+drill-down controls, nothing fetched) and the same charts as PNG/SVG/PDF files for papers.
 
 Inputs are plain: one `RunView` per evaluated run (its `report --json` document of DESIGN.md §4 plus the items
 to drill into) and, for evolve runs, an `EvolutionView` read from the run folder. `views_from_store` builds the
