@@ -79,6 +79,13 @@ def test_report_is_one_self_contained_file(report_html: str) -> None:
     assert "@import" not in report_html
 
 
+def test_summary_carries_provenance(report_html: str) -> None:
+    provenance = report_html[report_html.index("<summary>Provenance</summary>"):]
+    provenance = provenance[:provenance.index("</details>")]
+    assert provenance.count("<tr><td>") == len(RUNS)
+    assert "schedbench" in provenance and "complete" in provenance
+
+
 def test_each_chart_has_one_series_per_run(report_html: str) -> None:
     labels = [f"{model}@{family}#" for family, model in RUNS]
     lines = series_labels(chart_block(report_html, "feasibility_by_level"), "line")

@@ -43,6 +43,11 @@ def test_feasibility_curves_have_a_line_and_a_band_per_run() -> None:
     assert [label for role, label in found if role == "band"] == ["model-a", "model-b"]
     line = next(line for line in fig.axes[0].get_lines() if line.get_gid() == "series:line:model-b")
     assert list(line.get_ydata()) == [0.9, 0.5, 0.1]
+    assert not [label for role, label in found if role == "breakpoint"]
+    docs[1]["breakpoint_level"] = 2
+    marks = [line for line in plots.feasibility_curves(docs).axes[0].get_lines()
+             if line.get_gid() == "series:breakpoint:model-b"]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [2, 2]
 
 
 def test_missing_intervals_fall_back_to_wilson() -> None:

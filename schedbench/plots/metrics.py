@@ -51,7 +51,8 @@ def breakdown_rows(doc: Document, key: str) -> list[dict[str, Any]]:
 
 @chart
 def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by level") -> Figure:
-    """Feasibility rate against level, one line per run with its Wilson 95% band."""
+    """Feasibility rate against level, one line per run with its Wilson 95% band, and a dotted vertical line
+    at the run's breakpoint level (DESIGN §5) when it has one."""
     fig, (ax,) = new_figure(6.4, 3.6)
     drawn = 0
     for index, doc in enumerate(docs):
@@ -66,6 +67,9 @@ def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by le
                         linewidth=0, gid=series_gid("band", label))
         ax.plot(levels, rates, marker="o", markersize=3, color=colour(index), label=label,
                 gid=series_gid("line", label))
+        if doc.get("breakpoint_level") is not None:
+            ax.axvline(doc["breakpoint_level"], color=colour(index), linestyle=":", linewidth=1.2,
+                       gid=series_gid("breakpoint", label))
         drawn += 1
     if not drawn:
         empty_note(ax, "no per-level results")
