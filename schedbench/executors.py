@@ -150,22 +150,40 @@ def _remote(ray: Any) -> Any:
 
 
 def _map_ray(fn: Callable[[Any], Any], items: Sequence[Any], address: str | None) -> Iterator[Any]:
-    """Ray path of `map_ordered`: a bounded window of submitted tasks, collected in input order."""
+    """Ray path of `map_ordered`: at most `window` unfinished tasks at a time, results yielded in input order.
+
+    The window counts unfinished tasks, not unyielded ones, so one slow task at the head never leaves the other
+    workers idle: later results wait (as small objects) until the head is done.
+    """
     ray = ensure_ray(address)
     remote = _remote(ray)
     window = max(1, int(ray.cluster_resources().get("CPU", 1)) * RAY_IN_FLIGHT_PER_CPU)
-    pending: deque[Any] = deque()
+    submitted: deque[Any] = deque()
+    unfinished: set[Any] = set()
     upcoming = iter(items)
+    exhausted = False
     try:
-        for item in upcoming:
-            pending.append(remote.remote(fn, item))
-            if len(pending) >= window:
-                yield _get(ray, pending.popleft())
-        while pending:
-            yield _get(ray, pending.popleft())
+        while True:
+            while not exhausted and len(unfinished) < window:
+                item = next(upcoming, _END)
+                if item is _END:
+                    exhausted = True
+                    break
+                ref = remote.remote(fn, item)
+                submitted.append(ref)
+                unfinished.add(ref)
+            while submitted and submitted[0] not in unfinished:
+                yield _get(ray, submitted.popleft())
+            if not submitted and exhausted:
+                return
+            done, _ = ray.wait(list(unfinished), num_returns=1)
+            unfinished.difference_update(done)
     finally:
-        for ref in pending:
+        for ref in unfinished:
             ray.cancel(ref, force=False)
+
+
+_END = object()
 
 
 def _get(ray: Any, ref: Any) -> Any:
