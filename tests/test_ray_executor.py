@@ -57,6 +57,28 @@ def test_results_come_back_in_input_order(ray_cluster: str) -> None:
     assert list(map_ordered(int, items, executor="ray")) == list(map_ordered(int, items, executor="local"))
 
 
+def timed_task(seconds: float) -> tuple[float, float]:
+    """Sleep, and say when the task ran (shipped to Ray workers by value, see below)."""
+    import time
+
+    start = time.time()
+    time.sleep(seconds)
+    return start, time.time()
+
+
+def test_a_slow_task_at_the_head_does_not_idle_the_other_workers(ray_cluster: str) -> None:
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
+    try:
+        spans = list(map_ordered(timed_task, [1.5] + [0.005] * 60, executor="ray"))
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    head_end = spans[0][1]
+    done_meanwhile = sum(1 for _, end in spans[1:] if end < head_end)
+    assert done_meanwhile >= 30, f"only {done_meanwhile} tasks ran beside the slow head"
+
+
 def test_reference_solving_matches_the_local_pool(ray_cluster: str) -> None:
     from schedbench.generators.rcpsp import RcpspGeneratorConfig, generate
 
