@@ -12,6 +12,10 @@ class InputError(Exception):
         self.message = message
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str | None, str]]:
+        """Picklable, so an InputError raised in a worker process reaches the command line intact."""
+        return (InputError, (self.source, self.field, self.message))
+
     def __str__(self) -> str:
         where = f"{self.source}: {self.field}" if self.field else self.source
         return f"{where}: {self.message}"
