@@ -676,6 +676,16 @@ static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, 
     return ok;
 }
 
+/* Strict WSPT order (smallest p/w first) that stays a total order with zero times or weights: p = 0 ranks as
+ * ratio 0, w = 0 (with p > 0) as ratio infinity, so the order really minimises sum w_j C_j. */
+static int wspt_class(const int64_t *p, const int64_t *w, int j) { return p[j] == 0 ? 0 : (w[j] == 0 ? 2 : 1); }
+
+static int wspt_before(const int64_t *p, const int64_t *w, int a, int b) {
+    int ca = wspt_class(p, w, a), cb = wspt_class(p, w, b);
+    if (ca != cb) return ca < cb;
+    return ca == 1 && p[a] * w[b] < p[b] * w[a];
+}
+
 static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *p_obj, *d_obj, *w_obj, *pred_obj, *seq_obj;
@@ -720,7 +730,7 @@ static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
     for (int i = 1; i < n; i++)
         for (int k = i; k > 0 && d[edd[k]] < d[edd[k - 1]]; k--) { int x = edd[k]; edd[k] = edd[k - 1]; edd[k - 1] = x; }
     for (int i = 1; i < n; i++)
-        for (int k = i; k > 0 && p[wspt[k]] * w[wspt[k - 1]] < p[wspt[k - 1]] * w[wspt[k]]; k--) {
+        for (int k = i; k > 0 && wspt_before(p, w, wspt[k], wspt[k - 1]); k--) {
             int x = wspt[k]; wspt[k] = wspt[k - 1]; wspt[k - 1] = x;
         }
     WData g = {(int)n, p, d, w, spt, edd, wspt};
