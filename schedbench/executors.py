@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import socket
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -111,6 +112,7 @@ def ensure_ray(address: str | None = None) -> Any:
         raise InputError("command line", "--executor", "ray needs Ray: pip install 'schedbench[ray]'") from None
     if ray.is_initialized():
         return ray
+    _check_reachable(address)
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address is None and not os.environ.get("RAY_ADDRESS"):
         options |= {"num_cpus": os.cpu_count() or 1, "object_store_memory": _LOCAL_OBJECT_STORE_BYTES}
@@ -122,6 +124,18 @@ def ensure_ray(address: str | None = None) -> Any:
         atexit.register(shutdown_ray)
     _started_here = True
     return ray
+
+
+def _check_reachable(address: str | None) -> None:
+    """Fail fast on a cluster address nothing listens on (`ray.init` would keep retrying for minutes)."""
+    if not address or address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+    except (OSError, ValueError) as exc:
+        raise InputError("command line", "--ray-address", f"cannot connect to Ray at {address}: {exc}") from None
 
 
 def shutdown_ray() -> None:

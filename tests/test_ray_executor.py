@@ -170,3 +170,30 @@ def test_missing_ray_is_bad_input_naming_the_option(monkeypatch: pytest.MonkeyPa
 def test_unknown_executor_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown executor"):
         list(map_ordered(abs, [1], executor="dask"))  # type: ignore[arg-type]
+
+
+def test_evaluate_checks_answers_on_ray_with_the_same_results(ray_cluster: str, tmp_path: Path) -> None:
+    """Prompt rendering, extraction and verification in a Ray worker give the same stored items as inline."""
+    from schedbench.cli.generate import run_generate
+    from schedbench.evaluate import EvalConfig, evaluate
+    from schedbench.problems import get_family
+    from schedbench.results import Store
+
+    family = get_family("rcpsp")
+    suite = run_generate(family, family.generator_config(levels="1-6", stage="all", seed=5), tmp_path / "suite",
+                         show_progress=False)
+    items = {}
+    for executor in ("local", "ray"):
+        db = tmp_path / f"{executor}.db"
+        for model in ("baseline/spt", "oracle/exact"):
+            evaluate(EvalConfig(model=model, suite=str(suite), results=db, run=model, show_progress=False,
+                                executor=executor, ray_address=ray_cluster))
+        with Store(db) as store:
+            items[executor] = sorted((run.name, row["instance_id"], row["prompt_hash"],
+                                      json.dumps(row["verification"], sort_keys=True))
+                                     for run in store.runs() for row in store.items(run.id))
+    assert len(items["ray"]) == 2 * 30
+    assert items["ray"] == items["local"]
+    bad = run_cli("evaluate", "--model", "baseline/spt", "--suite", str(suite), "--results", str(tmp_path / "x.db"),
+                  "--executor", "ray", "--ray-address", "127.0.0.1:1", "--quiet")
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--ray-address" in bad.stderr

@@ -39,6 +39,8 @@ def evaluate(
     prices: Path = typer.Option(None, "--prices", help="TOML price table overriding the shipped one"),
     no_cache: bool = typer.Option(False, "--no-cache", help="do not reuse cached responses"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    executor: str = typer.Option("local", "--executor", help="where answers are checked: local or ray"),
+    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address (with --executor ray)"),
 ) -> None:
     """Evaluate a model on a suite: every answer is parsed, verified and stored as it arrives."""
     from schedbench.cli._common import err
@@ -51,11 +53,14 @@ def evaluate(
         model_args = parse_model_args(model_arg)
     except ValueError as exc:
         raise InputError("command line", "--model-arg", str(exc)) from None
+    if executor not in ("local", "ray"):
+        raise InputError("command line", "--executor", f"unknown executor {executor!r}; use local or ray")
     prompt = PromptOptions(mode=mode, cot=cot, system=_system_text(system))
     config = EvalConfig(model=model, suite=suite, results=results, run=run, limit=limit, samples=samples,
                         concurrency=concurrency, temperature=temperature, base_url=base_url, model_args=model_args,
                         max_cost=max_cost, prices=prices, timeout_s=timeout, max_retries=max_retries, prompt=prompt,
-                        use_cache=not no_cache, show_progress=not quiet)
+                        use_cache=not no_cache, show_progress=not quiet, executor=executor,
+                        ray_address=ray_address)
     from schedbench.evaluate._suite import load_suite
 
     loaded = load_suite(suite)

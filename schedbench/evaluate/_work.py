@@ -116,17 +116,24 @@ def _ready() -> bool:
 
 
 class Work:
-    """Runs the functions above inline or in one worker process (`offload`), always awaited.
+    """Runs the functions above inline, in one local worker process (`offload`), or in one worker process on a
+    Ray cluster (`ray_address`, or a local Ray instance when it is ""), always awaited.
 
-    The worker is forked (where the platform can), after the families' modules are imported, so it starts in
-    milliseconds, imports nothing, and never re-runs the caller's main module as `spawn` would.
+    The local worker is forked (where the platform can), after the families' modules are imported, so it starts
+    in milliseconds, imports nothing, and never re-runs the caller's main module as `spawn` would.
     """
 
-    def __init__(self, offload: bool, families: list[str] | tuple[str, ...] = ()) -> None:
+    def __init__(self, offload: bool, families: list[str] | tuple[str, ...] = (),
+                 ray_address: str | None = None) -> None:
         self.pool: ProcessPoolExecutor | None = None
+        self.remote: Any = None
         _instances.clear()  # inline state belongs to one run (ids repeat across suites)
         _naive.clear()
-        if offload:
+        if ray_address is not None:
+            from schedbench.executors import RayProcess
+
+            self.remote = RayProcess(ray_address or None)
+        elif offload:
             for name in families:
                 get_family(name)
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -134,11 +141,15 @@ class Work:
             self.pool.submit(_ready)  # start the worker now
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.remote is not None:
+            return await self.remote.call(fn, *args)
         if self.pool is None:
             return fn(*args)
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
     def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
         _instances.clear()

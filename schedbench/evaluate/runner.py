@@ -60,6 +60,8 @@ class EvalConfig:
     use_cache: bool = True
     show_progress: bool = True
     offload: bool | None = None  # CPU work in a worker process; None: when the run is large enough
+    executor: str = "local"  # "ray": prompt rendering, extraction and verification in a Ray worker process
+    ray_address: str | None = None
 
 
     def identity(self) -> dict[str, Any]:
@@ -227,7 +229,8 @@ class _Runner:
         self.expect_requests = not (reusable and self.store.has_cache(self.config.model))
         offload = self.config.offload if self.config.offload is not None else \
             self.expect_requests and len(todo) >= OFFLOAD_FROM and (os.cpu_count() or 1) > 1
-        self.work = Work(offload, sorted({inst.family for inst, _ in todo}))
+        ray_address = (self.config.ray_address or "") if self.config.executor == "ray" else None
+        self.work = Work(offload, sorted({inst.family for inst, _ in todo}), ray_address)
         tasks: set[asyncio.Task] = set()
         try:
             await self.load(model, todo)
