@@ -214,7 +214,8 @@ class _Runner:
             return get_model(self.config.model, base_url=self.config.base_url, model_args=self.config.model_args,
                              concurrency=self.config.concurrency, timeout_s=self.config.timeout_s,
                              max_retries=self.config.max_retries, prices=self.prices,
-                             on_rate_limit=self.limit.on_rate_limit)
+                             on_rate_limit=self.limit.on_rate_limit, executor=self.config.executor,
+                             ray_address=self.config.ray_address)
         except ModelSpecError as exc:
             raise InputError("command line", "--model", str(exc)) from None
 

@@ -37,6 +37,8 @@ class ModelOptions:
     max_retries: int = 6
     prices: Any = None
     on_rate_limit: Callable[[float | None], None] | None = None
+    executor: str = "local"  # where offline rules compute their answers: inline, or "ray"
+    ray_address: str | None = None
 
 
 ModelFactory = Callable[[str, str, ModelOptions], ChatModel]

@@ -66,7 +66,7 @@ def anthropic_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
 def baseline_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     from schedbench.llm._offline import BaselineModel
 
-    return BaselineModel(spec, _need_name(spec, name))
+    return BaselineModel(spec, _need_name(spec, name), executor=opts.executor, ray_address=opts.ray_address)
 
 
 def oracle_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:

@@ -62,9 +62,22 @@ class _Offline:
 class BaselineModel(_Offline):
     """A family's baseline rule (`baseline/<rule>`), dispatched on the instance's family."""
 
-    def __init__(self, spec: str, rule: str) -> None:
+    def __init__(self, spec: str, rule: str, executor: str = "local", ray_address: str | None = None) -> None:
         super().__init__(spec)
         self.rule = rule
+        self.executor = executor
+        self.ray_address = ray_address
+
+    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
+        """Inline by default; with the Ray executor the rule runs as a Ray task (rules can be costly)."""
+        if self.executor != "ray":
+            return await super().complete(messages, context=context, **params)
+        from schedbench.executors import run_one
+
+        started = time.perf_counter()
+        answer = await run_one(self.answer, _item(context), "ray", self.ray_address)
+        return Completion(text=answer_text(answer), latency_s=time.perf_counter() - started, model=self.spec,
+                          finish_reason="stop")
 
     def solution(self, item: ItemContext) -> dict[str, Any]:
         from schedbench.problems import get_family
