@@ -79,22 +79,26 @@ def parse_instance(raw: Any, source: str) -> Instance:
     return inst
 
 
-def read_jsonl(path: Path) -> list[Instance]:
-    """Instances from a JSON-lines file; InputError on the first bad line."""
-    out = []
+def json_lines(path: Path) -> list[tuple[str, Any]]:
+    """(source "file:line", value) for each non-blank line of a JSON-lines file; InputError names a bad line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(path), None, f"cannot read: {exc}") from None
+    out = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
+            out.append((f"{path}:{number}", json.loads(line)))
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}", None, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
-        out.append(parse_instance(raw, f"{path}:{number}"))
     return out
+
+
+def read_jsonl(path: Path) -> list[Instance]:
+    """Instances from a JSON-lines file; InputError on the first bad line."""
+    return [parse_instance(raw, source) for source, raw in json_lines(path)]
 
 
 def read_json_file(path: Path) -> Any:

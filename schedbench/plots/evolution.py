@@ -3,7 +3,6 @@ lineage of the best program (its chain of parents back to the seed)."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,20 +18,12 @@ Row = Mapping[str, Any]
 
 def read_history(path: Path) -> list[dict[str, Any]]:
     """The rows of a history.jsonl file; InputError naming the line when one is not a JSON object."""
+    from schedbench.suites import json_lines
+
     rows = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), None, f"cannot read: {exc}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}", None, f"malformed JSON: {exc.msg}") from None
+    for source, row in json_lines(path):
         if not isinstance(row, dict) or "iteration" not in row:
-            raise InputError(f"{path}:{number}", "iteration", "each line must be an object with an iteration")
+            raise InputError(source, "iteration", "each line must be an object with an iteration")
         rows.append(row)
     return rows
 
