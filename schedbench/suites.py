@@ -79,8 +79,8 @@ def parse_instance(raw: Any, source: str) -> Instance:
     return inst
 
 
-def json_lines(path: Path) -> list[tuple[str, Any]]:
-    """(source "file:line", value) for each non-blank line of a JSON-lines file; InputError names a bad line."""
+def json_lines(path: Path) -> list[tuple[int, Any]]:
+    """(line number, value) for each non-blank line of a JSON-lines file; InputError names a bad line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -90,7 +90,7 @@ def json_lines(path: Path) -> list[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            out.append((f"{path}:{number}", json.loads(line)))
+            out.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}", None, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
     return out
@@ -98,7 +98,7 @@ def json_lines(path: Path) -> list[tuple[str, Any]]:
 
 def read_jsonl(path: Path) -> list[Instance]:
     """Instances from a JSON-lines file; InputError on the first bad line."""
-    return [parse_instance(raw, source) for source, raw in json_lines(path)]
+    return [parse_instance(raw, f"{path}:{number}") for number, raw in json_lines(path)]
 
 
 def read_json_file(path: Path) -> Any:

@@ -5,7 +5,6 @@ Optional "w" makes an instance weighted. The published optimum is kept as `publi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -47,20 +46,9 @@ def parse_row(raw: Any, source: str, number: int) -> Instance:
 
 def read_file(path: Path) -> list[Instance]:
     """Every instance of one JSON-lines file."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), None, f"cannot read: {exc}") from None
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        source = f"{path}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(source, None, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
-        out.append(parse_row(raw, source, number))
+    from schedbench.suites import json_lines
+
+    out = [parse_row(raw, f"{path}:{number}", number) for number, raw in json_lines(path)]
     if not out:
         raise InputError(str(path), None, "empty file: no instance")
     return out

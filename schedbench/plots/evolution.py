@@ -21,9 +21,9 @@ def read_history(path: Path) -> list[dict[str, Any]]:
     from schedbench.suites import json_lines
 
     rows = []
-    for source, row in json_lines(path):
+    for number, row in json_lines(path):
         if not isinstance(row, dict) or "iteration" not in row:
-            raise InputError(source, "iteration", "each line must be an object with an iteration")
+            raise InputError(f"{path}:{number}", "iteration", "each line must be an object with an iteration")
         rows.append(row)
     return rows
 
