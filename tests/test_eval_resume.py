@@ -83,8 +83,10 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(worker: bool, suite, tmp
         deadline = time.monotonic() + 60
         while len(_stored(killed_db)) < len(instances) and time.monotonic() < deadline:
             time.sleep(0.02)
+        children = _children(process.pid)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
+        _assert_gone(children)
         at_kill = Counter(row[0] for row in _stored(killed_db))
         assert 0 < sum(at_kill.values()) < SAMPLES * len(instances), "the kill must land mid-run"
         rerun = subprocess.run(_command(folder, killed_db, server.openai_url, worker), capture_output=True,
@@ -144,3 +146,27 @@ def test_no_api_key_in_database_logs_reports_or_errors(suite, tmp_path, capsys, 
     assert any("Your key" in text for text in written), "the server's echo must have reached the store"
     for text in written:
         assert KEY not in text
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc; empty elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _assert_gone(pids: list[int], within_s: float = 10.0) -> None:
+    """The killed run's worker process exits with its parent instead of lingering."""
+    deadline = time.monotonic() + within_s
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists() and
+                 Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert not alive, f"processes left behind by the killed run: {alive}"

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -115,6 +118,19 @@ def _ready() -> bool:
     return True
 
 
+def _exit_with_parent() -> None:
+    """Worker initializer: a forked worker holds its own end of the call queue, so it would outlive a parent
+    killed with SIGKILL; it watches its parent instead and exits when the parent is gone."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class Work:
     """Runs the functions above inline, in one local worker process (`offload`), or in one worker process on a
     Ray cluster (`ray_address`, or a local Ray instance when it is ""), always awaited.
@@ -137,7 +153,8 @@ class Work:
             for name in families:
                 get_family(name)
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
+                                            initializer=_exit_with_parent)
             self.pool.submit(_ready)  # start the worker now
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
