@@ -32,7 +32,7 @@ from schedbench.generators import scenarios
 from schedbench.generators._common import Draft, GeneratorConfig, instance_seed, parse_levels, parse_stages
 from schedbench.heuristics.rcpsp import random_priority, serial_sgs
 from schedbench.problems._envelope import Instance
-from schedbench.problems.rcpsp import Downtime, RcpspData, Resource, Task, Window
+from schedbench.problems.rcpsp import Downtime, RcpspData, Resource, Task, Window, earliest_starts
 from schedbench.verifiers.exact.rcpsp_cpsat import downtime_profile
 
 STAGES = ("precedence", "downtime", "windows", "disjunctive", "combined")
@@ -195,13 +195,8 @@ def _greedy_reduced_edges(n: int, order: list[tuple[int, int]], n_edges: int) ->
 
 def makespan_estimate(data: RcpspData) -> int:
     """max(critical path, resource load / capacity): where downtimes are worth placing."""
-    graph = nx.DiGraph()
     durations = {t.id: t.duration for t in data.tasks}
-    graph.add_nodes_from(durations)
-    graph.add_edges_from(data.precedences)
-    finish: dict[str, int] = {}
-    for t in nx.topological_sort(graph):
-        finish[t] = durations[t] + max((finish[p] for p in graph.predecessors(t)), default=0)
+    finish = {t: start + durations[t] for t, start in earliest_starts(data).items()}
     loads = [math.ceil(sum(t.duration * t.demands.get(r.id, 0) for t in data.tasks) / max(1, r.capacity))
              for r in data.resources]
     return max([1, *finish.values(), *loads])
@@ -285,15 +280,8 @@ def _contradicting_windows(data: RcpspData, witness: dict[str, int], rng: np.ran
 
 def makespan_lower_bound(data: RcpspData) -> int:
     """max(critical path with releases, per-resource energy net of downtime, longest disjunctive pair)."""
-    graph = nx.DiGraph()
     duration = {t.id: t.duration for t in data.tasks}
-    graph.add_nodes_from(duration)
-    graph.add_edges_from(data.precedences)
-    finish: dict[str, int] = {}
-    for t in nx.topological_sort(graph):
-        window = data.windows.get(t)
-        ready = max([window.release if window else 0, *(finish[p] for p in graph.predecessors(t))])
-        finish[t] = ready + duration[t]
+    finish = {t: start + duration[t] for t, start in earliest_starts(data).items()}
     pairs = [duration[a] + duration[b] for a, b in data.disjunctive]
     energies = [energy_bound(data, r.id, r.capacity) for r in data.resources]
     return max([0, *finish.values(), *pairs, *energies])

@@ -104,6 +104,22 @@ def check_references(data: RcpspData) -> None:
         raise ValueError("precedences form a cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]))
 
 
+def earliest_starts(data: RcpspData) -> dict[str, int]:
+    """Earliest start of each task from releases and precedences (forward pass, in topological order)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(t.id for t in data.tasks)
+    graph.add_edges_from(data.precedences)
+    duration = {t.id: t.duration for t in data.tasks}
+    earliest: dict[str, int] = {}
+    for task in nx.topological_sort(graph):
+        window = data.windows.get(task)
+        earliest[task] = max([window.release if window else 0,
+                              *(earliest[p] + duration[p] for p in graph.predecessors(task))])
+    return earliest
+
+
 class RcpspSolution(BaseModel):
     """A schedule (start time per task id), or a claim that the instance is infeasible."""
 

@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from schedbench.problems._envelope import Reference
-from schedbench.problems.rcpsp import RcpspData
+from schedbench.problems.rcpsp import RcpspData, earliest_starts
 from schedbench.verifiers.exact import _cpsat
 
 
@@ -46,13 +46,9 @@ def time_bounds(data: RcpspData, upper: int) -> dict[str, tuple[int, int]]:
     graph = nx.DiGraph()
     graph.add_nodes_from(t.id for t in data.tasks)
     graph.add_edges_from(data.precedences)
-    order = list(nx.topological_sort(graph))
+    earliest = earliest_starts(data)
+    order = list(earliest)
     duration = {t.id: t.duration for t in data.tasks}
-    earliest: dict[str, int] = {}
-    for task in order:
-        window = data.windows.get(task)
-        earliest[task] = max([window.release if window else 0,
-                              *(earliest[p] + duration[p] for p in graph.predecessors(task))])
     latest_end: dict[str, int] = {}
     for task in reversed(order):
         window = data.windows.get(task)
