@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,27 +18,13 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_suite("asyncplan", tmp_path_factory.mktemp("suite"), show_progress=False, levels="4,8")
 
 
-def _main(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
-    from schedbench.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["schedbench", *argv])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_report_json_contract_exports_and_parquet_suite(suite, tmp_path, capsys, monkeypatch) -> None:
+def test_report_json_contract_exports_and_parquet_suite(suite, tmp_path, cli) -> None:
     db = str(tmp_path / "r.db")
-    assert _main(["evaluate", "--model", "oracle/exact", "--suite", str(suite), "--results", db, "--quiet"],
-                 capsys, monkeypatch)[0] == 0
+    assert cli(["evaluate", "--model", "oracle/exact", "--suite", str(suite), "--results", db, "--quiet"])[0] == 0
     parquet = str(suite / "instances.parquet")
-    assert _main(["evaluate", "--model", "baseline/list", "--suite", parquet, "--mode", "time", "--results", db,
-                  "--quiet"], capsys, monkeypatch)[0] == 0
-    code, out, _ = _main(["report", "--results", db, "--json"], capsys, monkeypatch)
+    assert cli(["evaluate", "--model", "baseline/list", "--suite", parquet, "--mode", "time", "--results", db,
+                  "--quiet"])[0] == 0
+    code, out, _ = cli(["report", "--results", db, "--json"])
     documents = json.loads(out)
     assert code == 0 and isinstance(documents, list) and len(documents) == 2
     for document in documents:
@@ -48,16 +33,15 @@ def test_report_json_contract_exports_and_parquet_suite(suite, tmp_path, capsys,
             assert {"level", "n", "feasible_rate", "ci_low", "ci_high", "mean_gap_pct"} <= row.keys()
     oracle = documents[0]
     assert oracle["feasible_rate"] == 1.0 and oracle["optimal_rate"] == 1.0 and oracle["n"] == oracle["planned"]
-    code, out, _ = _main(["report", oracle["run"], "--results", db, "--json", "--export",
-                          str(tmp_path / "items.parquet"), "--export", str(tmp_path / "items.csv")],
-                         capsys, monkeypatch)
+    code, out, _ = cli(["report", oracle["run"], "--results", db, "--json", "--export",
+                          str(tmp_path / "items.parquet"), "--export", str(tmp_path / "items.csv")])
     assert code == 0 and json.loads(out)["run"] == oracle["run"]
     import datasets
 
     exported = datasets.load_dataset("parquet", data_files=str(tmp_path / "items.parquet"), split="train")
     assert len(exported) == oracle["n"] and set(exported["run"]) == {oracle["run"]}
     assert (tmp_path / "items.csv").read_text().count("\n") >= oracle["n"] + 1
-    code, out, _ = _main(["report", "--results", db], capsys, monkeypatch)
+    code, out, _ = cli(["report", "--results", db])
     assert code == 0 and "oracle/exact" in out and "Feasibility by level" in out
 
 
@@ -70,19 +54,18 @@ def test_report_json_contract_exports_and_parquet_suite(suite, tmp_path, capsys,
       "--max-cost", "1"], "--max-cost"),
     (["report", "--results", "{tmp}/none.db"], "none.db"),
 ])
-def test_bad_input_is_one_line_and_exit_2(argv, field, suite, tmp_path, capsys, monkeypatch) -> None:
+def test_bad_input_is_one_line_and_exit_2(argv, field, suite, tmp_path, cli) -> None:
     argv = [a.format(suite=suite, tmp=tmp_path) for a in argv]
     if argv[0] == "evaluate":
         argv += ["--results", str(tmp_path / "r.db"), "--quiet"]
-    code, _, err = _main(argv, capsys, monkeypatch)
+    code, _, err = cli(argv)
     assert code == 2 and field in err and "Traceback" not in err and err.count("\n") == 1, err
 
 
-def test_few_shot_from_a_separate_split(suite, tmp_path, capsys, monkeypatch) -> None:
+def test_few_shot_from_a_separate_split(suite, tmp_path, cli) -> None:
     other = make_suite("asyncplan", tmp_path / "train", seed=99, show_progress=False, levels="4")
-    code, _, err = _main(["evaluate", "--model", "oracle/exact", "--suite", str(suite), "--few-shot", "2",
-                          "--few-shot-suite", str(other), "--cot", "--results", str(tmp_path / "r.db"), "--quiet"],
-                         capsys, monkeypatch)
+    code, _, err = cli(["evaluate", "--model", "oracle/exact", "--suite", str(suite), "--few-shot", "2",
+                          "--few-shot-suite", str(other), "--cot", "--results", str(tmp_path / "r.db"), "--quiet"])
     assert code == 0, err
     from schedbench.results import Store
 
@@ -91,8 +74,8 @@ def test_few_shot_from_a_separate_split(suite, tmp_path, capsys, monkeypatch) ->
         assert len(run.config["few_shot"]) == 2 and run.config["cot"] is True
 
 
-def test_models_lists_providers_baselines_and_prices(capsys, monkeypatch) -> None:
-    code, out, _ = _main(["models", "--json"], capsys, monkeypatch)
+def test_models_lists_providers_baselines_and_prices(cli) -> None:
+    code, out, _ = cli(["models", "--json"])
     document = json.loads(out)
     assert code == 0 and {"openai", "anthropic", "baseline", "oracle/exact", "replay"} <= \
         {p["prefix"] for p in document["providers"]}
@@ -101,15 +84,15 @@ def test_models_lists_providers_baselines_and_prices(capsys, monkeypatch) -> Non
     assert document["baselines"] == {name: list(get_family(name).baselines) for name in family_names()}
 
 
-def test_bad_instance_data_stops_the_run_before_any_request(suite, tmp_path, capsys, monkeypatch) -> None:
+def test_bad_instance_data_stops_the_run_before_any_request(suite, tmp_path, cli) -> None:
     lines = (suite / "instances.jsonl").read_text().splitlines()
     broken = json.loads(lines[1])
     del broken["data"]["steps"]
     bad = tmp_path / "bad.jsonl"
     bad.write_text("\n".join([lines[0], json.dumps(broken), *lines[2:]]) + "\n")
     db = tmp_path / "r.db"
-    code, _, err = _main(["evaluate", "--model", "oracle/exact", "--suite", str(bad), "--results", str(db),
-                          "--quiet"], capsys, monkeypatch)
+    code, _, err = cli(["evaluate", "--model", "oracle/exact", "--suite", str(bad), "--results", str(db),
+                          "--quiet"])
     assert code == 2 and f"{bad}:2: data.steps" in err
     from schedbench.results import Store
 

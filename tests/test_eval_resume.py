@@ -102,21 +102,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(worker: bool, suite, tmp
     assert resumed == uninterrupted
 
 
-def _main(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
-    """Run the console entry point in-process; its exit code, stdout and stderr."""
-    from schedbench.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["schedbench", *argv])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_no_api_key_in_database_logs_reports_or_errors(suite, tmp_path, capsys, monkeypatch) -> None:
+def test_no_api_key_in_database_logs_reports_or_errors(suite, tmp_path, cli, monkeypatch) -> None:
     folder, instances = suite
     by_prompt = {render_question(inst): (k, inst) for k, inst in enumerate(instances[:6])}
 
@@ -137,7 +123,7 @@ def test_no_api_key_in_database_logs_reports_or_errors(suite, tmp_path, capsys, 
                  ["report", "--results", str(db), "--json", "--export", str(tmp_path / "items.jsonl"),
                   "--export", str(tmp_path / "items.csv")],
                  ["evaluate", "--model", "openai/gpt-stub", "--suite", str(tmp_path / "nosuch"), "--results", str(db)]]
-        outputs = [_main(step, capsys, monkeypatch) for step in steps]
+        outputs = [cli(step) for step in steps]
     assert [code for code, _, _ in outputs] == [0, 0, 0, 2]
     document = json.loads(outputs[2][1])
     assert document["n"] == 6 and document["error_rate"] == 0.5
