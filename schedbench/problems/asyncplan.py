@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
 
+from schedbench.problems._graph import check_acyclic
+
 
 class Station(BaseModel):
     """A shared appliance or place: at most `capacity` steps hold it at any time."""
@@ -76,8 +78,6 @@ class AsyncplanData(BaseModel):
 
 def check_references(data: AsyncplanData) -> None:
     """Raise ValueError naming the first duplicate id, unknown id or precedence cycle."""
-    import networkx as nx
-
     for kind, ids in (("step", [s.id for s in data.steps]), ("station", [s.id for s in data.stations])):
         seen: set[str] = set()
         for item in ids:
@@ -93,10 +93,7 @@ def check_references(data: AsyncplanData) -> None:
         for item in (a, b):
             if item not in steps:
                 raise ValueError(f"precedences names unknown step {item!r}")
-    graph = nx.DiGraph(list(data.precedences))
-    if not nx.is_directed_acyclic_graph(graph):
-        cycle = nx.find_cycle(graph)
-        raise ValueError("precedences form a cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]))
+    check_acyclic(data.precedences)
 
 
 class AsyncplanSolution(BaseModel):

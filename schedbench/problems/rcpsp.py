@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
 
+from schedbench.problems._graph import check_acyclic
+
 
 class Resource(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -72,8 +74,6 @@ class RcpspData(BaseModel):
 
 def check_references(data: RcpspData) -> None:
     """Raise ValueError naming the first unknown id, duplicate id or precedence cycle."""
-    import networkx as nx
-
     task_ids = [t.id for t in data.tasks]
     resource_ids = [r.id for r in data.resources]
     for kind, ids in (("task", task_ids), ("resource", resource_ids)):
@@ -98,10 +98,7 @@ def check_references(data: RcpspData) -> None:
     for task_id in data.windows:
         if task_id not in tasks:
             raise ValueError(f"windows names unknown task {task_id!r}")
-    graph = nx.DiGraph(list(data.precedences))
-    if not nx.is_directed_acyclic_graph(graph):
-        cycle = nx.find_cycle(graph)
-        raise ValueError("precedences form a cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]))
+    check_acyclic(data.precedences)
 
 
 def earliest_starts(data: RcpspData) -> dict[str, int]:
