@@ -2,29 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
-from schedbench.cli import evaluate, evolve, generate, importing, models, report, solve, verify
 from schedbench.errors import InputError
 
-app = typer.Typer(name="schedbench", help="Benchmark LLM reasoning on scheduling, with exact references.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-app.add_typer(generate.app, name="generate")
-app.add_typer(importing.app, name="import")
-app.add_typer(evolve.app, name="evolve")
-app.command("solve")(solve.solve)
-app.command("verify")(verify.verify)
-app.command("evaluate")(evaluate.evaluate)
-app.command("report")(report.report)
-app.command("models")(models.models)
+#: command name → (module, attribute, is a group of subcommands). Modules are imported only for the command
+#: being run (all of them for help or an unknown command): `generate` builds its options from every family's
+#: generator config, which would otherwise put every family's generator on the start-up path of `evaluate`.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "generate": ("generate", "app", True),
+    "import": ("importing", "app", True),
+    "evolve": ("evolve", "app", True),
+    "solve": ("solve", "solve", False),
+    "verify": ("verify", "verify", False),
+    "evaluate": ("evaluate", "evaluate", False),
+    "report": ("report", "report", False),
+    "models": ("models", "models", False),
+}
+
+
+def build_app(argv: list[str] | None = None) -> typer.Typer:
+    """The command-line app with the command named in `argv` (every command when none is named)."""
+    app = typer.Typer(name="schedbench", help="Benchmark LLM reasoning on scheduling, with exact references.",
+                      no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+    app.callback()(lambda: None)  # a group even with one command registered: `schedbench evaluate …` keeps its name
+    named = argv[0] if argv and argv[0] in COMMANDS else None
+    for name in [named] if named else COMMANDS:
+        module_name, attribute, group = COMMANDS[name]
+        target = getattr(importlib.import_module(f"schedbench.cli.{module_name}"), attribute)
+        if group:
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+    return app
 
 
 def main() -> None:
     """Console-script entry point: exit 2 with one line for bad input, 1 for internal errors."""
     try:
-        code = app(standalone_mode=False)  # usage errors come back here instead of a multi-line panel
+        # usage errors come back here instead of a multi-line panel
+        code = build_app(sys.argv[1:])(standalone_mode=False)
     except typer.Abort:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
