@@ -15,6 +15,7 @@ from schedbench.prompts import (
     build_messages,
     extract_answer,
     has_template,
+    question_modes,
     render_question,
     scenario_terms,
 )
@@ -40,6 +41,7 @@ def test_every_family_mode_has_a_template() -> None:
     for name in family_names():
         for mode in get_family(name).prompt_modes:
             assert has_template(name, mode), f"{name}/{mode} has no prompt template"
+        assert question_modes(name) == sorted(get_family(name).prompt_modes)  # what evaluate's --mode check reads
 
 
 def test_rcpsp_prompt_lists_every_constraint(suites: dict[str, list[Instance]]) -> None:

@@ -28,6 +28,7 @@ from schedbench.prompts import PromptOptions, answer_shape, build_messages, extr
 NORMALISING_BASELINE = {"smtt": "edd"}
 
 _instances: dict[str, tuple[Instance, BaseModel]] = {}
+_shared: dict[str, Instance] = {}
 _naive: dict[str, float | None] = {}
 
 
@@ -51,13 +52,20 @@ class Checked:
     failure: str | None = None  # the checker itself broke (a bug): the item becomes an error row
 
 
-def load(rows: list[tuple[str, str]]) -> tuple[str, str, str] | None:
-    """Keep (instance JSON, source) rows with their parsed family data; the first bad one as
-    (source, field, message), or None when all are valid."""
-    for text, source in rows:
-        inst = Instance.model_validate_json(text)
-        if inst.id in _instances:
+def share(instances: list[Instance]) -> None:
+    """Make parsed instances available to `load` without JSON: inline, and in a worker forked after this call."""
+    _shared.clear()
+    _shared.update((inst.id, inst) for inst in instances)
+
+
+def load(rows: list[tuple[str, str | None, str]]) -> tuple[str, str, str] | None:
+    """Keep (instance id, instance JSON or None when shared, source) rows with their parsed family data; the
+    first bad one as (source, field, message), or None when all are valid. The families' modules are imported
+    here, off the caller's start-up path."""
+    for instance_id, text, source in rows:
+        if instance_id in _instances:
             continue
+        inst = _shared[instance_id] if text is None else Instance.model_validate_json(text)
         try:
             _instances[inst.id] = (inst, get_family(inst.family).parse_data(inst.data))
         except ValidationError as exc:
@@ -135,34 +143,42 @@ class Work:
     """Runs the functions above inline, in one local worker process (`offload`), or in one worker process on a
     Ray cluster (`ray_address`, or a local Ray instance when it is ""), always awaited.
 
-    The local worker is forked (where the platform can), after the families' modules are imported, so it starts
-    in milliseconds, imports nothing, and never re-runs the caller's main module as `spawn` would.
+    The local worker is forked (where the platform can) after the suite is parsed, so it starts in milliseconds,
+    takes the instances from the memory it shares with the caller, never re-runs the caller's main module as
+    `spawn` would, and imports the families' modules itself while the caller imports the SDK.
     """
 
-    def __init__(self, offload: bool, families: list[str] | tuple[str, ...] = (),
-                 ray_address: str | None = None) -> None:
+    def __init__(self, offload: bool, instances: list[Instance] = (), ray_address: str | None = None) -> None:
         self.pool: ProcessPoolExecutor | None = None
         self.remote: Any = None
         _instances.clear()  # inline state belongs to one run (ids repeat across suites)
         _naive.clear()
+        share(instances)
+        self.shares_memory = True  # whether `load` can take instances by id
         if ray_address is not None:
             from schedbench.executors import RayProcess
 
             self.remote = RayProcess(ray_address or None)
+            self.shares_memory = False
         elif offload:
-            for name in families:
-                get_family(name)
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
                                             initializer=_exit_with_parent)
             self.pool.submit(_ready)  # start the worker now
+            self.shares_memory = method == "fork"
 
-    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+        """Start `fn(*args)` now (inline: run it now); the future of its result."""
         if self.remote is not None:
-            return await self.remote.call(fn, *args)
-        if self.pool is None:
-            return fn(*args)
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+            return asyncio.ensure_future(self.remote.call(fn, *args))
+        if self.pool is not None:
+            return asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        future = asyncio.get_running_loop().create_future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
 
     def close(self) -> None:
         if self.remote is not None:
@@ -171,3 +187,4 @@ class Work:
             self.pool.shutdown(wait=True, cancel_futures=True)
         _instances.clear()
         _naive.clear()
+        _shared.clear()

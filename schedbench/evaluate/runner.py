@@ -28,8 +28,8 @@ from schedbench.evaluate._work import Checked, Prepared, Work
 from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
 from schedbench.llm._prices import PriceTable
 from schedbench.llm._secrets import Redactor, safe_url
-from schedbench.problems import Instance, get_family
-from schedbench.prompts import PromptOptions, has_template
+from schedbench.problems import Instance
+from schedbench.prompts import PromptOptions, question_modes
 from schedbench.results import ItemRecord, Run, Store
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
@@ -141,10 +141,9 @@ def _check_suite(instances: list[Instance], config: EvalConfig) -> None:
         raise InputError(config.suite, None, "no instances to evaluate")
     mode = config.prompt.mode
     for name in sorted({inst.family for inst in instances}):
-        family = get_family(name)
-        if mode not in family.prompt_modes or not has_template(name, mode):
+        if mode not in question_modes(name):  # the families' modules are imported later, by the worker
             raise InputError("command line", "--mode", f"family {name} has no question mode {mode!r}; "
-                             f"known: {', '.join(family.prompt_modes)}")
+                             f"known: {', '.join(question_modes(name))}")
 
 
 def _prices(config: EvalConfig) -> PriceTable:
@@ -231,7 +230,7 @@ class _Runner:
         offload = self.config.offload if self.config.offload is not None else \
             self.expect_requests and len(todo) >= OFFLOAD_FROM and (os.cpu_count() or 1) > 1
         ray_address = (self.config.ray_address or "") if self.config.executor == "ray" else None
-        self.work = Work(offload, sorted({inst.family for inst, _ in todo}), ray_address)
+        self.work = Work(offload, list({inst.id: inst for inst, _ in todo}.values()), ray_address)
         tasks: set[asyncio.Task] = set()
         try:
             await self.load(model, todo)
@@ -257,8 +256,9 @@ class _Runner:
         """Validate every instance still to do (InputError before any request) and start rendering prompts;
         the SDK is imported meanwhile."""
         unique = list({inst.id: inst for inst, _ in todo}.values())
-        loading = asyncio.ensure_future(self.work.call(_work.load, [(self.suite.json(i), self.suite.source(i))
-                                                                    for i in unique]))
+        shared = self.work.shares_memory  # type: ignore[union-attr]
+        rows = [(i.id, None if shared else self.suite.json(i), self.suite.source(i)) for i in unique]
+        loading = self.work.call(_work.load, rows)  # type: ignore[union-attr]  # starts before the SDK import
         warm_up = getattr(model, "warm_up", None)
         if warm_up is not None and self.expect_requests:
             warm_up()
@@ -267,7 +267,7 @@ class _Runner:
             raise InputError(*problem)
         for start in range(0, len(unique), RENDER_CHUNK):
             ids = [inst.id for inst in unique[start:start + RENDER_CHUNK]]
-            future = asyncio.ensure_future(self.work.call(_work.render, ids, self.config.prompt))
+            future = self.work.call(_work.render, ids, self.config.prompt)
             for position, instance_id in enumerate(ids):
                 self.renders[instance_id] = asyncio.ensure_future(_pick(future, position))
 
@@ -373,7 +373,7 @@ class _Runner:
             return
         batch, self.unchecked = self.unchecked, []
         rows = [(item.instance_id, item.response or "", item.finish_reason) for item in batch]
-        future = asyncio.ensure_future(self.work.call(_work.check, rows, self.config.prompt.mode))  # type: ignore
+        future = self.work.call(_work.check, rows, self.config.prompt.mode)  # type: ignore[union-attr]
         self.checks.add(future)
         future.add_done_callback(lambda done: self.checked(batch, done))
 

@@ -71,6 +71,13 @@ def template_name(family_name: str, mode: str) -> str:
     return f"{family_name}_{mode}.j2"
 
 
+def question_modes(family_name: str) -> list[str]:
+    """The question modes with a template for this family (what `--mode` accepts; equal to the family's
+    registered prompt modes, read without importing the family)."""
+    prefix = f"{family_name}_"
+    return sorted(p.name[len(prefix):-len(".j2")] for p in TEMPLATES.glob(f"{prefix}*.j2"))
+
+
 def has_template(family_name: str, mode: str) -> bool:
     """Whether a prompt template exists for this family and question mode."""
     return (TEMPLATES / template_name(family_name, mode)).is_file()
