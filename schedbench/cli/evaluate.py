@@ -62,11 +62,13 @@ def evaluate(
                         use_cache=not no_cache, show_progress=not quiet, executor=executor,
                         ray_address=ray_address)
     from schedbench.evaluate._suite import load_suite
+    from schedbench.evaluate.runner import fewer_collections
 
-    loaded = load_suite(suite)
-    if few_shot:
-        prompt.few_shot = _few_shot(few_shot, few_shot_suite, loaded.instances)
-    outcome = run_evaluation(config, loaded)
+    with fewer_collections():  # from the suite's parsing on
+        loaded = load_suite(suite)
+        if few_shot:
+            prompt.few_shot = _few_shot(few_shot, few_shot_suite, loaded.instances)
+        outcome = run_evaluation(config, loaded)
     verdict = "stopped by --max-cost" if outcome.stopped_by_budget else \
         f"{outcome.errors} errors (rerun to retry them)" if outcome.errors else "complete"
     err.print(f"run {outcome.run}: {outcome.answered} answered ({outcome.cached} cached), {outcome.already_done} "
