@@ -39,8 +39,14 @@ def _faulty(request):
 
 
 def _ask(model, prompt: str, **params):
-    return asyncio.run(model.complete([{"role": "system", "content": "be brief"},
-                                       {"role": "user", "content": prompt}], **params))
+    async def ask():
+        try:
+            return await model.complete([{"role": "system", "content": "be brief"},
+                                         {"role": "user", "content": prompt}], **params)
+        finally:
+            await model.aclose()
+
+    return asyncio.run(ask())
 
 
 @pytest.mark.parametrize("provider", ["openai-compatible", "anthropic"])

@@ -160,7 +160,15 @@ class Evolution:
                 await asyncio.gather(*(self.worker() for _ in range(self.config.workers)))
             finally:
                 self.write_outputs()
+                await self.close_models()
         return self.summary()
+
+    async def close_models(self) -> None:
+        """Close the models' connection pools (in the event loop that opened them)."""
+        for model in self._models.values():
+            closer = getattr(model, "aclose", None)
+            if closer is not None:
+                await closer()
 
     async def ensure_seed(self) -> None:
         """Iteration 0: store the seed program and evaluate it (once; a rerun evaluates the stored one)."""
