@@ -9,7 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schedbench.problems.rcpsp import RcpspData
-from schedbench.verifiers.exact.rcpsp_cpsat import downtime_profile, solve, time_bounds, warm_start
+from schedbench.verifiers.exact.rcpsp_cpsat import (
+    branching_pairs,
+    downtime_profile,
+    project_delays,
+    solve,
+    time_bounds,
+    warm_start,
+)
 from schedbench.verifiers.rcpsp import verify
 
 
@@ -60,6 +67,56 @@ def test_cpsat_matches_exhaustive_enumeration(raw: dict[str, Any]) -> None:
     else:
         assert (reference.status, reference.objective, reference.bound) == ("optimal", expected, expected)
         assert verify(data, reference.witness).objective == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances())
+def test_delay_phase_keeps_the_exhaustive_optimum(raw: dict[str, Any]) -> None:
+    """Forced second solve with delays (no first solve), on instances given a join (T1 and T2 before the last
+    task) so that there are branching pairs: the delays are proven on a relaxation without downtimes or
+    windows, so they may never cut off an optimal schedule."""
+    last = raw["tasks"][-1]["id"]
+    if len(raw["tasks"]) >= 3:
+        raw["precedences"] = sorted({*map(tuple, raw["precedences"]), ("T1", last), ("T2", last)})
+    data = RcpspData.model_validate(raw)
+    assert len(raw["tasks"]) < 3 or branching_pairs(data)
+    expected = enumerated_optimum(data)
+    reference = solve(data, time_limit=10.0, workers=1, delay_after=0.0)
+    if expected is None:
+        assert reference.status == "infeasible" and reference.witness is None
+    else:
+        assert (reference.status, reference.objective, reference.bound) == ("optimal", expected, expected)
+        assert verify(data, reference.witness).objective == expected
+
+
+DIAMONDS = {
+    "horizon": 40, "resources": [{"id": "R1", "capacity": 2}],
+    "tasks": [{"id": t, "duration": d, "demands": {"R1": 2 if t in "BCEF" else 1}}
+              for t, d in zip("ABCDEFG", (1, 3, 4, 0, 2, 5, 1), strict=True)],
+    "precedences": [["A", "B"], ["A", "C"], ["B", "D"], ["C", "D"], ["D", "E"], ["D", "F"], ["E", "G"], ["F", "G"]],
+    "downtimes": [{"resource": "R1", "start": 3, "end": 6, "capacity": 0}],
+    "windows": {"E": {"release": 30}}}
+
+
+def test_branching_pairs_find_the_diamonds_smallest_first() -> None:
+    pairs = branching_pairs(RcpspData.model_validate(DIAMONDS))
+    assert [(a, b) for a, b, _ in pairs][:2] == [("A", "D"), ("D", "G")]
+    assert ("A", "D", ("B", "C")) in pairs and (None, None, tuple("ABCDEFG")) not in pairs
+
+
+def test_project_delays_ignore_downtimes_and_windows_but_stay_valid() -> None:
+    data = RcpspData.model_validate(DIAMONDS)
+    delays, _ = project_delays(data, budget=5.0, workers=1)
+    values = {(d.earlier, d.later): d.value for d in delays}
+    assert values[("A", "D")] == 7 and values[("D", "G")] == 7  # B and C (E and F) cannot overlap
+    reference = solve(data, workers=1, delay_after=0.0)
+    starts = reference.witness["starts"]
+    duration = {t.id: t.duration for t in data.tasks}
+    assert reference.status == "optimal" and reference.objective == solve(data, workers=1).objective
+    for d in delays:
+        earlier = 0 if d.earlier is None else starts[d.earlier] + duration[d.earlier]
+        later = reference.objective if d.later is None else starts[d.later]
+        assert later - earlier >= d.value
 
 
 def test_zero_duration_task_may_sit_inside_its_disjunctive_partner() -> None:

@@ -7,11 +7,21 @@ inside the other interval). Start domains are tightened by a forward/backward cr
 upper bound — the makespan of a verified warm start (the caller's hint or a latest-finish-time serial SGS
 schedule), which is also handed to CP-SAT as a hint. The makespan is bounded by the ends of the sink tasks
 only, so the precedence propagators carry it.
+
+Instances not proven within `DELAY_AFTER` get a second solve with precedence-graph delays (the idea of
+OR-Tools' examples/python/rcpsp_sat.py): for each pair of tasks with parallel branches between them (the
+project's start and end count as tasks), the smallest gap start(later) - end(earlier) that the tasks in
+between allow, proven on a relaxed sub-project (nominal capacities, no downtimes or windows: every feasible
+schedule, translated, is one of its schedules), smallest pairs first, each reusing the delays found so far.
 """
 
 from __future__ import annotations
 
+import graphlib
 import itertools
+import math
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -19,6 +29,24 @@ import networkx as nx
 from schedbench.problems._envelope import Reference
 from schedbench.problems.rcpsp import RcpspData, earliest_starts
 from schedbench.verifiers.exact import _cpsat
+
+#: The first solve, without delays, gets this much of the time limit; most instances are proven within it.
+DELAY_AFTER = 1.0
+#: Share of the time left after the first solve that the delay sub-problems may use.
+DELAY_SHARE = 0.25
+#: Larger instances skip the delay phase (the pair analysis grows with the cube of the task count).
+DELAY_MAX_TASKS = 150
+
+
+@dataclass(frozen=True)
+class Delay:
+    """A lower bound on start(later) - end(earlier) valid for every feasible schedule; None stands for the
+    project's start (time 0) as `earlier` and for its end (the makespan) as `later`."""
+
+    earlier: str | None
+    later: str | None
+    between: tuple[str, ...]
+    value: int
 
 
 def downtime_profile(data: RcpspData, resource_id: str, capacity: int) -> list[tuple[int, int, int]]:
@@ -57,9 +85,10 @@ def time_bounds(data: RcpspData, upper: int) -> dict[str, tuple[int, int]]:
     return {t: (earliest[t], latest_end[t] - duration[t]) for t in order}
 
 
-def build_model(data: RcpspData, hint: dict[str, int] | None = None,
-                upper: int | None = None) -> tuple[Any, dict[str, Any]]:
-    """The CP-SAT model and its start variables by task id; `upper` bounds the makespan (default: horizon)."""
+def build_model(data: RcpspData, hint: dict[str, int] | None = None, upper: int | None = None,
+                delays: list[Delay] | None = None) -> tuple[Any, dict[str, Any]]:
+    """The CP-SAT model and its start variables by task id; `upper` bounds the makespan (default: horizon);
+    `delays` are added as generalised precedences."""
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
@@ -88,6 +117,10 @@ def build_model(data: RcpspData, hint: dict[str, int] | None = None,
     for task in data.tasks:
         if task.id not in with_successors:
             model.add(makespan >= starts[task.id] + task.duration)
+    for delay in delays or ():
+        earlier = 0 if delay.earlier is None else starts[delay.earlier] + durations[delay.earlier]
+        later = makespan if delay.later is None else starts[delay.later]
+        model.add(later >= earlier + delay.value)
     model.minimize(makespan)
     for task_id, value in (hint or {}).items():
         if task_id in starts:
@@ -107,6 +140,120 @@ def _add_resource(model: Any, data: RcpspData, resource_id: str, capacity: int, 
     model.add_cumulative(ivs, demands, capacity)
 
 
+def branching_pairs(data: RcpspData) -> list[tuple[str | None, str | None, tuple[str, ...]]]:
+    """(earlier, later, tasks strictly between) for every pair of the precedence graph, extended by the
+    project's start and end (None), where `later` is a transitive successor of `earlier` and at least two
+    parallel branches join them (two successors of `earlier` and two predecessors of `later` lie on paths
+    between them); fewest tasks in between first. The whole project (start to end) is left out."""
+    ids = [t.id for t in data.tasks]
+    n = len(ids)
+    index = {task: i for i, task in enumerate(ids)}
+    succ: list[set[int]] = [set() for _ in range(n + 2)]  # n: project start, n + 1: project end
+    for a, b in data.precedences:
+        succ[index[a]].add(index[b])
+    with_predecessors = set().union(*succ[:n]) if n else set()
+    for i in range(n):
+        if i not in with_predecessors:
+            succ[n].add(i)
+        if not succ[i]:
+            succ[i].add(n + 1)
+    pred: list[set[int]] = [set() for _ in range(n + 2)]
+    for i, targets in enumerate(succ):
+        for j in targets:
+            pred[j].add(i)
+    order = list(graphlib.TopologicalSorter({i: pred[i] for i in range(n + 2)}).static_order())
+    after, before = _reachable(reversed(order), succ), _reachable(order, pred)
+    name = [*ids, None, None]
+    pairs = []
+    for a in order:
+        for b in sorted(after[a]) if len(succ[a]) > 1 else ():
+            between = after[a] & before[b]
+            if (len(pred[b]) > 1 and len(between) < n and len(succ[a] & (between | {b})) > 1
+                    and len(pred[b] & (between | {a})) > 1):
+                pairs.append((name[a], name[b], tuple(ids[i] for i in sorted(between))))
+    return sorted(pairs, key=lambda pair: len(pair[2]))
+
+
+def _reachable(order: Any, edges: list[set[int]]) -> list[set[int]]:
+    """Transitive closure along `edges`, filled in an order where every edge target comes first."""
+    reach: list[set[int]] = [set() for _ in edges]
+    for node in order:
+        for other in edges[node]:
+            reach[node] |= {other} | reach[other]
+    return reach
+
+
+def relaxed_delay(data: RcpspData, earlier: str | None, later: str | None, between: tuple[str, ...],
+                  known: list[Delay], time_limit: float, workers: int) -> tuple[int | None, float]:
+    """(lower bound on start(later) - end(earlier) or None, time used): the makespan of the sub-project of the
+    tasks between, relaxed to nominal capacities without downtimes or windows, with the disjunctive pairs and
+    the `known` delays inside it. Time used is CP-SAT's deterministic time with one worker (reproducible),
+    else seconds."""
+    from ortools.sat.python import cp_model
+
+    inside = set(between)
+    tasks = {t.id: t for t in data.tasks if t.id in inside}
+    horizon = sum(t.duration for t in tasks.values())
+    model = cp_model.CpModel()
+    starts = {t: model.new_int_var(0, horizon, f"s_{t}") for t in tasks}
+    ends = {t: starts[t] + tasks[t].duration for t in tasks}
+    intervals = {t: model.new_fixed_size_interval_var(starts[t], tasks[t].duration, f"i_{t}") for t in tasks}
+    span = model.new_int_var(0, horizon, "span")
+    for a, b in data.precedences:
+        if a in tasks and b in tasks:
+            model.add(starts[b] >= ends[a])
+    for resource in data.resources:
+        users = [t for t in tasks.values() if t.demands.get(resource.id, 0) > 0 and t.duration > 0]
+        if users:
+            model.add_cumulative([intervals[t.id] for t in users], [t.demands[resource.id] for t in users],
+                                 resource.capacity)
+    for a, b in data.disjunctive:
+        if a in tasks and b in tasks and tasks[a].duration > 0 and tasks[b].duration > 0:
+            model.add_no_overlap([intervals[a], intervals[b]])
+    for task in tasks:
+        model.add(span >= ends[task])
+    lows: dict[str | None, Any] = {earlier: 0, **ends}  # `earlier` ends at time 0, `later` starts at the span
+    highs: dict[str | None, Any] = {later: span, **starts}
+    for delay in known:
+        low, high = lows.get(delay.earlier), highs.get(delay.later)
+        if low is not None and high is not None:  # both ends inside this sub-project
+            model.add(high >= low + delay.value)
+    model.minimize(span)
+    solver, status, seconds = _cpsat.run(model, time_limit, workers)
+    used = solver.deterministic_time if workers <= 1 else seconds
+    if _cpsat.status_name(status) in ("optimal", "feasible"):
+        return math.ceil(solver.best_objective_bound - 1e-6), used
+    return None, used
+
+
+def project_delays(data: RcpspData, budget: float, workers: int) -> tuple[list[Delay], float]:
+    """(delays, time used) for the branching pairs, smallest first, while `budget` lasts (deterministic
+    time with one worker, else seconds); pairs left over get the energetic bound of the tasks between."""
+    delays: list[Delay] = []
+    used = 0.0
+    for earlier, later, between in branching_pairs(data):
+        value = energy_gap(data, between)
+        if used < budget:
+            proven, spent = relaxed_delay(data, earlier, later, between, delays, budget - used, workers)
+            used += spent
+            value = max(value, proven or 0)
+        if value > 0:
+            delays.append(Delay(earlier, later, between, value))
+    return delays, used
+
+
+def energy_gap(data: RcpspData, between: tuple[str, ...]) -> int:
+    """The smallest gap the tasks between can fit in by energy alone: max over resources of
+    ceil(sum of duration x demand / capacity)."""
+    inside = set(between)
+    gap = 0
+    for resource in data.resources:
+        energy = sum(t.duration * t.demands.get(resource.id, 0) for t in data.tasks if t.id in inside)
+        if energy and resource.capacity:
+            gap = max(gap, -(-energy // resource.capacity))
+    return gap
+
+
 def warm_start(data: RcpspData, hint: dict[str, Any] | None) -> tuple[dict[str, int] | None, int | None]:
     """A verified feasible schedule and its makespan: the given hint if it verifies, else an LFT serial SGS
     schedule if that one does; (None, None) when neither is feasible."""
@@ -123,15 +270,48 @@ def warm_start(data: RcpspData, hint: dict[str, Any] | None) -> tuple[dict[str, 
 
 
 def solve(data: RcpspData, time_limit: float = 10.0, workers: int = 1,
-          hint: dict[str, Any] | None = None) -> Reference:
-    """Exact reference: minimum makespan, proven bound and a witness schedule."""
+          hint: dict[str, Any] | None = None, delay_after: float = DELAY_AFTER) -> Reference:
+    """Exact reference: minimum makespan, proven bound and a witness schedule.
+
+    A first solve gets `delay_after` of the time limit (0: no first solve); if it ends unproven, the rest goes
+    to the delay phase (`DELAY_SHARE` of it) and a second solve with the delays, from the best schedule found.
+    Time limits are in deterministic time with one worker, so both stages are reproducible."""
+    began = time.perf_counter()
     start_hint, upper = warm_start(data, (hint or {}).get("starts"))
-    model, starts = build_model(data, start_hint, upper)
+    first, used = None, 0.0
+    if delay_after > 0:
+        first, used = _solve_once(data, min(time_limit, delay_after), workers, start_hint, upper)
+        if first.status in ("optimal", "infeasible") or used >= time_limit or len(data.tasks) > DELAY_MAX_TASKS:
+            return first
+        if first.witness is not None and first.objective is not None:
+            start_hint, upper = first.witness["starts"], int(first.objective)
+    delays, spent = project_delays(data, (time_limit - used) * DELAY_SHARE, workers)
+    second, _ = _solve_once(data, max(0.0, time_limit - used - spent), workers, start_hint, upper, delays)
+    reference = second if first is None else _combine(first, second)
+    return reference.model_copy(update={"time_s": round(time.perf_counter() - began, 4)})
+
+
+def _solve_once(data: RcpspData, time_limit: float, workers: int, start_hint: dict[str, int] | None,
+                upper: int | None, delays: list[Delay] | None = None) -> tuple[Reference, float]:
+    """(reference, time used: deterministic time with one worker, else seconds) of one CP-SAT solve."""
+    model, starts = build_model(data, start_hint, upper, delays)
     solver, status, seconds = _cpsat.run(model, time_limit, workers)
+    used = solver.deterministic_time if workers <= 1 else seconds
     if _cpsat.status_name(status) in ("optimal", "feasible"):
         witness = {"starts": {task_id: int(solver.value(var)) for task_id, var in starts.items()}}
-        return _cpsat.reference(solver, status, seconds, witness)
+        return _cpsat.reference(solver, status, seconds, witness), used
     if start_hint is not None:  # out of time before CP-SAT reported a solution: the warm start still stands
         return Reference(status="feasible", objective=upper, bound=None, solver=_cpsat.solver_name(),
-                         time_s=round(seconds, 4), witness={"starts": start_hint})
-    return _cpsat.reference(solver, status, seconds, None)
+                         time_s=round(seconds, 4), witness={"starts": start_hint}), used
+    return _cpsat.reference(solver, status, seconds, None), used
+
+
+def _combine(first: Reference, second: Reference) -> Reference:
+    """One reference from both solves: the second's schedule (it starts from the first's best) and the
+    better bound of the two."""
+    if second.objective is None:  # the second solve found nothing: it can only add a proof of infeasibility
+        return second if first.objective is None and second.status == "infeasible" else first
+    bound = max((b for b in (first.bound, second.bound) if b is not None), default=None)
+    if second.status == "optimal" or (bound is not None and bound >= second.objective):
+        return second.model_copy(update={"status": "optimal", "bound": second.objective})
+    return second.model_copy(update={"status": "feasible", "bound": bound})
