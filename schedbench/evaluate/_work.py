@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +52,7 @@ class Checked:
     failure: str | None = None  # the checker itself broke (a bug): the item becomes an error row
 
 
-def share(instances: list[Instance]) -> None:
+def share(instances: Iterable[Instance]) -> None:
     """Make parsed instances available to `load` without JSON: inline, and in a worker forked after this call."""
     _shared.clear()
     _shared.update((inst.id, inst) for inst in instances)
@@ -148,7 +148,7 @@ class Work:
     `spawn` would, and imports the families' modules itself while the caller imports the SDK.
     """
 
-    def __init__(self, offload: bool, instances: list[Instance] = (), ray_address: str | None = None) -> None:
+    def __init__(self, offload: bool, instances: Sequence[Instance] = (), ray_address: str | None = None) -> None:
         self.pool: ProcessPoolExecutor | None = None
         self.remote: Any = None
         _instances.clear()  # inline state belongs to one run (ids repeat across suites)
