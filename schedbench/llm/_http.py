@@ -12,6 +12,7 @@ Parameters therefore pass through unchanged: whatever `--model-arg` says is what
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from typing import Any
 
@@ -25,6 +26,8 @@ class _SdkChat:
     """What the OpenAI and Anthropic adapters share: lazy client, 429 hook, argument split, accounting."""
 
     cacheable = True
+    sdk_module = ""  # the official SDK's package
+    client_class = ""  # its async client
 
     def __init__(self, spec: str, model: str, options: ModelOptions, api_key: str | None,
                  base_url: str | None) -> None:
@@ -41,7 +44,8 @@ class _SdkChat:
 
     def _http_client(self) -> Any:
         """The SDK's aiohttp-backed client (`openai[aiohttp]`, `anthropic[aiohttp]`), one pool of `concurrency`
-        connections: aiohttp's connection handling costs about a third less CPU per request than httpcore's."""
+        connections: about a quarter less CPU per request than the default httpcore transport (a bare SDK loop
+        of 2,000 requests: 4.2–4.3 s → 3.2–3.5 s of CPU, start-up included)."""
         size = max(1, self.options.concurrency)
         return self._sdk().DefaultAioHttpClient(
             limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size),
@@ -80,28 +84,22 @@ class _SdkChat:
             self._client = None
 
     def warm_up(self) -> None:
-        """Import the SDK now (about a second), e.g. while other work runs elsewhere."""
+        """Import the SDK now (about half a second), e.g. while other work runs elsewhere."""
         self._sdk()
 
     def _sdk(self) -> Any:
-        raise NotImplementedError
+        return importlib.import_module(self.sdk_module)
 
     def _make_client(self) -> Any:
-        raise NotImplementedError
+        client_class = getattr(self._sdk(), self.client_class)
+        return client_class(api_key=self._api_key, base_url=self.base_url, max_retries=self.options.max_retries,
+                            timeout=self.options.timeout_s, http_client=self._http_client())
 
 
 class OpenAIChat(_SdkChat):
     """OpenAI chat completions (also vLLM, Ollama and any OpenAI-compatible server)."""
 
-    def _sdk(self) -> Any:
-        import openai
-
-        return openai
-
-    def _make_client(self) -> Any:
-        return self._sdk().AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
-                                       max_retries=self.options.max_retries, timeout=self.options.timeout_s,
-                                       http_client=self._http_client())
+    sdk_module, client_class = "openai", "AsyncOpenAI"
 
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
         started = time.perf_counter()
@@ -123,17 +121,8 @@ class OpenAIChat(_SdkChat):
 class AnthropicChat(_SdkChat):
     """Anthropic messages; `max_tokens` defaults to 8192, extended thinking via `--model-arg thinking.…`."""
 
+    sdk_module, client_class = "anthropic", "AsyncAnthropic"
     default_max_tokens = 8192
-
-    def _sdk(self) -> Any:
-        import anthropic
-
-        return anthropic
-
-    def _make_client(self) -> Any:
-        return self._sdk().AsyncAnthropic(api_key=self._api_key, base_url=self.base_url,
-                                          max_retries=self.options.max_retries, timeout=self.options.timeout_s,
-                                          http_client=self._http_client())
 
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
