@@ -104,13 +104,7 @@ def build_model(data: RcpspData, hint: dict[str, int] | None = None, upper: int 
         starts[task.id] = start
         intervals[task.id] = model.new_fixed_size_interval_var(start, task.duration, f"i_{task.id}")
     durations = {t.id: t.duration for t in data.tasks}
-    for a, b in data.precedences:
-        model.add(starts[b] >= starts[a] + durations[a])
-    for resource in data.resources:
-        _add_resource(model, data, resource.id, resource.capacity, intervals)
-    for a, b in data.disjunctive:
-        if durations[a] > 0 and durations[b] > 0:
-            model.add_no_overlap([intervals[a], intervals[b]])
+    _add_task_constraints(model, data, starts, intervals, with_downtime=True)
     lower = max((low + durations[t] for t, (low, _) in bounds.items()), default=0)
     makespan = model.new_int_var(min(lower, upper), upper, "makespan")
     with_successors = {a for a, _ in data.precedences}
@@ -128,16 +122,28 @@ def build_model(data: RcpspData, hint: dict[str, int] | None = None, upper: int 
     return model, starts
 
 
-def _add_resource(model: Any, data: RcpspData, resource_id: str, capacity: int, intervals: dict[str, Any]) -> None:
-    users = [t for t in data.tasks if t.demands.get(resource_id, 0) > 0 and t.duration > 0]
-    if not users:
-        return
-    ivs = [intervals[t.id] for t in users]
-    demands = [t.demands[resource_id] for t in users]
-    for a, b, level in downtime_profile(data, resource_id, capacity):
-        ivs.append(model.new_fixed_size_interval_var(a, b - a, f"down_{resource_id}_{a}"))
-        demands.append(capacity - level)
-    model.add_cumulative(ivs, demands, capacity)
+def _add_task_constraints(model: Any, data: RcpspData, starts: dict[str, Any], intervals: dict[str, Any],
+                          with_downtime: bool) -> None:
+    """Precedences, a cumulative per resource (downtime as fixed blocking intervals when `with_downtime`) and a
+    no-overlap per disjunctive pair, over the tasks in `starts` (the whole project or a sub-project)."""
+    tasks = [t for t in data.tasks if t.id in starts]
+    durations = {t.id: t.duration for t in tasks}
+    for a, b in data.precedences:
+        if a in durations and b in durations:
+            model.add(starts[b] >= starts[a] + durations[a])
+    for resource in data.resources:
+        users = [t for t in tasks if t.demands.get(resource.id, 0) > 0 and t.duration > 0]
+        if not users:
+            continue
+        ivs = [intervals[t.id] for t in users]
+        demands = [t.demands[resource.id] for t in users]
+        for a, b, level in downtime_profile(data, resource.id, resource.capacity) if with_downtime else ():
+            ivs.append(model.new_fixed_size_interval_var(a, b - a, f"down_{resource.id}_{a}"))
+            demands.append(resource.capacity - level)
+        model.add_cumulative(ivs, demands, resource.capacity)
+    for a, b in data.disjunctive:
+        if durations.get(a, 0) > 0 and durations.get(b, 0) > 0:
+            model.add_no_overlap([intervals[a], intervals[b]])
 
 
 def branching_pairs(data: RcpspData) -> list[tuple[str | None, str | None, tuple[str, ...]]]:
@@ -199,17 +205,7 @@ def relaxed_delay(data: RcpspData, earlier: str | None, later: str | None, betwe
     ends = {t: starts[t] + tasks[t].duration for t in tasks}
     intervals = {t: model.new_fixed_size_interval_var(starts[t], tasks[t].duration, f"i_{t}") for t in tasks}
     span = model.new_int_var(0, horizon, "span")
-    for a, b in data.precedences:
-        if a in tasks and b in tasks:
-            model.add(starts[b] >= ends[a])
-    for resource in data.resources:
-        users = [t for t in tasks.values() if t.demands.get(resource.id, 0) > 0 and t.duration > 0]
-        if users:
-            model.add_cumulative([intervals[t.id] for t in users], [t.demands[resource.id] for t in users],
-                                 resource.capacity)
-    for a, b in data.disjunctive:
-        if a in tasks and b in tasks and tasks[a].duration > 0 and tasks[b].duration > 0:
-            model.add_no_overlap([intervals[a], intervals[b]])
+    _add_task_constraints(model, data, starts, intervals, with_downtime=False)
     for task in tasks:
         model.add(span >= ends[task])
     lows: dict[str | None, Any] = {earlier: 0, **ends}  # `earlier` ends at time 0, `later` starts at the span
