@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import graphlib
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
@@ -102,18 +103,16 @@ def check_references(data: RcpspData) -> None:
 
 
 def earliest_starts(data: RcpspData) -> dict[str, int]:
-    """Earliest start of each task from releases and precedences (forward pass, in topological order)."""
-    import networkx as nx
-
-    graph = nx.DiGraph()
-    graph.add_nodes_from(t.id for t in data.tasks)
-    graph.add_edges_from(data.precedences)
+    """Earliest start of each task from releases and precedences (forward pass); keys in topological order."""
+    predecessors: dict[str, list[str]] = {t.id: [] for t in data.tasks}
+    for a, b in data.precedences:
+        predecessors[b].append(a)
     duration = {t.id: t.duration for t in data.tasks}
     earliest: dict[str, int] = {}
-    for task in nx.topological_sort(graph):
+    for task in graphlib.TopologicalSorter(predecessors).static_order():
         window = data.windows.get(task)
         earliest[task] = max([window.release if window else 0,
-                              *(earliest[p] + duration[p] for p in graph.predecessors(task))])
+                              *(earliest[p] + duration[p] for p in predecessors[task])])
     return earliest
 
 

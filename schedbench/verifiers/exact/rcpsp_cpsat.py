@@ -24,8 +24,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
 from schedbench.problems._envelope import Reference
 from schedbench.problems.rcpsp import RcpspData, earliest_starts
 from schedbench.verifiers.exact import _cpsat
@@ -71,17 +69,17 @@ def downtime_profile(data: RcpspData, resource_id: str, capacity: int) -> list[t
 def time_bounds(data: RcpspData, upper: int) -> dict[str, tuple[int, int]]:
     """(earliest start, latest start) per task from releases, deadlines, precedences and an upper bound
     on every end (the earliest may exceed the latest: the instance is then infeasible within `upper`)."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(t.id for t in data.tasks)
-    graph.add_edges_from(data.precedences)
+    successors: dict[str, list[str]] = {t.id: [] for t in data.tasks}
+    for a, b in data.precedences:
+        successors[a].append(b)
     earliest = earliest_starts(data)
-    order = list(earliest)
+    order = list(earliest)  # topological
     duration = {t.id: t.duration for t in data.tasks}
     latest_end: dict[str, int] = {}
     for task in reversed(order):
         window = data.windows.get(task)
         own = min(upper, window.deadline) if window and window.deadline is not None else upper
-        latest_end[task] = min([own, *(latest_end[s] - duration[s] for s in graph.successors(task))])
+        latest_end[task] = min([own, *(latest_end[s] - duration[s] for s in successors[task])])
     return {t: (earliest[t], latest_end[t] - duration[t]) for t in order}
 
 
