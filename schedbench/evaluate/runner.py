@@ -40,8 +40,8 @@ RENDER_CHUNK = 128  # instances per prompt-rendering call
 OFFLOAD_FROM = 300  # items from which the CPU work goes to a worker process (when there are 2+ cores)
 #: The cyclic garbage collector's thresholds during a run (CPython's default is 700, 10, 10). A run first builds
 #: a large heap that lives until the end (the suite, the SDK's modules), then allocates short-lived objects per
-#: request; at the defaults, collections rescanned that heap for ~0.45 s of the event loop's ~3 s of CPU in the
-#: overhead benchmark, ~0.08 s at these.
+#: request; at the defaults, collections (4 of them full scans of that heap) took ~0.45 s of the event loop's
+#: ~3 s of CPU in the overhead benchmark, 0.06–0.08 s at these.
 COLLECTOR_THRESHOLDS = (20_000, 20, 100)
 
 
