@@ -8,7 +8,7 @@ DEMO_DIR ?= demo-out
 
 .PHONY: venv demo test lint bench clean
 
-$(STAMP): pyproject.toml setup.py schedbench/verifiers/exact/_smtt_core.c
+$(STAMP): pyproject.toml setup.py schedbench/solvers/_smtt_core.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -21,6 +21,7 @@ demo: venv
 
 lint: venv
 	$(BIN)/ruff check schedbench tests bench
+	$(BIN)/ruff format --check schedbench tests bench
 
 test: venv lint
 	$(BIN)/python -m pytest -n 2 -q

@@ -2,5 +2,5 @@
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("schedbench.verifiers.exact._smtt_core", ["schedbench/verifiers/exact/_smtt_core.c"],
+setup(ext_modules=[Extension("schedbench.solvers._smtt_core", ["schedbench/solvers/_smtt_core.c"],
                              extra_compile_args=["-O2"])])

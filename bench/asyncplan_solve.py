@@ -22,7 +22,7 @@ from typing import Any
 from schedbench.generators.asyncplan import STAGE_KNOBS, AsyncplanGeneratorConfig, generate
 from schedbench.heuristics.asyncplan import remaining_path
 from schedbench.problems.asyncplan import AsyncplanData
-from schedbench.verifiers.exact import asyncplan_cpsat
+from schedbench.solvers import asyncplan_cpsat
 
 TWO_AGENT_STAGES = [name for name, knobs in STAGE_KNOBS.items() if knobs.agents == 2]
 
@@ -52,8 +52,9 @@ def summary(rows: list[tuple[str, int, int, float]]) -> str:
     open_gaps = [(r[1] - r[2]) / max(1, r[2]) for r in rows if r[0] != "optimal"]
     times = [r[3] for r in rows]
     gap = f"{100 * statistics.mean(open_gaps):.2f}%" if open_gaps else "-"
-    return (f"{len(rows):>4} {len(proven) / len(rows):>8.2f} {statistics.median(times):>9.3f} {max(times):>8.2f} "
-            f"{gap:>9}")
+    return (
+        f"{len(rows):>4} {len(proven) / len(rows):>8.2f} {statistics.median(times):>9.3f} {max(times):>8.2f} {gap:>9}"
+    )
 
 
 def main() -> None:
@@ -67,12 +68,17 @@ def main() -> None:
     args = parser.parse_args()
     if args.plain_model:
         use_plain_model()
-    drafts = generate(AsyncplanGeneratorConfig(levels=args.levels, stage=",".join(TWO_AGENT_STAGES),
-                                               per_level=args.per_level, seed=args.seed))
-    print(f"{len(drafts)} asyncplan instances, 2 agents, stages {', '.join(TWO_AGENT_STAGES)}; "
-          f"{args.per_level} per level and stage; time limit {args.time_limit:g} s, {args.workers} workers "
-          f"(1 CP-SAT thread each); model {'plain' if args.plain_model else 'full'}; {os.cpu_count()} cores, "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    drafts = generate(
+        AsyncplanGeneratorConfig(
+            levels=args.levels, stage=",".join(TWO_AGENT_STAGES), per_level=args.per_level, seed=args.seed
+        )
+    )
+    print(
+        f"{len(drafts)} asyncplan instances, 2 agents, stages {', '.join(TWO_AGENT_STAGES)}; "
+        f"{args.per_level} per level and stage; time limit {args.time_limit:g} s, {args.workers} workers "
+        f"(1 CP-SAT thread each); model {'plain' if args.plain_model else 'full'}; {os.cpu_count()} cores, "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     payloads = [(d.instance.data, d.hint, args.time_limit) for d in drafts]
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers, initializer=warm_up) as pool:

@@ -27,8 +27,9 @@ def benchmark_suite(instances: int) -> Path:
     family = get_family("rcpsp")
     levels = 20
     per_level = -(-instances // (levels * 5))
-    config = family.generator_config(levels=f"1-{levels}", per_level=per_level, stage="all", seed=2024,
-                                     time_limit=5, workers=2)
+    config = family.generator_config(
+        levels=f"1-{levels}", per_level=per_level, stage="all", seed=2024, time_limit=5, workers=2
+    )
     run_generate(family, config, folder, show_progress=True)
     lines = (folder / "instances.jsonl").read_text().splitlines()[:instances]
     (folder / "instances.jsonl").write_text("\n".join(lines) + "\n")
@@ -45,8 +46,9 @@ def answers_file(folder: Path) -> Path:
 
     path = folder / "answers.json"
     if not path.exists():
-        answers = {prompt_digest(render_question(inst)): answer_text(inst.reference.witness)
-                   for inst in load_instances(folder)}
+        answers = {
+            prompt_digest(render_question(inst)): answer_text(inst.reference.witness) for inst in load_instances(folder)
+        }
         path.write_text(json.dumps(answers))
     return path
 
@@ -56,9 +58,21 @@ def local_server(answers: Path, latency_s: float):
     """The stub server in its own process; yields its OpenAI base URL."""
     port_file = OUT / f"port-{os.getpid()}.txt"
     port_file.unlink(missing_ok=True)
-    process = subprocess.Popen([PYTHON, "-m", "schedbench.llm.stub_server", "--latency", str(latency_s),
-                                "--answers", str(answers), "--port-file", str(port_file)],
-                               stdout=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "schedbench.llm.stub_server",
+            "--latency",
+            str(latency_s),
+            "--answers",
+            str(answers),
+            "--port-file",
+            str(port_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not port_file.exists() or not port_file.read_text():

@@ -43,9 +43,26 @@ def main() -> None:
     with local_server(answers, args.latency) as url, tempfile.TemporaryDirectory() as tmp:
         for attempt in range(args.repeat):
             db = Path(tmp) / f"run{attempt}.db"
-            command = [PYTHON, "-m", "schedbench", "evaluate", "--model", "openai-compatible/bench", "--suite",
-                       str(suite), "--base-url", url, "--concurrency", str(args.concurrency), "--samples",
-                       str(args.samples), "--results", str(db), "--quiet", "--no-cache"]
+            command = [
+                PYTHON,
+                "-m",
+                "schedbench",
+                "evaluate",
+                "--model",
+                "openai-compatible/bench",
+                "--suite",
+                str(suite),
+                "--base-url",
+                url,
+                "--concurrency",
+                str(args.concurrency),
+                "--samples",
+                str(args.samples),
+                "--results",
+                str(db),
+                "--quiet",
+                "--no-cache",
+            ]
             wall, seconds = timed(command)
             times.append(wall)
             cpu.append(seconds)
@@ -53,18 +70,26 @@ def main() -> None:
         others = _other_clients(args, suite, url)
     best, median = min(times), statistics.median(times)
     print(f"load average before/after: {load_average()}")
-    print(f"requests {requests}, latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}: "
-          f"ideal {ideal:.2f} s")
+    print(
+        f"requests {requests}, latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}: "
+        f"ideal {ideal:.2f} s"
+    )
     print(f"whole process: best {best:.2f} s, median {median:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times)})")
     print(f"ratio to ideal: best {best / ideal:.2f}x, median {median / ideal:.2f}x (target 1.40x)")
-    print(f"overhead per item: best {(best - ideal) / requests * 1000:.2f} ms, "
-          f"median {(median - ideal) / requests * 1000:.2f} ms")
-    print(f"CPU of the evaluate process (user+sys): median {statistics.median(cpu):.2f} s, "
-          f"{statistics.median(cpu) / requests * 1000:.2f} ms per item, start-up included")
+    print(
+        f"overhead per item: best {(best - ideal) / requests * 1000:.2f} ms, "
+        f"median {(median - ideal) / requests * 1000:.2f} ms"
+    )
+    print(
+        f"CPU of the evaluate process (user+sys): median {statistics.median(cpu):.2f} s, "
+        f"{statistics.median(cpu) / requests * 1000:.2f} ms per item, start-up included"
+    )
     for name, runs in others.items():
-        print(f"{name}: best {min(runs):.2f} s = {min(runs) / ideal:.2f}x the ideal "
-              f"(runs: {', '.join(f'{t:.2f}' for t in runs)}); schedbench evaluate best / this best: "
-              f"{best / min(runs):.2f}")
+        print(
+            f"{name}: best {min(runs):.2f} s = {min(runs) / ideal:.2f}x the ideal "
+            f"(runs: {', '.join(f'{t:.2f}' for t in runs)}); schedbench evaluate best / this best: "
+            f"{best / min(runs):.2f}"
+        )
 
 
 def _other_clients(args: argparse.Namespace, suite: Path, url: str) -> dict[str, list[float]]:
@@ -93,9 +118,21 @@ def _inspect(args: argparse.Namespace, prompts: Path, url: str) -> float:
 
     env = {**os.environ, "SCHEDBENCH_PROMPTS": str(prompts), "BENCH_API_KEY": "unused", "BENCH_BASE_URL": url}
     with tempfile.TemporaryDirectory() as logs:
-        command = [args.inspect_python, "-m", "inspect_ai", "eval", "inspect_task.py", "--model",
-                   "openai-api/bench/bench", "--max-connections", str(args.concurrency), "--log-dir", logs,
-                   "--display", "none"]
+        command = [
+            args.inspect_python,
+            "-m",
+            "inspect_ai",
+            "eval",
+            "inspect_task.py",
+            "--model",
+            "openai-api/bench/bench",
+            "--max-connections",
+            str(args.concurrency),
+            "--log-dir",
+            logs,
+            "--display",
+            "none",
+        ]
         started = time.perf_counter()
         subprocess.run(command, env=env, cwd=ROOT / "bench", check=True, capture_output=True)
         return time.perf_counter() - started

@@ -30,23 +30,44 @@ def main() -> None:
     answers = answers_file(suite)
     with local_server(answers, 0.0) as url, tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "results.db"
-        base = [PYTHON, "-m", "schedbench", "evaluate", "--model", "openai-compatible/bench", "--suite", str(suite),
-                "--base-url", url, "--concurrency", "64", "--results", str(db), "--quiet"]
+        base = [
+            PYTHON,
+            "-m",
+            "schedbench",
+            "evaluate",
+            "--model",
+            "openai-compatible/bench",
+            "--suite",
+            str(suite),
+            "--base-url",
+            url,
+            "--concurrency",
+            "64",
+            "--results",
+            str(db),
+            "--quiet",
+        ]
         first, _ = timed([*base, "--run", "first"])
         served = _requests(url)
         resume = [timed([*base, "--run", "first"]) for _ in range(args.repeat)]
         cached = [timed([*base, "--run", f"cached-{k}"]) for k in range(args.repeat)]
-        report = [timed([PYTHON, "-m", "schedbench", "report", "first", "--results", str(db), "--json"])
-                  for _ in range(args.repeat)]
+        report = [
+            timed([PYTHON, "-m", "schedbench", "report", "first", "--results", str(db), "--json"])
+            for _ in range(args.repeat)
+        ]
         assert _requests(url) == served, "a rerun sent requests: the cache missed"
     print(f"load average: {load_average()}")
     print(f"first run ({args.instances} requests, no latency): {first:.2f} s")
-    for label, runs in (("same command again (resume, nothing to do)", resume),
-                        ("new run name, every answer from the cache", cached),
-                        ("report --json of the run", report)):
+    for label, runs in (
+        ("same command again (resume, nothing to do)", resume),
+        ("new run name, every answer from the cache", cached),
+        ("report --json of the run", report),
+    ):
         walls = [w for w, _ in runs]
-        print(f"{label}: median {statistics.median(walls):.2f} s wall, "
-              f"{statistics.median(c for _, c in runs):.2f} s CPU (runs: {', '.join(f'{w:.2f}' for w in walls)})")
+        print(
+            f"{label}: median {statistics.median(walls):.2f} s wall, "
+            f"{statistics.median(c for _, c in runs):.2f} s CPU (runs: {', '.join(f'{w:.2f}' for w in walls)})"
+        )
 
 
 def _requests(openai_url: str) -> int:

@@ -48,8 +48,16 @@ def stub_script(seed: int):
         with lock:
             k = next(counter)
         others = tuple(f"# EVOLVE-BLOCK-START\n{b}\n# EVOLVE-BLOCK-END\n" for b in blocks[1:])
-        proposal = mutator.propose(EditContext(parent=blocks[0], inspirations=others, vocabulary=spec.vocabulary,
-                                               rule_function=spec.rule_function, seed=seed, iteration=k))
+        proposal = mutator.propose(
+            EditContext(
+                parent=blocks[0],
+                inspirations=others,
+                vocabulary=spec.vocabulary,
+                rule_function=spec.rule_function,
+                seed=seed,
+                iteration=k,
+            )
+        )
         return StubReply(text="No applicable edit." if proposal is None else f"{proposal[0]}\n\n{proposal[1]}\n")
 
     return answer
@@ -73,8 +81,17 @@ def measure(workers: int, iterations: int, llm: str, cache: Path, seed: int, spa
             models = [{"spec": "openai-compatible/stand-in", "base_url": server.openai_url}]
         else:
             models = [{"spec": "baseline/mutator"}]
-        config = load_config(None, {"family": "smtt", "iterations": iterations, "workers": workers, "seed": seed,
-                                    "models": models, "sandbox": {"fork_server": not spawn}})
+        config = load_config(
+            None,
+            {
+                "family": "smtt",
+                "iterations": iterations,
+                "workers": workers,
+                "seed": seed,
+                "models": models,
+                "sandbox": {"fork_server": not spawn},
+            },
+        )
         evolution = Evolution(out, config, show_progress=False)
         began = time.perf_counter()
         try:
@@ -92,8 +109,10 @@ def measure(workers: int, iterations: int, llm: str, cache: Path, seed: int, spa
 def timeline(db: Path) -> dict[str, float]:
     """Iteration rate between the first iteration's start and the last one's end, and per-iteration costs."""
     conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT i.started, i.finished, i.llm_s, i.status, p.metrics FROM iterations i LEFT JOIN "
-                        "programs p ON p.id = i.program_id WHERE i.iteration > 0 AND i.state = 'done'").fetchall()
+    rows = conn.execute(
+        "SELECT i.started, i.finished, i.llm_s, i.status, p.metrics FROM iterations i LEFT JOIN "
+        "programs p ON p.id = i.program_id WHERE i.iteration > 0 AND i.state = 'done'"
+    ).fetchall()
     first, last = min(r[0] for r in rows), max(r[1] for r in rows)
     evaluated = [(r[1] - r[0], r[2] or 0.0, json.loads(r[4])) for r in rows if r[3] == "ok" and r[4]]
     overhead = [wall - llm - m["candidate_s"] for wall, llm, m in evaluated]
@@ -101,8 +120,9 @@ def timeline(db: Path) -> dict[str, float]:
         "iterations": len(rows),
         "span_s": last - first,
         "per_minute": 60.0 * len(rows) / (last - first),
-        "statuses": dict(conn.execute("SELECT status, COUNT(*) FROM iterations WHERE iteration > 0 GROUP BY status")
-                         .fetchall()),
+        "statuses": dict(
+            conn.execute("SELECT status, COUNT(*) FROM iterations WHERE iteration > 0 GROUP BY status").fetchall()
+        ),
         "llm_ms": 1000 * statistics.fmean(llm for _, llm, _ in evaluated),
         "candidate_ms": 1000 * statistics.fmean(m["candidate_s"] for _, _, m in evaluated),
         "overhead_ms": 1000 * statistics.fmean(overhead),
@@ -118,23 +138,31 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--llm", choices=("stub", "mutator"), default="stub")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--spawn", action="store_true", help="spawn each runner (PID namespace) instead of "
-                        "forking it from the fork server")
+    parser.add_argument(
+        "--spawn",
+        action="store_true",
+        help="spawn each runner (PID namespace) instead of forking it from the fork server",
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "schedbench-bench-evolve-sets")
     args = parser.parse_args()
     mode = "spawned runners" if args.spawn else "fork server"
     print(f"{mode}, isolation: {isolation(pid=args.spawn).note}; load average: {os.getloadavg()[0]:.2f} (1 min)")
     prepare_sets(args.cache)
-    results = [measure(int(w), args.iterations, args.llm, args.cache, args.seed, args.spawn)
-               for w in args.workers.split(",")]
+    results = [
+        measure(int(w), args.iterations, args.llm, args.cache, args.seed, args.spawn) for w in args.workers.split(",")
+    ]
     base = results[0]["per_minute"]
-    print(f"{'workers':>7} {'it/min':>8} {'100 it (s)':>10} {'efficiency':>10} {'overhead ms':>11} "
-          f"{'(median)':>8} {'start ms':>8} {'verify ms':>9} {'cand. ms':>8} {'LLM ms':>7}  statuses")
+    print(
+        f"{'workers':>7} {'it/min':>8} {'100 it (s)':>10} {'efficiency':>10} {'overhead ms':>11} "
+        f"{'(median)':>8} {'start ms':>8} {'verify ms':>9} {'cand. ms':>8} {'LLM ms':>7}  statuses"
+    )
     for r in results:
         efficiency = r["per_minute"] / (base * r["workers"])
-        print(f"{r['workers']:>7} {r['per_minute']:>8.0f} {6000 / r['per_minute']:>10.1f} {efficiency:>10.2f} "
-              f"{r['overhead_ms']:>11.1f} {r['overhead_median_ms']:>8.1f} {r['sandbox_start_ms']:>8.1f} "
-              f"{r['verify_ms']:>9.1f} {r['candidate_ms']:>8.1f} {r['llm_ms']:>7.1f}  {r['statuses']}")
+        print(
+            f"{r['workers']:>7} {r['per_minute']:>8.0f} {6000 / r['per_minute']:>10.1f} {efficiency:>10.2f} "
+            f"{r['overhead_ms']:>11.1f} {r['overhead_median_ms']:>8.1f} {r['sandbox_start_ms']:>8.1f} "
+            f"{r['verify_ms']:>9.1f} {r['candidate_ms']:>8.1f} {r['llm_ms']:>7.1f}  {r['statuses']}"
+        )
     print(json.dumps({"llm": args.llm, "mode": mode, "results": results}, default=str))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

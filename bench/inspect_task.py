@@ -14,5 +14,8 @@ from inspect_ai.solver import generate
 def overhead() -> Task:
     with open(os.environ["SCHEDBENCH_PROMPTS"], encoding="utf-8") as fh:
         prompts = json.load(fh)
-    return Task(dataset=[Sample(input=p, target="starts", id=i) for i, p in enumerate(prompts)],
-                solver=generate(), scorer=includes())
+    return Task(
+        dataset=[Sample(input=p, target="starts", id=i) for i, p in enumerate(prompts)],
+        solver=generate(),
+        scorer=includes(),
+    )

@@ -19,8 +19,7 @@ async def ask_all(base_url: str, prompts: list[str], concurrency: int) -> int:
 
     async def ask(prompt: str) -> str:
         async with gate:
-            reply = await client.chat.completions.create(model="bench", messages=[{"role": "user",
-                                                                                   "content": prompt}])
+            reply = await client.chat.completions.create(model="bench", messages=[{"role": "user", "content": prompt}])
             return reply.choices[0].message.content or ""
 
     try:

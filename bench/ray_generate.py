@@ -31,8 +31,14 @@ def drafts(count: int) -> list[Any]:
 def solve_with(executor: ExecutorName, batch: list[Any], workers: int) -> tuple[float, list[tuple[Any, ...]]]:
     """Wall time of solving every draft's reference, and (status, objective, bound) per instance."""
     start = time.perf_counter()
-    references = solve_references([d.instance for d in batch], [d.hint for d in batch], time_limit=10.0,
-                                  workers=workers, executor=executor, show_progress=False)
+    references = solve_references(
+        [d.instance for d in batch],
+        [d.hint for d in batch],
+        time_limit=10.0,
+        workers=workers,
+        executor=executor,
+        show_progress=False,
+    )
     elapsed = time.perf_counter() - start
     return elapsed, [(r.status, r.objective, r.bound) for r in references]
 
@@ -52,8 +58,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     batch = drafts(args.instances)
-    print(f"{len(batch)} RCPSP instances (15 tasks, levels 1-40, 5 stages), {args.workers} workers, "
-          f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"{len(batch)} RCPSP instances (15 tasks, levels 1-40, 5 stages), {args.workers} workers, "
+        f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
 
     start = time.perf_counter()
     ray = ensure_ray()
@@ -71,21 +79,31 @@ def main() -> None:
     shutdown_ray()
 
     local, remote = min(local_times), min(ray_times)
-    print(f"local pool : best {local:7.2f} s  ({len(batch) / local:6.1f} instances/s)  runs "
-          f"{', '.join(f'{t:.2f}' for t in local_times)}")
-    print(f"ray ({cpus} CPU): best {remote:7.2f} s  ({len(batch) / remote:6.1f} instances/s)  runs "
-          f"{', '.join(f'{t:.2f}' for t in ray_times)}  + start-up {ray_start:.2f} s")
+    print(
+        f"local pool : best {local:7.2f} s  ({len(batch) / local:6.1f} instances/s)  runs "
+        f"{', '.join(f'{t:.2f}' for t in local_times)}"
+    )
+    print(
+        f"ray ({cpus} CPU): best {remote:7.2f} s  ({len(batch) / remote:6.1f} instances/s)  runs "
+        f"{', '.join(f'{t:.2f}' for t in ray_times)}  + start-up {ray_start:.2f} s"
+    )
     median_ratio = statistics.median(ray_times) / statistics.median(local_times)
-    print(f"overhead ratio ray/local: {remote / local:.2f} (medians {median_ratio:.2f}); "
-          f"with start-up {(remote + ray_start) / local:.2f}")
+    print(
+        f"overhead ratio ray/local: {remote / local:.2f} (medians {median_ratio:.2f}); "
+        f"with start-up {(remote + ray_start) / local:.2f}"
+    )
     print(f"per-instance overhead of ray: {1000 * (remote - local) / len(batch):+.2f} ms")
     differing = [k for k, (a, b) in enumerate(zip(local_results, ray_results, strict=True)) if a != b]
     unproven = [k for k in differing if "feasible" in (local_results[k][0], ray_results[k][0])]
-    print(f"identical status/objective/bound: {len(batch) - len(differing)}/{len(batch)}; of the others, "
-          f"{len(unproven)} hit the time limit in one run (wall-clock limits under load), "
-          f"{len(differing) - len(unproven)} disagree otherwise")
-    print(f"dispatch cost of a trivial task (abs), {len(batch)} tasks: local pool {dispatch['local']:.2f} ms, "
-          f"ray {dispatch['ray']:.2f} ms per task")
+    print(
+        f"identical status/objective/bound: {len(batch) - len(differing)}/{len(batch)}; of the others, "
+        f"{len(unproven)} hit the time limit in one run (wall-clock limits under load), "
+        f"{len(differing) - len(unproven)} disagree otherwise"
+    )
+    print(
+        f"dispatch cost of a trivial task (abs), {len(batch)} tasks: local pool {dispatch['local']:.2f} ms, "
+        f"ray {dispatch['ray']:.2f} ms per task"
+    )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

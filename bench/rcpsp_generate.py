@@ -31,9 +31,16 @@ def main() -> int:
     parser.add_argument("--infeasible-share", type=float, default=0.0)
     parser.add_argument("--time-limit", type=float, default=10.0)
     args = parser.parse_args()
-    config = RcpspGeneratorConfig(levels="1-40", per_level=args.per_level, stage="combined", tasks=15,
-                                  workers=args.workers, infeasible_share=args.infeasible_share,
-                                  time_limit=args.time_limit, seed=2026)
+    config = RcpspGeneratorConfig(
+        levels="1-40",
+        per_level=args.per_level,
+        stage="combined",
+        tasks=15,
+        workers=args.workers,
+        infeasible_share=args.infeasible_share,
+        time_limit=args.time_limit,
+        seed=2026,
+    )
     began = time.perf_counter()
     drafts = generate(config)
     drawing = time.perf_counter() - began
@@ -44,10 +51,11 @@ def main() -> int:
         instances = load_instances(folder)
     times = [inst.reference.time_s for inst in instances]
     statuses = Counter(inst.reference.status for inst in instances)
-    print(f"{len(drafts)} instances ({config.tasks} tasks, levels {config.levels}, {config.stage}), "
-          f"{args.workers} workers: drawing {drawing:.1f} s, whole command {total:.1f} s")
-    print(f"references: {dict(statuses)}; CP-SAT time median {statistics.median(times):.3f} s, "
-          f"max {max(times):.2f} s")
+    print(
+        f"{len(drafts)} instances ({config.tasks} tasks, levels {config.levels}, {config.stage}), "
+        f"{args.workers} workers: drawing {drawing:.1f} s, whole command {total:.1f} s"
+    )
+    print(f"references: {dict(statuses)}; CP-SAT time median {statistics.median(times):.3f} s, max {max(times):.2f} s")
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from schedbench.importers.psplib import read_file
 from schedbench.problems import Reference
 from schedbench.problems.rcpsp import RcpspData
-from schedbench.verifiers.exact import _cpsat, rcpsp_cpsat
+from schedbench.solvers import _cpsat, rcpsp_cpsat
 from schedbench.verifiers.rcpsp import verify
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "psplib"
@@ -97,11 +97,15 @@ def main() -> int:
             print(f"  slow: {path.stem} {status} {objective} in {seconds:.1f} s", flush=True)
     wall = time.perf_counter() - began
     ordered = sorted(times)
-    print(f"j30: {len(files)} instances, {len(files) - len(unproven) - len(mismatches)} proven optimal, "
-          f"{len(mismatches)} mismatches, {len(unproven)} unproven within {args.time_limit:g} s "
-          f"({args.workers} CP-SAT workers, {'plain' if args.plain else 'reference'} model)")
-    print(f"solve time: median {statistics.median(times):.3f} s, p90 {ordered[int(0.9 * (len(ordered) - 1))]:.3f} s, "
-          f"max {max(times):.2f} s; wall {wall:.1f} s")
+    print(
+        f"j30: {len(files)} instances, {len(files) - len(unproven) - len(mismatches)} proven optimal, "
+        f"{len(mismatches)} mismatches, {len(unproven)} unproven within {args.time_limit:g} s "
+        f"({args.workers} CP-SAT workers, {'plain' if args.plain else 'reference'} model)"
+    )
+    print(
+        f"solve time: median {statistics.median(times):.3f} s, p90 {ordered[int(0.9 * (len(ordered) - 1))]:.3f} s, "
+        f"max {max(times):.2f} s; wall {wall:.1f} s"
+    )
     for line in unproven:
         print(f"  unproven: {line}")
     for line in mismatches:

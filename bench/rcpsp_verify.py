@@ -32,8 +32,13 @@ def big_instance(n_tasks: int, n_resources: int, seed: int = 0) -> RcpspData:
     tasks = []
     for tid in ids:
         used = rng.choice(n_resources, size=3, replace=False)
-        tasks.append({"id": tid, "duration": int(rng.integers(1, 20)),
-                      "demands": {f"R{k}": int(rng.integers(1, 5)) for k in used}})
+        tasks.append(
+            {
+                "id": tid,
+                "duration": int(rng.integers(1, 20)),
+                "demands": {f"R{k}": int(rng.integers(1, 5)) for k in used},
+            }
+        )
     by_layer: dict[int, list[int]] = {}
     for i, k in enumerate(layer):
         by_layer.setdefault(int(k), []).append(i)
@@ -42,15 +47,24 @@ def big_instance(n_tasks: int, n_resources: int, seed: int = 0) -> RcpspData:
         nxt = by_layer.get(k + 1)
         if nxt:
             precedences += [(ids[i], ids[int(rng.choice(nxt))]) for i in members if rng.random() < 0.75]
-    downtimes = [{"resource": f"R{k}", "start": int(rng.integers(0, 2000)), "end": 0, "capacity": 2}
-                 for k in range(n_resources)]
+    downtimes = [
+        {"resource": f"R{k}", "start": int(rng.integers(0, 2000)), "end": 0, "capacity": 2} for k in range(n_resources)
+    ]
     for d in downtimes:
         d["end"] = d["start"] + 50
     windows = {ids[i]: {"release": int(rng.integers(0, 100))} for i in rng.choice(n_tasks, n_tasks // 10, False)}
     disjunctive = [(ids[i], ids[j]) for i, j in rng.integers(0, n_tasks, size=(n_tasks // 20, 2)) if i != j]
-    return RcpspData.model_validate({"horizon": 10**9, "resources": resources, "tasks": tasks,
-                                     "precedences": precedences, "downtimes": downtimes, "windows": windows,
-                                     "disjunctive": disjunctive})
+    return RcpspData.model_validate(
+        {
+            "horizon": 10**9,
+            "resources": resources,
+            "tasks": tasks,
+            "precedences": precedences,
+            "downtimes": downtimes,
+            "windows": windows,
+            "disjunctive": disjunctive,
+        }
+    )
 
 
 def timed(data: RcpspData, answer: dict[str, Any], repeat: int) -> tuple[float, float, Any]:
@@ -71,13 +85,17 @@ def main() -> int:
     data = big_instance(args.tasks, args.resources)
     starts = serial_sgs(data, lft_priority(data))
     best, median, result = timed(data, {"starts": starts}, args.repeat)
-    print(f"{args.tasks} tasks, {args.resources} resources, {len(data.precedences)} precedences: feasible "
-          f"{result.feasible}, makespan {result.objective}, verify best {best:.3f} s, median {median:.3f} s")
+    print(
+        f"{args.tasks} tasks, {args.resources} resources, {len(data.precedences)} precedences: feasible "
+        f"{result.feasible}, makespan {result.objective}, verify best {best:.3f} s, median {median:.3f} s"
+    )
     crowded = {t: s % 97 for t, s in starts.items()}
     best_bad, median_bad, bad = timed(data, {"starts": crowded}, args.repeat)
     kinds = sorted(bad.violation_types())
-    print(f"overloaded variant: {len(bad.violations)} violations ({', '.join(kinds)}), verify best {best_bad:.3f} s, "
-          f"median {median_bad:.3f} s")
+    print(
+        f"overloaded variant: {len(bad.violations)} violations ({', '.join(kinds)}), verify best {best_bad:.3f} s, "
+        f"median {median_bad:.3f} s"
+    )
     return 0 if result.feasible and median < 0.5 else 1
 
 

@@ -32,7 +32,7 @@ from schedbench.generators.smtt import draw
 from schedbench.importers.orlib import read_file as read_orlib
 from schedbench.importers.smtt_jsonl import read_file as read_jsonl
 from schedbench.problems.smtt import SmttData, from_arrays
-from schedbench.verifiers.exact import smtt_exact
+from schedbench.solvers import smtt_exact
 from schedbench.verifiers.smtt import verify
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -63,8 +63,17 @@ def generated(sizes: list[int], per_class: int, time_limit: float, log: Path) ->
         for (tf, rdd), k in itertools.product(itertools.product(TF, RDD), range(per_class)):
             p, d, w = draw(n, tf, rdd, np.random.default_rng([2026, n, round(tf * 10), round(rdd * 10), k]))
             status, objective, seconds = solve_checked(from_arrays(p, d, w), time_limit)
-            rows.append({"n": n, "tf": tf, "rdd": rdd, "k": k, "status": status, "objective": objective,
-                         "seconds": round(seconds, 4)})
+            rows.append(
+                {
+                    "n": n,
+                    "tf": tf,
+                    "rdd": rdd,
+                    "k": k,
+                    "status": status,
+                    "objective": objective,
+                    "seconds": round(seconds, 4),
+                }
+            )
             with open(log, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(rows[-1]) + "\n")
         proven = sum(r["status"] == "optimal" for r in rows)
@@ -72,9 +81,12 @@ def generated(sizes: list[int], per_class: int, time_limit: float, log: Path) ->
         for r in rows:
             by_class.setdefault((r["tf"], r["rdd"]), []).append(r["seconds"])
         slowest = max(by_class, key=lambda c: statistics.median(by_class[c]))
-        print(f"n={n}: {proven}/{len(rows)} proven optimal ({100 * proven / len(rows):.0f}%), "
-              f"{summary([r['seconds'] for r in rows])}; slowest class TF={slowest[0]} RDD={slowest[1]} "
-              f"(median {statistics.median(by_class[slowest]):.3f} s)", flush=True)
+        print(
+            f"n={n}: {proven}/{len(rows)} proven optimal ({100 * proven / len(rows):.0f}%), "
+            f"{summary([r['seconds'] for r in rows])}; slowest class TF={slowest[0]} RDD={slowest[1]} "
+            f"(median {statistics.median(by_class[slowest]):.3f} s)",
+            flush=True,
+        )
     return 0
 
 
@@ -89,8 +101,11 @@ def shared(time_limit: float) -> int:
             proven += status == "optimal"
             mismatched += status == "optimal" and objective != inst.published_optimum
         failures += mismatched
-        print(f"{name}: {proven}/{len(instances)} proven, {mismatched} differ from the published optimum, "
-              f"{summary(times)}, total {sum(times):.2f} s", flush=True)
+        print(
+            f"{name}: {proven}/{len(instances)} proven, {mismatched} differ from the published optimum, "
+            f"{summary(times)}, total {sum(times):.2f} s",
+            flush=True,
+        )
     return failures
 
 
@@ -105,9 +120,11 @@ def wt40(time_limit: float) -> int:
             mismatched += objective != inst.published_optimum
         else:
             open_ids.append(f"{inst.id} (best {objective}, published {inst.published_optimum})")
-    print(f"wt40: {proven}/{len(instances)} proven optimal and equal to wtopt40, {mismatched} mismatches, "
-          f"{summary(times)}, total {sum(times):.1f} s; not proven in {time_limit:g} s: {open_ids or 'none'}",
-          flush=True)
+    print(
+        f"wt40: {proven}/{len(instances)} proven optimal and equal to wtopt40, {mismatched} mismatches, "
+        f"{summary(times)}, total {sum(times):.1f} s; not proven in {time_limit:g} s: {open_ids or 'none'}",
+        flush=True,
+    )
     return mismatched
 
 

@@ -24,17 +24,21 @@ import numpy as np
 from schedbench.generators.smtt import draw
 from schedbench.heuristics.smtt import RULES
 from schedbench.problems.smtt import total_tardiness
-from schedbench.verifiers.exact.smtt_exact import core
+from schedbench.solvers.smtt_exact import core
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "smtt"
-PUBLISHED = {"n20": {"edd": 46.6, "eddc": 12.8, "mdd": 1.86, "mddc": 1.70, "psk": 1.77, "aug_mddc": 0.79},
-             "n100": {"edd": 59.6, "eddc": 28.1, "mdd": 1.81, "mddc": 1.52, "psk": 1.79, "aug_mddc": 1.08}}
+PUBLISHED = {
+    "n20": {"edd": 46.6, "eddc": 12.8, "mdd": 1.86, "mddc": 1.70, "psk": 1.77, "aug_mddc": 0.79},
+    "n100": {"edd": 59.6, "eddc": 28.1, "mdd": 1.81, "mddc": 1.52, "psk": 1.79, "aug_mddc": 1.08},
+}
 UNWEIGHTED = ("edd", "spt", "mdd", "eddc", "mddc", "aug_mdd", "aug_mddc", "psk")
 
 
 def timings(n: int, repeat: int) -> None:
-    cases = [draw(n, tf, rdd, np.random.default_rng([7, n, round(tf * 10), round(rdd * 10)]), weighted=True)
-             for tf, rdd in itertools.product((0.2, 0.4, 0.6, 0.8), (0.2, 0.4, 0.6, 0.8, 1.0))]
+    cases = [
+        draw(n, tf, rdd, np.random.default_rng([7, n, round(tf * 10), round(rdd * 10)]), weighted=True)
+        for tf, rdd in itertools.product((0.2, 0.4, 0.6, 0.8), (0.2, 0.4, 0.6, 0.8, 1.0))
+    ]
     for name, rule in RULES.items():
         rule(*cases[0])
         per_instance = []
@@ -45,15 +49,21 @@ def timings(n: int, repeat: int) -> None:
                 rule(p, d, w)
                 best = min(best, time.perf_counter() - began)
             per_instance.append(best)
-        print(f"n={n} {name:9s} median {1000 * statistics.median(per_instance):9.2f} ms per instance "
-              f"(max {1000 * max(per_instance):.2f} ms)", flush=True)
+        print(
+            f"n={n} {name:9s} median {1000 * statistics.median(per_instance):9.2f} ms per instance "
+            f"(max {1000 * max(per_instance):.2f} ms)",
+            flush=True,
+        )
     compiled = []
     for p, d, _ in cases:
         began = time.perf_counter()
         core().mdd(p.tolist(), d.tolist())
         compiled.append(time.perf_counter() - began)
-    print(f"n={n} mdd (compiled, the exact solver's upper bound) median "
-          f"{1000 * statistics.median(compiled):.2f} ms per instance", flush=True)
+    print(
+        f"n={n} mdd (compiled, the exact solver's upper bound) median "
+        f"{1000 * statistics.median(compiled):.2f} ms per instance",
+        flush=True,
+    )
 
 
 def gaps() -> None:
@@ -69,8 +79,11 @@ def gaps() -> None:
                 cost = total_tardiness(p, d, w, RULES[rule](p, d, w))
                 values.append(100 * (cost - row["optimum"]) / row["optimum"])
             published = PUBLISHED[size].get(rule)
-            print(f"{size} {rule:9s} mean gap {np.mean(values):7.2f}% over {len(values)} instances"
-                  + (f" (published {published})" if published is not None else ""), flush=True)
+            print(
+                f"{size} {rule:9s} mean gap {np.mean(values):7.2f}% over {len(values)} instances"
+                + (f" (published {published})" if published is not None else ""),
+                flush=True,
+            )
 
 
 def main() -> int:

@@ -48,17 +48,25 @@ def demo_models(name: str) -> list[str]:
 
 def comparison_table(name: str, documents: list[dict[str, Any]]) -> Table:
     """One row per model: feasibility with its Wilson interval, optimality, gaps, WAUC, breakpoint."""
-    table = Table(title=f"{name}: {documents[0]['n'] if documents else 0} items per model "
-                        f"(suite {documents[0]['suite'] if documents else '-'}; rules are baseline/<name>)")
+    table = Table(
+        title=f"{name}: {documents[0]['n'] if documents else 0} items per model "
+        f"(suite {documents[0]['suite'] if documents else '-'}; rules are baseline/<name>)"
+    )
     for column in ("model", "feasible %", "95% CI", "parse %", "optimal %", "gap %", "norm gap", "WAUC", "break"):
         table.add_column(column, justify="left" if column == "model" else "right", no_wrap=True)
     for d in documents:
         low, high = d["feasible_ci"]
-        table.add_row(d["model"].removeprefix("baseline/"), f"{100 * d['feasible_rate']:.0f}",
-                      f"{100 * low:.0f}–{100 * high:.0f}",
-                      f"{100 * d['parse_error_rate']:.0f}", f"{100 * d['optimal_rate']:.0f}",
-                      _num(d["mean_gap_pct"], 1), _num(d["mean_normalised_gap"], 3), _num(d["wauc"], 3),
-                      "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"]))
+        table.add_row(
+            d["model"].removeprefix("baseline/"),
+            f"{100 * d['feasible_rate']:.0f}",
+            f"{100 * low:.0f}–{100 * high:.0f}",
+            f"{100 * d['parse_error_rate']:.0f}",
+            f"{100 * d['optimal_rate']:.0f}",
+            _num(d["mean_gap_pct"], 1),
+            _num(d["mean_normalised_gap"], 3),
+            _num(d["wauc"], 3),
+            "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"]),
+        )
     return table
 
 
@@ -80,15 +88,19 @@ def main() -> None:
         instances = load_instances(folder)
         runs = []
         for spec in demo_models(name):
-            outcome = evaluate(EvalConfig(model=spec, suite=str(folder), results=results, run=f"{name}:{spec}",
-                                          show_progress=False), instances)
+            outcome = evaluate(
+                EvalConfig(model=spec, suite=str(folder), results=results, run=f"{name}:{spec}", show_progress=False),
+                instances,
+            )
             runs.append(outcome.run)
         with Store(results) as store:
             tables.append(comparison_table(name, build_reports(store, runs)))
     for table in tables:
         console.print(table)
-    console.print(f"Stored in {results}: `schedbench report --results {results}` for every table, "
-                  f"`--html report.html` for charts.")
+    console.print(
+        f"Stored in {results}: `schedbench report --results {results}` for every table, "
+        f"`--html report.html` for charts."
+    )
 
 
 if __name__ == "__main__":

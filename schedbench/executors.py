@@ -29,8 +29,13 @@ _LOCAL_OBJECT_STORE_BYTES = 256 * 1024**2
 """Object store of a local Ray instance: payloads here are small JSON-like dicts, so keep it modest."""
 
 
-def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int = 1,
-                executor: ExecutorName = "local", ray_address: str | None = None) -> Iterator[Any]:
+def map_ordered(
+    fn: Callable[[Any], Any],
+    items: Sequence[Any],
+    workers: int = 1,
+    executor: ExecutorName = "local",
+    ray_address: str | None = None,
+) -> Iterator[Any]:
     """Apply a picklable top-level `fn` to each item, yielding results in input order as they complete.
 
     An exception raised by `fn` propagates with its own type (also from Ray), and pending work is cancelled.
@@ -48,8 +53,13 @@ def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int = 1
         yield from pool.map(fn, items, chunksize=1)
 
 
-async def run_one(fn: Callable[[Any], Any], item: Any, executor: ExecutorName = "local",
-                  ray_address: str | None = None, pool: Executor | None = None) -> Any:
+async def run_one(
+    fn: Callable[[Any], Any],
+    item: Any,
+    executor: ExecutorName = "local",
+    ray_address: str | None = None,
+    pool: Executor | None = None,
+) -> Any:
     """Await `fn(item)` without blocking the event loop: as a Ray task, or locally in `pool` (default: the
     loop's thread pool). For async code (evaluate, evolve) that wants one CPU-bound call at a time off-loop;
     an exception raised by `fn` propagates with its own type."""

@@ -20,17 +20,24 @@ def solve_payload(payload: tuple[str, dict[str, Any], float, int, dict[str, Any]
     return family.solve(data, time_limit=time_limit, workers=threads, hint=hint).model_dump()
 
 
-def solve_references(instances: Sequence[Instance], hints: Sequence[dict[str, Any] | None] | None = None,
-                     time_limit: float = 10.0, workers: int = 1, executor: ExecutorName = "local",
-                     ray_address: str | None = None, show_progress: bool = True) -> list[Reference]:
+def solve_references(
+    instances: Sequence[Instance],
+    hints: Sequence[dict[str, Any] | None] | None = None,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    executor: ExecutorName = "local",
+    ray_address: str | None = None,
+    show_progress: bool = True,
+) -> list[Reference]:
     """Solve every instance (one solver thread each, `workers` at a time), in input order.
 
     A single instance gets all `workers` as solver threads instead.
     """
     hints = hints or [None] * len(instances)
     threads = workers if len(instances) == 1 else 1
-    payloads = [(inst.family, inst.data, time_limit, threads, hint)
-                for inst, hint in zip(instances, hints, strict=True)]
+    payloads = [
+        (inst.family, inst.data, time_limit, threads, hint) for inst, hint in zip(instances, hints, strict=True)
+    ]
     results = map_ordered(solve_payload, payloads, workers=workers, executor=executor, ray_address=ray_address)
     references: list[Reference] = []
     with progress_bar(show_progress) as progress:
@@ -64,5 +71,12 @@ def check_reference(inst: Instance, expect: str) -> str | None:
 
 def progress_bar(enabled: bool = True) -> Progress:
     """The rich progress bar used for long work; it draws on stderr, so stdout stays clean for --json."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), disable=not enabled, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+        transient=False,
+    )

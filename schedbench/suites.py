@@ -47,9 +47,16 @@ def write_parquet(path: Path, instances: list[Instance]) -> None:
 
 def flat_row(inst: Instance) -> dict[str, Any]:
     """One parquet/HF row of an instance."""
-    return {"id": inst.id, "family": inst.family, "level": inst.level, "stage": inst.stage,
-            "scenario": inst.scenario, "seed": inst.seed, "data": json.dumps(inst.data),
-            "reference": inst.reference.model_dump_json() if inst.reference else None}
+    return {
+        "id": inst.id,
+        "family": inst.family,
+        "level": inst.level,
+        "stage": inst.stage,
+        "scenario": inst.scenario,
+        "seed": inst.seed,
+        "data": json.dumps(inst.data),
+        "reference": inst.reference.model_dump_json() if inst.reference else None,
+    }
 
 
 def from_flat_row(row: dict[str, Any], source: str) -> Instance:
@@ -66,8 +73,7 @@ def parse_instance(raw: Any, source: str) -> Instance:
     try:
         inst = Instance.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(source, pydantic_location(exc), pydantic_message(exc).removeprefix("Value error, ")) \
-            from None
+        raise InputError(source, pydantic_location(exc), pydantic_message(exc).removeprefix("Value error, ")) from None
     if inst.family not in family_names():
         raise InputError(source, "family", f"unknown family {inst.family!r}; known: {', '.join(family_names())}")
     try:
@@ -110,8 +116,9 @@ def read_json_file(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(str(path), None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
-            from None
+        raise InputError(
+            str(path), None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
 
 
 def load_instances(location: str | Path) -> list[Instance]:
@@ -127,8 +134,11 @@ def load_instances(location: str | Path) -> list[Instance]:
         return read_jsonl(path)
     if path.suffix == ".json":
         raw = read_json_file(path)
-        return [parse_instance(item, f"{path}[{i}]") for i, item in enumerate(raw)] if isinstance(raw, list) \
+        return (
+            [parse_instance(item, f"{path}[{i}]") for i, item in enumerate(raw)]
+            if isinstance(raw, list)
             else [parse_instance(raw, str(path))]
+        )
     if path.suffix == ".parquet":
         return read_parquet(path)
     if not path.exists() and _HUB_NAME.match(str(location)) and not path.parent.exists():
@@ -161,4 +171,3 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a suite folder ({} if absent)."""
     path = folder / MANIFEST
     return read_json_file(path) if path.exists() else {}
-

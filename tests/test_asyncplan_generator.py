@@ -59,8 +59,12 @@ def test_stages_are_paired_on_the_same_task_graph() -> None:
 def numbers(data: dict) -> tuple:
     """Everything but wording: durations, attended prefixes, station positions, capacities, edges."""
     slot = {s["id"]: k for k, s in enumerate(data["stations"])}
-    return (data["agents"], [s["capacity"] for s in data["stations"]],
-            [(s["duration"], s["attended"], slot.get(s["station"])) for s in data["steps"]], data["precedences"])
+    return (
+        data["agents"],
+        [s["capacity"] for s in data["stations"]],
+        [(s["duration"], s["attended"], slot.get(s["station"])) for s in data["steps"]],
+        data["precedences"],
+    )
 
 
 def test_themes_change_wording_only_and_generation_is_deterministic() -> None:
@@ -83,8 +87,21 @@ def test_every_theme_names_the_words_prompts_use() -> None:
 
 def test_generate_writes_a_suite_with_verified_references(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
-    done = run_cli("generate", "asyncplan", "--out", str(suite), "--levels", "5,12", "--stage", "all",
-                   "--scenario", "household", "--time-limit", "5", "--quiet")
+    done = run_cli(
+        "generate",
+        "asyncplan",
+        "--out",
+        str(suite),
+        "--levels",
+        "5,12",
+        "--stage",
+        "all",
+        "--scenario",
+        "household",
+        "--time-limit",
+        "5",
+        "--quiet",
+    )
     assert done.returncode == 0, done.stderr
     instances = load_instances(suite)
     assert len(instances) == 2 * len(STAGES)
@@ -110,18 +127,29 @@ def test_generate_writes_a_suite_with_verified_references(tmp_path: Path) -> Non
 
 def bad_instance(tmp_path: Path) -> Path:
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"id": "x", "family": "asyncplan", "level": 1, "data": {
-        "agents": 1, "steps": [{"id": "S1", "duration": 2, "attended": 3}]}}))
+    path.write_text(
+        json.dumps(
+            {
+                "id": "x",
+                "family": "asyncplan",
+                "level": 1,
+                "data": {"agents": 1, "steps": [{"id": "S1", "duration": 2, "attended": 3}]},
+            }
+        )
+    )
     return path
 
 
-@pytest.mark.parametrize("args, expected", [
-    (("generate", "asyncplan", "--out", "{tmp}/s", "--stage", "dinner"), "unknown stage 'dinner'"),
-    (("generate", "asyncplan", "--out", "{tmp}/s", "--scenario", "garden"), "unknown scenario 'garden'"),
-    (("generate", "asyncplan", "--out", "{tmp}/s", "--levels", "0-3"), "levels"),
-    (("generate", "asyncplan", "--out", "{tmp}/s", "--max-attended", "0"), "--max-attended"),
-    (("solve", "{bad}"), "data.steps.0"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("generate", "asyncplan", "--out", "{tmp}/s", "--stage", "dinner"), "unknown stage 'dinner'"),
+        (("generate", "asyncplan", "--out", "{tmp}/s", "--scenario", "garden"), "unknown scenario 'garden'"),
+        (("generate", "asyncplan", "--out", "{tmp}/s", "--levels", "0-3"), "levels"),
+        (("generate", "asyncplan", "--out", "{tmp}/s", "--max-attended", "0"), "--max-attended"),
+        (("solve", "{bad}"), "data.steps.0"),
+    ],
+)
 def test_bad_inputs_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
     bad = bad_instance(tmp_path)
     done = run_cli(*(a.format(tmp=tmp_path, bad=bad) for a in args))

@@ -14,16 +14,22 @@ from schedbench.generators.asyncplan import STAGES, AsyncplanGeneratorConfig, ge
 from schedbench.heuristics.asyncplan import BASELINES, assign_agents, list_scheduler, sequential
 from schedbench.problems import get_family
 from schedbench.problems.asyncplan import AsyncplanData
+from schedbench.solvers.asyncplan_cpsat import lower_bound, solve, window_energy_bound
 from schedbench.verifiers.asyncplan import verify
-from schedbench.verifiers.exact.asyncplan_cpsat import lower_bound, solve, window_energy_bound
 
 
 def ors3d(microwave_setup: int) -> AsyncplanData:
     """ORS3D/GRANT: sink 4 min, microwave 15 min that runs alone after being started, wipe 5 min; one agent."""
-    return AsyncplanData.model_validate({"agents": 1, "steps": [
-        {"id": "sink", "name": "Wash at the sink", "duration": 4, "attended": 4},
-        {"id": "microwave", "name": "Heat food in the microwave", "duration": 15, "attended": microwave_setup},
-        {"id": "wipe", "name": "Wipe the table", "duration": 5, "attended": 5}]})
+    return AsyncplanData.model_validate(
+        {
+            "agents": 1,
+            "steps": [
+                {"id": "sink", "name": "Wash at the sink", "duration": 4, "attended": 4},
+                {"id": "microwave", "name": "Heat food in the microwave", "duration": 15, "attended": microwave_setup},
+                {"id": "wipe", "name": "Wipe the table", "duration": 5, "attended": 5},
+            ],
+        }
+    )
 
 
 @pytest.mark.parametrize("setup", [0, 1])
@@ -47,8 +53,7 @@ def longest_path(data: AsyncplanData) -> int:
 
 
 def test_unlimited_agents_without_stations_optimum_is_the_longest_path() -> None:
-    config = AsyncplanGeneratorConfig(levels="1-12,15,20,30,40,60,80,100", stage="unlimited", per_level=2,
-                                      seed=11)
+    config = AsyncplanGeneratorConfig(levels="1-12,15,20,30,40,60,80,100", stage="unlimited", per_level=2, seed=11)
     for draft in generate(config):
         data = AsyncplanData.model_validate(draft.instance.data)
         assert data.agents is None and not data.stations
@@ -76,8 +81,9 @@ def test_every_stage_gets_a_verified_reference_and_baselines_bracket_it() -> Non
 
 
 def test_more_agents_never_hurt_on_the_same_task_graph() -> None:
-    config = AsyncplanGeneratorConfig(levels="8,15,25", stage="one_agent,two_agents,three_agents,unlimited",
-                                      per_level=2, seed=9)
+    config = AsyncplanGeneratorConfig(
+        levels="8,15,25", stage="one_agent,two_agents,three_agents,unlimited", per_level=2, seed=9
+    )
     optimum: dict[tuple[int, str], dict[str, int]] = {}
     for draft in generate(config):
         data = AsyncplanData.model_validate(draft.instance.data)
@@ -96,13 +102,23 @@ def tiny_instances(draw: st.DrawFn) -> AsyncplanData:
     steps = []
     for i in range(n):
         duration = draw(st.integers(0, 4))
-        steps.append({"id": f"S{i + 1}", "duration": duration, "attended": draw(st.integers(0, duration)),
-                      "station": "K" if with_station and draw(st.booleans()) else None})
+        steps.append(
+            {
+                "id": f"S{i + 1}",
+                "duration": duration,
+                "attended": draw(st.integers(0, duration)),
+                "station": "K" if with_station and draw(st.booleans()) else None,
+            }
+        )
     pairs = [(f"S{i + 1}", f"S{j + 1}") for i, j in itertools.combinations(range(n), 2)]
-    return AsyncplanData.model_validate({
-        "agents": draw(st.one_of(st.none(), st.integers(1, 2))),
-        "stations": [{"id": "K", "capacity": draw(st.integers(1, 2))}] if with_station else [],
-        "steps": steps, "precedences": [p for p in pairs if draw(st.integers(0, 2)) == 0]})
+    return AsyncplanData.model_validate(
+        {
+            "agents": draw(st.one_of(st.none(), st.integers(1, 2))),
+            "stations": [{"id": "K", "capacity": draw(st.integers(1, 2))}] if with_station else [],
+            "steps": steps,
+            "precedences": [p for p in pairs if draw(st.integers(0, 2)) == 0],
+        }
+    )
 
 
 def brute_force_optimum(data: AsyncplanData) -> int:
@@ -166,8 +182,9 @@ def test_window_energy_bound_counts_work_between_heads_and_tails() -> None:
 
 
 def test_interval_colouring_uses_no_more_agents_than_overlap() -> None:
-    data = AsyncplanData.model_validate({"agents": 2, "steps": [
-        {"id": f"S{i}", "duration": 4, "attended": 4} for i in range(1, 6)]})
+    data = AsyncplanData.model_validate(
+        {"agents": 2, "steps": [{"id": f"S{i}", "duration": 4, "attended": 4} for i in range(1, 6)]}
+    )
     starts = {"S1": 0, "S2": 0, "S3": 4, "S4": 5, "S5": 8}  # at most two at once; S4 must reuse a freed agent
     agents = assign_agents(data, starts)
     assert set(agents.values()) == {"A1", "A2"}

@@ -15,17 +15,19 @@ from schedbench.problems import Reference
 from schedbench.problems.asyncplan import AsyncplanData
 from schedbench.verifiers.asyncplan import verify
 
-KITCHEN = AsyncplanData.model_validate({
-    "agents": 1,
-    "stations": [{"id": "stove", "capacity": 1}],
-    "steps": [
-        {"id": "S1", "duration": 10, "attended": 1, "station": "stove"},  # boil
-        {"id": "S2", "duration": 3, "attended": 3},  # chop
-        {"id": "S3", "duration": 4, "attended": 2, "station": "stove"},  # fry
-        {"id": "S4", "duration": 2, "attended": 2},  # serve
-    ],
-    "precedences": [["S1", "S4"], ["S2", "S3"], ["S3", "S4"]],
-})
+KITCHEN = AsyncplanData.model_validate(
+    {
+        "agents": 1,
+        "stations": [{"id": "stove", "capacity": 1}],
+        "steps": [
+            {"id": "S1", "duration": 10, "attended": 1, "station": "stove"},  # boil
+            {"id": "S2", "duration": 3, "attended": 3},  # chop
+            {"id": "S3", "duration": 4, "attended": 2, "station": "stove"},  # fry
+            {"id": "S4", "duration": 2, "attended": 2},  # serve
+        ],
+        "precedences": [["S1", "S4"], ["S2", "S3"], ["S3", "S4"]],
+    }
+)
 OPTIMAL = Reference(status="optimal", objective=16, bound=16)
 
 
@@ -34,8 +36,10 @@ def types(solution: Any, data: AsyncplanData = KITCHEN, reference: Reference | N
 
 
 def good_plan() -> dict[str, Any]:
-    return {"starts": {"S1": 0, "S2": 1, "S3": 10, "S4": 14}, "agents": {"S1": "A1", "S2": "A1", "S3": "A1",
-                                                                         "S4": "A1"}}
+    return {
+        "starts": {"S1": 0, "S2": 1, "S3": 10, "S4": 14},
+        "agents": {"S1": "A1", "S2": "A1", "S3": "A1", "S4": "A1"},
+    }
 
 
 def test_a_valid_plan_is_feasible_with_its_gap() -> None:
@@ -89,14 +93,22 @@ def test_objective_is_reported_for_an_infeasible_complete_plan() -> None:
 
 
 def test_unattended_steps_need_no_agent_and_unlimited_agents_need_no_ids() -> None:
-    data = AsyncplanData.model_validate({"agents": None, "steps": [
-        {"id": "S1", "duration": 5, "attended": 0}, {"id": "S2", "duration": 5, "attended": 5},
-        {"id": "S3", "duration": 5, "attended": 5}]})
+    data = AsyncplanData.model_validate(
+        {
+            "agents": None,
+            "steps": [
+                {"id": "S1", "duration": 5, "attended": 0},
+                {"id": "S2", "duration": 5, "attended": 5},
+                {"id": "S3", "duration": 5, "attended": 5},
+            ],
+        }
+    )
     assert verify(data, {"starts": {"S1": 0, "S2": 0, "S3": 0}}).feasible
     shared = {"starts": {"S1": 0, "S2": 0, "S3": 0}, "agents": {"S2": "A7", "S3": "A7"}}
     assert verify(data, shared).violation_types() == {"agent_overlap"}
-    assert verify(data, {"starts": {"S1": 0, "S2": 0, "S3": 5}, "agents": {"S2": "B1"}}).violation_types() \
-        == {"unknown_agent"}
+    assert verify(data, {"starts": {"S1": 0, "S2": 0, "S3": 5}, "agents": {"S2": "B1"}}).violation_types() == {
+        "unknown_agent"
+    }
 
 
 def test_time_answers() -> None:
@@ -113,14 +125,16 @@ def test_time_answers() -> None:
 
 def test_time_answers_with_unlimited_agents_need_no_reference() -> None:
     data = KITCHEN.model_copy(update={"agents": None, "stations": []})
-    data = AsyncplanData.model_validate({**data.model_dump(), "steps": [
-        {**s.model_dump(), "station": None} for s in KITCHEN.steps]})
+    data = AsyncplanData.model_validate(
+        {**data.model_dump(), "steps": [{**s.model_dump(), "station": None} for s in KITCHEN.steps]}
+    )
     result = verify(data, {"makespan": 12}, None)  # longest path S1 → S4 = 10 + 2
     assert result.correct and result.optimal and result.gap_pct == 0
     assert verify(data, {"makespan": 11}, None).violation_types() == {"wrong_time"}
 
 
 # --- brute force: a time-indexed check written independently of the verifier's sweep -----------------------
+
 
 def _start_value(value: Any) -> int | None:
     if isinstance(value, bool):
@@ -172,8 +186,11 @@ def brute_force_types(data: AsyncplanData, starts_pairs: list[list[Any]], agent_
         busy = Counter(agents[s] for s in agents if starts[s] <= t < starts[s] + steps[s].attended)
         if any(c > 1 for c in busy.values()):
             found.add("agent_overlap")
-        held = Counter(steps[s].station for s in starts
-                       if steps[s].station is not None and starts[s] <= t < starts[s] + steps[s].duration)
+        held = Counter(
+            steps[s].station
+            for s in starts
+            if steps[s].station is not None and starts[s] <= t < starts[s] + steps[s].duration
+        )
         if any(c > capacity[station] for station, c in held.items()):
             found.add("station_capacity")
     return found
@@ -187,13 +204,18 @@ def instances(draw: st.DrawFn) -> AsyncplanData:
     for i in range(n):
         duration = draw(st.integers(0, 5))
         station = draw(st.sampled_from([None] + [f"K{k + 1}" for k in range(n_stations)]))
-        steps.append({"id": f"S{i + 1}", "duration": duration, "attended": draw(st.integers(0, duration)),
-                      "station": station})
+        steps.append(
+            {"id": f"S{i + 1}", "duration": duration, "attended": draw(st.integers(0, duration)), "station": station}
+        )
     edges = [[f"S{i + 1}", f"S{j + 1}"] for i in range(n) for j in range(i + 1, n) if draw(st.booleans())]
-    return AsyncplanData.model_validate({
-        "agents": draw(st.one_of(st.none(), st.integers(1, 3))),
-        "stations": [{"id": f"K{k + 1}", "capacity": draw(st.integers(1, 2))} for k in range(n_stations)],
-        "steps": steps, "precedences": edges[:draw(st.integers(0, len(edges)))]})
+    return AsyncplanData.model_validate(
+        {
+            "agents": draw(st.one_of(st.none(), st.integers(1, 3))),
+            "stations": [{"id": f"K{k + 1}", "capacity": draw(st.integers(1, 2))} for k in range(n_stations)],
+            "steps": steps,
+            "precedences": edges[: draw(st.integers(0, len(edges)))],
+        }
+    )
 
 
 @st.composite
@@ -213,8 +235,9 @@ def instance_and_plan(draw: st.DrawFn) -> tuple[AsyncplanData, list[list[Any]], 
         junk = st.one_of(st.integers(-3, 12), small_floats, st.text(max_size=2), st.none(), st.booleans())
         keys = st.sampled_from([*ids, "S99", "x"])
         starts += draw(st.lists(st.tuples(keys, junk).map(list), max_size=3))
-        agents += draw(st.lists(st.tuples(keys, st.one_of(junk, st.sampled_from(["A0", "A4", "a1"]))).map(list),
-                                max_size=3))
+        agents += draw(
+            st.lists(st.tuples(keys, st.one_of(junk, st.sampled_from(["A0", "A4", "a1"]))).map(list), max_size=3)
+        )
     return data, starts, agents
 
 
@@ -233,7 +256,8 @@ def test_verifier_agrees_with_a_brute_force_time_indexed_check(case: tuple[Async
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)

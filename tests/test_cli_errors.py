@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 
-GOOD_DATA = {"horizon": 20, "resources": [{"id": "R1", "capacity": 2}],
-             "tasks": [{"id": "T1", "duration": 3, "demands": {"R1": 1}}, {"id": "T2", "duration": 2}],
-             "precedences": [["T1", "T2"]]}
+GOOD_DATA = {
+    "horizon": 20,
+    "resources": [{"id": "R1", "capacity": 2}],
+    "tasks": [{"id": "T1", "duration": 3, "demands": {"R1": 1}}, {"id": "T2", "duration": 2}],
+    "precedences": [["T1", "T2"]],
+}
 
 
 def envelope(**data_changes: Any) -> dict[str, Any]:
@@ -42,15 +45,23 @@ BAD_INSTANCES = {
     "malformed_json": ('{"id": "x", "family": ', ["malformed JSON"]),
     "unknown_task_in_precedence": (envelope(precedences=[["T1", "T9"]]), ["data", "unknown task 'T9'"]),
     "unknown_window_task": (envelope(windows={"T7": {"release": 1}}), ["data", "T7"]),
-    "unknown_resource": (envelope(tasks=[{"id": "T1", "duration": 1, "demands": {"R5": 1}}], precedences=[]),
-                         ["data", "unknown resource 'R5'"]),
+    "unknown_resource": (
+        envelope(tasks=[{"id": "T1", "duration": 1, "demands": {"R5": 1}}], precedences=[]),
+        ["data", "unknown resource 'R5'"],
+    ),
     "cyclic_precedences": (envelope(precedences=[["T1", "T2"], ["T2", "T1"]]), ["data", "cycle"]),
-    "negative_duration": (envelope(tasks=[{"id": "T1", "duration": -4}, {"id": "T2", "duration": 1}]),
-                          ["data.tasks.0.duration", "greater than or equal to 0"]),
-    "string_duration": (envelope(tasks=[{"id": "T1", "duration": "five"}, {"id": "T2", "duration": 1}]),
-                        ["data.tasks.0.duration"]),
-    "duplicate_task": (envelope(tasks=[{"id": "T1", "duration": 1}, {"id": "T1", "duration": 2}], precedences=[]),
-                       ["duplicate task id 'T1'"]),
+    "negative_duration": (
+        envelope(tasks=[{"id": "T1", "duration": -4}, {"id": "T2", "duration": 1}]),
+        ["data.tasks.0.duration", "greater than or equal to 0"],
+    ),
+    "string_duration": (
+        envelope(tasks=[{"id": "T1", "duration": "five"}, {"id": "T2", "duration": 1}]),
+        ["data.tasks.0.duration"],
+    ),
+    "duplicate_task": (
+        envelope(tasks=[{"id": "T1", "duration": 1}, {"id": "T1", "duration": 2}], precedences=[]),
+        ["duplicate task id 'T1'"],
+    ),
     "downtime_backwards": (envelope(downtimes=[{"resource": "R1", "start": 5, "end": 2}]), ["data.downtimes.0"]),
     "unknown_family": ({"id": "x", "family": "tsp", "level": 1, "data": {}}, ["family", "unknown family 'tsp'"]),
     "missing_data": ({"id": "x", "family": "rcpsp", "level": 1}, ["data", "Field required"]),
@@ -79,19 +90,22 @@ def test_bad_line_of_a_suite_is_named_by_line_number(tmp_path: Path) -> None:
 def test_malformed_solution_file_exits_2(tmp_path: Path) -> None:
     instance = write(tmp_path / "inst.json", envelope())
     solution = write(tmp_path / "sol.json", '{"starts": {"T1": 0,')
-    assert_one_line_error(run_cli("verify", "--instance", str(instance), "--solution", str(solution)),
-                          "sol.json", "malformed JSON")
+    assert_one_line_error(
+        run_cli("verify", "--instance", str(instance), "--solution", str(solution)), "sol.json", "malformed JSON"
+    )
 
 
 def test_missing_files_exit_2(tmp_path: Path) -> None:
     instance = write(tmp_path / "inst.json", envelope())
-    assert_one_line_error(run_cli("verify", "--instance", str(instance), "--solution", str(tmp_path / "no.json")),
-                          "no.json")
+    assert_one_line_error(
+        run_cli("verify", "--instance", str(instance), "--solution", str(tmp_path / "no.json")), "no.json"
+    )
     assert_one_line_error(run_cli("solve", str(tmp_path / "absent.json")), "absent.json")
     assert_one_line_error(run_cli("solve", str(tmp_path / "absent")), "absent", "no such file")
     assert_one_line_error(run_cli("solve", str(tmp_path / "absent.sm")), "absent.sm", "no such file")
-    assert_one_line_error(run_cli("import", "psplib", str(tmp_path / "absent.sm"), "--out", str(tmp_path / "o")),
-                          "absent.sm")
+    assert_one_line_error(
+        run_cli("import", "psplib", str(tmp_path / "absent.sm"), "--out", str(tmp_path / "o")), "absent.sm"
+    )
 
 
 def test_truncated_psplib_file_exits_2(shared_data: Path, tmp_path: Path) -> None:
@@ -102,16 +116,18 @@ def test_truncated_psplib_file_exits_2(shared_data: Path, tmp_path: Path) -> Non
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize(("option", "value", "fragment"), [
-    ("--levels", "1-x", "cannot read level range"),
-    ("--levels", "9-3", "runs backwards"),
-    ("--stage", "everything", "unknown stage 'everything'"),
-    ("--scenario", "moonbase", "unknown scenario 'moonbase'"),
-    ("--inject-p", "1.5", "less than or equal to 1"),
-    ("--tasks", "1", "greater than or equal to 2"),
-])
-def test_bad_generator_options_exit_2_naming_the_option(tmp_path: Path, option: str, value: str,
-                                                        fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--levels", "1-x", "cannot read level range"),
+        ("--levels", "9-3", "runs backwards"),
+        ("--stage", "everything", "unknown stage 'everything'"),
+        ("--scenario", "moonbase", "unknown scenario 'moonbase'"),
+        ("--inject-p", "1.5", "less than or equal to 1"),
+        ("--tasks", "1", "greater than or equal to 2"),
+    ],
+)
+def test_bad_generator_options_exit_2_naming_the_option(tmp_path: Path, option: str, value: str, fragment: str) -> None:
     done = run_cli("generate", "rcpsp", "--out", str(tmp_path / "s"), option, value, "--quiet")
     assert_one_line_error(done, "command line", option, fragment)
     assert not (tmp_path / "s").exists()
@@ -128,15 +144,19 @@ def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path) -> None:
     (suite / "instances.jsonl").write_text(json.dumps(envelope()) + "\n" + json.dumps({**envelope(), "id": "y"}))
     solution = write(tmp_path / "sol.json", {"starts": {"T1": 0, "T2": 3}})
     assert_one_line_error(run_cli("verify", "--instance", str(suite), "--solution", str(solution)), "--id")
-    assert_one_line_error(run_cli("verify", "--instance", str(suite), "--solution", str(solution), "--id", "z"),
-                          "--id", "found 0")
+    assert_one_line_error(
+        run_cli("verify", "--instance", str(suite), "--solution", str(solution), "--id", "z"), "--id", "found 0"
+    )
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["generate", "rcpsp", "--out", "x", "--tasks", "abc"], "'--tasks'"),
-    (["verify", "--instance", "x.json"], "Missing option '--solution'"),
-    (["solve", "x.json", "--time-limit", "-1"], "'--time-limit'"),
-    (["no-such-command"], "No such command"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["generate", "rcpsp", "--out", "x", "--tasks", "abc"], "'--tasks'"),
+        (["verify", "--instance", "x.json"], "Missing option '--solution'"),
+        (["solve", "x.json", "--time-limit", "-1"], "'--time-limit'"),
+        (["no-such-command"], "No such command"),
+    ],
+)
 def test_command_line_usage_errors_are_one_line_too(args: list[str], fragment: str) -> None:
     assert_one_line_error(run_cli(*args), "command line", fragment)

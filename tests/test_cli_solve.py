@@ -13,10 +13,17 @@ import pytest
 
 from schedbench.problems import Instance
 
-TINY = {"horizon": 30, "resources": [{"id": "R1", "capacity": 2}],
-        "tasks": [{"id": "T1", "duration": 3, "demands": {"R1": 2}}, {"id": "T2", "duration": 2, "demands": {"R1": 1}},
-                  {"id": "T3", "duration": 4, "demands": {"R1": 1}}],
-        "precedences": [["T1", "T3"]], "disjunctive": [["T2", "T3"]]}
+TINY = {
+    "horizon": 30,
+    "resources": [{"id": "R1", "capacity": 2}],
+    "tasks": [
+        {"id": "T1", "duration": 3, "demands": {"R1": 2}},
+        {"id": "T2", "duration": 2, "demands": {"R1": 1}},
+        {"id": "T3", "duration": 4, "demands": {"R1": 1}},
+    ],
+    "precedences": [["T1", "T3"]],
+    "disjunctive": [["T2", "T3"]],
+}
 TINY_OPTIMUM = 9  # T1 [0,3) alone (demand 2 = capacity); T2 and T3 share no time: 3 + 4 + 2
 
 
@@ -54,7 +61,10 @@ def test_solve_a_suite_prints_one_list_and_keeps_progress_off_stdout(suite: Path
     assert done.returncode == 0, done.stderr
     references = json.loads(done.stdout)
     assert [(r["id"], r["status"], r["objective"]) for r in references] == [
-        ("a", "optimal", TINY_OPTIMUM), ("b", "infeasible", None), ("c", "optimal", 7)]
+        ("a", "optimal", TINY_OPTIMUM),
+        ("b", "infeasible", None),
+        ("c", "optimal", 7),
+    ]
     table = run_cli("solve", str(suite))
     assert table.returncode == 0, table.stderr
     assert "solving references" not in table.stdout and "optimal" in table.stdout
@@ -84,12 +94,13 @@ def test_solve_psplib_files_and_folders(shared_data: Path, tmp_path: Path) -> No
 
 
 def test_verify_json_follows_the_contract(tmp_path: Path) -> None:
-    solved = Instance.model_validate({**instance("v"), "reference": {"status": "optimal", "objective": 9,
-                                                                     "bound": 9}})
+    solved = Instance.model_validate({**instance("v"), "reference": {"status": "optimal", "objective": 9, "bound": 9}})
     path = tmp_path / "v.json"
     path.write_text(solved.model_dump_json())
-    answers = {"late.json": {"starts": {"T1": 0, "T2": 7, "T3": 3}},
-               "broken.json": {"starts": {"T1": 0, "T2": 3, "T3": 2, "T9": 1}}}
+    answers = {
+        "late.json": {"starts": {"T1": 0, "T2": 7, "T3": 3}},
+        "broken.json": {"starts": {"T1": 0, "T2": 3, "T3": 2, "T9": 1}},
+    }
     results = {}
     for name, answer in answers.items():
         (tmp_path / name).write_text(json.dumps(answer))

@@ -9,8 +9,23 @@ import pytest
 
 from schedbench.demo import make_suite
 
-CONTRACT = ("run", "model", "suite", "n", "feasible_rate", "parse_error_rate", "optimal_rate", "mean_gap_pct",
-            "wauc", "breakpoint_level", "by_level", "by_stage", "taxonomy", "tokens", "cost_usd")
+CONTRACT = (
+    "run",
+    "model",
+    "suite",
+    "n",
+    "feasible_rate",
+    "parse_error_rate",
+    "optimal_rate",
+    "mean_gap_pct",
+    "wauc",
+    "breakpoint_level",
+    "by_level",
+    "by_stage",
+    "taxonomy",
+    "tokens",
+    "cost_usd",
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +37,12 @@ def test_report_json_contract_exports_and_parquet_suite(suite, tmp_path, cli) ->
     db = str(tmp_path / "r.db")
     assert cli(["evaluate", "--model", "oracle/exact", "--suite", str(suite), "--results", db, "--quiet"])[0] == 0
     parquet = str(suite / "instances.parquet")
-    assert cli(["evaluate", "--model", "baseline/list", "--suite", parquet, "--mode", "time", "--results", db,
-                  "--quiet"])[0] == 0
+    assert (
+        cli(["evaluate", "--model", "baseline/list", "--suite", parquet, "--mode", "time", "--results", db, "--quiet"])[
+            0
+        ]
+        == 0
+    )
     code, out, _ = cli(["report", "--results", db, "--json"])
     documents = json.loads(out)
     assert code == 0 and isinstance(documents, list) and len(documents) == 2
@@ -33,8 +52,19 @@ def test_report_json_contract_exports_and_parquet_suite(suite, tmp_path, cli) ->
             assert {"level", "n", "feasible_rate", "ci_low", "ci_high", "mean_gap_pct"} <= row.keys()
     oracle = documents[0]
     assert oracle["feasible_rate"] == 1.0 and oracle["optimal_rate"] == 1.0 and oracle["n"] == oracle["planned"]
-    code, out, _ = cli(["report", oracle["run"], "--results", db, "--json", "--export",
-                          str(tmp_path / "items.parquet"), "--export", str(tmp_path / "items.csv")])
+    code, out, _ = cli(
+        [
+            "report",
+            oracle["run"],
+            "--results",
+            db,
+            "--json",
+            "--export",
+            str(tmp_path / "items.parquet"),
+            "--export",
+            str(tmp_path / "items.csv"),
+        ]
+    )
     assert code == 0 and json.loads(out)["run"] == oracle["run"]
     import datasets
 
@@ -45,15 +75,30 @@ def test_report_json_contract_exports_and_parquet_suite(suite, tmp_path, cli) ->
     assert code == 0 and "oracle/exact" in out and "Feasibility by level" in out
 
 
-@pytest.mark.parametrize(("argv", "field"), [
-    (["evaluate", "--model", "nosuch/model", "--suite", "{suite}"], "--model"),
-    (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--mode", "essay"], "--mode"),
-    (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--model-arg", "oops"], "--model-arg"),
-    (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--few-shot", "2"], "--few-shot-suite"),
-    (["evaluate", "--model", "openai-compatible/x", "--suite", "{suite}", "--base-url", "http://127.0.0.1:9",
-      "--max-cost", "1"], "--max-cost"),
-    (["report", "--results", "{tmp}/none.db"], "none.db"),
-])
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["evaluate", "--model", "nosuch/model", "--suite", "{suite}"], "--model"),
+        (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--mode", "essay"], "--mode"),
+        (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--model-arg", "oops"], "--model-arg"),
+        (["evaluate", "--model", "oracle/exact", "--suite", "{suite}", "--few-shot", "2"], "--few-shot-suite"),
+        (
+            [
+                "evaluate",
+                "--model",
+                "openai-compatible/x",
+                "--suite",
+                "{suite}",
+                "--base-url",
+                "http://127.0.0.1:9",
+                "--max-cost",
+                "1",
+            ],
+            "--max-cost",
+        ),
+        (["report", "--results", "{tmp}/none.db"], "none.db"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(argv, field, suite, tmp_path, cli) -> None:
     argv = [a.format(suite=suite, tmp=tmp_path) for a in argv]
     if argv[0] == "evaluate":
@@ -64,8 +109,23 @@ def test_bad_input_is_one_line_and_exit_2(argv, field, suite, tmp_path, cli) -> 
 
 def test_few_shot_from_a_separate_split(suite, tmp_path, cli) -> None:
     other = make_suite("asyncplan", tmp_path / "train", seed=99, show_progress=False, levels="4")
-    code, _, err = cli(["evaluate", "--model", "oracle/exact", "--suite", str(suite), "--few-shot", "2",
-                          "--few-shot-suite", str(other), "--cot", "--results", str(tmp_path / "r.db"), "--quiet"])
+    code, _, err = cli(
+        [
+            "evaluate",
+            "--model",
+            "oracle/exact",
+            "--suite",
+            str(suite),
+            "--few-shot",
+            "2",
+            "--few-shot-suite",
+            str(other),
+            "--cot",
+            "--results",
+            str(tmp_path / "r.db"),
+            "--quiet",
+        ]
+    )
     assert code == 0, err
     from schedbench.results import Store
 
@@ -77,8 +137,9 @@ def test_few_shot_from_a_separate_split(suite, tmp_path, cli) -> None:
 def test_models_lists_providers_baselines_and_prices(cli) -> None:
     code, out, _ = cli(["models", "--json"])
     document = json.loads(out)
-    assert code == 0 and {"openai", "anthropic", "baseline", "oracle/exact", "replay"} <= \
-        {p["prefix"] for p in document["providers"]}
+    assert code == 0 and {"openai", "anthropic", "baseline", "oracle/exact", "replay"} <= {
+        p["prefix"] for p in document["providers"]
+    }
     from schedbench.problems import family_names, get_family
 
     assert document["baselines"] == {name: list(get_family(name).baselines) for name in family_names()}
@@ -91,8 +152,7 @@ def test_bad_instance_data_stops_the_run_before_any_request(suite, tmp_path, cli
     bad = tmp_path / "bad.jsonl"
     bad.write_text("\n".join([lines[0], json.dumps(broken), *lines[2:]]) + "\n")
     db = tmp_path / "r.db"
-    code, _, err = cli(["evaluate", "--model", "oracle/exact", "--suite", str(bad), "--results", str(db),
-                          "--quiet"])
+    code, _, err = cli(["evaluate", "--model", "oracle/exact", "--suite", str(bad), "--results", str(db), "--quiet"])
     assert code == 2 and f"{bad}:2: data.steps" in err
     from schedbench.results import Store
 

@@ -11,9 +11,26 @@ from hypothesis import strategies as st
 
 from schedbench.evaluate.metrics import ItemFacts, breakpoint_level, summarise, taxonomy, wauc, wilson
 
-BASE = ItemFacts(level=1, stage="s", scenario="abstract", family="rcpsp", correct=True, feasible=True, optimal=False,
-                 parsed=True, errored=False, gap_pct=10.0, gap_abs=None, normalised_gap=None, violation_types=(),
-                 input_tokens=10, output_tokens=5, cost_usd=0.01, latency_s=0.2, cached=False)
+BASE = ItemFacts(
+    level=1,
+    stage="s",
+    scenario="abstract",
+    family="rcpsp",
+    correct=True,
+    feasible=True,
+    optimal=False,
+    parsed=True,
+    errored=False,
+    gap_pct=10.0,
+    gap_abs=None,
+    normalised_gap=None,
+    violation_types=(),
+    input_tokens=10,
+    output_tokens=5,
+    cost_usd=0.01,
+    latency_s=0.2,
+    cached=False,
+)
 
 
 def _failed(level: int, *types: str) -> ItemFacts:
@@ -50,9 +67,14 @@ def test_breakpoint_is_the_start_of_the_final_failing_stretch() -> None:
 
 
 def test_summary_counts_parse_and_api_errors_as_failures() -> None:
-    items = [BASE, replace(BASE, gap_pct=30.0, optimal=True), _failed(2, "precedence", "capacity"),
-             _failed(2, "precedence"), replace(_failed(2), parsed=False),
-             replace(_failed(2), parsed=False, errored=True)]
+    items = [
+        BASE,
+        replace(BASE, gap_pct=30.0, optimal=True),
+        _failed(2, "precedence", "capacity"),
+        _failed(2, "precedence"),
+        replace(_failed(2), parsed=False),
+        replace(_failed(2), parsed=False, errored=True),
+    ]
     summary = summarise(items)
     assert summary["n"] == 6 and summary["feasible_rate"] == round(2 / 6, 4)
     assert summary["parse_error_rate"] == round(1 / 6, 4) and summary["error_rate"] == round(1 / 6, 4)

@@ -51,13 +51,31 @@ class Recorder:
 def _command(folder: Path, db: Path, url: str, worker: bool = False) -> list[str]:
     """The evaluate command line; with `worker`, the same run through the API with checks in the worker process."""
     if worker:
-        code = ("from schedbench.evaluate import EvalConfig, evaluate; "
-                f"evaluate(EvalConfig(model='openai-compatible/stub', suite={str(folder)!r}, results={str(db)!r}, "
-                f"base_url={url!r}, concurrency=2, samples={SAMPLES}, show_progress=False, offload=True))")
+        code = (
+            "from schedbench.evaluate import EvalConfig, evaluate; "
+            f"evaluate(EvalConfig(model='openai-compatible/stub', suite={str(folder)!r}, results={str(db)!r}, "
+            f"base_url={url!r}, concurrency=2, samples={SAMPLES}, show_progress=False, offload=True))"
+        )
         return [sys.executable, "-c", code]
-    return [sys.executable, "-m", "schedbench", "evaluate", "--model", "openai-compatible/stub", "--suite",
-            str(folder), "--results", str(db), "--base-url", url, "--concurrency", "2", "--samples", str(SAMPLES),
-            "--quiet"]
+    return [
+        sys.executable,
+        "-m",
+        "schedbench",
+        "evaluate",
+        "--model",
+        "openai-compatible/stub",
+        "--suite",
+        str(folder),
+        "--results",
+        str(db),
+        "--base-url",
+        url,
+        "--concurrency",
+        "2",
+        "--samples",
+        str(SAMPLES),
+        "--quiet",
+    ]
 
 
 def _stored(db: Path) -> list[tuple]:
@@ -78,8 +96,9 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(worker: bool, suite, tmp
     killed_db, clean_db = tmp_path / "killed.db", tmp_path / "clean.db"
     recorder = Recorder(instances)
     with StubServer(recorder, latency_s=0.05) as server:
-        process = subprocess.Popen(_command(folder, killed_db, server.openai_url, worker),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            _command(folder, killed_db, server.openai_url, worker), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 60
         while len(_stored(killed_db)) < len(instances) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -89,13 +108,15 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(worker: bool, suite, tmp
         _assert_gone(children)
         at_kill = Counter(row[0] for row in _stored(killed_db))
         assert 0 < sum(at_kill.values()) < SAMPLES * len(instances), "the kill must land mid-run"
-        rerun = subprocess.run(_command(folder, killed_db, server.openai_url, worker), capture_output=True,
-                               text=True, timeout=120)
+        rerun = subprocess.run(
+            _command(folder, killed_db, server.openai_url, worker), capture_output=True, text=True, timeout=120
+        )
         assert rerun.returncode == 0, rerun.stderr
         for instance_id in (i for i, stored in at_kill.items() if stored == SAMPLES):
             assert recorder.requests[instance_id] == SAMPLES, f"{instance_id} was asked again after it was stored"
-        clean = subprocess.run(_command(folder, clean_db, server.openai_url), capture_output=True, text=True,
-                               timeout=120)
+        clean = subprocess.run(
+            _command(folder, clean_db, server.openai_url), capture_output=True, text=True, timeout=120
+        )
         assert clean.returncode == 0, clean.stderr
     resumed, uninterrupted = _stored(killed_db), _stored(clean_db)
     assert len(resumed) == SAMPLES * len(instances) == len({row[:2] for row in resumed})
@@ -117,12 +138,33 @@ def test_no_api_key_in_database_logs_reports_or_errors(suite, tmp_path, cli, mon
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with StubServer(script) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-        steps = [["evaluate", "--model", "openai/gpt-stub", "--suite", str(folder), "--limit", "6", "--results",
-                  str(db), "--max-retries", "0"],
-                 ["report", "--results", str(db)],
-                 ["report", "--results", str(db), "--json", "--export", str(tmp_path / "items.jsonl"),
-                  "--export", str(tmp_path / "items.csv")],
-                 ["evaluate", "--model", "openai/gpt-stub", "--suite", str(tmp_path / "nosuch"), "--results", str(db)]]
+        steps = [
+            [
+                "evaluate",
+                "--model",
+                "openai/gpt-stub",
+                "--suite",
+                str(folder),
+                "--limit",
+                "6",
+                "--results",
+                str(db),
+                "--max-retries",
+                "0",
+            ],
+            ["report", "--results", str(db)],
+            [
+                "report",
+                "--results",
+                str(db),
+                "--json",
+                "--export",
+                str(tmp_path / "items.jsonl"),
+                "--export",
+                str(tmp_path / "items.csv"),
+            ],
+            ["evaluate", "--model", "openai/gpt-stub", "--suite", str(tmp_path / "nosuch"), "--results", str(db)],
+        ]
         outputs = [cli(step) for step in steps]
     assert [code for code, _, _ in outputs] == [0, 0, 0, 2]
     document = json.loads(outputs[2][1])
@@ -153,6 +195,10 @@ def _assert_gone(pids: list[int], within_s: float = 10.0) -> None:
     alive = pids
     while alive and time.monotonic() < deadline:
         time.sleep(0.1)
-        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists() and
-                 Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+        alive = [
+            pid
+            for pid in alive
+            if Path(f"/proc/{pid}").exists()
+            and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        ]
     assert not alive, f"processes left behind by the killed run: {alive}"

@@ -20,15 +20,25 @@ from schedbench.results.report import build_reports
 from schedbench.suites import load_instances
 
 KEY = "sk-test-UNIQUE-SECRET-7f3a9c21"
-BEHAVIOURS = ("correct", "wrong", "prose", "nojson", "rate_limited", "server_error", "timeout", "truncated",
-              "always_500")
+BEHAVIOURS = (
+    "correct",
+    "wrong",
+    "prose",
+    "nojson",
+    "rate_limited",
+    "server_error",
+    "timeout",
+    "truncated",
+    "always_500",
+)
 
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Instance]]:
     family = get_family("rcpsp")
-    config = family.generator_config(levels="2-4", stage="precedence,downtime,windows", seed=11, time_limit=5,
-                                     workers=1)
+    config = family.generator_config(
+        levels="2-4", stage="precedence,downtime,windows", seed=11, time_limit=5, workers=1
+    )
     folder = run_generate(family, config, tmp_path_factory.mktemp("suite"), show_progress=False)
     return folder, load_instances(folder)
 
@@ -67,9 +77,11 @@ def _scripted(plan: dict[str, tuple[Instance, str]]):
 def _expected(plan: dict[str, tuple[Instance, str]]) -> dict[str, float]:
     behaviours = [b for _, b in plan.values()]
     n = len(behaviours)
-    return {"feasible_rate": round(sum(b not in ("wrong", "nojson", "always_500") for b in behaviours) / n, 4),
-            "parse_error_rate": round(behaviours.count("nojson") / n, 4),
-            "error_rate": round(behaviours.count("always_500") / n, 4)}
+    return {
+        "feasible_rate": round(sum(b not in ("wrong", "nojson", "always_500") for b in behaviours) / n, 4),
+        "parse_error_rate": round(behaviours.count("nojson") / n, 4),
+        "error_rate": round(behaviours.count("always_500") / n, 4),
+    }
 
 
 @pytest.mark.parametrize("provider", ["openai-compatible", "anthropic"])
@@ -80,8 +92,16 @@ def test_every_fault_ends_verified_or_as_an_error_row(provider, suite, tmp_path,
     plan = _plan(instances)
     with StubServer(_scripted(plan), latency_s=0.01) as server:
         url = server.openai_url if provider == "openai-compatible" else server.anthropic_url
-        config = EvalConfig(model=f"{provider}/stub", suite=str(folder), results=tmp_path / "r.db", base_url=url,
-                            concurrency=8, timeout_s=0.5, max_retries=2, show_progress=False)
+        config = EvalConfig(
+            model=f"{provider}/stub",
+            suite=str(folder),
+            results=tmp_path / "r.db",
+            base_url=url,
+            concurrency=8,
+            timeout_s=0.5,
+            max_retries=2,
+            show_progress=False,
+        )
         outcome = evaluate(config)
     assert outcome.planned == len(instances) and outcome.answered + outcome.errors == len(instances)
     assert outcome.rate_limits >= 1
@@ -112,8 +132,14 @@ def test_rerun_resumes_errors_only_and_cache_makes_new_runs_free(suite, tmp_path
 
     db = tmp_path / "r.db"
     with StubServer(script) as server:
-        config = EvalConfig(model="openai-compatible/stub", suite=str(folder), results=db, base_url=server.openai_url,
-                            max_retries=0, show_progress=False)
+        config = EvalConfig(
+            model="openai-compatible/stub",
+            suite=str(folder),
+            results=db,
+            base_url=server.openai_url,
+            max_retries=0,
+            show_progress=False,
+        )
         first = evaluate(config)
         assert first.errors == 1 and first.answered == len(instances) - 1
         broken["on"] = False
@@ -131,8 +157,9 @@ def test_rerun_resumes_errors_only_and_cache_makes_new_runs_free(suite, tmp_path
 
 def test_samples_and_limit_select_items_and_extend_a_run(suite, tmp_path) -> None:
     folder, _ = suite
-    base = EvalConfig(model="oracle/exact", suite=str(folder), results=tmp_path / "r.db", limit=2, samples=2,
-                      show_progress=False)
+    base = EvalConfig(
+        model="oracle/exact", suite=str(folder), results=tmp_path / "r.db", limit=2, samples=2, show_progress=False
+    )
     assert evaluate(base).answered == 4
     more = evaluate(EvalConfig(**{**base.__dict__, "samples": 3, "limit": 3}))
     assert (more.already_done, more.answered) == (4, 5)
@@ -147,13 +174,20 @@ def test_budget_stops_before_exceeding_and_resumes_with_more(suite, tmp_path) ->
     plan = {render_question(inst): inst for inst in instances}
 
     def script(request):
-        return StubReply(text=answer_text(plan[request.prompt].reference.witness), input_tokens=500,
-                         output_tokens=100)
+        return StubReply(text=answer_text(plan[request.prompt].reference.witness), input_tokens=500, output_tokens=100)
 
     with StubServer(script) as server:
-        config = EvalConfig(model="openai-compatible/priced", suite=str(folder), results=tmp_path / "r.db",
-                            base_url=server.openai_url, prices=prices, max_cost=0.5, concurrency=2,
-                            model_args={"max_tokens": 100}, show_progress=False)
+        config = EvalConfig(
+            model="openai-compatible/priced",
+            suite=str(folder),
+            results=tmp_path / "r.db",
+            base_url=server.openai_url,
+            prices=prices,
+            max_cost=0.5,
+            concurrency=2,
+            model_args={"max_tokens": 100},
+            show_progress=False,
+        )
         outcome = evaluate(config)
         assert outcome.stopped_by_budget and 0 < outcome.answered < len(instances)
         assert outcome.cost_usd <= 0.5 + 1e-9
@@ -172,16 +206,25 @@ def test_429_storm_lowers_concurrency(suite, tmp_path) -> None:
         return answer_text(plan[request.prompt].reference.witness)
 
     with StubServer(script, latency_s=0.01) as server:
-        outcome = evaluate(EvalConfig(model="openai-compatible/stub", suite=str(folder), results=tmp_path / "r.db",
-                                      base_url=server.openai_url, concurrency=10, show_progress=False))
+        outcome = evaluate(
+            EvalConfig(
+                model="openai-compatible/stub",
+                suite=str(folder),
+                results=tmp_path / "r.db",
+                base_url=server.openai_url,
+                concurrency=10,
+                show_progress=False,
+            )
+        )
     assert outcome.errors == 0 and outcome.rate_limits == 2 * len(instances)
     assert outcome.lowest_concurrency < 10
 
 
 def test_a_run_name_cannot_be_reused_with_other_options(suite, tmp_path) -> None:
     folder, _ = suite
-    config = EvalConfig(model="oracle/exact", suite=str(folder), results=tmp_path / "r.db", run="mine", limit=1,
-                        show_progress=False)
+    config = EvalConfig(
+        model="oracle/exact", suite=str(folder), results=tmp_path / "r.db", run="mine", limit=1, show_progress=False
+    )
     evaluate(config)
     with pytest.raises(InputError, match="--run"):
         evaluate(EvalConfig(**{**config.__dict__, "model": "baseline/lft"}))
@@ -195,8 +238,7 @@ def test_replay_of_an_export_reproduces_the_run(suite, tmp_path) -> None:
     evaluate(EvalConfig(model="baseline/mts", suite=str(folder), results=db, show_progress=False))
     with Store(db) as store:
         export(store, store.runs(), tmp_path / "items.jsonl")
-    evaluate(EvalConfig(model=f"replay/{tmp_path / 'items.jsonl'}", suite=str(folder), results=db,
-                        show_progress=False))
+    evaluate(EvalConfig(model=f"replay/{tmp_path / 'items.jsonl'}", suite=str(folder), results=db, show_progress=False))
     with Store(db) as store:
         original, replayed = build_reports(store)
     for key in ("n", "feasible_rate", "optimal_rate", "mean_gap_pct", "by_level", "taxonomy"):
@@ -210,13 +252,32 @@ def test_worker_process_gives_the_same_results_as_inline(suite, tmp_path) -> Non
     with StubServer(_scripted(plan)) as server:
         for offload in (False, True):
             db = tmp_path / f"{offload}.db"
-            evaluate(EvalConfig(model="openai-compatible/stub", suite=str(folder), results=db, samples=2,
-                                base_url=server.openai_url, timeout_s=0.5, max_retries=2, offload=offload,
-                                show_progress=False))
+            evaluate(
+                EvalConfig(
+                    model="openai-compatible/stub",
+                    suite=str(folder),
+                    results=db,
+                    samples=2,
+                    base_url=server.openai_url,
+                    timeout_s=0.5,
+                    max_retries=2,
+                    offload=offload,
+                    show_progress=False,
+                )
+            )
             with Store(db) as store:
                 (run,) = store.runs()
-                results[offload] = [(i["instance_id"], i["sample"], i["answer"], i["parse_error"], i["verification"],
-                                     i["error"] is None) for i in store.items(run.id)]
+                results[offload] = [
+                    (
+                        i["instance_id"],
+                        i["sample"],
+                        i["answer"],
+                        i["parse_error"],
+                        i["verification"],
+                        i["error"] is None,
+                    )
+                    for i in store.items(run.id)
+                ]
     assert results[True] == results[False] and len(results[True]) == 2 * len(instances)
 
 
@@ -235,8 +296,11 @@ def test_a_broken_check_becomes_one_error_row(suite, tmp_path, monkeypatch) -> N
         return real.verify(data, answer, reference)
 
     monkeypatch.setattr(_work, "get_family", lambda name: dataclasses.replace(real, verify=verify))
-    outcome = evaluate(EvalConfig(model="oracle/exact", suite=str(folder), results=tmp_path / "r.db",
-                                  offload=False, show_progress=False))
+    outcome = evaluate(
+        EvalConfig(
+            model="oracle/exact", suite=str(folder), results=tmp_path / "r.db", offload=False, show_progress=False
+        )
+    )
     assert outcome.errors >= 1 and outcome.answered + outcome.errors == len(instances)
     with Store(tmp_path / "r.db") as store:
         errors = {i["instance_id"]: i["error"] for i in store.items(store.runs()[0].id) if i["error"]}

@@ -16,8 +16,9 @@ from schedbench.evolve.report import render_report
 
 
 def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "schedbench", *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "schedbench", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,20 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("evolve") / "run"
     config = out.parent / "evolve.toml"
     config.write_text('[evaluator]\ntrain = { levels = "10", per_level = 1 }\n[database]\nislands = 2\n')
-    done = cli("evolve", "--family", "smtt", "--model", "baseline/mutator", "--out", str(out), "--iterations", "6",
-               "--config", str(config), "--quiet")
+    done = cli(
+        "evolve",
+        "--family",
+        "smtt",
+        "--model",
+        "baseline/mutator",
+        "--out",
+        str(out),
+        "--iterations",
+        "6",
+        "--config",
+        str(config),
+        "--quiet",
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -46,15 +59,37 @@ def test_the_run_folder_follows_the_contract(run_dir: Path):
 
 def test_rerunning_a_finished_run_does_nothing_new(run_dir: Path):
     before = (run_dir / "history.jsonl").read_text()
-    again = cli("evolve", "--family", "smtt", "--model", "baseline/mutator", "--out", str(run_dir),
-                "--iterations", "6", "--config", str(run_dir.parent / "evolve.toml"), "--quiet")
+    again = cli(
+        "evolve",
+        "--family",
+        "smtt",
+        "--model",
+        "baseline/mutator",
+        "--out",
+        str(run_dir),
+        "--iterations",
+        "6",
+        "--config",
+        str(run_dir.parent / "evolve.toml"),
+        "--quiet",
+    )
     assert again.returncode == 0, again.stderr
     assert (run_dir / "history.jsonl").read_text() == before
 
 
 def test_the_report_compares_the_evolved_rule_with_the_baselines(run_dir: Path):
-    done = cli("evolve", "report", str(run_dir), "--json", "--sizes", "12", "--limit", "10",
-               "--html", str(run_dir / "run.html"))
+    done = cli(
+        "evolve",
+        "report",
+        str(run_dir),
+        "--json",
+        "--sizes",
+        "12",
+        "--limit",
+        "10",
+        "--html",
+        str(run_dir / "run.html"),
+    )
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert "<html" in (run_dir / "run.html").read_text().lower()
@@ -76,24 +111,47 @@ def test_the_report_compares_the_evolved_rule_with_the_baselines(run_dir: Path):
     assert "mean gap" in text and "evolved" in text and "psk" in text
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--family", "nope", "--model", "baseline/mutator", "--out", "{tmp}/a"], "--family"),
-    (["--family", "smtt", "--model", "baseline/mutator"], "--out"),
-    (["--family", "smtt", "--out", "{tmp}/b"], "--model"),
-    (["--family", "smtt", "--model", "nope/x", "--out", "{tmp}/c", "--iterations", "1"], "--model"),
-    (["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/d", "--config", "{tmp}/bad.toml"],
-     "malformed TOML"),
-    (["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/e", "--config", "{tmp}/field.toml"],
-     "database.islands"),
-    (["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/f", "--seed-program", "{tmp}/none.py"],
-     "seed_program"),
-    (["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/g", "--workers", "0"], "workers"),
-    (["report", "{tmp}"], "not an evolve run folder"),
-    (["--family", "smtt", "--model", "openai-compatible/unpriced", "--base-url", "http://127.0.0.1:9/v1",
-      "--out", "{tmp}/h", "--max-cost", "1"], "--max-cost"),
-])
-def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], fragment: str,
-                                        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--family", "nope", "--model", "baseline/mutator", "--out", "{tmp}/a"], "--family"),
+        (["--family", "smtt", "--model", "baseline/mutator"], "--out"),
+        (["--family", "smtt", "--out", "{tmp}/b"], "--model"),
+        (["--family", "smtt", "--model", "nope/x", "--out", "{tmp}/c", "--iterations", "1"], "--model"),
+        (
+            ["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/d", "--config", "{tmp}/bad.toml"],
+            "malformed TOML",
+        ),
+        (
+            ["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/e", "--config", "{tmp}/field.toml"],
+            "database.islands",
+        ),
+        (
+            ["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/f", "--seed-program", "{tmp}/none.py"],
+            "seed_program",
+        ),
+        (["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/g", "--workers", "0"], "workers"),
+        (["report", "{tmp}"], "not an evolve run folder"),
+        (
+            [
+                "--family",
+                "smtt",
+                "--model",
+                "openai-compatible/unpriced",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--out",
+                "{tmp}/h",
+                "--max-cost",
+                "1",
+            ],
+            "--max-cost",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, args: list[str], fragment: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+):
     (tmp_path / "bad.toml").write_text("islands = [\n")
     (tmp_path / "field.toml").write_text("[database]\nislands = 0\n")
     monkeypatch.setattr(sys, "argv", ["schedbench", "evolve", *[a.replace("{tmp}", str(tmp_path)) for a in args]])

@@ -29,8 +29,12 @@ class ScriptedModel:
 
 
 def small_config(**overrides):
-    base = {"family": "smtt", "workers": 1, "evaluator": {"train": {"levels": "8", "per_level": 1}},
-            "database": {"islands": 2}}
+    base = {
+        "family": "smtt",
+        "workers": 1,
+        "evaluator": {"train": {"levels": "8", "per_level": 1}},
+        "database": {"islands": 2},
+    }
     return load_config(None, {**base, **overrides})
 
 
@@ -67,10 +71,13 @@ def test_max_cost_stops_before_spending_past_the_cap(tmp_path: Path):
 
 def test_failed_edits_are_recorded_and_lead_to_a_rewrite_prompt(tmp_path: Path):
     bad_diff = "<<<<<<< SEARCH\n    return no_such_line\n=======\n    return 0\n>>>>>>> REPLACE\n"
-    config = small_config(iterations=4, models=[{"spec": "fake/x"}], database={"islands": 1},
-                          prompt={"rewrite_after_failed_edits": 2})
-    good = ("```python\n# EVOLVE-BLOCK-START\ndef schedule(instance):\n"
-            "    return sorted(range(instance['n']), key=lambda j: instance['d'][j])\n# EVOLVE-BLOCK-END\n```")
+    config = small_config(
+        iterations=4, models=[{"spec": "fake/x"}], database={"islands": 1}, prompt={"rewrite_after_failed_edits": 2}
+    )
+    good = (
+        "```python\n# EVOLVE-BLOCK-START\ndef schedule(instance):\n"
+        "    return sorted(range(instance['n']), key=lambda j: instance['d'][j])\n# EVOLVE-BLOCK-END\n```"
+    )
     model = ScriptedModel("fake/x", [bad_diff, "Just thoughts, no code.", good])
     evolution = Evolution(tmp_path, config, show_progress=False, model_factory=lambda c, _: model)
     try:

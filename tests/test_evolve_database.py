@@ -12,8 +12,15 @@ CODE = "# EVOLVE-BLOCK-START\ndef priority(j):\n    return {value} * j\n# EVOLVE
 
 
 def make_db(tmp_path: Path, **overrides) -> ProgramDatabase:
-    config = DatabaseConfig(**{"islands": 3, "features": ["code_length", "quality"], "bins": 4,
-                               "feature_ranges": {"quality": (0.0, 100.0)}, **overrides})
+    config = DatabaseConfig(
+        **{
+            "islands": 3,
+            "features": ["code_length", "quality"],
+            "bins": 4,
+            "feature_ranges": {"quality": (0.0, 100.0)},
+            **overrides,
+        }
+    )
     return ProgramDatabase(tmp_path / "evolve.db", config)
 
 

@@ -43,8 +43,9 @@ def diff(search: str, replace: str) -> str:
 
 
 def test_an_exact_diff_changes_only_the_block():
-    child, kind = child_from_reply(diff("    return max(t + p[j], d[j])", "    return max(t + 1.1 * p[j], d[j])"),
-                                   PROGRAM)
+    child, kind = child_from_reply(
+        diff("    return max(t + p[j], d[j])", "    return max(t + 1.1 * p[j], d[j])"), PROGRAM
+    )
     assert kind == "diff"
     assert "1.1 * p[j]" in evolve_block(child)
     head, _, tail = split_block(child)
@@ -59,8 +60,9 @@ def test_trailing_whitespace_and_indentation_drift_are_tolerated():
 
 
 def test_several_blocks_apply_in_order():
-    reply = diff("    return max(t + p[j], d[j])", "    return max(t + 3 * p[j], d[j])") + \
-        diff('    """MDD."""', '    """MDD, inflated."""')
+    reply = diff("    return max(t + p[j], d[j])", "    return max(t + 3 * p[j], d[j])") + diff(
+        '    """MDD."""', '    """MDD, inflated."""'
+    )
     assert len(parse_diffs(reply)) == 2
     child, _ = child_from_reply(reply, PROGRAM)
     assert "3 * p[j]" in child and "inflated" in child
@@ -87,8 +89,10 @@ def test_an_edit_that_changes_nothing_is_refused():
 
 
 def test_a_full_rewrite_keeps_the_fixed_frame():
-    reply = ("Rewrite:\n```python\nFIXED = 99\n# EVOLVE-BLOCK-START\ndef schedule(instance):\n"
-             "    return list(range(instance['n']))\n# EVOLVE-BLOCK-END\n```\n")
+    reply = (
+        "Rewrite:\n```python\nFIXED = 99\n# EVOLVE-BLOCK-START\ndef schedule(instance):\n"
+        "    return list(range(instance['n']))\n# EVOLVE-BLOCK-END\n```\n"
+    )
     child, kind = child_from_reply(reply, PROGRAM, mode="rewrite")
     assert kind == "rewrite"
     assert "FIXED = 1" in child and "FIXED = 99" not in child

@@ -13,8 +13,11 @@ from schedbench.evolve.evaluator import Evaluator, build_instances, normalised, 
 from schedbench.evolve.program import with_block
 from schedbench.evolve.specs import EVOLVE_SPECS, get_spec
 
-SMALL = {"smtt": {"levels": "10", "per_level": 1}, "rcpsp": {"levels": "8-11", "per_level": 2},
-         "asyncplan": {"levels": "8,12", "per_level": 1}}
+SMALL = {
+    "smtt": {"levels": "10", "per_level": 1},
+    "rcpsp": {"levels": "8-11", "per_level": 2},
+    "asyncplan": {"levels": "8,12", "per_level": 1},
+}
 
 
 def evaluator_for(family: str, folder: Path, **evaluator) -> Evaluator:
@@ -42,8 +45,9 @@ def test_every_seed_of_every_family_evaluates(family: str, tmp_path: Path):
         assert result.status == "ok", (name, result.error)
         assert -100 <= result.metrics["quality"] <= 100
         assert result.metrics["objective_sum"] >= result.metrics["optimum_sum"]
-        assert result.score == pytest.approx(result.metrics["quality"] - 0.01 * result.metrics["ms_per_instance"],
-                                             abs=1e-3)
+        assert result.score == pytest.approx(
+            result.metrics["quality"] - 0.01 * result.metrics["ms_per_instance"], abs=1e-3
+        )
 
 
 def test_smtt_scores_edd_at_zero_and_mdd_near_the_optimum(tmp_path: Path):
@@ -58,8 +62,11 @@ def test_smtt_scores_edd_at_zero_and_mdd_near_the_optimum(tmp_path: Path):
 def test_failures_name_their_stage_and_reason(tmp_path: Path):
     evaluator = evaluator_for("smtt", tmp_path)
     seed = evaluator.spec.seed_code("mdd")
-    reversed_on_big = with_block(seed, "def schedule(instance):\n    if instance['n'] > 8:\n"
-                                       "        return [0] * instance['n']\n    return list(range(instance['n']))\n")
+    reversed_on_big = with_block(
+        seed,
+        "def schedule(instance):\n    if instance['n'] > 8:\n"
+        "        return [0] * instance['n']\n    return list(range(instance['n']))\n",
+    )
     result = asyncio.run(evaluator.evaluate(reversed_on_big))
     assert result.status == "failed" and result.error.startswith("stage 2: infeasible answer")
     assert "duplicate" in result.error and result.score == evaluator.config.failure_score

@@ -24,18 +24,34 @@ def hostile_blocks(escape: Path, port: int) -> list[tuple[str, str, str]]:
     """(name, EVOLVE block, expected reason fragment) per hostile behaviour."""
     return [
         ("infinite loop", "def schedule(instance):\n    while True:\n        pass\n", "timeout"),
-        ("20 GB allocation", "def schedule(instance):\n    hoard = bytearray(20 * 2**30)\n    return hoard\n",
-         "MemoryError"),
+        (
+            "20 GB allocation",
+            "def schedule(instance):\n    hoard = bytearray(20 * 2**30)\n    return hoard\n",
+            "MemoryError",
+        ),
         ("fork bomb", "import os\n\n\ndef schedule(instance):\n    while True:\n        os.fork()\n", "os.fork"),
-        ("write outside cwd", f"def schedule(instance):\n    open({str(escape)!r}, 'w').write('pwned')\n"
-         "    return list(range(instance['n']))\n", "outside the working directory"),
-        ("read the API key", "import os\n\n\ndef schedule(instance):\n"
-         "    return [os.environ['OPENAI_API_KEY']] * instance['n']\n", "OPENAI_API_KEY"),
-        ("open a socket", f"import socket\n\n\ndef schedule(instance):\n"
-         f"    socket.create_connection(('127.0.0.1', {port}), 1)\n    return list(range(instance['n']))\n",
-         "socket"),
-        ("mutate the input", "def schedule(instance):\n    instance['p'][0] = 0\n"
-         "    return list(range(instance['n']))\n", "item assignment"),
+        (
+            "write outside cwd",
+            f"def schedule(instance):\n    open({str(escape)!r}, 'w').write('pwned')\n"
+            "    return list(range(instance['n']))\n",
+            "outside the working directory",
+        ),
+        (
+            "read the API key",
+            "import os\n\n\ndef schedule(instance):\n    return [os.environ['OPENAI_API_KEY']] * instance['n']\n",
+            "OPENAI_API_KEY",
+        ),
+        (
+            "open a socket",
+            f"import socket\n\n\ndef schedule(instance):\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), 1)\n    return list(range(instance['n']))\n",
+            "socket",
+        ),
+        (
+            "mutate the input",
+            "def schedule(instance):\n    instance['p'][0] = 0\n    return list(range(instance['n']))\n",
+            "item assignment",
+        ),
         ("non-permutation", "def schedule(instance):\n    return [0] * instance['n']\n", "infeasible answer"),
     ]
 
@@ -91,12 +107,19 @@ def test_hostile_candidates_are_contained_and_the_run_continues(tmp_path: Path, 
         replies.extend([rewrite(block) for _, block, _ in cases] + [rewrite(good)])
         prices = tmp_path / "prices.toml"
         prices.write_text('"openai-compatible/stub-model" = { input = 1.0, output = 2.0 }\n')
-        config = load_config(None, {
-            "family": FAMILY, "iterations": len(replies), "workers": 1, "prices": str(prices), "max_cost": 5.0,
-            "models": [{"spec": "openai-compatible/stub-model", "base_url": server.openai_url}],
-            "evaluator": {"train": {"levels": "8", "per_level": 1}, "gate_timeout_s": 2.0, "timeout_s": 3.0},
-            "sandbox": {"cpu_s": 10, "tmp_root": str(boxes)},
-        })
+        config = load_config(
+            None,
+            {
+                "family": FAMILY,
+                "iterations": len(replies),
+                "workers": 1,
+                "prices": str(prices),
+                "max_cost": 5.0,
+                "models": [{"spec": "openai-compatible/stub-model", "base_url": server.openai_url}],
+                "evaluator": {"train": {"levels": "8", "per_level": 1}, "gate_timeout_s": 2.0, "timeout_s": 3.0},
+                "sandbox": {"cpu_s": 10, "tmp_root": str(boxes)},
+            },
+        )
         evolution = Evolution(tmp_path / "run", config, show_progress=False)
         try:
             summary = asyncio.run(evolution.run())
@@ -139,4 +162,3 @@ def test_a_dead_fork_server_is_replaced_and_the_evaluation_goes_on():
         assert asyncio.run(once()) == [[0, 1, 2]]
     finally:
         server.close()
-

@@ -18,9 +18,17 @@ def test_the_mutator_is_a_registered_offline_model():
 
 
 def test_200_mutator_iterations_improve_the_mdd_seed(tmp_path: Path):
-    config = load_config(None, {"family": "smtt", "iterations": 200, "workers": 2, "seed": 1,
-                                "models": [{"spec": "baseline/mutator"}],
-                                "evaluator": {"train": {"per_level": 2}}})
+    config = load_config(
+        None,
+        {
+            "family": "smtt",
+            "iterations": 200,
+            "workers": 2,
+            "seed": 1,
+            "models": [{"spec": "baseline/mutator"}],
+            "evaluator": {"train": {"per_level": 2}},
+        },
+    )
     evolution = Evolution(tmp_path, config, show_progress=False)
     try:
         summary = asyncio.run(evolution.run())

@@ -32,8 +32,10 @@ def server(monkeypatch: pytest.MonkeyPatch):
     def script(request: StubRequest) -> StubReply:
         with lock:
             k = next(counter)
-        rule = (f"def priorities(instance):\n    return [instance['duration'][i] * {k % 7 - 3} + "
-                f"len(instance['successors'][i]) * {k} for i in range(instance['n'])]\n")
+        rule = (
+            f"def priorities(instance):\n    return [instance['duration'][i] * {k % 7 - 3} + "
+            f"len(instance['successors'][i]) * {k} for i in range(instance['n'])]\n"
+        )
         return StubReply(text=f"Try this.\n```python\n{rule}```\n")
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-resume-test")
@@ -43,9 +45,27 @@ def server(monkeypatch: pytest.MonkeyPatch):
 
 
 def command(out: Path) -> list[str]:
-    return [sys.executable, "-m", "schedbench", "evolve", "--family", "rcpsp", "--model", "openai-compatible/stand-in",
-            "--base-url", URL[0], "--out", str(out), "--iterations", str(ITERATIONS), "--workers", str(WORKERS),
-            "--seed", "3", "--quiet"]
+    return [
+        sys.executable,
+        "-m",
+        "schedbench",
+        "evolve",
+        "--family",
+        "rcpsp",
+        "--model",
+        "openai-compatible/stand-in",
+        "--base-url",
+        URL[0],
+        "--out",
+        str(out),
+        "--iterations",
+        str(ITERATIONS),
+        "--workers",
+        str(WORKERS),
+        "--seed",
+        "3",
+        "--quiet",
+    ]
 
 
 def done_iterations(out: Path) -> int:
@@ -58,8 +78,7 @@ def done_iterations(out: Path) -> int:
 
 def start_and_interrupt(out: Path, after: int, sig: int) -> int:
     """Run the command until `after` iterations are done, then send `sig` to it; returns its exit code."""
-    process = subprocess.Popen(command(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    process = subprocess.Popen(command(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
     while done_iterations(out) < after and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -88,8 +107,12 @@ def test_interrupted_runs_resume_without_losing_or_repeating_work(tmp_path: Path
     with sqlite3.connect(out / "evolve.db") as conn:
         iterations = conn.execute("SELECT iteration, state, program_id FROM iterations ORDER BY iteration").fetchall()
         answered = conn.execute("SELECT COUNT(*) FROM iterations WHERE response IS NOT NULL").fetchone()[0]
-        programs = {pid: (status, evaluations, iteration) for pid, status, evaluations, iteration in
-                    conn.execute("SELECT id, status, evaluations, iteration FROM programs")}
+        programs = {
+            pid: (status, evaluations, iteration)
+            for pid, status, evaluations, iteration in conn.execute(
+                "SELECT id, status, evaluations, iteration FROM programs"
+            )
+        }
     assert [row[0] for row in iterations] == list(range(ITERATIONS + 1))
     assert {row[1] for row in iterations} == {"done"}
     for iteration, _, program_id in iterations:

@@ -76,8 +76,9 @@ def group_gone(pgid: int, within: float = 3.0) -> bool:
 
 
 def test_cpu_limit_stops_a_busy_program_before_the_wall_clock():
-    _outputs, error, _, elapsed = run("def schedule(x):\n    while True:\n        pass\n",
-                                     SandboxConfig(cpu_s=1), timeout=20)
+    _outputs, error, _, elapsed = run(
+        "def schedule(x):\n    while True:\n        pass\n", SandboxConfig(cpu_s=1), timeout=20
+    )
     assert error is not None and "CPU limit" in error
     assert elapsed < 10
 
@@ -92,8 +93,9 @@ def test_a_fork_bomb_cannot_start_processes(policy: bool):
     code = "import os\ndef schedule(x):\n    while True:\n        os.fork()\n"
     _outputs, error, _, _ = run(code, SandboxConfig(cpu_s=5, policy=policy))
     assert error is not None
-    assert ("not allowed" in error) if policy else ("Resource temporarily unavailable" in error
-                                                    or "not allowed" in error)
+    assert (
+        ("not allowed" in error) if policy else ("Resource temporarily unavailable" in error or "not allowed" in error)
+    )
 
 
 def test_writes_outside_the_working_directory_are_refused(tmp_path: Path):
@@ -143,11 +145,14 @@ def test_sockets_are_refused():
     assert error is not None and "socket" in error
 
 
-@pytest.mark.skipif(not isolation().prefix or "--net" not in isolation().prefix,
-                    reason="no network namespace on this machine")
+@pytest.mark.skipif(
+    not isolation().prefix or "--net" not in isolation().prefix, reason="no network namespace on this machine"
+)
 def test_without_the_policy_layer_the_network_namespace_still_cuts_the_network():
-    code = ("def schedule(x):\n    import socket\n    s = socket.socket()\n    s.settimeout(2)\n"
-            "    s.connect(('1.1.1.1', 80))\n    return []\n")
+    code = (
+        "def schedule(x):\n    import socket\n    s = socket.socket()\n    s.settimeout(2)\n"
+        "    s.connect(('1.1.1.1', 80))\n    return []\n"
+    )
     _outputs, error, _, _ = run(code, SandboxConfig(cpu_s=5, policy=False))
     assert error is not None  # unreachable network, or the module cannot even be loaded after dropping root
 

@@ -17,9 +17,17 @@ import pytest
 from test_html_report import PER_RUN, RUNS, build_results, write_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-CHARTS = ("feasibility_by_level", "feasibility_by_stage", "feasibility_by_scenario", "feasibility_by_family",
-          "violation_taxonomy", "gap_by_level", "gap_distribution", "normalised_gap_distribution",
-          "cost_and_tokens")
+CHARTS = (
+    "feasibility_by_level",
+    "feasibility_by_stage",
+    "feasibility_by_scenario",
+    "feasibility_by_family",
+    "violation_taxonomy",
+    "gap_by_level",
+    "gap_distribution",
+    "normalised_gap_distribution",
+    "cost_and_tokens",
+)
 WIDTH, HEIGHT = 1280, 4000  # tall enough for every chart row of the report
 
 # Measures the page after layout and writes the figures into <body data-probe>, read back from --dump-dom.
@@ -61,10 +69,24 @@ def browser() -> str:
 
 def run_browser(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """Headless Chromium on a local file, logging page console messages to stderr."""
-    command = [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-               "--force-device-scale-factor=1", f"--window-size={WIDTH},{HEIGHT}", f"--user-data-dir={profile}",
-               "--enable-logging=stderr", "--v=0", *extra, page.resolve().as_uri()]
+    command = [
+        browser(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        f"--window-size={WIDTH},{HEIGHT}",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *extra,
+        page.resolve().as_uri(),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done

@@ -24,10 +24,12 @@ from schedbench.results.html import (
     write_report_outputs,
 )
 
-RUNS = (("rcpsp", "baseline/lft"), ("rcpsp", "baseline/spt"), ("smtt", "baseline/edd"),
-        ("asyncplan", "baseline/list"))
-SUITES = {"rcpsp": {"levels": "3,9", "stage": "all"}, "smtt": {"levels": "6,9", "stage": "all"},
-          "asyncplan": {"levels": "5,8", "stage": "two_agents,stations"}}
+RUNS = (("rcpsp", "baseline/lft"), ("rcpsp", "baseline/spt"), ("smtt", "baseline/edd"), ("asyncplan", "baseline/list"))
+SUITES = {
+    "rcpsp": {"levels": "3,9", "stage": "all"},
+    "smtt": {"levels": "6,9", "stage": "all"},
+    "asyncplan": {"levels": "5,8", "stage": "two_agents,stations"},
+}
 PER_RUN = 3
 
 
@@ -63,7 +65,7 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def chart_block(page: str, stem: str) -> str:
     start = page.index(f'data-chart="{stem}"')
-    return page[start:page.index("</figure>", start)]
+    return page[start : page.index("</figure>", start)]
 
 
 def series_labels(block: str, role: str) -> list[str]:
@@ -80,8 +82,8 @@ def test_report_is_one_self_contained_file(report_html: str) -> None:
 
 
 def test_summary_carries_provenance(report_html: str) -> None:
-    provenance = report_html[report_html.index("<summary>Provenance</summary>"):]
-    provenance = provenance[:provenance.index("</details>")]
+    provenance = report_html[report_html.index("<summary>Provenance</summary>") :]
+    provenance = provenance[: provenance.index("</details>")]
     assert provenance.count("<tr><td>") == len(RUNS)
     assert "schedbench" in provenance and "complete" in provenance
 
@@ -128,9 +130,15 @@ def test_untrusted_text_is_escaped() -> None:
     family = get_family("rcpsp")
     draft = family.generate(family.generator_config(levels="2", stage="precedence"))[0]
     hostile = '<script>alert("x")</script></pre><img src=x onerror=alert(1)>'
-    item = ItemView(draft.instance, prompt=hostile, response=hostile, answer={"starts": {"<b>": 1}},
-                    verification=Verification(feasible=False, violations=[{"type": "missing", "items": ["<i>"],
-                                                                           "detail": hostile}]))
+    item = ItemView(
+        draft.instance,
+        prompt=hostile,
+        response=hostile,
+        answer={"starts": {"<b>": 1}},
+        verification=Verification(
+            feasible=False, violations=[{"type": "missing", "items": ["<i>"], "detail": hostile}]
+        ),
+    )
     page = render_html_report([RunView({"run": "<b>run</b>", "n": 1}, [item])])
     assert page.count("<script") == 1 and "<img" not in page and "<b>run</b>" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
@@ -141,40 +149,120 @@ def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
     from schedbench.evaluate import EvalConfig, evaluate
 
     family = get_family("rcpsp")
-    run_generate(family, family.generator_config(levels="2,4", stage="windows", seed=1), tmp_path / "s",
-                 show_progress=False)
+    run_generate(
+        family, family.generator_config(levels="2,4", stage="windows", seed=1), tmp_path / "s", show_progress=False
+    )
     db = tmp_path / "r.db"
     evaluate(EvalConfig(model="baseline/lft", suite=str(tmp_path / "s"), results=db, show_progress=False))
-    done = subprocess.run([sys.executable, "-m", "schedbench", "report", "--results", str(db), "--json",
-                           "--html", str(tmp_path / "out" / "r.html"), "--plots", str(tmp_path / "plots")],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schedbench",
+            "report",
+            "--results",
+            str(db),
+            "--json",
+            "--html",
+            str(tmp_path / "out" / "r.html"),
+            "--plots",
+            str(tmp_path / "plots"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["n"] == 2
     assert (tmp_path / "out" / "r.html").read_text().count('class="item"') == 2
-    stems = {"feasibility_by_level", "feasibility_by_stage", "feasibility_by_scenario", "violation_taxonomy",
-             "gap_by_level", "gap_distribution", "cost_and_tokens"}
-    assert {p.name for p in (tmp_path / "plots").iterdir()} == {f"{s}.{x}" for s in stems
-                                                                 for x in ("png", "svg", "pdf")}
+    stems = {
+        "feasibility_by_level",
+        "feasibility_by_stage",
+        "feasibility_by_scenario",
+        "violation_taxonomy",
+        "gap_by_level",
+        "gap_distribution",
+        "cost_and_tokens",
+    }
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {
+        f"{s}.{x}" for s in stems for x in ("png", "svg", "pdf")
+    }
     assert (tmp_path / "plots" / "feasibility_by_level.pdf").read_bytes()[:5] == b"%PDF-"
     shutil.rmtree(tmp_path / "s")  # the suite is gone: the report still renders, and says why items are missing
     assert write_report(db, tmp_path / "again.html").read_text().count("items not shown: cannot read the suite") == 1
-    blocked = subprocess.run([sys.executable, "-m", "schedbench", "report", "--results", str(db), "--plots",
-                              str(tmp_path / "out" / "r.html")], capture_output=True, text=True, check=False)
+    blocked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schedbench",
+            "report",
+            "--results",
+            str(db),
+            "--plots",
+            str(tmp_path / "out" / "r.html"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert blocked.returncode == 2 and "--plots: cannot write" in blocked.stderr, blocked.stderr
-    missing = subprocess.run([sys.executable, "-m", "schedbench", "report", "--results", str(tmp_path / "no.db"),
-                              "--html", str(tmp_path / "x.html")], capture_output=True, text=True, check=False)
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schedbench",
+            "report",
+            "--results",
+            str(tmp_path / "no.db"),
+            "--html",
+            str(tmp_path / "x.html"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no.db" in missing.stderr
 
 
 def evolve_folder(folder: Path) -> Path:
-    rows = [{"iteration": 0, "program_id": "seed", "parent_id": None, "island": 0, "status": "ok", "score": 0.0,
-             "error": None},
-            {"iteration": 1, "program_id": "a1", "parent_id": "seed", "island": 0, "status": "ok", "score": 0.4,
-             "error": None},
-            {"iteration": 2, "program_id": "b2", "parent_id": "seed", "island": 1, "status": "failed",
-             "score": None, "error": "timeout"},
-            {"iteration": 3, "program_id": "c3", "parent_id": "a1", "island": 0, "status": "ok", "score": 0.7,
-             "error": None}]
+    rows = [
+        {
+            "iteration": 0,
+            "program_id": "seed",
+            "parent_id": None,
+            "island": 0,
+            "status": "ok",
+            "score": 0.0,
+            "error": None,
+        },
+        {
+            "iteration": 1,
+            "program_id": "a1",
+            "parent_id": "seed",
+            "island": 0,
+            "status": "ok",
+            "score": 0.4,
+            "error": None,
+        },
+        {
+            "iteration": 2,
+            "program_id": "b2",
+            "parent_id": "seed",
+            "island": 1,
+            "status": "failed",
+            "score": None,
+            "error": "timeout",
+        },
+        {
+            "iteration": 3,
+            "program_id": "c3",
+            "parent_id": "a1",
+            "island": 0,
+            "status": "ok",
+            "score": 0.7,
+            "error": None,
+        },
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "history.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     (folder / "best.json").write_text(json.dumps({"program_id": "c3", "score": 0.7, "metrics": {}}))
@@ -187,13 +275,14 @@ def test_evolution_report_shows_scores_and_the_best_lineage(tmp_path: Path) -> N
     written = write_evolution_html(folder, tmp_path / "evo.html", plots=tmp_path / "evo-plots")
     page = written[0].read_text()
     assert "4 iterations, 1 failed" in page
-    table = page[page.index("<table>", page.index('id="evolution"')):]
+    table = page[page.index("<table>", page.index('id="evolution"')) :]
     assert re.findall(r"<tr><td>(\w+)</td>", table) == ["seed", "a1", "c3"]
     assert series_labels(chart_block(page, "evolution_score"), "island") == ["0"]
     assert series_labels(chart_block(page, "evolution_lineage"), "lineage") == ["c3"]
     assert "&lt;evolved&gt;" in page
-    assert sorted(p.name for p in written[1:]) == sorted(f"evolution_{k}.{x}" for k in ("score", "lineage")
-                                                         for x in ("png", "svg", "pdf"))
+    assert sorted(p.name for p in written[1:]) == sorted(
+        f"evolution_{k}.{x}" for k in ("score", "lineage") for x in ("png", "svg", "pdf")
+    )
 
 
 def test_evolution_folder_errors_name_the_file(tmp_path: Path) -> None:
@@ -207,13 +296,31 @@ def test_evolution_folder_errors_name_the_file(tmp_path: Path) -> None:
 
 
 def test_evolution_report_of_a_real_evolve_run(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "schedbench", "evolve", "--family", "smtt", "--model",
-                           "baseline/mutator", "--out", str(tmp_path / "evo"), "--iterations", "5", "--quiet"],
-                          capture_output=True, text=True, check=False, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schedbench",
+            "evolve",
+            "--family",
+            "smtt",
+            "--model",
+            "baseline/mutator",
+            "--out",
+            str(tmp_path / "evo"),
+            "--iterations",
+            "5",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     best = json.loads((tmp_path / "evo" / "best.json").read_text())
     page = write_evolution_html(tmp_path / "evo", tmp_path / "evo.html")[0].read_text()
-    lineage = re.findall(r"<tr><td>(\w+)</td>", page[page.index('id="evolution"'):])
+    lineage = re.findall(r"<tr><td>(\w+)</td>", page[page.index('id="evolution"') :])
     assert lineage[0] == "p000000" and lineage[-1] == best["program_id"]
     assert series_labels(chart_block(page, "evolution_lineage"), "lineage") == [best["program_id"]]
     assert "6 iterations" in page

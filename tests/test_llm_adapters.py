@@ -41,8 +41,9 @@ def _faulty(request):
 def _ask(model, prompt: str, **params):
     async def ask():
         try:
-            return await model.complete([{"role": "system", "content": "be brief"},
-                                         {"role": "user", "content": prompt}], **params)
+            return await model.complete(
+                [{"role": "system", "content": "be brief"}, {"role": "user", "content": prompt}], **params
+            )
         finally:
             await model.aclose()
 
@@ -54,8 +55,14 @@ def test_adapter_answers_retries_and_reports_rate_limits(provider: str) -> None:
     seen_429: list[float | None] = []
     with StubServer(_faulty) as server:
         url = server.openai_url if provider == "openai-compatible" else server.anthropic_url
-        model = get_model(f"{provider}/stub", base_url=url, max_retries=2, timeout_s=5,
-                          on_rate_limit=seen_429.append, prices=PriceTable.load())
+        model = get_model(
+            f"{provider}/stub",
+            base_url=url,
+            max_retries=2,
+            timeout_s=5,
+            on_rate_limit=seen_429.append,
+            prices=PriceTable.load(),
+        )
         for prompt in ("plain", "rate limited", "crash once", "cut body"):
             done = _ask(model, prompt, temperature=0.0)
             assert done.text == f"echo: {prompt}"
@@ -116,8 +123,13 @@ def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_model_args_parse_json_values_and_nest() -> None:
-    assert parse_model_args(["a=1", "b=true", "c=text", "d.e=0.5", 'f={"x": [1]}']) == \
-        {"a": 1, "b": True, "c": "text", "d": {"e": 0.5}, "f": {"x": [1]}}
+    assert parse_model_args(["a=1", "b=true", "c=text", "d.e=0.5", 'f={"x": [1]}']) == {
+        "a": 1,
+        "b": True,
+        "c": "text",
+        "d": {"e": 0.5},
+        "f": {"x": [1]},
+    }
     with pytest.raises(ValueError):
         parse_model_args(["novalue"])
 

@@ -21,13 +21,23 @@ def document(run: str, rates: list[float], n: int = 20) -> dict[str, Any]:
     by_level = []
     for level, rate in enumerate(rates, start=1):
         low, high = wilson_interval(round(rate * n), n)
-        by_level.append({"level": level, "n": n, "feasible_rate": rate, "ci_low": low, "ci_high": high,
-                         "mean_gap_pct": None})
-    return {"run": run, "model": run, "n": n * len(rates), "by_level": by_level,
-            "by_stage": [{"stage": "precedence", "n": n, "feasible_rate": rates[0], "ci_low": 0.5, "ci_high": 1.0},
-                         {"stage": "windows", "n": n, "feasible_rate": rates[-1], "ci_low": 0.0, "ci_high": 0.4}],
-            "taxonomy": {"capacity": 0.5, "precedence": 0.25}, "tokens": 3000,
-            "tokens_detail": {"input": 2000, "output": 1000}, "cost_usd": 0.12}
+        by_level.append(
+            {"level": level, "n": n, "feasible_rate": rate, "ci_low": low, "ci_high": high, "mean_gap_pct": None}
+        )
+    return {
+        "run": run,
+        "model": run,
+        "n": n * len(rates),
+        "by_level": by_level,
+        "by_stage": [
+            {"stage": "precedence", "n": n, "feasible_rate": rates[0], "ci_low": 0.5, "ci_high": 1.0},
+            {"stage": "windows", "n": n, "feasible_rate": rates[-1], "ci_low": 0.0, "ci_high": 0.4},
+        ],
+        "taxonomy": {"capacity": 0.5, "precedence": 0.25},
+        "tokens": 3000,
+        "tokens_detail": {"input": 2000, "output": 1000},
+        "cost_usd": 0.12,
+    }
 
 
 def tagged(fig: Any) -> list[tuple[str, str]]:
@@ -45,8 +55,11 @@ def test_feasibility_curves_have_a_line_and_a_band_per_run() -> None:
     assert list(line.get_ydata()) == [0.9, 0.5, 0.1]
     assert not [label for role, label in found if role == "breakpoint"]
     docs[1]["breakpoint_level"] = 2
-    marks = [line for line in plots.feasibility_curves(docs).axes[0].get_lines()
-             if line.get_gid() == "series:breakpoint:model-b"]
+    marks = [
+        line
+        for line in plots.feasibility_curves(docs).axes[0].get_lines()
+        if line.get_gid() == "series:breakpoint:model-b"
+    ]
     assert len(marks) == 1 and list(marks[0].get_xdata()) == [2, 2]
 
 
@@ -87,20 +100,34 @@ def test_taxonomy_gap_and_cost_charts_tag_each_run() -> None:
 
 
 def test_empty_inputs_give_a_note_not_an_error() -> None:
-    for fig in (plots.feasibility_curves([]), plots.taxonomy_bars([{"run": "x"}]), plots.gap_distribution({}),
-                plots.score_over_iterations([]), plots.lineage_chart([])):
+    for fig in (
+        plots.feasibility_curves([]),
+        plots.taxonomy_bars([{"run": "x"}]),
+        plots.gap_distribution({}),
+        plots.score_over_iterations([]),
+        plots.lineage_chart([]),
+    ):
         assert not tagged(fig)
         assert any(t.get_text() for ax in fig.axes for t in ax.texts)
 
 
 def history() -> list[dict[str, Any]]:
     """Seed p0; p1 and p2 from p0; p3 from p2 (the best); p4 failed."""
-    return [{"iteration": 0, "program_id": "p0", "parent_id": None, "island": 0, "status": "ok", "score": 0.1},
-            {"iteration": 1, "program_id": "p1", "parent_id": "p0", "island": 0, "status": "ok", "score": 0.3},
-            {"iteration": 2, "program_id": "p2", "parent_id": "p0", "island": 1, "status": "ok", "score": 0.2},
-            {"iteration": 3, "program_id": "p3", "parent_id": "p2", "island": 1, "status": "ok", "score": 0.5},
-            {"iteration": 4, "program_id": "p4", "parent_id": "p3", "island": 0, "status": "failed",
-             "score": None, "error": "timeout"}]
+    return [
+        {"iteration": 0, "program_id": "p0", "parent_id": None, "island": 0, "status": "ok", "score": 0.1},
+        {"iteration": 1, "program_id": "p1", "parent_id": "p0", "island": 0, "status": "ok", "score": 0.3},
+        {"iteration": 2, "program_id": "p2", "parent_id": "p0", "island": 1, "status": "ok", "score": 0.2},
+        {"iteration": 3, "program_id": "p3", "parent_id": "p2", "island": 1, "status": "ok", "score": 0.5},
+        {
+            "iteration": 4,
+            "program_id": "p4",
+            "parent_id": "p3",
+            "island": 0,
+            "status": "failed",
+            "score": None,
+            "error": "timeout",
+        },
+    ]
 
 
 def test_lineage_follows_parents_from_the_seed_to_the_best() -> None:
@@ -147,6 +174,6 @@ def test_inline_svg_prefixes_ids_so_figures_can_share_a_page() -> None:
     ids_one = set(re.findall(r'\bid="([^"]+)"', one))
     ids_two = set(re.findall(r'\bid="([^"]+)"', two))
     assert ids_one and not ids_one & ids_two
-    for ref in re.findall(r'url\(#([^)]+)\)', one):
+    for ref in re.findall(r"url\(#([^)]+)\)", one):
         assert ref in ids_one
     assert not one.startswith("<?xml")

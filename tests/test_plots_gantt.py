@@ -21,8 +21,9 @@ SERIES = re.compile(r'class="sb-series" data-role="([^"]+)" data-series="([^"]*)
 def solved(family_name: str) -> tuple[Any, Instance]:
     """One small solved instance of a family (typed data, instance with its reference)."""
     family = get_family(family_name)
-    draft = family.generate(family.generator_config(levels="6", stage="combined" if family_name == "rcpsp"
-                                                    else family.stages[-1], seed=2))[0]
+    draft = family.generate(
+        family.generator_config(levels="6", stage="combined" if family_name == "rcpsp" else family.stages[-1], seed=2)
+    )[0]
     data = family.parse_data(draft.instance.data)
     draft.instance.reference = family.solve(data, time_limit=10.0, workers=1, hint=draft.hint)
     return data, draft.instance
@@ -83,9 +84,14 @@ def test_smtt_chart_reports_the_total_weighted_tardiness_of_the_sequence() -> No
     assert roles(series(reversed_fig), "job") == sequence[::-1]
 
 
-@pytest.mark.parametrize("answer, note", [({"infeasible": True}, "claims the instance is infeasible"),
-                                          ({"makespan": 42}, "only the makespan: 42"),
-                                          ("not an object", "no parsable answer")])
+@pytest.mark.parametrize(
+    "answer, note",
+    [
+        ({"infeasible": True}, "claims the instance is infeasible"),
+        ({"makespan": 42}, "only the makespan: 42"),
+        ("not an object", "no parsable answer"),
+    ],
+)
 def test_answers_without_a_schedule_are_explained(answer: Any, note: str) -> None:
     data, _ = solved("asyncplan")
     fig = plots.draw_schedule("asyncplan", data, answer)
@@ -101,10 +107,11 @@ def test_huge_start_times_are_drawn_without_building_a_timeline() -> None:
     assert len(roles(series(fig), "task")) == 2 * len(data.tasks)
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**15) | st.floats(allow_nan=True)
-                           | st.text(max_size=5),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
-                                                                                       max_size=4), max_leaves=12)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**15) | st.floats(allow_nan=True) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -113,8 +120,13 @@ def test_no_answer_breaks_the_drawing(family: str, junk: Any, ids: st.DataObject
     data, _ = solved(family)
     known = [t.id for t in getattr(data, "tasks", None) or getattr(data, "steps", None) or data.jobs]
     key = ids.draw(st.sampled_from([*known, "x", 3]))
-    candidates = [junk, {"starts": junk}, {"starts": {key: junk}}, {"sequence": [key, junk]},
-                  {"starts": [[key, junk], [key, 1]], "agents": {key: junk}}]
+    candidates = [
+        junk,
+        {"starts": junk},
+        {"starts": {key: junk}},
+        {"sequence": [key, junk]},
+        {"starts": [[key, junk], [key, 1]], "agents": {key: junk}},
+    ]
     for answer in candidates:
         fig = plots.draw_schedule(family, data, answer)
         assert plots.figure_svg(fig).startswith("<?xml")

@@ -15,8 +15,10 @@ TIME = answer_shape("asyncplan", "time")
 
 
 def test_fenced_answer_after_prose_and_a_draft() -> None:
-    reply = ('First I try {"starts": {"T1": 9}} but T1 is too late.\nFinal:\n```json\n'
-             '{"starts": {"T1": 0, "T2": 4}}\n```\nDone {not json}.')
+    reply = (
+        'First I try {"starts": {"T1": 9}} but T1 is too late.\nFinal:\n```json\n'
+        '{"starts": {"T1": 0, "T2": 4}}\n```\nDone {not json}.'
+    )
     assert extract_answer(reply, RCPSP).answer == {"starts": {"T1": 0, "T2": 4}}
 
 
@@ -42,8 +44,13 @@ def test_values_are_not_coerced_so_the_verifier_judges_them() -> None:
 def test_repeated_keys_reach_the_verifier_as_duplicates() -> None:
     from schedbench.problems.rcpsp import RcpspData
 
-    data = RcpspData.model_validate({"horizon": 20, "resources": [{"id": "R1", "capacity": 1}],
-                                     "tasks": [{"id": "T1", "duration": 2}, {"id": "T2", "duration": 3}]})
+    data = RcpspData.model_validate(
+        {
+            "horizon": 20,
+            "resources": [{"id": "R1", "capacity": 1}],
+            "tasks": [{"id": "T1", "duration": 2}, {"id": "T2", "duration": 3}],
+        }
+    )
     found = extract_answer('{"starts": {"T1": 0, "T2": 2, "T1": 5}}', RCPSP).answer
     assert found is not None and found["starts"] == [["T1", 0], ["T2", 2], ["T1", 5]]
     result = get_family("rcpsp").verify(data, found, None)
@@ -63,14 +70,19 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     assert (result.answer is None) != (result.error is None)
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
-                                                                                       max_size=3), max_leaves=10)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=10,
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=40).filter(lambda s: "{" not in s), json_values, st.text(max_size=40).filter(
-    lambda s: "{" not in s))
+@given(
+    st.text(max_size=40).filter(lambda s: "{" not in s),
+    json_values,
+    st.text(max_size=40).filter(lambda s: "{" not in s),
+)
 def test_an_embedded_answer_is_found_whatever_surrounds_it(before: str, starts, after: str) -> None:
     answer = {"starts": starts}
     result = extract_answer(f"{before}```json\n{json.dumps(answer)}\n```{after}", RCPSP)

@@ -30,8 +30,7 @@ def suites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Instance]
     for name in family_names():
         family = get_family(name)
         scenario = SCENARIOS.get(name, family.scenarios[0])
-        config = family.generator_config(levels="4,8", stage="all", seed=3, scenario=scenario, time_limit=5,
-                                         workers=1)
+        config = family.generator_config(levels="4,8", stage="all", seed=3, scenario=scenario, time_limit=5, workers=1)
         folder = run_generate(family, config, tmp_path_factory.mktemp(name), show_progress=False)
         out[name] = load_instances(folder)
     return out
@@ -86,8 +85,7 @@ def test_cot_system_and_few_shot(suites: dict[str, list[Instance]]) -> None:
     family = get_family("rcpsp")
     for example, answer in zip(rest[:2], shots[2:5:2], strict=True):
         found = extract_answer(answer["content"], answer_shape("rcpsp", "plan")).answer
-        assert found is not None and family.verify(family.parse_data(example.data), found,
-                                                   example.reference).correct
+        assert found is not None and family.verify(family.parse_data(example.data), found, example.reference).correct
 
 
 @pytest.mark.parametrize("spec", ["oracle/exact", "baseline/*"])
@@ -105,4 +103,3 @@ def test_offline_answers_round_trip_through_extraction(spec: str, suites: dict[s
                     result = family.verify(family.parse_data(inst.data), found.answer, inst.reference)
                     if spec == "oracle/exact" and inst.reference.status == "optimal":
                         assert result.correct and result.optimal, (inst.id, mode, result)
-

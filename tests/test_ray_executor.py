@@ -82,8 +82,7 @@ def test_a_slow_task_at_the_head_does_not_idle_the_other_workers(ray_cluster: st
 def test_reference_solving_matches_the_local_pool(ray_cluster: str) -> None:
     from schedbench.generators.rcpsp import RcpspGeneratorConfig, generate
 
-    drafts = generate(RcpspGeneratorConfig(levels="4-12", per_level=2, stage="combined", infeasible_share=0.3,
-                                           seed=5))
+    drafts = generate(RcpspGeneratorConfig(levels="4-12", per_level=2, stage="combined", infeasible_share=0.3, seed=5))
     payloads = [("rcpsp", d.instance.data, 10.0, 1, None) for d in drafts]
     local = list(map_ordered(solve_payload, payloads, workers=2, executor="local"))
     remote = list(map_ordered(solve_payload, payloads, executor="ray"))
@@ -105,9 +104,25 @@ def test_generate_with_ray_writes_the_same_suite_as_the_default(ray_cluster: str
     options = {"levels": "1-8", "stage": "all", "infeasible_share": 0.2, "seed": 11}
     family = get_family("rcpsp")
     run_generate(family, family.generator_config(**options), tmp_path / "local", show_progress=False)
-    remote = run_cli("generate", "rcpsp", "--levels", "1-8", "--stage", "all", "--infeasible-share", "0.2",
-                     "--seed", "11", "--quiet", "--out", str(tmp_path / "ray"), "--executor", "ray",
-                     "--ray-address", ray_cluster)
+    remote = run_cli(
+        "generate",
+        "rcpsp",
+        "--levels",
+        "1-8",
+        "--stage",
+        "all",
+        "--infeasible-share",
+        "0.2",
+        "--seed",
+        "11",
+        "--quiet",
+        "--out",
+        str(tmp_path / "ray"),
+        "--executor",
+        "ray",
+        "--ray-address",
+        ray_cluster,
+    )
     assert remote.returncode == 0, remote.stderr
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
@@ -180,20 +195,44 @@ def test_evaluate_checks_answers_on_ray_with_the_same_results(ray_cluster: str, 
     from schedbench.results import Store
 
     family = get_family("rcpsp")
-    suite = run_generate(family, family.generator_config(levels="1-6", stage="all", seed=5), tmp_path / "suite",
-                         show_progress=False)
+    suite = run_generate(
+        family, family.generator_config(levels="1-6", stage="all", seed=5), tmp_path / "suite", show_progress=False
+    )
     items = {}
     for executor in ("local", "ray"):
         db = tmp_path / f"{executor}.db"
         for model in ("baseline/spt", "oracle/exact"):
-            evaluate(EvalConfig(model=model, suite=str(suite), results=db, run=model, show_progress=False,
-                                executor=executor, ray_address=ray_cluster))
+            evaluate(
+                EvalConfig(
+                    model=model,
+                    suite=str(suite),
+                    results=db,
+                    run=model,
+                    show_progress=False,
+                    executor=executor,
+                    ray_address=ray_cluster,
+                )
+            )
         with Store(db) as store:
-            items[executor] = sorted((run.name, row["instance_id"], row["prompt_hash"],
-                                      json.dumps(row["verification"], sort_keys=True))
-                                     for run in store.runs() for row in store.items(run.id))
+            items[executor] = sorted(
+                (run.name, row["instance_id"], row["prompt_hash"], json.dumps(row["verification"], sort_keys=True))
+                for run in store.runs()
+                for row in store.items(run.id)
+            )
     assert len(items["ray"]) == 2 * 30
     assert items["ray"] == items["local"]
-    bad = run_cli("evaluate", "--model", "baseline/spt", "--suite", str(suite), "--results", str(tmp_path / "x.db"),
-                  "--executor", "ray", "--ray-address", "127.0.0.1:1", "--quiet")
+    bad = run_cli(
+        "evaluate",
+        "--model",
+        "baseline/spt",
+        "--suite",
+        str(suite),
+        "--results",
+        str(tmp_path / "x.db"),
+        "--executor",
+        "ray",
+        "--ray-address",
+        "127.0.0.1:1",
+        "--quiet",
+    )
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--ray-address" in bad.stderr

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schedbench.problems.rcpsp import RcpspData
-from schedbench.verifiers.exact.rcpsp_cpsat import (
+from schedbench.solvers.rcpsp_cpsat import (
     branching_pairs,
     downtime_profile,
     project_delays,
@@ -28,21 +28,39 @@ def tiny_instances(draw: st.DrawFn) -> dict[str, Any]:
     horizon = draw(st.integers(1, 7 if n <= 3 else 5))
     ids = [f"T{i + 1}" for i in range(n)]
     resources = [{"id": f"R{k + 1}", "capacity": draw(st.integers(0, 3))} for k in range(draw(st.integers(1, 2)))]
-    tasks = [{"id": t, "duration": draw(st.integers(0, 3)),
-              "demands": draw(st.dictionaries(st.sampled_from([r["id"] for r in resources]), st.integers(0, 3)))}
-             for t in ids]
+    tasks = [
+        {
+            "id": t,
+            "duration": draw(st.integers(0, 3)),
+            "demands": draw(st.dictionaries(st.sampled_from([r["id"] for r in resources]), st.integers(0, 3))),
+        }
+        for t in ids
+    ]
     pairs = list(itertools.combinations(ids, 2))
     downtimes = []
     for _ in range(draw(st.integers(0, 2))):
         start = draw(st.integers(0, horizon))
-        downtimes.append({"resource": draw(st.sampled_from([r["id"] for r in resources])), "start": start,
-                          "end": start + draw(st.integers(0, 4)), "capacity": draw(st.integers(0, 4))})
-    windows = {t: {"release": draw(st.integers(0, 3)), "deadline": draw(st.none() | st.integers(0, horizon))}
-               for t in draw(st.lists(st.sampled_from(ids), unique=True, max_size=2))}
-    return {"horizon": horizon, "resources": resources, "tasks": tasks,
-            "precedences": draw(st.lists(st.sampled_from(pairs), unique=True, max_size=3)) if pairs else [],
-            "disjunctive": draw(st.lists(st.sampled_from(pairs), unique=True, max_size=2)) if pairs else [],
-            "downtimes": downtimes, "windows": windows}
+        downtimes.append(
+            {
+                "resource": draw(st.sampled_from([r["id"] for r in resources])),
+                "start": start,
+                "end": start + draw(st.integers(0, 4)),
+                "capacity": draw(st.integers(0, 4)),
+            }
+        )
+    windows = {
+        t: {"release": draw(st.integers(0, 3)), "deadline": draw(st.none() | st.integers(0, horizon))}
+        for t in draw(st.lists(st.sampled_from(ids), unique=True, max_size=2))
+    }
+    return {
+        "horizon": horizon,
+        "resources": resources,
+        "tasks": tasks,
+        "precedences": draw(st.lists(st.sampled_from(pairs), unique=True, max_size=3)) if pairs else [],
+        "disjunctive": draw(st.lists(st.sampled_from(pairs), unique=True, max_size=2)) if pairs else [],
+        "downtimes": downtimes,
+        "windows": windows,
+    }
 
 
 def enumerated_optimum(data: RcpspData) -> int | None:
@@ -90,12 +108,16 @@ def test_delay_phase_keeps_the_exhaustive_optimum(raw: dict[str, Any]) -> None:
 
 
 DIAMONDS = {
-    "horizon": 40, "resources": [{"id": "R1", "capacity": 2}],
-    "tasks": [{"id": t, "duration": d, "demands": {"R1": 2 if t in "BCEF" else 1}}
-              for t, d in zip("ABCDEFG", (1, 3, 4, 0, 2, 5, 1), strict=True)],
+    "horizon": 40,
+    "resources": [{"id": "R1", "capacity": 2}],
+    "tasks": [
+        {"id": t, "duration": d, "demands": {"R1": 2 if t in "BCEF" else 1}}
+        for t, d in zip("ABCDEFG", (1, 3, 4, 0, 2, 5, 1), strict=True)
+    ],
     "precedences": [["A", "B"], ["A", "C"], ["B", "D"], ["C", "D"], ["D", "E"], ["D", "F"], ["E", "G"], ["F", "G"]],
     "downtimes": [{"resource": "R1", "start": 3, "end": 6, "capacity": 0}],
-    "windows": {"E": {"release": 30}}}
+    "windows": {"E": {"release": 30}},
+}
 
 
 def test_branching_pairs_find_the_diamonds_smallest_first() -> None:
@@ -120,36 +142,60 @@ def test_project_delays_ignore_downtimes_and_windows_but_stay_valid() -> None:
 
 
 def test_zero_duration_task_may_sit_inside_its_disjunctive_partner() -> None:
-    data = RcpspData.model_validate({
-        "horizon": 4, "resources": [{"id": "R1", "capacity": 1}],
-        "tasks": [{"id": "T1", "duration": 4}, {"id": "T2", "duration": 0}],
-        "disjunctive": [["T1", "T2"]], "windows": {"T2": {"release": 2, "deadline": 2}}})
+    data = RcpspData.model_validate(
+        {
+            "horizon": 4,
+            "resources": [{"id": "R1", "capacity": 1}],
+            "tasks": [{"id": "T1", "duration": 4}, {"id": "T2", "duration": 0}],
+            "disjunctive": [["T1", "T2"]],
+            "windows": {"T2": {"release": 2, "deadline": 2}},
+        }
+    )
     reference = solve(data)
     assert (reference.status, reference.objective) == ("optimal", 4)
 
 
 def test_downtime_profile_merges_overlaps_at_the_lowest_capacity() -> None:
-    data = RcpspData.model_validate({
-        "horizon": 30, "resources": [{"id": "R1", "capacity": 4}], "tasks": [{"id": "T1", "duration": 1}],
-        "downtimes": [{"resource": "R1", "start": 2, "end": 8, "capacity": 2},
-                      {"resource": "R1", "start": 5, "end": 10, "capacity": 1},
-                      {"resource": "R1", "start": 12, "end": 12},
-                      {"resource": "R1", "start": 14, "end": 16, "capacity": 9}]})
+    data = RcpspData.model_validate(
+        {
+            "horizon": 30,
+            "resources": [{"id": "R1", "capacity": 4}],
+            "tasks": [{"id": "T1", "duration": 1}],
+            "downtimes": [
+                {"resource": "R1", "start": 2, "end": 8, "capacity": 2},
+                {"resource": "R1", "start": 5, "end": 10, "capacity": 1},
+                {"resource": "R1", "start": 12, "end": 12},
+                {"resource": "R1", "start": 14, "end": 16, "capacity": 9},
+            ],
+        }
+    )
     assert downtime_profile(data, "R1", 4) == [(2, 5, 2), (5, 10, 1)]
 
 
 def test_time_bounds_follow_releases_deadlines_and_chains() -> None:
-    data = RcpspData.model_validate({
-        "horizon": 40, "resources": [{"id": "R1", "capacity": 1}],
-        "tasks": [{"id": "A", "duration": 3}, {"id": "B", "duration": 2}, {"id": "C", "duration": 4}],
-        "precedences": [["A", "B"], ["B", "C"]], "windows": {"A": {"release": 5}, "B": {"deadline": 15}}})
+    data = RcpspData.model_validate(
+        {
+            "horizon": 40,
+            "resources": [{"id": "R1", "capacity": 1}],
+            "tasks": [{"id": "A", "duration": 3}, {"id": "B", "duration": 2}, {"id": "C", "duration": 4}],
+            "precedences": [["A", "B"], ["B", "C"]],
+            "windows": {"A": {"release": 5}, "B": {"deadline": 15}},
+        }
+    )
     assert time_bounds(data, upper=30) == {"A": (5, 10), "B": (8, 13), "C": (10, 26)}
 
 
 def test_warm_start_uses_a_feasible_hint_and_ignores_a_broken_one() -> None:
-    data = RcpspData.model_validate({
-        "horizon": 20, "resources": [{"id": "R1", "capacity": 1}],
-        "tasks": [{"id": "A", "duration": 3, "demands": {"R1": 1}}, {"id": "B", "duration": 2, "demands": {"R1": 1}}]})
+    data = RcpspData.model_validate(
+        {
+            "horizon": 20,
+            "resources": [{"id": "R1", "capacity": 1}],
+            "tasks": [
+                {"id": "A", "duration": 3, "demands": {"R1": 1}},
+                {"id": "B", "duration": 2, "demands": {"R1": 1}},
+            ],
+        }
+    )
     assert warm_start(data, {"A": 5, "B": 0}) == ({"A": 5, "B": 0}, 8)
     starts, makespan = warm_start(data, {"A": 0, "B": 0})  # overlapping: falls back to the LFT SGS schedule
     assert makespan == 5 and verify(data, {"starts": starts}).feasible

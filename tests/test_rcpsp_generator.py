@@ -85,8 +85,13 @@ def test_each_stage_injects_only_its_own_kinds(drafts: list[Any]) -> None:
             continue  # checked below: infeasibility may add windows only where windows belong
         data = draft.instance.data
         seen[draft.instance.stage] |= {kind for kind, key in KINDS.items() if data[key]}
-    assert seen == {"precedence": set(), "downtime": {"downtime"}, "windows": {"windows"},
-                    "disjunctive": {"disjunctive"}, "combined": {"downtime", "windows", "disjunctive"}}
+    assert seen == {
+        "precedence": set(),
+        "downtime": {"downtime"},
+        "windows": {"windows"},
+        "disjunctive": {"disjunctive"},
+        "combined": {"downtime", "windows", "disjunctive"},
+    }
     for draft in drafts:
         data = draft.instance.data
         if draft.instance.stage in ("precedence", "downtime", "disjunctive"):
@@ -139,10 +144,17 @@ def test_witness_hints_are_feasible_and_infeasible_drafts_beat_a_lower_bound(dra
 
 
 def test_energy_bound_counts_capacity_lost_to_downtime() -> None:
-    data = RcpspData.model_validate({
-        "horizon": 50, "resources": [{"id": "R1", "capacity": 2}],
-        "tasks": [{"id": "T1", "duration": 4, "demands": {"R1": 2}}, {"id": "T2", "duration": 2, "demands": {"R1": 1}}],
-        "downtimes": [{"resource": "R1", "start": 1, "end": 3, "capacity": 0}]})
+    data = RcpspData.model_validate(
+        {
+            "horizon": 50,
+            "resources": [{"id": "R1", "capacity": 2}],
+            "tasks": [
+                {"id": "T1", "duration": 4, "demands": {"R1": 2}},
+                {"id": "T2", "duration": 2, "demands": {"R1": 1}},
+            ],
+            "downtimes": [{"resource": "R1", "start": 1, "end": 3, "capacity": 0}],
+        }
+    )
     # need 10 units; [0, H) offers 2H minus 4 lost to the downtime: H = 7
     assert energy_bound(data, "R1", 2) == 7
 
@@ -151,8 +163,7 @@ def test_suite_references_agree_with_the_construction(drafts: list[Any]) -> None
     """Every feasible instance's witness verifies; every instance built infeasible is proven infeasible."""
     sample = drafts[::3]
     instances = [d.instance for d in sample]
-    references = solve_references(instances, [d.hint for d in sample], time_limit=20.0, workers=2,
-                                  show_progress=False)
+    references = solve_references(instances, [d.hint for d in sample], time_limit=20.0, workers=2, show_progress=False)
     statuses = set()
     for draft, reference in zip(sample, references, strict=True):
         draft.instance.reference = reference
@@ -166,9 +177,30 @@ def test_suite_references_agree_with_the_construction(drafts: list[Any]) -> None
 
 
 def _generate_cli(out: Path, *extra: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "schedbench", "generate", "rcpsp", "--out", str(out), "--levels",
-                           "3,9,14", "--stage", "combined,windows", "--infeasible-share", "0.3", "--seed", "9",
-                           "--quiet", *extra], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schedbench",
+            "generate",
+            "rcpsp",
+            "--out",
+            str(out),
+            "--levels",
+            "3,9,14",
+            "--stage",
+            "combined,windows",
+            "--infeasible-share",
+            "0.3",
+            "--seed",
+            "9",
+            "--quiet",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
 
 

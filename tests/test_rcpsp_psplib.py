@@ -19,8 +19,8 @@ import pytest
 from schedbench.errors import InputError
 from schedbench.importers.psplib import read_file
 from schedbench.problems.rcpsp import RcpspData
+from schedbench.solvers import rcpsp_cpsat
 from schedbench.suites import load_instances, read_manifest
-from schedbench.verifiers.exact import rcpsp_cpsat
 from schedbench.verifiers.rcpsp import verify
 
 J30_SAMPLE_STRIDE = 24
@@ -39,8 +39,12 @@ def test_import_drops_the_dummy_source_and_sink(shared_data: Path) -> None:
     assert len(project.activities) == 32 and len(data.tasks) == 30
     assert [t.id for t in data.tasks] == [f"T{i}" for i in range(1, 31)]
     assert [r.capacity for r in data.resources] == [r.capacity for r in project.resources]
-    real_edges = {(f"T{i}", f"T{s}") for i, a in enumerate(project.activities) for s in a.successors
-                  if i > 0 and s < len(project.activities) - 1}
+    real_edges = {
+        (f"T{i}", f"T{s}")
+        for i, a in enumerate(project.activities)
+        for s in a.successors
+        if i > 0 and s < len(project.activities) - 1
+    }
     assert set(data.precedences) == real_edges and inst.level == len(real_edges)
     assert data.tasks[0].duration == project.activities[1].modes[0].duration
     assert data.horizon == sum(t.duration for t in data.tasks)
@@ -69,14 +73,30 @@ def test_import_writes_a_normal_suite(shared_data: Path, tmp_path: Path) -> None
         shutil.copy(shared_data / "psplib" / "j30" / name, folder / name)
     (folder / "notes.txt").write_text("not an instance")  # a folder stands for the files its importer reads
     out = tmp_path / "suite"
-    done = subprocess.run([sys.executable, "-m", "schedbench", "import", "psplib", str(folder / "j301_1.sm"),
-                           str(folder / "j3010_1.sm"), "--out", str(out), "--quiet"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schedbench",
+            "import",
+            "psplib",
+            str(folder / "j301_1.sm"),
+            str(folder / "j3010_1.sm"),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     instances = load_instances(out)
     optima = published_optima(shared_data)
-    assert [(i.id, i.family, i.stage) for i in instances] == [("j301_1", "rcpsp", "psplib"),
-                                                              ("j3010_1", "rcpsp", "psplib")]
+    assert [(i.id, i.family, i.stage) for i in instances] == [
+        ("j301_1", "rcpsp", "psplib"),
+        ("j3010_1", "rcpsp", "psplib"),
+    ]
     for inst in instances:
         assert inst.reference.status == "optimal" and inst.reference.objective == optima[inst.id]
         assert verify(RcpspData.model_validate(inst.data), inst.reference.witness, inst.reference).optimal
@@ -84,8 +104,22 @@ def test_import_writes_a_normal_suite(shared_data: Path, tmp_path: Path) -> None
     assert manifest["generator"] == "import:psplib" and manifest["count"] == 2
     assert json.loads((out / "manifest.json").read_text())["status_counts"] == {"optimal": 2}
     assert [i.id for i in load_instances(out / "instances.parquet")] == ["j301_1", "j3010_1"]
-    whole = subprocess.run([sys.executable, "-m", "schedbench", "import", "psplib", str(folder), "--out",
-                            str(tmp_path / "whole"), "--quiet"], capture_output=True, text=True, check=False)
+    whole = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schedbench",
+            "import",
+            "psplib",
+            str(folder),
+            "--out",
+            str(tmp_path / "whole"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert whole.returncode == 0, whole.stderr
     assert [i.id for i in load_instances(tmp_path / "whole")] == ["j3010_1", "j301_1"]  # name order
 

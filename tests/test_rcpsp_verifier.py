@@ -109,26 +109,46 @@ def brute_force(data: dict[str, Any], answer: Any) -> tuple[set[str], int | None
 # Instances and answers are built from a hypothesis-drawn seed with `random.Random`: thousands of examples stay
 # cheap (hypothesis' per-value draws cost ~20 ms per instance), and a failure still reproduces from its seed.
 
+
 def random_instance(rng: random.Random, max_tasks: int = 6) -> dict[str, Any]:
     """A small RCPSP instance exercising every constraint kind, zero durations and over-demands included."""
     n = rng.randint(1, max_tasks)
     ids = [f"T{i + 1}" for i in range(n)]
     resources = [{"id": f"R{k + 1}", "capacity": rng.randint(0, 4)} for k in range(rng.randint(1, 3))]
     rids = [r["id"] for r in resources]
-    tasks = [{"id": t, "duration": rng.choice([0, 1, 1, 2, 3, 4]),
-              "demands": {r: rng.randint(0, 5) for r in rng.sample(rids, rng.randint(0, len(rids)))}} for t in ids]
-    pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]]
+    tasks = [
+        {
+            "id": t,
+            "duration": rng.choice([0, 1, 1, 2, 3, 4]),
+            "demands": {r: rng.randint(0, 5) for r in rng.sample(rids, rng.randint(0, len(rids)))},
+        }
+        for t in ids
+    ]
+    pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
     downtimes = []
     for _ in range(rng.randint(0, 3)):
         start = rng.randint(0, 12)
-        downtimes.append({"resource": rng.choice(rids), "start": start, "end": start + rng.randint(0, 6),
-                          "capacity": rng.randint(0, 5)})
-    windows = {t: {"release": rng.randint(0, 8), "deadline": rng.choice([None, rng.randint(0, 16)])}
-               for t in rng.sample(ids, rng.randint(0, n))}
-    return {"horizon": rng.randint(1, 16), "resources": resources, "tasks": tasks,
-            "precedences": rng.sample(pairs, min(len(pairs), rng.randint(0, 4))),
-            "disjunctive": rng.sample(pairs, min(len(pairs), rng.randint(0, 3))),
-            "downtimes": downtimes, "windows": windows}
+        downtimes.append(
+            {
+                "resource": rng.choice(rids),
+                "start": start,
+                "end": start + rng.randint(0, 6),
+                "capacity": rng.randint(0, 5),
+            }
+        )
+    windows = {
+        t: {"release": rng.randint(0, 8), "deadline": rng.choice([None, rng.randint(0, 16)])}
+        for t in rng.sample(ids, rng.randint(0, n))
+    }
+    return {
+        "horizon": rng.randint(1, 16),
+        "resources": resources,
+        "tasks": tasks,
+        "precedences": rng.sample(pairs, min(len(pairs), rng.randint(0, 4))),
+        "disjunctive": rng.sample(pairs, min(len(pairs), rng.randint(0, 3))),
+        "downtimes": downtimes,
+        "windows": windows,
+    }
 
 
 ODD_VALUES = [-1, -3.0, 2.5, math.nan, math.inf, -math.inf, True, False, None, "3", "T1", [], {}, [1], *HUGE_VALUES]
@@ -166,9 +186,11 @@ def random_answer(rng: random.Random, data: dict[str, Any]) -> Any:
 
 
 SEEDS = st.integers(0, 2**64 - 1)
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-                    lambda children: st.lists(children, max_size=4)
-                    | st.dictionaries(st.text(max_size=5), children, max_size=4), max_leaves=20)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=20,
+)
 
 
 # ------------------------------------------------------------------------------------------------ properties
@@ -213,25 +235,34 @@ def test_the_random_answers_cover_every_violation_type() -> None:
 @given(SEEDS, JSON)
 def test_verifier_never_raises_on_any_json(seed: int, answer: Any) -> None:
     data = RcpspData.model_validate(random_instance(random.Random(seed)))
-    for candidate in (answer, {"starts": answer}, {"starts": {t.id: answer for t in data.tasks}},
-                      {"starts": [[t.id, answer] for t in data.tasks]}, {"infeasible": answer}):
+    for candidate in (
+        answer,
+        {"starts": answer},
+        {"starts": {t.id: answer for t in data.tasks}},
+        {"starts": [[t.id, answer] for t in data.tasks]},
+        {"infeasible": answer},
+    ):
         result = verify(data, candidate)
         assert result.feasible is False or not result.violations
 
 
 # -------------------------------------------------------------------------------------------- worked examples
 def _example() -> RcpspData:
-    return RcpspData.model_validate({
-        "horizon": 20,
-        "resources": [{"id": "R1", "capacity": 3}],
-        "tasks": [{"id": "T1", "duration": 4, "demands": {"R1": 2}},
-                  {"id": "T2", "duration": 3, "demands": {"R1": 2}},
-                  {"id": "T3", "duration": 0, "demands": {"R1": 9}}],
-        "precedences": [["T1", "T3"]],
-        "downtimes": [{"resource": "R1", "start": 10, "end": 12, "capacity": 1}],
-        "windows": {"T2": {"release": 2, "deadline": 15}},
-        "disjunctive": [["T2", "T3"]],
-    })
+    return RcpspData.model_validate(
+        {
+            "horizon": 20,
+            "resources": [{"id": "R1", "capacity": 3}],
+            "tasks": [
+                {"id": "T1", "duration": 4, "demands": {"R1": 2}},
+                {"id": "T2", "duration": 3, "demands": {"R1": 2}},
+                {"id": "T3", "duration": 0, "demands": {"R1": 9}},
+            ],
+            "precedences": [["T1", "T3"]],
+            "downtimes": [{"resource": "R1", "start": 10, "end": 12, "capacity": 1}],
+            "windows": {"T2": {"release": 2, "deadline": 15}},
+            "disjunctive": [["T2", "T3"]],
+        }
+    )
 
 
 def test_feasible_schedule_reports_makespan_gap_and_optimality() -> None:
@@ -274,11 +305,17 @@ def test_infeasibility_claims_are_correct_only_when_proven() -> None:
 
 
 def test_huge_instance_numbers_are_exact_past_int64() -> None:
-    data = RcpspData.model_validate({
-        "horizon": 10**30, "resources": [{"id": "R1", "capacity": 2**64}],
-        "tasks": [{"id": "T1", "duration": 2**62, "demands": {"R1": 2**63}},
-                  {"id": "T2", "duration": 3, "demands": {"R1": 2**63 + 1}}],
-        "downtimes": [{"resource": "R1", "start": 2**65, "end": 2**66, "capacity": 2**63}]})
+    data = RcpspData.model_validate(
+        {
+            "horizon": 10**30,
+            "resources": [{"id": "R1", "capacity": 2**64}],
+            "tasks": [
+                {"id": "T1", "duration": 2**62, "demands": {"R1": 2**63}},
+                {"id": "T2", "duration": 3, "demands": {"R1": 2**63 + 1}},
+            ],
+            "downtimes": [{"resource": "R1", "start": 2**65, "end": 2**66, "capacity": 2**63}],
+        }
+    )
     assert verify(data, {"starts": {"T1": 0, "T2": 2**62}}).feasible
     overlap = verify(data, {"starts": {"T1": 0, "T2": 2**62 - 1}})
     assert overlap.violation_types() == {"capacity"} and overlap.objective == 2**62 + 2

@@ -17,8 +17,19 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_generate_solve_verify_roundtrip(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
-    done = run_cli("generate", "rcpsp", "--out", str(suite), "--levels", "1-6", "--stage", "all",
-                   "--infeasible-share", "0.2", "--quiet")
+    done = run_cli(
+        "generate",
+        "rcpsp",
+        "--out",
+        str(suite),
+        "--levels",
+        "1-6",
+        "--stage",
+        "all",
+        "--infeasible-share",
+        "0.2",
+        "--quiet",
+    )
     assert done.returncode == 0, done.stderr
     instances = load_instances(suite)
     assert len(instances) == 30

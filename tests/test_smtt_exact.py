@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schedbench.problems.smtt import SmttData, from_arrays, total_tardiness
-from schedbench.verifiers.exact import smtt_exact, smtt_weighted
+from schedbench.solvers import smtt_exact, smtt_weighted
 from schedbench.verifiers.smtt import verify
 
 
@@ -24,8 +24,9 @@ def subset_dp(p: list[int], d: list[int], w: list[int]) -> int:
     for mask in range(1, 1 << n):
         low = mask & -mask
         length[mask] = length[mask ^ low] + p[low.bit_length() - 1]
-        best[mask] = min(best[mask ^ (1 << j)] + w[j] * max(0, length[mask] - d[j])
-                         for j in range(n) if (mask >> j) & 1)
+        best[mask] = min(
+            best[mask ^ (1 << j)] + w[j] * max(0, length[mask] - d[j]) for j in range(n) if (mask >> j) & 1
+        )
     return best[(1 << n) - 1]
 
 
@@ -92,8 +93,11 @@ def test_weighted_dp_matches_subset_dp(case: tuple[list[int], list[int], list[in
 def test_dominance_keeps_an_optimum(case: tuple[list[int], list[int], list[int]]) -> None:
     p, d, w = (np.array(x) for x in case)
     pairs = smtt_weighted.dominance_pairs(p, d, w)
-    allowed = [order for order in itertools.permutations(range(len(p)))
-               if all(order.index(i) < order.index(j) for i, j in pairs)]
+    allowed = [
+        order
+        for order in itertools.permutations(range(len(p)))
+        if all(order.index(i) < order.index(j) for i, j in pairs)
+    ]
     assert allowed, "dominance rules form a cycle"
     assert min(total_tardiness(p, d, w, np.array(o)) for o in allowed) == brute_force(*case)
 

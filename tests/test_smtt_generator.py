@@ -63,8 +63,23 @@ def test_deterministic_and_independent_of_other_levels() -> None:
 
 def test_generate_solve_verify_through_the_cli(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
-    args = ("generate", "smtt", "--out", str(suite), "--levels", "5,12", "--stage", "all", "--tf", "0.4,0.6",
-            "--rdd", "0.2", "--quiet", "--seed", "11")
+    args = (
+        "generate",
+        "smtt",
+        "--out",
+        str(suite),
+        "--levels",
+        "5,12",
+        "--stage",
+        "all",
+        "--tf",
+        "0.4,0.6",
+        "--rdd",
+        "0.2",
+        "--quiet",
+        "--seed",
+        "11",
+    )
     done = run_cli(*args)
     assert done.returncode == 0, done.stderr
     first = (suite / "instances.jsonl").read_text()
@@ -99,8 +114,10 @@ def test_generate_solve_verify_through_the_cli(tmp_path: Path) -> None:
     assert done.returncode == 0 and json.loads(done.stdout)["objective"] == instances[0].reference.objective
 
 
-@pytest.mark.parametrize("option, value", [("--tf", "0.2,x"), ("--levels", "0"), ("--stage", "both"),
-                                           ("--max-p", "0"), ("--scenario", "datacenter")])
+@pytest.mark.parametrize(
+    "option, value",
+    [("--tf", "0.2,x"), ("--levels", "0"), ("--stage", "both"), ("--max-p", "0"), ("--scenario", "datacenter")],
+)
 def test_bad_options_exit_2(tmp_path: Path, option: str, value: str) -> None:
     done = run_cli("generate", "smtt", "--out", str(tmp_path / "x"), option, value, "--quiet")
     assert done.returncode == 2, done.stderr

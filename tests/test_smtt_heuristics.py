@@ -37,8 +37,10 @@ def mean_gap(rows: list[dict], rule: str) -> float:
 
 @pytest.fixture(scope="module")
 def shared_sets(shared_data: Path) -> dict[str, list[dict]]:
-    return {size: [json.loads(line) for line in (shared_data / "smtt" / name).read_text().splitlines()]
-            for size, name in FILES.items()}
+    return {
+        size: [json.loads(line) for line in (shared_data / "smtt" / name).read_text().splitlines()]
+        for size, name in FILES.items()
+    }
 
 
 @pytest.mark.slow
@@ -57,10 +59,15 @@ def test_augmentation_improves_on_its_rule(shared_sets: dict[str, list[dict]]) -
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 30).flatmap(lambda n: st.tuples(
-    st.lists(st.integers(0, 100), min_size=n, max_size=n),
-    st.lists(st.integers(-50, 1500), min_size=n, max_size=n),
-    st.lists(st.integers(0, 10), min_size=n, max_size=n))))
+@given(
+    st.integers(1, 30).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(0, 100), min_size=n, max_size=n),
+            st.lists(st.integers(-50, 1500), min_size=n, max_size=n),
+            st.lists(st.integers(0, 10), min_size=n, max_size=n),
+        )
+    )
+)
 def test_every_rule_returns_a_permutation(case: tuple[list[int], list[int], list[int]]) -> None:
     p, d, w = (np.array(x, dtype=np.int64) for x in case)
     for name, rule in heuristics.RULES.items():
@@ -75,7 +82,7 @@ def test_move_to_end_takes_the_best_improving_move() -> None:
         p, d, w = rng.integers(1, 50, n), rng.integers(-20, 300, n), rng.integers(1, 5, n)
         sequence = rng.permutation(n).tolist()
         cost = total_tardiness(p, d, w, np.array(sequence))
-        moves = [sequence[:i] + sequence[i + 1:] + [sequence[i]] for i in range(n - 1)]
+        moves = [sequence[:i] + sequence[i + 1 :] + [sequence[i]] for i in range(n - 1)]
         best = min([cost, *(total_tardiness(p, d, w, np.array(m)) for m in moves)])
         moved = heuristics._best_move_to_end(p, d, w, sequence)
         assert total_tardiness(p, d, w, np.array(moved)) == best

@@ -46,8 +46,10 @@ def test_orlib_wt40_import_and_solve(shared_data: Path, tmp_path: Path) -> None:
 
 def test_smtt_jsonl_import_cli(tmp_path: Path) -> None:
     source = tmp_path / "set.jsonl"
-    rows = [{"name": "a", "p": [3, 5, 2], "d": [4, 6, 1], "optimum": 6},
-            {"name": "b", "p": [1, 2], "d": [0, 0], "w": [2, 1], "optimum": 5}]
+    rows = [
+        {"name": "a", "p": [3, 5, 2], "d": [4, 6, 1], "optimum": 6},
+        {"name": "b", "p": [1, 2], "d": [0, 0], "w": [2, 1], "optimum": 5},
+    ]
     source.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     out = tmp_path / "suite"
     done = run_cli("import", "smtt-jsonl", str(source), "--out", str(out), "--quiet")
@@ -87,8 +89,9 @@ def test_bad_jsonl_exits_2_with_one_line(tmp_path: Path, case: str) -> None:
     assert len(lines) == 1 and f"{source}:1: {field}:" in lines[0]
 
 
-@pytest.mark.parametrize("content, field", [("1 2 x 4 5 6", "value 3"), ("1 2 3 4 5", "values"), ("", None),
-                                            ("1.5 2 3 4 5 6", "value 1")])
+@pytest.mark.parametrize(
+    "content, field", [("1 2 x 4 5 6", "value 3"), ("1 2 3 4 5", "values"), ("", None), ("1.5 2 3 4 5 6", "value 1")]
+)
 def test_bad_orlib_exits_2_with_one_line(tmp_path: Path, content: str, field: str | None) -> None:
     path = tmp_path / "wt2.txt"
     path.write_text(content)
@@ -98,12 +101,15 @@ def test_bad_orlib_exits_2_with_one_line(tmp_path: Path, content: str, field: st
     assert len(lines) == 1 and str(path) in lines[0] and (field is None or field in lines[0])
 
 
-@pytest.mark.parametrize("jobs, field", [
-    ([{"id": "J1", "p": 1.5, "d": 3}], "data.jobs.0.p"),
-    ([], "data.jobs"),
-    ([{"id": "J1", "p": 2, "d": "soon"}], "data.jobs.0.d"),
-    ([{"id": "J1", "p": 2, "d": 3}, {"id": "J1", "p": 1, "d": 1}], "data"),
-])
+@pytest.mark.parametrize(
+    "jobs, field",
+    [
+        ([{"id": "J1", "p": 1.5, "d": 3}], "data.jobs.0.p"),
+        ([], "data.jobs"),
+        ([{"id": "J1", "p": 2, "d": "soon"}], "data.jobs.0.d"),
+        ([{"id": "J1", "p": 2, "d": 3}, {"id": "J1", "p": 1, "d": 1}], "data"),
+    ],
+)
 def test_bad_instance_file_exits_2(tmp_path: Path, jobs: list, field: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"id": "x", "family": "smtt", "level": 1, "data": {"jobs": jobs}}))

@@ -26,8 +26,13 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
 
 def build_app(argv: list[str] | None = None) -> typer.Typer:
     """The command-line app with the command named in `argv` (every command when none is named)."""
-    app = typer.Typer(name="schedbench", help="Benchmark LLM reasoning on scheduling, with exact references.",
-                      no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+    app = typer.Typer(
+        name="schedbench",
+        help="Benchmark LLM reasoning on scheduling, with exact references.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
     app.callback()(lambda: None)  # a group even with one command registered: `schedbench evaluate …` keeps its name
     named = argv[0] if argv and argv[0] in COMMANDS else None
     for name in [named] if named else COMMANDS:

@@ -45,8 +45,9 @@ def _cli_type(annotation: Any) -> Any:
     return annotation
 
 
-def options_from_model(model: type[BaseModel], leading: list[inspect.Parameter],
-                       body: Callable[..., None]) -> Callable[..., None]:
+def options_from_model(
+    model: type[BaseModel], leading: list[inspect.Parameter], body: Callable[..., None]
+) -> Callable[..., None]:
     """A typer command whose options are `leading` plus one option per field of `model`.
 
     `body(**values)` receives every value; field values are validated by the model (so choices are checked).
@@ -58,8 +59,14 @@ def options_from_model(model: type[BaseModel], leading: list[inspect.Parameter],
         if typing.get_origin(field.annotation) is typing.Literal:
             help_text += f" [{'|'.join(map(str, typing.get_args(field.annotation)))}]"
         kind = _cli_type(field.annotation)
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
-                                        default=typer.Option(field.default, help=help_text)))
+        params.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=kind,
+                default=typer.Option(field.default, help=help_text),
+            )
+        )
         annotations[name] = kind
 
     def command(**values: Any) -> None:

@@ -15,8 +15,12 @@ if TYPE_CHECKING:
 
 
 def evaluate(
-    model: str = typer.Option(..., "--model", help="model spec: openai/…, anthropic/…, openai-compatible/…, "
-                              "vllm/…, ollama/…, baseline/<rule>, oracle/exact, replay/<file>"),
+    model: str = typer.Option(
+        ...,
+        "--model",
+        help="model spec: openai/…, anthropic/…, openai-compatible/…, "
+        "vllm/…, ollama/…, baseline/<rule>, oracle/exact, replay/<file>",
+    ),
     suite: str = typer.Option(..., "--suite", help="suite folder, .jsonl/.parquet file, or a Hugging Face dataset"),
     limit: int = typer.Option(None, "--limit", min=1, help="only the first N instances"),
     concurrency: int = typer.Option(16, "--concurrency", min=1, help="requests in flight (lowered on 429s)"),
@@ -26,9 +30,13 @@ def evaluate(
     samples: int = typer.Option(1, "--samples", min=1, help="answers per instance"),
     temperature: float = typer.Option(None, "--temperature", help="sampling temperature (provider default if unset)"),
     base_url: str = typer.Option(None, "--base-url", help="server URL for openai-compatible/vllm/ollama"),
-    model_arg: list[str] = typer.Option([], "--model-arg", help="provider parameter k=v (repeatable), e.g. "
-                                        "reasoning_effort=high, max_completion_tokens=8000, "
-                                        "thinking.budget_tokens=4000"),
+    model_arg: list[str] = typer.Option(
+        [],
+        "--model-arg",
+        help="provider parameter k=v (repeatable), e.g. "
+        "reasoning_effort=high, max_completion_tokens=8000, "
+        "thinking.budget_tokens=4000",
+    ),
     mode: str = typer.Option("plan", "--mode", help="question mode (asyncplan: plan or time)"),
     cot: bool = typer.Option(False, "--cot", help="ask for reasoning first, the answer last"),
     few_shot: int = typer.Option(0, "--few-shot", min=0, help="solved examples shown before each question"),
@@ -56,11 +64,27 @@ def evaluate(
     if executor not in ("local", "ray"):
         raise InputError("command line", "--executor", f"unknown executor {executor!r}; use local or ray")
     prompt = PromptOptions(mode=mode, cot=cot, system=_system_text(system))
-    config = EvalConfig(model=model, suite=suite, results=results, run=run, limit=limit, samples=samples,
-                        concurrency=concurrency, temperature=temperature, base_url=base_url, model_args=model_args,
-                        max_cost=max_cost, prices=prices, timeout_s=timeout, max_retries=max_retries, prompt=prompt,
-                        use_cache=not no_cache, show_progress=not quiet, executor=executor,
-                        ray_address=ray_address)
+    config = EvalConfig(
+        model=model,
+        suite=suite,
+        results=results,
+        run=run,
+        limit=limit,
+        samples=samples,
+        concurrency=concurrency,
+        temperature=temperature,
+        base_url=base_url,
+        model_args=model_args,
+        max_cost=max_cost,
+        prices=prices,
+        timeout_s=timeout,
+        max_retries=max_retries,
+        prompt=prompt,
+        use_cache=not no_cache,
+        show_progress=not quiet,
+        executor=executor,
+        ray_address=ray_address,
+    )
     from schedbench.evaluate._suite import load_suite
     from schedbench.evaluate.runner import fewer_collections
 
@@ -69,10 +93,17 @@ def evaluate(
         if few_shot:
             prompt.few_shot = _few_shot(few_shot, few_shot_suite, loaded.instances)
         outcome = run_evaluation(config, loaded)
-    verdict = "stopped by --max-cost" if outcome.stopped_by_budget else \
-        f"{outcome.errors} errors (rerun to retry them)" if outcome.errors else "complete"
-    err.print(f"run {outcome.run}: {outcome.answered} answered ({outcome.cached} cached), {outcome.already_done} "
-              f"already stored, ${outcome.cost_usd:.4f}, {outcome.rate_limits} rate limits, {verdict}")
+    verdict = (
+        "stopped by --max-cost"
+        if outcome.stopped_by_budget
+        else f"{outcome.errors} errors (rerun to retry them)"
+        if outcome.errors
+        else "complete"
+    )
+    err.print(
+        f"run {outcome.run}: {outcome.answered} answered ({outcome.cached} cached), {outcome.already_done} "
+        f"already stored, ${outcome.cost_usd:.4f}, {outcome.rate_limits} rate limits, {verdict}"
+    )
 
 
 def _load(suite: str) -> list[Instance]:
@@ -101,8 +132,11 @@ def _few_shot(count: int, source: str | None, evaluated: list[Instance]) -> list
     chosen: dict[str, list[Instance]] = {}
     for inst in _load(source):
         ref = inst.reference
-        if json.dumps(inst.data, sort_keys=True) in evaluated_data or ref is None or \
-                (ref.witness is None and ref.status != "infeasible"):
+        if (
+            json.dumps(inst.data, sort_keys=True) in evaluated_data
+            or ref is None
+            or (ref.witness is None and ref.status != "infeasible")
+        ):
             continue
         bucket = chosen.setdefault(inst.family, [])
         if len(bucket) < count:

@@ -11,16 +11,23 @@ import schedbench.evolve  # noqa: F401 - registers the offline model baseline/mu
 from schedbench.cli._common import err, out, print_json
 from schedbench.errors import InputError
 
-app = typer.Typer(help="Evolve scheduling heuristics with LLMs in a sandbox (OpenEvolve / ADRS style).",
-                  invoke_without_command=True, no_args_is_help=True)
+app = typer.Typer(
+    help="Evolve scheduling heuristics with LLMs in a sandbox (OpenEvolve / ADRS style).",
+    invoke_without_command=True,
+    no_args_is_help=True,
+)
 
 
 @app.callback()
 def evolve(
     ctx: typer.Context,
     family: str | None = typer.Option(None, "--family", help="family to evolve: smtt, rcpsp, asyncplan"),
-    model: list[str] | None = typer.Option(None, "--model", help="model spec (repeat for an equal-weight "
-                                           "ensemble; weights via a models list in --config), e.g. baseline/mutator"),
+    model: list[str] | None = typer.Option(
+        None,
+        "--model",
+        help="model spec (repeat for an equal-weight "
+        "ensemble; weights via a models list in --config), e.g. baseline/mutator",
+    ),
     out_dir: Path | None = typer.Option(None, "--out", help="run folder (rerun the same command to resume)"),
     iterations: int | None = typer.Option(None, "--iterations", help="iterations in total, the seed excluded"),
     config: Path | None = typer.Option(None, "--config", help="TOML file with any knob (see evolve/config.py)"),
@@ -48,16 +55,27 @@ def evolve(
     except ValueError as exc:
         raise InputError("command line", "--model-arg", str(exc)) from None
     models = [{"spec": spec, "base_url": base_url, "model_args": args} for spec in model or []]
-    overrides = {"family": family, "iterations": iterations, "workers": workers, "max_cost": max_cost,
-                 "seed": seed, "seed_program": seed_program, "temperature": temperature, "models": models or None,
-                 "executor": executor, "ray_address": ray_address}
+    overrides = {
+        "family": family,
+        "iterations": iterations,
+        "workers": workers,
+        "max_cost": max_cost,
+        "seed": seed,
+        "seed_program": seed_program,
+        "temperature": temperature,
+        "models": models or None,
+        "executor": executor,
+        "ray_address": ray_address,
+    }
     settings = load_config(config, overrides)
     summary = run_evolution(out_dir, settings, show_progress=not quiet)
     seed_score = f"{summary.seed_score:.3f}" if summary.seed_score is not None else "-"
     best = f"{summary.best_score:.3f}" if summary.best_score is not None else "-"
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
-    out.print(f"{summary.iterations} iterations ({counts}); seed {seed_score} → best {best} ({summary.best_id}); "
-              f"tokens {summary.tokens[0]:,} in / {summary.tokens[1]:,} out; cost ${summary.cost_usd:.4f}")
+    out.print(
+        f"{summary.iterations} iterations ({counts}); seed {seed_score} → best {best} ({summary.best_id}); "
+        f"tokens {summary.tokens[0]:,} in / {summary.tokens[1]:,} out; cost ${summary.cost_usd:.4f}"
+    )
     if summary.stopped:
         err.print(f"stopped: {summary.stopped}")
     err.print(f"wrote {out_dir}/best_program.py, best.json, history.jsonl")
@@ -72,15 +90,17 @@ def report(
     limit: int | None = typer.Option(None, "--limit", help="at most this many instances per held-out set"),
     time_limit: float = typer.Option(60.0, "--time-limit", help="seconds per exact reference solve"),
     timeout: float = typer.Option(600.0, "--timeout", help="wall clock for the evolved program per held-out set"),
-    html: Path | None = typer.Option(None, "--html", help="also write an HTML report of the run (score curve, "
-                                     "lineage, best program)"),
+    html: Path | None = typer.Option(
+        None, "--html", help="also write an HTML report of the run (score curve, lineage, best program)"
+    ),
     plots: Path | None = typer.Option(None, "--plots", help="also write the run's charts as files here"),
 ) -> None:
     """The evolved rule vs the family's baselines on held-out sets, and score-over-iterations data."""
     from schedbench.evolve.report import build_report, render_report
 
-    document = build_report(run_dir, sizes=sizes, per_class=per_class, limit=limit, time_limit=time_limit,
-                            timeout=timeout)
+    document = build_report(
+        run_dir, sizes=sizes, per_class=per_class, limit=limit, time_limit=time_limit, timeout=timeout
+    )
     if html is not None or plots is not None:
         from schedbench.results.html import write_evolution_html
 

@@ -24,38 +24,59 @@ def run_generate(family: Family, config: Any, out: Path, show_progress: bool = T
     except ValueError as exc:
         raise InputError("command line", None, str(exc)) from None
     instances = [d.instance for d in drafts]
-    references = solve_references(instances, [d.hint for d in drafts], time_limit=config.time_limit,
-                                  workers=config.workers, executor=config.executor,
-                                  ray_address=config.ray_address, show_progress=show_progress)
+    references = solve_references(
+        instances,
+        [d.hint for d in drafts],
+        time_limit=config.time_limit,
+        workers=config.workers,
+        executor=config.executor,
+        ray_address=config.ray_address,
+        show_progress=show_progress,
+    )
     for draft, reference in zip(drafts, references, strict=True):
         draft.instance.reference = reference
         if draft.expect == "infeasible" and reference.status == "unknown":
-            raise InputError("command line", "--time-limit", f"{draft.instance.id} was built infeasible but not "
-                             f"proven so within {config.time_limit:g} s; raise the time limit")
+            raise InputError(
+                "command line",
+                "--time-limit",
+                f"{draft.instance.id} was built infeasible but not "
+                f"proven so within {config.time_limit:g} s; raise the time limit",
+            )
         problem = check_reference(draft.instance, draft.expect)
         if problem:  # a generator or solver bug, never bad input
             raise RuntimeError(f"{draft.instance.id}: {problem}")
-    manifest = {"family": family.name, "generator": f"schedbench.generators.{family.name}",
-                "parameters": config.model_dump(exclude={"workers", "executor", "ray_address"}),
-                "seed": config.seed, "reference_solver": references[0].solver if references else "",
-                "time_limit_s": config.time_limit}
+    manifest = {
+        "family": family.name,
+        "generator": f"schedbench.generators.{family.name}",
+        "parameters": config.model_dump(exclude={"workers", "executor", "ray_address"}),
+        "seed": config.seed,
+        "reference_solver": references[0].solver if references else "",
+        "time_limit_s": config.time_limit,
+    }
     return write_suite(out, instances, manifest)
 
 
 def _register(name: str) -> None:
     family = get_family(name)
-    out_param = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, annotation=Path,
-                                  default=typer.Option(..., "--out", help="suite folder to write"))
-    quiet = inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
-                              default=typer.Option(False, "--quiet", help="no progress bar"))
+    out_param = inspect.Parameter(
+        "out",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Path,
+        default=typer.Option(..., "--out", help="suite folder to write"),
+    )
+    quiet = inspect.Parameter(
+        "quiet",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=bool,
+        default=typer.Option(False, "--quiet", help="no progress bar"),
+    )
 
     def body(out: Path, quiet: bool, **values: Any) -> None:
         config = build_config(family.generator_config, values)
         folder = run_generate(family, config, out, show_progress=not quiet)
         err.print(f"wrote {folder}")
 
-    app.command(name, help=family.description)(options_from_model(family.generator_config, [out_param, quiet],
-                                                                  body))
+    app.command(name, help=family.description)(options_from_model(family.generator_config, [out_param, quiet], body))
 
 
 for _name in family_names():

@@ -43,9 +43,14 @@ def _register(name: str) -> None:
         references = solve_references(instances, time_limit=time_limit, workers=workers, show_progress=not quiet)
         for inst, ref in zip(instances, references, strict=True):
             inst.reference = ref
-        manifest = {"family": instances[0].family if instances else None, "generator": f"import:{name}",
-                    "parameters": {"files": [str(p) for p in paths]}, "seed": None,
-                    "reference_solver": references[0].solver if references else "", "time_limit_s": time_limit}
+        manifest = {
+            "family": instances[0].family if instances else None,
+            "generator": f"import:{name}",
+            "parameters": {"files": [str(p) for p in paths]},
+            "seed": None,
+            "reference_solver": references[0].solver if references else "",
+            "time_limit_s": time_limit,
+        }
         err.print(f"wrote {write_suite(out, instances, manifest)}")
 
     command.__doc__ = f"Import {name} files."

@@ -28,8 +28,9 @@ def models(
     document = {
         "providers": [{"prefix": p.prefix, "offline": p.offline, "description": p.description} for p in providers()],
         "baselines": baselines,
-        "prices_usd_per_million_tokens": {spec: {"input": p.input, "output": p.output}
-                                          for spec, p in table.entries.items()},
+        "prices_usd_per_million_tokens": {
+            spec: {"input": p.input, "output": p.output} for spec, p in table.entries.items()
+        },
     }
     if as_json:
         print_json(document)

@@ -15,8 +15,9 @@ def report(
     run: list[str] = typer.Argument(None, help="run name(s); default: every run in the database"),
     results: Path = typer.Option(Path(DEFAULT_DB), "--results", help="SQLite results database"),
     as_json: bool = typer.Option(False, "--json", help="print the report document (a list for several runs)"),
-    export: list[Path] = typer.Option([], "--export", help="write the items to .jsonl, .csv or .parquet "
-                                      "(Hugging Face dataset); repeatable"),
+    export: list[Path] = typer.Option(
+        [], "--export", help="write the items to .jsonl, .csv or .parquet (Hugging Face dataset); repeatable"
+    ),
     html: Path = typer.Option(None, "--html", help="write a self-contained HTML report with charts and Gantt charts"),
     plots: Path = typer.Option(None, "--plots", help="write every chart as PNG, SVG and PDF into this folder"),
 ) -> None:
@@ -62,8 +63,9 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
     from rich.table import Table
 
     for index, d in enumerate(documents, start=1):
-        console.print(f"[bold][{index}][/] {d['run']}  [dim]suite {d['suite']}, {d['status']}, "
-                      f"{d['n']}/{d['planned']} items[/]")
+        console.print(
+            f"[bold][{index}][/] {d['run']}  [dim]suite {d['suite']}, {d['status']}, {d['n']}/{d['planned']} items[/]"
+        )
     summary = _table(Table, documents, "metric", "Summary")
     rows = [
         ("items", lambda d: str(d["n"])),
@@ -104,8 +106,9 @@ def _breakdown(table_class: Any, documents: list[dict[str, Any]], key: str, name
         cells = []
         for d in documents:
             row = next((r for r in d[key] if r[name] == value), None)
-            cells.append("-" if row is None else
-                         f"{_rate(row['feasible_rate'], row['ci_low'], row['ci_high'])} {row['n']}")
+            cells.append(
+                "-" if row is None else f"{_rate(row['feasible_rate'], row['ci_low'], row['ci_high'])} {row['n']}"
+            )
         table.add_row(str(value), *cells)
     return table
 

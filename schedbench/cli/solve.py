@@ -41,8 +41,9 @@ def names_one_instance(path: Path, instances: list[Instance]) -> bool:
 
 
 def solve(
-    path: Path = typer.Argument(..., help="instance .json, suite folder, .jsonl, a .sm/.txt import, or a folder "
-                                           "of .sm files"),
+    path: Path = typer.Argument(
+        ..., help="instance .json, suite folder, .jsonl, a .sm/.txt import, or a folder of .sm files"
+    ),
     time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance"),
     workers: int = typer.Option(2, min=1, help="parallel solves (solver threads for a single instance)"),
     as_json: bool = typer.Option(False, "--json", help="print the reference object(s) as JSON on stdout"),
@@ -53,8 +54,9 @@ def solve(
     The progress bar goes to stderr.
     """
     instances = load_any(path)
-    references = solve_references(instances, time_limit=time_limit, workers=workers,
-                                  show_progress=not as_json and len(instances) > 1)
+    references = solve_references(
+        instances, time_limit=time_limit, workers=workers, show_progress=not as_json and len(instances) > 1
+    )
     rows = [{"id": inst.id, **ref.model_dump()} for inst, ref in zip(instances, references, strict=True)]
     if as_json:
         print_json(rows[0] if names_one_instance(path, instances) else rows)

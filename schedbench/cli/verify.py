@@ -33,7 +33,9 @@ def verify(
         print_json(result.model_dump(exclude_none=True))
         return
     verdict = "[green]feasible[/]" if result.feasible else "[red]infeasible[/]"
-    out.print(f"{inst.id}: {verdict}, objective {result.objective}, reference {result.reference}"
-              + (f", gap {result.gap_pct}%" if result.gap_pct is not None else ""))
+    out.print(
+        f"{inst.id}: {verdict}, objective {result.objective}, reference {result.reference}"
+        + (f", gap {result.gap_pct}%" if result.gap_pct is not None else "")
+    )
     for v in result.violations:
         out.print(f"  {v.type}: {v.detail}")

@@ -113,8 +113,9 @@ def normalised_gap(inst: Instance, data: BaseModel, objective: float) -> float |
         return None
     if inst.id not in _naive:
         family = get_family(inst.family)
-        _naive[inst.id] = family.verify(data, family.baselines[rule](data), ref).objective \
-            if rule in family.baselines else None
+        _naive[inst.id] = (
+            family.verify(data, family.baselines[rule](data), ref).objective if rule in family.baselines else None
+        )
     naive = _naive[inst.id]
     if naive is None:
         return None
@@ -162,8 +163,9 @@ class Work:
             self.shares_memory = False
         elif offload:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
-                                            initializer=_exit_with_parent)
+            self.pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context(method), initializer=_exit_with_parent
+            )
             self.pool.submit(_ready)  # start the worker now
             self.shares_memory = method == "fork"
 

@@ -92,10 +92,17 @@ def group_rates(items: Sequence[ItemFacts], key: Callable[[ItemFacts], Any], nam
         successes = sum(i.correct for i in members)
         low, high = wilson(successes, len(members))
         gaps = [i.gap_pct for i in members if i.feasible and i.gap_pct is not None]
-        rows.append({name: value, "n": len(members), "feasible_rate": round(successes / len(members), 4),
-                     "ci_low": round(low, 4), "ci_high": round(high, 4),
-                     "optimal_rate": round(sum(i.optimal for i in members) / len(members), 4),
-                     "mean_gap_pct": _mean(gaps)})
+        rows.append(
+            {
+                name: value,
+                "n": len(members),
+                "feasible_rate": round(successes / len(members), 4),
+                "ci_low": round(low, 4),
+                "ci_high": round(high, 4),
+                "optimal_rate": round(sum(i.optimal for i in members) / len(members), 4),
+                "mean_gap_pct": _mean(gaps),
+            }
+        )
     return rows
 
 
@@ -138,12 +145,14 @@ def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
         "taxonomy": shares,
         "taxonomy_n": failed,
         "tokens": tokens_in + tokens_out,
-        "tokens_detail": {"input": tokens_in, "output": tokens_out,
-                          "per_item": round((tokens_in + tokens_out) / n, 1) if n else None},
+        "tokens_detail": {
+            "input": tokens_in,
+            "output": tokens_out,
+            "per_item": round((tokens_in + tokens_out) / n, 1) if n else None,
+        },
         "cost_usd": round(sum(i.cost_usd for i in items), 6),
         "cached": sum(i.cached for i in items),
-        "latency_s": {"mean": _mean(latencies), "p50": _quantile(latencies, 0.5),
-                      "p95": _quantile(latencies, 0.95)},
+        "latency_s": {"mean": _mean(latencies), "p50": _quantile(latencies, 0.5), "p95": _quantile(latencies, 0.95)},
     }
 
 

@@ -70,11 +70,15 @@ class EvalConfig:
     executor: str = "local"  # "ray": prompt rendering, extraction and verification in a Ray worker process
     ray_address: str | None = None
 
-
     def identity(self) -> dict[str, Any]:
         """The options that make two runs the same run (not `limit`/`samples`, which only select items)."""
-        return {"model": self.model, "base_url": safe_url(self.base_url), "temperature": self.temperature,
-                "model_args": self.model_args, **self.prompt.fingerprint()}
+        return {
+            "model": self.model,
+            "base_url": safe_url(self.base_url),
+            "temperature": self.temperature,
+            "model_args": self.model_args,
+            **self.prompt.fingerprint(),
+        }
 
 
 @dataclass
@@ -128,8 +132,11 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
         todo = [(inst, s) for inst in instances for s in range(config.samples)]
         done = store.done_keys(run.id)
         todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
-        outcome = EvalOutcome(run=run.name, planned=len(instances) * config.samples,
-                              already_done=len(instances) * config.samples - len(todo))
+        outcome = EvalOutcome(
+            run=run.name,
+            planned=len(instances) * config.samples,
+            already_done=len(instances) * config.samples - len(todo),
+        )
         runner = _Runner(config, store, run, prices, outcome, suite)
         status = "interrupted"
         try:
@@ -145,8 +152,9 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
 
 def default_run_name(config: EvalConfig, suite_hash: str) -> str:
     """`model@suite#hash`: the same model, suite and options give the same name (and so resume)."""
-    digest = hashlib.sha256(json.dumps({**config.identity(), "suite": suite_hash}, sort_keys=True,
-                                       default=str).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(
+        json.dumps({**config.identity(), "suite": suite_hash}, sort_keys=True, default=str).encode()
+    ).hexdigest()[:8]
     label = Path(config.suite.rstrip("/")).name or config.suite
     return f"{config.model}@{label}#{digest}"
 
@@ -165,8 +173,11 @@ def _check_suite(instances: list[Instance], config: EvalConfig) -> None:
     mode = config.prompt.mode
     for name in sorted({inst.family for inst in instances}):
         if mode not in question_modes(name):  # the families' modules are imported later, by the worker
-            raise InputError("command line", "--mode", f"family {name} has no question mode {mode!r}; "
-                             f"known: {', '.join(question_modes(name))}")
+            raise InputError(
+                "command line",
+                "--mode",
+                f"family {name} has no question mode {mode!r}; known: {', '.join(question_modes(name))}",
+            )
 
 
 def _prices(config: EvalConfig) -> PriceTable:
@@ -184,13 +195,24 @@ def _open_run(store: Store, config: EvalConfig, digest: str, count: int) -> Run:
     run = store.run(name)
     identity = json.loads(json.dumps(config.identity(), default=str))
     if run is None:
-        return store.create_run(name, config.model, config.suite, digest, {**identity, "samples": config.samples,
-                                "limit": config.limit}, versions(), git_hash(), count * config.samples)
+        return store.create_run(
+            name,
+            config.model,
+            config.suite,
+            digest,
+            {**identity, "samples": config.samples, "limit": config.limit},
+            versions(),
+            git_hash(),
+            count * config.samples,
+        )
     stored = {k: run.config.get(k) for k in identity}
     if run.model != config.model or stored != identity:
         changed = sorted(k for k in identity if stored.get(k) != identity[k])
-        raise InputError("command line", "--run", f"run {name!r} exists with other options ({', '.join(changed)}); "
-                         "choose another --run name")
+        raise InputError(
+            "command line",
+            "--run",
+            f"run {name!r} exists with other options ({', '.join(changed)}); choose another --run name",
+        )
     if run.suite_hash != digest:
         raise InputError("command line", "--run", f"run {name!r} exists for another suite (hash differs)")
     store.mark_run(run.id, "running")
@@ -201,8 +223,9 @@ class _Runner:
     """The asyncio part: dispatch under an adaptive limit and a budget; check (in the worker) and store answers
     as they arrive. Replies enter the response cache the moment they arrive, items once verified."""
 
-    def __init__(self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome,
-                 suite: LoadedSuite) -> None:
+    def __init__(
+        self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome, suite: LoadedSuite
+    ) -> None:
         self.config = config
         self.suite = suite
         self.store = store
@@ -216,8 +239,11 @@ class _Runner:
         self.renders: dict[str, asyncio.Future] = {}
         self.spent = store.spent(run.id)
         self.reserved = 0.0
-        self.max_output_tokens = int(config.model_args.get("max_completion_tokens") or
-                                     config.model_args.get("max_tokens") or DEFAULT_OUTPUT_TOKENS_ESTIMATE)
+        self.max_output_tokens = int(
+            config.model_args.get("max_completion_tokens")
+            or config.model_args.get("max_tokens")
+            or DEFAULT_OUTPUT_TOKENS_ESTIMATE
+        )
         self.tokens_per_char = 0.3
         self.params = {"temperature": config.temperature} if config.temperature is not None else {}
         self.progress: Any = None
@@ -233,11 +259,18 @@ class _Runner:
 
     def model(self) -> ChatModel:
         try:
-            return get_model(self.config.model, base_url=self.config.base_url, model_args=self.config.model_args,
-                             concurrency=self.config.concurrency, timeout_s=self.config.timeout_s,
-                             max_retries=self.config.max_retries, prices=self.prices,
-                             on_rate_limit=self.limit.on_rate_limit, executor=self.config.executor,
-                             ray_address=self.config.ray_address)
+            return get_model(
+                self.config.model,
+                base_url=self.config.base_url,
+                model_args=self.config.model_args,
+                concurrency=self.config.concurrency,
+                timeout_s=self.config.timeout_s,
+                max_retries=self.config.max_retries,
+                prices=self.prices,
+                on_rate_limit=self.limit.on_rate_limit,
+                executor=self.config.executor,
+                ray_address=self.config.ray_address,
+            )
         except ModelSpecError as exc:
             raise InputError("command line", "--model", str(exc)) from None
 
@@ -250,8 +283,11 @@ class _Runner:
         # a model with cached replies is probably being rerun: its work is light, keep it in this process
         reusable = self.cacheable and self.config.use_cache
         self.expect_requests = not (reusable and self.store.has_cache(self.config.model))
-        offload = self.config.offload if self.config.offload is not None else \
-            self.expect_requests and len(todo) >= OFFLOAD_FROM and (os.cpu_count() or 1) > 1
+        offload = (
+            self.config.offload
+            if self.config.offload is not None
+            else self.expect_requests and len(todo) >= OFFLOAD_FROM and (os.cpu_count() or 1) > 1
+        )
         ray_address = (self.config.ray_address or "") if self.config.executor == "ray" else None
         self.work = Work(offload, list({inst.id: inst for inst, _ in todo}.values()), ray_address)
         tasks: set[asyncio.Task] = set()
@@ -289,7 +325,7 @@ class _Runner:
         if problem is not None:
             raise InputError(*problem)
         for start in range(0, len(unique), RENDER_CHUNK):
-            ids = [inst.id for inst in unique[start:start + RENDER_CHUNK]]
+            ids = [inst.id for inst in unique[start : start + RENDER_CHUNK]]
             future = self.work.call(_work.render, ids, self.config.prompt)
             for position, instance_id in enumerate(ids):
                 self.renders[instance_id] = asyncio.ensure_future(_pick(future, position))
@@ -303,9 +339,14 @@ class _Runner:
             key = self.cache_key(prepared, sample)
             hit = self.store.cached(key) if self.cacheable and self.config.use_cache else None
             if hit is not None:
-                completion = Completion(text=hit.response, input_tokens=hit.input_tokens,
-                                        output_tokens=hit.output_tokens, cached=True, latency_s=0.0,
-                                        finish_reason=hit.finish_reason)
+                completion = Completion(
+                    text=hit.response,
+                    input_tokens=hit.input_tokens,
+                    output_tokens=hit.output_tokens,
+                    cached=True,
+                    latency_s=0.0,
+                    finish_reason=hit.finish_reason,
+                )
                 self.arrived(inst, sample, prepared, key, completion, None)
                 if len(self.unchecked) >= FLUSH_AT:
                     await asyncio.sleep(0)  # let checks, commits and the progress bar run
@@ -321,8 +362,18 @@ class _Runner:
             task.add_done_callback(tasks.discard)
 
     def cache_key(self, prepared: Prepared, sample: int) -> str:
-        blob = json.dumps([self.config.model, safe_url(self.config.base_url), prepared.prompt_hash, self.params,
-                           self.config.model_args, sample], sort_keys=True, default=str)
+        blob = json.dumps(
+            [
+                self.config.model,
+                safe_url(self.config.base_url),
+                prepared.prompt_hash,
+                self.params,
+                self.config.model_args,
+                sample,
+            ],
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def over_budget(self, estimate: float) -> bool:
@@ -335,13 +386,15 @@ class _Runner:
         tokens_in = int(prepared.characters * self.tokens_per_char) + 1
         return self.prices.cost(self.config.model, tokens_in, self.max_output_tokens)
 
-    async def ask(self, model: ChatModel, inst: Instance, sample: int, prepared: Prepared, key: str,
-                  estimate: float) -> None:
+    async def ask(
+        self, model: ChatModel, inst: Instance, sample: int, prepared: Prepared, key: str, estimate: float
+    ) -> None:
         completion: Completion | None = None
         error: str | None = None
         try:
-            completion = await model.complete(prepared.messages, context=ItemContext(inst, self.config.prompt.mode,
-                                                                                     sample), **self.params)
+            completion = await model.complete(
+                prepared.messages, context=ItemContext(inst, self.config.prompt.mode, sample), **self.params
+            )
         except Exception as exc:  # every fault ends as an error row, retried on resume
             error = self.redact(f"{type(exc).__name__}: {exc}")[:1000]
         finally:
@@ -358,21 +411,44 @@ class _Runner:
         if completion.input_tokens and prepared.characters:
             self.tokens_per_char = max(self.tokens_per_char, completion.input_tokens / prepared.characters)
         if self.config.max_cost is not None and completion.output_tokens > 0:
-            self.max_output_tokens = max(completion.output_tokens, min(self.max_output_tokens,
-                                                                       4 * completion.output_tokens))
+            self.max_output_tokens = max(
+                completion.output_tokens, min(self.max_output_tokens, 4 * completion.output_tokens)
+            )
 
-    def arrived(self, inst: Instance, sample: int, prepared: Prepared, key: str, completion: Completion | None,
-                error: str | None) -> None:
+    def arrived(
+        self,
+        inst: Instance,
+        sample: int,
+        prepared: Prepared,
+        key: str,
+        completion: Completion | None,
+        error: str | None,
+    ) -> None:
         """Account for one reply (or fault) and queue it for checking; errors are stored at once."""
-        item = ItemRecord(instance_id=inst.id, sample=sample, family=inst.family, level=inst.level,
-                          stage=inst.stage, scenario=inst.scenario, mode=self.config.prompt.mode,
-                          prompt_hash=prepared.prompt_hash, error=error, extra={"model_spec": self.config.model})
+        item = ItemRecord(
+            instance_id=inst.id,
+            sample=sample,
+            family=inst.family,
+            level=inst.level,
+            stage=inst.stage,
+            scenario=inst.scenario,
+            mode=self.config.prompt.mode,
+            prompt_hash=prepared.prompt_hash,
+            error=error,
+            extra={"model_spec": self.config.model},
+        )
         if completion is None:
             self.store.add_items(self.run_row.id, [(item, None)])
             self.count(item)
             return
-        cost = 0.0 if completion.cached else (completion.cost_usd or self.prices.cost(
-            self.config.model, completion.input_tokens, completion.output_tokens))
+        cost = (
+            0.0
+            if completion.cached
+            else (
+                completion.cost_usd
+                or self.prices.cost(self.config.model, completion.input_tokens, completion.output_tokens)
+            )
+        )
         item.response, item.cached = self.redact(completion.text), completion.cached
         item.input_tokens, item.output_tokens = completion.input_tokens, completion.output_tokens
         item.cost_usd, item.latency_s, item.finish_reason = cost, completion.latency_s, completion.finish_reason
@@ -430,21 +506,35 @@ class _Runner:
         self.tokens_total += item.input_tokens + item.output_tokens
         if self.progress is not None:
             done = outcome.answered + outcome.errors
-            self.progress.update(self.task_id, advance=1, feasible=outcome.feasible / max(done, 1),
-                                 errors=outcome.errors, tokens=self.tokens_total, cost=outcome.cost_usd,
-                                 limit=self.limit.limit)
+            self.progress.update(
+                self.task_id,
+                advance=1,
+                feasible=outcome.feasible / max(done, 1),
+                errors=outcome.errors,
+                tokens=self.tokens_total,
+                cost=outcome.cost_usd,
+                limit=self.limit.limit,
+            )
 
     def _progress(self, total: int) -> Any:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("feasible {task.fields[feasible]:.0%}"), TextColumn("errors {task.fields[errors]}"),
-            TextColumn("{task.fields[tokens]:,} tok"), TextColumn("${task.fields[cost]:.4f}"),
-            TextColumn("conc {task.fields[limit]}"), TimeElapsedColumn(),
-            disable=not self.config.show_progress, transient=False)
-        self.task_id = self.progress.add_task(self.config.model, total=total, feasible=0.0, errors=0, tokens=0,
-                                              cost=0.0, limit=self.limit.limit)
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("feasible {task.fields[feasible]:.0%}"),
+            TextColumn("errors {task.fields[errors]}"),
+            TextColumn("{task.fields[tokens]:,} tok"),
+            TextColumn("${task.fields[cost]:.4f}"),
+            TextColumn("conc {task.fields[limit]}"),
+            TimeElapsedColumn(),
+            disable=not self.config.show_progress,
+            transient=False,
+        )
+        self.task_id = self.progress.add_task(
+            self.config.model, total=total, feasible=0.0, errors=0, tokens=0, cost=0.0, limit=self.limit.limit
+        )
         return self.progress
 
 

@@ -15,10 +15,18 @@ from typing import Any
 from schedbench.evolve import mutator as _mutator  # noqa: F401 - registers baseline/mutator
 
 _EXPORTS = {
-    "EvolveConfig": "config", "load_config": "config",
-    "Evolution": "controller", "RunSummary": "controller", "run_evolution": "controller",
-    "SandboxConfig": "sandbox", "ForkServer": "sandbox", "isolation": "sandbox", "open_sandbox": "sandbox",
-    "EVOLVE_SPECS": "specs", "EvolveSpec": "specs", "get_spec": "specs",
+    "EvolveConfig": "config",
+    "load_config": "config",
+    "Evolution": "controller",
+    "RunSummary": "controller",
+    "run_evolution": "controller",
+    "SandboxConfig": "sandbox",
+    "ForkServer": "sandbox",
+    "isolation": "sandbox",
+    "open_sandbox": "sandbox",
+    "EVOLVE_SPECS": "specs",
+    "EvolveSpec": "specs",
+    "get_spec": "specs",
     "build_report": "report",
 }
 

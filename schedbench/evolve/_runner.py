@@ -24,18 +24,69 @@ import time
 import traceback
 import types
 
-_BLOCKED_IMPORTS = frozenset({
-    "ctypes", "_ctypes", "cffi", "_posixsubprocess", "subprocess", "multiprocessing", "_multiprocessing",
-    "socket", "_socket", "ssl", "_ssl", "asyncio", "concurrent", "urllib", "http", "ftplib", "smtplib",
-    "pty", "fcntl", "mmap", "signal", "_signal", "resource", "threading", "_thread",
-})
-_BLOCKED_EVENTS = (
-    "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system", "os.kill", "os.killpg",
-    "subprocess.Popen", "socket.", "ctypes.", "os.setuid", "os.setgid", "os.setsid", "os.setpgid",
-    "os.putenv", "os.unsetenv",
+_BLOCKED_IMPORTS = frozenset(
+    {
+        "ctypes",
+        "_ctypes",
+        "cffi",
+        "_posixsubprocess",
+        "subprocess",
+        "multiprocessing",
+        "_multiprocessing",
+        "socket",
+        "_socket",
+        "ssl",
+        "_ssl",
+        "asyncio",
+        "concurrent",
+        "urllib",
+        "http",
+        "ftplib",
+        "smtplib",
+        "pty",
+        "fcntl",
+        "mmap",
+        "signal",
+        "_signal",
+        "resource",
+        "threading",
+        "_thread",
+    }
 )
-_WRITE_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.truncate",
-                 "os.symlink", "os.link", "os.utime", "shutil.", "os.chdir", "os.chroot")
+_BLOCKED_EVENTS = (
+    "os.fork",
+    "os.forkpty",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.exec",
+    "os.system",
+    "os.kill",
+    "os.killpg",
+    "subprocess.Popen",
+    "socket.",
+    "ctypes.",
+    "os.setuid",
+    "os.setgid",
+    "os.setsid",
+    "os.setpgid",
+    "os.putenv",
+    "os.unsetenv",
+)
+_WRITE_EVENTS = (
+    "os.remove",
+    "os.rename",
+    "os.rmdir",
+    "os.mkdir",
+    "os.chmod",
+    "os.chown",
+    "os.truncate",
+    "os.symlink",
+    "os.link",
+    "os.utime",
+    "shutil.",
+    "os.chdir",
+    "os.chroot",
+)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -145,8 +196,9 @@ def _check_open(workdir: str, path: object, mode: object, flags: object) -> bool
     text = path if isinstance(path, str) else path.decode(errors="replace") if isinstance(path, bytes) else None
     if text is not None and text.startswith("/proc/") and text.endswith(("environ", "cmdline", "mem")):
         raise SandboxViolation(f"sandbox: reading {text} is not allowed")
-    writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
-        (isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
+    writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+        isinstance(flags, int) and bool(flags & _WRITE_FLAGS)
+    )
     if writing:
         _check_inside(workdir, path, "write")
     return bool(writing)

@@ -50,16 +50,24 @@ class DatabaseConfig(_Section):
     islands: int = Field(4, ge=1)
     migration_interval: int = Field(20, ge=1, description="completed iterations between ring migrations")
     migration_count: int = Field(2, ge=1, description="best programs of an island copied to the next one")
-    features: list[str] = Field(default_factory=lambda: ["code_length", "ms_per_instance"],
-                                description="MAP-Elites axes: code_length, ms_per_instance or any metric name")
+    features: list[str] = Field(
+        default_factory=lambda: ["code_length", "ms_per_instance"],
+        description="MAP-Elites axes: code_length, ms_per_instance or any metric name",
+    )
     bins: int = Field(8, ge=1, description="bins per feature axis")
-    feature_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict,
-                                                           description="[low, high] per feature axis")
+    feature_ranges: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="[low, high] per feature axis"
+    )
     archive_size: int = Field(20, ge=1)
     exploration: float = Field(0.2, ge=0, le=1, description="share of parents drawn uniformly from the grid")
     exploitation: float = Field(0.7, ge=0, le=1, description="share of parents drawn from the elite archive")
-    novelty_threshold: float = Field(1.0, gt=0, le=1, description="reject children whose EVOLVE block is at "
-                                     "least this similar (Jaccard of 4-token shingles) to a recent one; 1 = off")
+    novelty_threshold: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="reject children whose EVOLVE block is at "
+        "least this similar (Jaccard of 4-token shingles) to a recent one; 1 = off",
+    )
     novelty_window: int = Field(40, ge=0, description="how many of the island's programs a child is compared to")
 
 
@@ -70,8 +78,9 @@ class PromptConfig(_Section):
     inspirations: int = Field(2, ge=0)
     recent_attempts: int = Field(3, ge=0)
     mode: Literal["diff", "rewrite"] = "diff"
-    rewrite_after_failed_edits: int = Field(2, ge=0, description="ask for a full rewrite after this many "
-                                            "failed edits in a row on an island (0 = never)")
+    rewrite_after_failed_edits: int = Field(
+        2, ge=0, description="ask for a full rewrite after this many failed edits in a row on an island (0 = never)"
+    )
     artifact_chars: int = Field(1500, ge=100)
 
 
@@ -82,8 +91,9 @@ class EvaluatorConfig(_Section):
     train: dict[str, Any] = Field(default_factory=dict, description="generator options overriding the spec's")
     gate: dict[str, Any] = Field(default_factory=dict, description="generator options of the stage-1 set")
     reference_time_limit: float = Field(10.0, gt=0)
-    aggregate: Literal["total", "instance"] = Field("total", description="quality from summed objectives "
-                                                    "(total) or the mean of per-instance normalised gaps")
+    aggregate: Literal["total", "instance"] = Field(
+        "total", description="quality from summed objectives (total) or the mean of per-instance normalised gaps"
+    )
     time_weight: float = Field(0.01, ge=0, description="score points lost per millisecond per instance")
     failure_score: float = Field(-100.0, description="score of a failed program")
     gate_timeout_s: float = Field(10.0, gt=0)
@@ -104,10 +114,14 @@ class EvolveConfig(_Section):
     models: list[ModelChoice] = Field(default_factory=list)
     temperature: float | None = None
     llm_timeout_s: float = Field(120.0, gt=0)
-    prices: str | None = Field(None, description="a TOML price file overriding the shipped table (USD per "
-                               "million tokens by model spec); the prices used are saved in run.json")
-    executor: Literal["local", "ray"] = Field("local", description="where candidates are evaluated (each in its "
-                                              "own sandbox process either way)")
+    prices: str | None = Field(
+        None,
+        description="a TOML price file overriding the shipped table (USD per "
+        "million tokens by model spec); the prices used are saved in run.json",
+    )
+    executor: Literal["local", "ray"] = Field(
+        "local", description="where candidates are evaluated (each in its own sandbox process either way)"
+    )
     ray_address: str | None = Field(None, description="Ray cluster address (with executor = ray)")
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     prompt: PromptConfig = Field(default_factory=PromptConfig)

@@ -53,8 +53,14 @@ class RunSummary:
 class Evolution:
     """One run folder: its database, instance sets, evaluator and models."""
 
-    def __init__(self, out: Path, config: EvolveConfig, *, show_progress: bool = True,
-                 model_factory: Callable[[ModelChoice, EvolveConfig], Any] | None = None) -> None:
+    def __init__(
+        self,
+        out: Path,
+        config: EvolveConfig,
+        *,
+        show_progress: bool = True,
+        model_factory: Callable[[ModelChoice, EvolveConfig], Any] | None = None,
+    ) -> None:
         if not config.family:
             raise InputError("command line", "--family", "which family to evolve (e.g. smtt)")
         try:
@@ -62,8 +68,9 @@ class Evolution:
         except KeyError as exc:
             raise InputError("command line", "--family", str(exc.args[0])) from None
         if not config.models:
-            raise InputError("command line", "--model",
-                             "a model spec (e.g. baseline/mutator) or a models list in --config")
+            raise InputError(
+                "command line", "--model", "a model spec (e.g. baseline/mutator) or a models list in --config"
+            )
         self.out = out
         self.config = config
         self.show_progress = show_progress
@@ -78,41 +85,62 @@ class Evolution:
     # --- set-up -------------------------------------------------------------------------------------------
 
     def _check_run_file(self) -> None:
-        identity = {"family": self.config.family, "seed_program": self.config.seed_program,
-                    "seed": self.config.seed, "islands": self.config.database.islands,
-                    "train_suite": self.config.evaluator.train_suite, "train": self.config.evaluator.train}
+        identity = {
+            "family": self.config.family,
+            "seed_program": self.config.seed_program,
+            "seed": self.config.seed,
+            "islands": self.config.database.islands,
+            "train_suite": self.config.evaluator.train_suite,
+            "train": self.config.evaluator.train,
+        }
         path = self.out / RUN_FILE
         if path.exists():
             recorded = json.loads(path.read_text(encoding="utf-8"))
             for key, value in identity.items():
                 if recorded.get(key) != value:
-                    raise InputError(str(path), key, f"this run folder was started with {recorded.get(key)!r}, "
-                                     f"not {value!r}; use another --out")
+                    raise InputError(
+                        str(path),
+                        key,
+                        f"this run folder was started with {recorded.get(key)!r}, not {value!r}; use another --out",
+                    )
         else:
             import platform
 
             from schedbench import __version__
             from schedbench.evolve.sandbox import isolation
 
-            facts = {"schedbench_version": __version__, "python": platform.python_version(),
-                     "isolation": isolation(self.config.sandbox.network).note, "started": time.time(),
-                     "prices_usd_per_million_tokens": price_snapshot(self.config)}
-            path.write_text(json.dumps({**identity, **facts, "config": self.config.model_dump(mode="json")},
-                                       indent=2), encoding="utf-8")
+            facts = {
+                "schedbench_version": __version__,
+                "python": platform.python_version(),
+                "isolation": isolation(self.config.sandbox.network).note,
+                "started": time.time(),
+                "prices_usd_per_million_tokens": price_snapshot(self.config),
+            }
+            path.write_text(
+                json.dumps({**identity, **facts, "config": self.config.model_dump(mode="json")}, indent=2),
+                encoding="utf-8",
+            )
 
     def load_sets(self) -> tuple[InstanceSet, InstanceSet]:
         """The stage-1 and training sets (generated and solved once, then read from the run folder)."""
         ev = self.config.evaluator
         workers = max(1, self.config.workers)
-        gate = build_instances(self.spec, {**self.spec.gate, **ev.gate}, self.out / "gate", ev.reference_time_limit,
-                               workers)
+        gate = build_instances(
+            self.spec, {**self.spec.gate, **ev.gate}, self.out / "gate", ev.reference_time_limit, workers
+        )
         if ev.train_suite:
             from schedbench.suites import load_instances
 
             train_instances = load_instances(ev.train_suite)
         else:
-            train_instances = build_instances(self.spec, {**self.spec.train, **ev.train}, self.out / "train",
-                                              ev.reference_time_limit, workers, show_progress=self.show_progress)
+            train_instances = build_instances(
+                self.spec,
+                {**self.spec.train, **ev.train},
+                self.out / "train",
+                ev.reference_time_limit,
+                workers,
+                show_progress=self.show_progress,
+            )
         try:
             return prepare_set(self.spec, gate), prepare_set(self.spec, train_instances)
         except ValueError as exc:
@@ -123,8 +151,11 @@ class Evolution:
         if name and name not in self.spec.seeds:
             path = Path(name)
             if not path.exists():
-                raise InputError("command line", "seed_program", f"{name!r} is neither a seed of {self.spec.family} "
-                                 f"({', '.join(self.spec.seeds)}) nor a file")
+                raise InputError(
+                    "command line",
+                    "seed_program",
+                    f"{name!r} is neither a seed of {self.spec.family} ({', '.join(self.spec.seeds)}) nor a file",
+                )
             code = path.read_text(encoding="utf-8")
             try:
                 split_block(code)
@@ -185,8 +216,9 @@ class Evolution:
             raise InputError("seed program", None, f"the seed fails: {evaluation.error}")
         self.store(0, "p000000", evaluation)
         with self.db.transaction():
-            features = json.loads(self.db.conn.execute("SELECT features FROM programs WHERE id = 'p000000'")
-                                  .fetchone()[0])
+            features = json.loads(
+                self.db.conn.execute("SELECT features FROM programs WHERE id = 'p000000'").fetchone()[0]
+            )
             for island in range(1, self.config.database.islands):
                 self.db.place(island, "p000000", evaluation.score, features)
 
@@ -220,8 +252,14 @@ class Evolution:
         rewrite = prompt.mode == "rewrite" or (0 < prompt.rewrite_after_failed_edits <= failed_edits)
         choice = rng.choices(self.config.models, [m.weight for m in self.config.models])[0]
         with self.db.transaction():
-            self.db.start_iteration(iteration, island, parent.id, [p.id for p in top + inspirations],
-                                    "rewrite" if rewrite else "diff", choice.spec)
+            self.db.start_iteration(
+                iteration,
+                island,
+                parent.id,
+                [p.id for p in top + inspirations],
+                "rewrite" if rewrite else "diff",
+                choice.spec,
+            )
         return iteration
 
     def within_budget(self) -> bool:
@@ -260,31 +298,48 @@ class Evolution:
         others = [self.db.program(pid) for pid in json.loads(row["inspirations"] or "[]")]
         n_top = min(self.config.prompt.top_programs, len(others))
         attempts = self.db.recent_attempts(row["island"], self.config.prompt.recent_attempts)
-        messages = build_messages(self.task, parent, others[:n_top], others[n_top:], attempts, row["mode"],
-                                  self.config.prompt.artifact_chars)
-        context = EditContext(parent=parent.code, inspirations=tuple(p.code for p in others),
-                              vocabulary=self.spec.vocabulary, rule_function=self.spec.rule_function,
-                              rule_kind=self.spec.rule_kind, seed=self.config.seed, iteration=iteration)
+        messages = build_messages(
+            self.task, parent, others[:n_top], others[n_top:], attempts, row["mode"], self.config.prompt.artifact_chars
+        )
+        context = EditContext(
+            parent=parent.code,
+            inspirations=tuple(p.code for p in others),
+            vocabulary=self.spec.vocabulary,
+            rule_function=self.spec.rule_function,
+            rule_kind=self.spec.rule_kind,
+            seed=self.config.seed,
+            iteration=iteration,
+        )
         choice = next((m for m in self.config.models if m.spec == row["model"]), self.config.models[0])
         params = {} if self.config.temperature is None else {"temperature": self.config.temperature}
         asked = time.perf_counter()
         try:
-            completion = await asyncio.wait_for(self.model(choice).complete(messages, context=context, **params),
-                                                self.config.llm_timeout_s)
+            completion = await asyncio.wait_for(
+                self.model(choice).complete(messages, context=context, **params), self.config.llm_timeout_s
+            )
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:  # any API fault ends this iteration with its reason
             with self.db.transaction():
-                self.db.finish_iteration(iteration, "failed", None, f"model error: {type(exc).__name__}: "
-                                         f"{str(exc).splitlines()[0] if str(exc) else ''}"[:300])
+                self.db.finish_iteration(
+                    iteration,
+                    "failed",
+                    None,
+                    f"model error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300],
+                )
             self.append_history(iteration)
             return False
         self._cost_per_call = max(self._cost_per_call, completion.cost_usd)
         with self.db.transaction():
-            self.db.update_iteration(iteration, state="answered", response=completion.text,
-                                     llm_s=round(time.perf_counter() - asked, 4),
-                                     cost_usd=completion.cost_usd, input_tokens=completion.input_tokens,
-                                     output_tokens=completion.output_tokens)
+            self.db.update_iteration(
+                iteration,
+                state="answered",
+                response=completion.text,
+                llm_s=round(time.perf_counter() - asked, 4),
+                cost_usd=completion.cost_usd,
+                input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens,
+            )
         return True
 
     def make_child(self, row: dict[str, Any]) -> None:
@@ -302,9 +357,16 @@ class Evolution:
         duplicate = self.db.duplicate_of(child, row["island"])
         with self.db.transaction():
             status = "rejected" if duplicate else "pending"
-            program_id = self.db.add_program(iteration, parent.id, row["island"], child, status=status,
-                                             edit_kind=kind, model=row["model"],
-                                             error=f"not novel: {duplicate}" if duplicate else None)
+            program_id = self.db.add_program(
+                iteration,
+                parent.id,
+                row["island"],
+                child,
+                status=status,
+                edit_kind=kind,
+                model=row["model"],
+                error=f"not novel: {duplicate}" if duplicate else None,
+            )
             if duplicate:
                 self.db.finish_iteration(iteration, "rejected", None, f"not novel: {duplicate}", program_id)
             else:
@@ -316,8 +378,14 @@ class Evolution:
         """Commit an evaluation and finish its iteration (one transaction), then the run-folder files."""
         best_before = self.db.best()
         with self.db.transaction():
-            self.db.record_evaluation(program_id, evaluation.status, evaluation.score, evaluation.metrics,
-                                      evaluation.artifacts, evaluation.error)
+            self.db.record_evaluation(
+                program_id,
+                evaluation.status,
+                evaluation.score,
+                evaluation.metrics,
+                evaluation.artifacts,
+                evaluation.error,
+            )
             self.db.finish_iteration(iteration, evaluation.status, evaluation.score, evaluation.error, program_id)
         self.append_history(iteration)
         best = self.db.best()
@@ -327,9 +395,17 @@ class Evolution:
     # --- run folder ---------------------------------------------------------------------------------------
 
     def history_row(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {"iteration": row["iteration"], "program_id": row["program_id"], "parent_id": row["parent_id"],
-                "island": row["island"], "status": row["status"], "score": row["score"], "error": row["error"],
-                "model": row["model"], "cost_usd": row["cost_usd"]}
+        return {
+            "iteration": row["iteration"],
+            "program_id": row["program_id"],
+            "parent_id": row["parent_id"],
+            "island": row["island"],
+            "status": row["status"],
+            "score": row["score"],
+            "error": row["error"],
+            "model": row["model"],
+            "cost_usd": row["cost_usd"],
+        }
 
     def append_history(self, iteration: int) -> None:
         row = self.db.iteration(iteration)
@@ -343,9 +419,14 @@ class Evolution:
 
     def write_best(self, best: Program) -> None:
         _atomic_write(self.out / "best_program.py", best.code)
-        _atomic_write(self.out / "best.json", json.dumps({"program_id": best.id, "score": best.score,
-                                                          "metrics": best.metrics, "iteration": best.iteration},
-                                                         indent=2) + "\n")
+        _atomic_write(
+            self.out / "best.json",
+            json.dumps(
+                {"program_id": best.id, "score": best.score, "metrics": best.metrics, "iteration": best.iteration},
+                indent=2,
+            )
+            + "\n",
+        )
 
     def write_outputs(self) -> None:
         self.rewrite_history()
@@ -356,23 +437,40 @@ class Evolution:
     def summary(self) -> RunSummary:
         best = self.db.best()
         seed = self.db.iteration(0)
-        return RunSummary(self.out, self.db.completed() - 1, best.id if best else None,
-                          best.score if best else None, seed.get("score"), round(self.db.spent(), 6),
-                          self.db.counts(), self.stop_reason, self.db.tokens())
+        return RunSummary(
+            self.out,
+            self.db.completed() - 1,
+            best.id if best else None,
+            best.score if best else None,
+            seed.get("score"),
+            round(self.db.spent(), 6),
+            self.db.counts(),
+            self.stop_reason,
+            self.db.tokens(),
+        )
 
     # --- progress -----------------------------------------------------------------------------------------
 
     def _progress(self) -> Progress:
-        return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("best {task.fields[best]}  ${task.fields[cost]:.4f}  failed {task.fields[failed]}"),
-                        TimeElapsedColumn(), disable=not self.show_progress)
+        return Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("best {task.fields[best]}  ${task.fields[cost]:.4f}  failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            disable=not self.show_progress,
+        )
 
     def _refresh(self) -> None:
         best = self.db.best()
         counts = self.db.counts()
-        self.progress.update(self.bar, completed=max(0, self.db.completed() - 1),
-                             best=f"{best.score:.3f}" if best and best.score is not None else "-",
-                             cost=self.db.spent(), failed=counts.get("failed", 0))
+        self.progress.update(
+            self.bar,
+            completed=max(0, self.db.completed() - 1),
+            best=f"{best.score:.3f}" if best and best.score is not None else "-",
+            cost=self.db.spent(),
+            failed=counts.get("failed", 0),
+        )
 
     def close(self) -> None:
         if getattr(self, "evaluator", None) is not None:
@@ -418,11 +516,20 @@ def _default_model(choice: ModelChoice, config: EvolveConfig) -> Any:
     try:
         provider, _ = resolve(choice.spec)
         if config.max_cost is not None and not provider.offline and price_table(config).lookup(choice.spec) is None:
-            raise InputError("command line", "--max-cost", f"no price known for {choice.spec}, so the cap cannot "
-                             "be enforced; add it to a prices file (prices = \"file.toml\" in --config)")
-        return get_model(choice.spec, base_url=choice.base_url, model_args=choice.model_args,
-                         timeout_s=config.llm_timeout_s, concurrency=max(1, config.workers),
-                         prices=price_table(config))
+            raise InputError(
+                "command line",
+                "--max-cost",
+                f"no price known for {choice.spec}, so the cap cannot "
+                'be enforced; add it to a prices file (prices = "file.toml" in --config)',
+            )
+        return get_model(
+            choice.spec,
+            base_url=choice.base_url,
+            model_args=choice.model_args,
+            timeout_s=config.llm_timeout_s,
+            concurrency=max(1, config.workers),
+            prices=price_table(config),
+        )
     except ModelSpecError as exc:
         raise InputError("command line", "--model", str(exc)) from None
 

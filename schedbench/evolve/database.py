@@ -69,9 +69,18 @@ class Program:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Program:
-        return cls(row["id"], row["iteration"], row["parent_id"], row["island"], row["code"], row["status"],
-                   row["score"], json.loads(row["metrics"] or "{}"), json.loads(row["artifacts"] or "{}"),
-                   row["error"])
+        return cls(
+            row["id"],
+            row["iteration"],
+            row["parent_id"],
+            row["island"],
+            row["code"],
+            row["status"],
+            row["score"],
+            json.loads(row["metrics"] or "{}"),
+            json.loads(row["artifacts"] or "{}"),
+            row["error"],
+        )
 
 
 class ProgramDatabase:
@@ -112,30 +121,70 @@ class ProgramDatabase:
         return [Program.from_row(r) for r in self.conn.execute(sql, (status,) if status else ())]
 
     def best(self) -> Program | None:
-        row = self.conn.execute("SELECT * FROM programs WHERE status = 'ok' ORDER BY score DESC, iteration "
-                                "LIMIT 1").fetchone()
+        row = self.conn.execute(
+            "SELECT * FROM programs WHERE status = 'ok' ORDER BY score DESC, iteration LIMIT 1"
+        ).fetchone()
         return Program.from_row(row) if row else None
 
-    def add_program(self, iteration: int, parent_id: str | None, island: int, code: str, *, status: str = "pending",
-                    edit_kind: str | None = None, model: str | None = None, error: str | None = None) -> str:
+    def add_program(
+        self,
+        iteration: int,
+        parent_id: str | None,
+        island: int,
+        code: str,
+        *,
+        status: str = "pending",
+        edit_kind: str | None = None,
+        model: str | None = None,
+        error: str | None = None,
+    ) -> str:
         """Store a program (`pending` until evaluated); its id is `p<iteration>`."""
         program_id = f"p{iteration:06d}"
         self.conn.execute(
             "INSERT OR IGNORE INTO programs (id, iteration, parent_id, island, code, code_hash, near_hash, status, "
             "error, edit_kind, model, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (program_id, iteration, parent_id, island, code, code_hash(code), near_hash(code), status, error,
-             edit_kind, model, time.time()))
+            (
+                program_id,
+                iteration,
+                parent_id,
+                island,
+                code,
+                code_hash(code),
+                near_hash(code),
+                status,
+                error,
+                edit_kind,
+                model,
+                time.time(),
+            ),
+        )
         return program_id
 
-    def record_evaluation(self, program_id: str, status: str, score: float, metrics: dict[str, Any],
-                          artifacts: dict[str, Any], error: str | None) -> None:
+    def record_evaluation(
+        self,
+        program_id: str,
+        status: str,
+        score: float,
+        metrics: dict[str, Any],
+        artifacts: dict[str, Any],
+        error: str | None,
+    ) -> None:
         """Store a program's evaluation and, when it succeeded, place it in its island's grid."""
         features = self.features(len(self.program(program_id).code), metrics)
         self.conn.execute(
             "UPDATE programs SET status = ?, score = ?, metrics = ?, artifacts = ?, features = ?, error = ?, "
             "evaluations = evaluations + 1, evaluated = ? WHERE id = ?",
-            (status, score, json.dumps(metrics), json.dumps(artifacts, default=str), json.dumps(features), error,
-             time.time(), program_id))
+            (
+                status,
+                score,
+                json.dumps(metrics),
+                json.dumps(artifacts, default=str),
+                json.dumps(features),
+                error,
+                time.time(),
+                program_id,
+            ),
+        )
         if status == "ok":
             island = self.conn.execute("SELECT island FROM programs WHERE id = ?", (program_id,)).fetchone()[0]
             self.place(island, program_id, score, features)
@@ -144,8 +193,7 @@ class ProgramDatabase:
 
     def features(self, code_length: int, metrics: dict[str, Any]) -> list[int]:
         """The bin of each configured feature axis (values outside the range go to the end bins)."""
-        values = {"code_length": float(code_length), **{k: v for k, v in metrics.items()
-                                                         if isinstance(v, int | float)}}
+        values = {"code_length": float(code_length), **{k: v for k, v in metrics.items() if isinstance(v, int | float)}}
         bins = []
         for name in self.config.features:
             low, high = self.config.feature_ranges.get(name, _DEFAULT_RANGES.get(name, (0.0, 100.0)))
@@ -159,8 +207,10 @@ class ProgramDatabase:
     def place(self, island: int, program_id: str, score: float, features: list[int]) -> bool:
         """Put a program in a cell of an island's grid if the cell is empty or holds a worse program."""
         cell = ",".join(map(str, features))
-        row = self.conn.execute("SELECT p.score FROM cells c JOIN programs p ON p.id = c.program_id "
-                                "WHERE c.island = ? AND c.cell = ?", (island, cell)).fetchone()
+        row = self.conn.execute(
+            "SELECT p.score FROM cells c JOIN programs p ON p.id = c.program_id WHERE c.island = ? AND c.cell = ?",
+            (island, cell),
+        ).fetchone()
         if row is not None and row[0] is not None and row[0] >= score:
             return False
         self.conn.execute("INSERT OR REPLACE INTO cells VALUES (?, ?, ?)", (island, cell, program_id))
@@ -168,14 +218,19 @@ class ProgramDatabase:
 
     def island_programs(self, island: int) -> list[Program]:
         """The programs in an island's grid, best first."""
-        rows = self.conn.execute("SELECT p.* FROM cells c JOIN programs p ON p.id = c.program_id "
-                                 "WHERE c.island = ? ORDER BY p.score DESC, p.iteration", (island,))
+        rows = self.conn.execute(
+            "SELECT p.* FROM cells c JOIN programs p ON p.id = c.program_id "
+            "WHERE c.island = ? ORDER BY p.score DESC, p.iteration",
+            (island,),
+        )
         return [Program.from_row(r) for r in rows]
 
     def archive(self) -> list[Program]:
         """The elite archive: the best successful programs overall."""
-        rows = self.conn.execute("SELECT * FROM programs WHERE status = 'ok' ORDER BY score DESC, iteration "
-                                 "LIMIT ?", (self.config.archive_size,))
+        rows = self.conn.execute(
+            "SELECT * FROM programs WHERE status = 'ok' ORDER BY score DESC, iteration LIMIT ?",
+            (self.config.archive_size,),
+        )
         return [Program.from_row(r) for r in rows]
 
     def migrate(self) -> int:
@@ -185,7 +240,7 @@ class ProgramDatabase:
             return 0
         moved = 0
         with self.transaction():
-            tops = {i: self.island_programs(i)[:self.config.migration_count] for i in range(islands)}
+            tops = {i: self.island_programs(i)[: self.config.migration_count] for i in range(islands)}
             for island, programs in tops.items():
                 for program in programs:
                     row = self.conn.execute("SELECT features FROM programs WHERE id = ?", (program.id,)).fetchone()
@@ -195,8 +250,9 @@ class ProgramDatabase:
 
     # --- sampling -----------------------------------------------------------------------------------------
 
-    def sample(self, island: int, rng: random.Random, n_top: int, n_inspirations: int
-               ) -> tuple[Program, list[Program], list[Program]]:
+    def sample(
+        self, island: int, rng: random.Random, n_top: int, n_inspirations: int
+    ) -> tuple[Program, list[Program], list[Program]]:
         """(parent, top programs of the island, diverse inspirations from other cells)."""
         grid = self.island_programs(island)
         archive = self.archive()
@@ -219,22 +275,29 @@ class ProgramDatabase:
         count = self.conn.execute("SELECT COUNT(*) FROM programs WHERE status = 'ok'").fetchone()[0]
         if not count:
             return None
-        row = self.conn.execute("SELECT * FROM programs WHERE status = 'ok' ORDER BY iteration LIMIT 1 OFFSET ?",
-                                (rng.randrange(count),)).fetchone()
+        row = self.conn.execute(
+            "SELECT * FROM programs WHERE status = 'ok' ORDER BY iteration LIMIT 1 OFFSET ?", (rng.randrange(count),)
+        ).fetchone()
         return Program.from_row(row)
 
     def recent_attempts(self, island: int, limit: int) -> list[dict[str, Any]]:
         """The island's last finished iterations (status, score, error), newest first."""
-        rows = self.conn.execute("SELECT i.iteration, i.status, i.score, i.error, p.artifacts FROM iterations i "
-                                 "LEFT JOIN programs p ON p.id = i.program_id WHERE i.island = ? AND i.state = 'done' "
-                                 "ORDER BY i.iteration DESC LIMIT ?", (island, limit))
+        rows = self.conn.execute(
+            "SELECT i.iteration, i.status, i.score, i.error, p.artifacts FROM iterations i "
+            "LEFT JOIN programs p ON p.id = i.program_id WHERE i.island = ? AND i.state = 'done' "
+            "ORDER BY i.iteration DESC LIMIT ?",
+            (island, limit),
+        )
         return [dict(r) for r in rows]
 
     def failed_edits_in_a_row(self, island: int) -> int:
         """How many of the island's latest iterations failed before producing a program (edit failures)."""
         count = 0
-        for row in self.conn.execute("SELECT program_id, status FROM iterations WHERE island = ? AND "
-                                     "state = 'done' ORDER BY iteration DESC LIMIT 20", (island,)):
+        for row in self.conn.execute(
+            "SELECT program_id, status FROM iterations WHERE island = ? AND "
+            "state = 'done' ORDER BY iteration DESC LIMIT 20",
+            (island,),
+        ):
             if row["program_id"] is not None or row["status"] != "failed":
                 break
             count += 1
@@ -243,19 +306,23 @@ class ProgramDatabase:
     def duplicate_of(self, code: str, island: int) -> str | None:
         """Why a child is not novel (an identical program exists, or a near-duplicate in the island), else None."""
         digest = code_hash(code)
-        row = self.conn.execute("SELECT id FROM programs WHERE code_hash = ? AND status != 'rejected' LIMIT 1",
-                                (digest,)).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM programs WHERE code_hash = ? AND status != 'rejected' LIMIT 1", (digest,)
+        ).fetchone()
         if row:
             return f"identical to {row[0]}"
-        row = self.conn.execute("SELECT id FROM programs WHERE near_hash = ? AND status != 'rejected' LIMIT 1",
-                                (near_hash(code),)).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM programs WHERE near_hash = ? AND status != 'rejected' LIMIT 1", (near_hash(code),)
+        ).fetchone()
         if row:
             return f"near-duplicate of {row[0]} (constants within ~1%)"
         if self.config.novelty_threshold >= 1.0 or self.config.novelty_window == 0:
             return None
         mine = shingles(evolve_block(code))
-        rows = self.conn.execute("SELECT id, code FROM programs WHERE island = ? AND status = 'ok' "
-                                 "ORDER BY iteration DESC LIMIT ?", (island, self.config.novelty_window))
+        rows = self.conn.execute(
+            "SELECT id, code FROM programs WHERE island = ? AND status = 'ok' ORDER BY iteration DESC LIMIT ?",
+            (island, self.config.novelty_window),
+        )
         for other in rows:
             if other["id"] not in self._shingles:
                 self._shingles[other["id"]] = shingles(evolve_block(other["code"]))
@@ -272,11 +339,14 @@ class ProgramDatabase:
         row = self.conn.execute("SELECT MAX(iteration) FROM iterations").fetchone()
         return 0 if row[0] is None else row[0] + 1
 
-    def start_iteration(self, iteration: int, island: int, parent_id: str | None, inspirations: list[str],
-                        mode: str, model: str) -> None:
-        self.conn.execute("INSERT INTO iterations (iteration, island, parent_id, inspirations, mode, model, state, "
-                          "started) VALUES (?, ?, ?, ?, ?, ?, 'requested', ?)",
-                          (iteration, island, parent_id, json.dumps(inspirations), mode, model, time.time()))
+    def start_iteration(
+        self, iteration: int, island: int, parent_id: str | None, inspirations: list[str], mode: str, model: str
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO iterations (iteration, island, parent_id, inspirations, mode, model, state, "
+            "started) VALUES (?, ?, ?, ?, ?, ?, 'requested', ?)",
+            (iteration, island, parent_id, json.dumps(inspirations), mode, model, time.time()),
+        )
 
     def update_iteration(self, iteration: int, **fields: Any) -> None:
         columns = ", ".join(f"{k} = ?" for k in fields)
@@ -290,10 +360,16 @@ class ProgramDatabase:
         rows = self.conn.execute("SELECT * FROM iterations WHERE state != 'done' ORDER BY iteration")
         return [dict(r) for r in rows]
 
-    def finish_iteration(self, iteration: int, status: str, score: float | None, error: str | None,
-                         program_id: str | None = None) -> None:
-        fields: dict[str, Any] = {"state": "done", "status": status, "score": score, "error": error,
-                                  "finished": time.time()}
+    def finish_iteration(
+        self, iteration: int, status: str, score: float | None, error: str | None, program_id: str | None = None
+    ) -> None:
+        fields: dict[str, Any] = {
+            "state": "done",
+            "status": status,
+            "score": score,
+            "error": error,
+            "finished": time.time(),
+        }
         if program_id is not None:
             fields["program_id"] = program_id
         self.update_iteration(iteration, **fields)
@@ -302,8 +378,9 @@ class ProgramDatabase:
         return self.conn.execute("SELECT COUNT(*) FROM iterations WHERE state = 'done'").fetchone()[0]
 
     def tokens(self) -> tuple[int, int]:
-        row = self.conn.execute("SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0) "
-                                "FROM iterations").fetchone()
+        row = self.conn.execute(
+            "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0) FROM iterations"
+        ).fetchone()
         return int(row[0]), int(row[1])
 
     def spent(self) -> float:
@@ -315,8 +392,10 @@ class ProgramDatabase:
 
     def history(self) -> list[dict[str, Any]]:
         """One row per finished iteration, in the contract's shape (DESIGN.md §4)."""
-        rows = self.conn.execute("SELECT iteration, program_id, parent_id, island, status, score, error, model, "
-                                 "cost_usd FROM iterations WHERE state = 'done' ORDER BY iteration")
+        rows = self.conn.execute(
+            "SELECT iteration, program_id, parent_id, island, status, score, error, model, "
+            "cost_usd FROM iterations WHERE state = 'done' ORDER BY iteration"
+        )
         return [dict(r) for r in rows]
 
 

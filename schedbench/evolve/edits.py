@@ -65,7 +65,7 @@ def locate(text: str, search: str) -> tuple[int, int, int] | None:
         return None
     for compare in (str.rstrip, str.strip):
         for i in range(len(lines) - len(wanted) + 1):
-            window = lines[i:i + len(wanted)]
+            window = lines[i : i + len(wanted)]
             if all(compare(a) == compare(b) for a, b in zip(window, wanted, strict=True)):
                 start = sum(len(line) for line in lines[:i])
                 end = start + sum(len(line) for line in window)
@@ -88,7 +88,7 @@ def reindent(replace: str, shift: int, replaced: str) -> str:
             elif shift > 0:
                 out.append(" " * shift + line)
             else:
-                out.append(line[min(-shift, _indent(line)):])
+                out.append(line[min(-shift, _indent(line)) :])
         replace = "".join(out)
     if replaced.endswith("\n") and replace and not replace.endswith("\n"):
         replace += "\n"

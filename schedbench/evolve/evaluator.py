@@ -63,19 +63,26 @@ def prepare_set(spec: EvolveSpec, instances: list[Instance]) -> InstanceSet:
         typed = family.parse_data(inst.data)
         best = reference_objective(inst.reference)
         if best is None:
-            raise ValueError(f"{inst.id}: training instances need a solved reference (status "
-                             f"{inst.reference.status if inst.reference else 'none'})")
+            raise ValueError(
+                f"{inst.id}: training instances need a solved reference (status "
+                f"{inst.reference.status if inst.reference else 'none'})"
+            )
         baseline = family.verify(typed, zero_rule(typed), inst.reference)
         data.append(typed)
         inputs.append(spec.to_input(typed))
         optimum.append(float(best))
-        zero.append(float(baseline.objective) if baseline.feasible and baseline.objective is not None
-                    else float(best))
+        zero.append(float(baseline.objective) if baseline.feasible and baseline.objective is not None else float(best))
     return InstanceSet(instances, data, inputs, optimum, zero)
 
 
-def build_instances(spec: EvolveSpec, options: dict[str, Any], folder: Path, time_limit: float,
-                    workers: int, show_progress: bool = False) -> list[Instance]:
+def build_instances(
+    spec: EvolveSpec,
+    options: dict[str, Any],
+    folder: Path,
+    time_limit: float,
+    workers: int,
+    show_progress: bool = False,
+) -> list[Instance]:
     """Generate and solve a set with the family generator (cached as `folder/instances.jsonl`)."""
     from schedbench.references import solve_references
     from schedbench.suites import read_jsonl
@@ -87,8 +94,9 @@ def build_instances(spec: EvolveSpec, options: dict[str, Any], folder: Path, tim
     config = family.generator_config.model_validate({"time_limit": time_limit, "workers": workers, **options})
     drafts = family.generate(config)
     instances = [d.instance for d in drafts]
-    references = solve_references(instances, [d.hint for d in drafts], time_limit=time_limit, workers=workers,
-                                  show_progress=show_progress)
+    references = solve_references(
+        instances, [d.hint for d in drafts], time_limit=time_limit, workers=workers, show_progress=show_progress
+    )
     for inst, ref in zip(instances, references, strict=True):
         inst.reference = ref
     folder.mkdir(parents=True, exist_ok=True)
@@ -101,8 +109,9 @@ def build_instances(spec: EvolveSpec, options: dict[str, Any], folder: Path, tim
 class Evaluator:
     """Runs a program through both stages in one sandbox process and scores it."""
 
-    def __init__(self, spec: EvolveSpec, gate: InstanceSet, train: InstanceSet, config: EvaluatorConfig,
-                 sandbox: SandboxConfig) -> None:
+    def __init__(
+        self, spec: EvolveSpec, gate: InstanceSet, train: InstanceSet, config: EvaluatorConfig, sandbox: SandboxConfig
+    ) -> None:
         self.spec = spec
         self.family: Family = get_family(spec.family)
         self.gate = gate
@@ -122,28 +131,39 @@ class Evaluator:
         return {**self.__dict__, "server": None}
 
     def failed(self, error: str, **artifacts: Any) -> Evaluation:
-        return Evaluation("failed", self.config.failure_score, error=error,
-                          artifacts={k: v for k, v in artifacts.items() if v})
+        return Evaluation(
+            "failed", self.config.failure_score, error=error, artifacts={k: v for k, v in artifacts.items() if v}
+        )
 
     async def evaluate(self, code: str) -> Evaluation:
         """Stage 1 then stage 2; the first failure ends the evaluation with its reason."""
         began = time.perf_counter()
-        setup = {"array_fields": self.spec.array_fields if self.config.numpy_inputs else (),
-                 "numpy_inputs": self.config.numpy_inputs}
+        setup = {
+            "array_fields": self.spec.array_fields if self.config.numpy_inputs else (),
+            "numpy_inputs": self.config.numpy_inputs,
+        }
         candidate_s = verify_s = 0.0
         async with open_sandbox(code, self.sandbox, server=self.server, **setup) as box:
             startup_s = time.perf_counter() - began
             if box.load_error:
-                return self.failed(f"stage 1: the program does not load: {box.load_error}",
-                                   traceback=box.load_traceback, stderr=_text(box.stderr_tail))
-            for stage, items, timeout in (("1", self.gate, self.config.gate_timeout_s),
-                                          ("2", self.train, self.config.timeout_s)):
+                return self.failed(
+                    f"stage 1: the program does not load: {box.load_error}",
+                    traceback=box.load_traceback,
+                    stderr=_text(box.stderr_tail),
+                )
+            for stage, items, timeout in (
+                ("1", self.gate, self.config.gate_timeout_s),
+                ("2", self.train, self.config.timeout_s),
+            ):
                 batch = await box.run(items.inputs, timeout)
                 candidate_s += batch.wall_s
                 if not batch.ok:
                     where = items.instances[len(batch.outputs)].id if len(batch.outputs) < len(items) else "?"
-                    return self.failed(f"stage {stage}: {batch.error} (instance {where})",
-                                       traceback=batch.traceback, stderr=_text(box.stderr_tail))
+                    return self.failed(
+                        f"stage {stage}: {batch.error} (instance {where})",
+                        traceback=batch.traceback,
+                        stderr=_text(box.stderr_tail),
+                    )
                 checked = time.perf_counter()
                 objectives, problem = self.verify_all(items, batch.outputs)
                 verify_s += time.perf_counter() - checked
@@ -151,8 +171,12 @@ class Evaluator:
                     return self.failed(f"stage {stage}: {problem}", stderr=_text(box.stderr_tail))
             evaluation = self.score(objectives, batch.wall_s)
             evaluation.artifacts["stderr"] = _text(box.stderr_tail)
-        evaluation.metrics.update(eval_s=round(time.perf_counter() - began, 4), startup_s=round(startup_s, 4),
-                                  candidate_s=round(candidate_s, 4), verify_s=round(verify_s, 4))
+        evaluation.metrics.update(
+            eval_s=round(time.perf_counter() - began, 4),
+            startup_s=round(startup_s, 4),
+            candidate_s=round(candidate_s, 4),
+            verify_s=round(verify_s, 4),
+        )
         return evaluation
 
     def verify_all(self, items: InstanceSet, outputs: list[Any]) -> tuple[list[float], str | None]:
@@ -179,20 +203,32 @@ class Evaluator:
         gaps = [100.0 * (c - o) / o for c, o in zip(objectives, items.optimum, strict=True) if o > 0]
         metrics = {
             "quality": round(quality, 4),
-            "quality_total": round(quality_total, 4), "quality_instance": round(quality_instance, 4),
+            "quality_total": round(quality_total, 4),
+            "quality_instance": round(quality_instance, 4),
             "ms_per_instance": round(ms, 4),
-            "objective_sum": total, "optimum_sum": best, "zero_point_sum": zero,
+            "objective_sum": total,
+            "optimum_sum": best,
+            "zero_point_sum": zero,
             "mean_gap_pct": round(sum(gaps) / len(gaps), 4) if gaps else 0.0,
-            "optimal_share": round(sum(c <= o for c, o in zip(objectives, items.optimum, strict=True))
-                                   / max(1, len(items)), 4),
+            "optimal_share": round(
+                sum(c <= o for c, o in zip(objectives, items.optimum, strict=True)) / max(1, len(items)), 4
+            ),
         }
         order = sorted(range(len(items)), key=lambda i: objectives[i] - items.optimum[i], reverse=True)
-        worst = [{"instance": items.instances[i].id, "objective": objectives[i], "optimum": items.optimum[i],
-                  "zero_point": items.zero[i]} for i in order[:self.config.worst_instances]
-                 if objectives[i] > items.optimum[i]]
+        worst = [
+            {
+                "instance": items.instances[i].id,
+                "objective": objectives[i],
+                "optimum": items.optimum[i],
+                "zero_point": items.zero[i],
+            }
+            for i in order[: self.config.worst_instances]
+            if objectives[i] > items.optimum[i]
+        ]
         score = quality - self.config.time_weight * ms
-        return Evaluation("ok", round(score, 4), metrics, artifacts={"worst_instances": worst,
-                                                                     "timing": f"{ms:.3f} ms per instance"})
+        return Evaluation(
+            "ok", round(score, 4), metrics, artifacts={"worst_instances": worst, "timing": f"{ms:.3f} ms per instance"}
+        )
 
 
 def normalised(objective: float, optimum: float, zero: float) -> float:

@@ -88,7 +88,7 @@ class Mutator:
         line, match = rng.choice(candidates)
         value = float(match.group(1))
         new = value * math.exp(rng.gauss(0.0, 0.25)) if value else rng.gauss(0.0, 0.1)
-        replaced = line[:match.start(1)] + f"{new:.3f}" + line[match.end(1):]
+        replaced = line[: match.start(1)] + f"{new:.3f}" + line[match.end(1) :]
         return f"Tune the constant {value} to {new:.3f}.", line, replaced
 
     def scale(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext):
@@ -96,21 +96,25 @@ class Mutator:
         if line is None:
             return None
         start = line.index("return ") + len("return ")
-        spots = [(m.start(), a) for a in ctx.vocabulary if re.fullmatch(r"[\w\[\]']+", a)
-                 for m in re.finditer(rf"(?<![\w.\]]){re.escape(a)}(?![\w\[])", line[start:])]
+        spots = [
+            (m.start(), a)
+            for a in ctx.vocabulary
+            if re.fullmatch(r"[\w\[\]']+", a)
+            for m in re.finditer(rf"(?<![\w.\]]){re.escape(a)}(?![\w\[])", line[start:])
+        ]
         if not spots:
             return None
         offset, atom = rng.choice(spots)
         spot = start + offset
         factor = f"{1.0 + rng.gauss(0.0, 0.15):.3f}"
-        replaced = line[:spot] + f"({factor} * {atom})" + line[spot + len(atom):]
+        replaced = line[:spot] + f"({factor} * {atom})" + line[spot + len(atom) :]
         return f"Weigh {atom} by {factor}.", line, replaced
 
     def add_term(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext):
         line = _return_line(body)
         if line is None or not ctx.vocabulary:
             return None
-        indent, expr = line[:len(line) - len(line.lstrip())], line.strip()[len("return "):]
+        indent, expr = line[: len(line) - len(line.lstrip())], line.strip()[len("return ") :]
         term = rng.choice(ctx.vocabulary)
         c = _coefficient(rng)
         if ctx.rule_kind == "list":
@@ -130,8 +134,8 @@ class Mutator:
             return None
         if other is None or other.strip() == line.strip():
             return None
-        indent = line[:len(line) - len(line.lstrip())]
-        mine, theirs = line.strip()[len("return "):], other.strip()[len("return "):]
+        indent = line[: len(line) - len(line.lstrip())]
+        mine, theirs = line.strip()[len("return ") :], other.strip()[len("return ") :]
         if ctx.rule_kind == "scalar" and rng.random() < 0.5:
             a = f"{rng.uniform(0.2, 0.8):.3f}"
             return "Blend with an inspiration's rule.", line, f"{indent}return {a} * ({mine}) + (1 - {a}) * ({theirs})"
@@ -144,13 +148,19 @@ class Mutator:
         proposal = self.propose(context)
         text = "No applicable edit." if proposal is None else f"{proposal[0]}\n\n{proposal[1]}\n"
         prompt_chars = sum(len(m.get("content", "")) for m in messages)
-        return Completion(text=text, input_tokens=prompt_chars // 4, output_tokens=len(text) // 4, model=self.spec,
-                          finish_reason="stop")
+        return Completion(
+            text=text,
+            input_tokens=prompt_chars // 4,
+            output_tokens=len(text) // 4,
+            model=self.spec,
+            finish_reason="stop",
+        )
 
 
 def _factory(spec: str, name: str, options: ModelOptions) -> Mutator:
     return Mutator()
 
 
-register_provider("baseline/mutator", _factory, "offline SEARCH/REPLACE mutations for `schedbench evolve`",
-                  offline=True)
+register_provider(
+    "baseline/mutator", _factory, "offline SEARCH/REPLACE mutations for `schedbench evolve`", offline=True
+)

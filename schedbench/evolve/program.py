@@ -22,13 +22,14 @@ def split_block(code: str) -> tuple[str, str, str]:
     starts = [m.start() for m in re.finditer(re.escape(BLOCK_START), code)]
     ends = [m.start() for m in re.finditer(re.escape(BLOCK_END), code)]
     if len(starts) != 1 or len(ends) != 1:
-        raise ProgramError(f"expected one {BLOCK_START} and one {BLOCK_END} marker, "
-                           f"found {len(starts)} and {len(ends)}")
+        raise ProgramError(
+            f"expected one {BLOCK_START} and one {BLOCK_END} marker, found {len(starts)} and {len(ends)}"
+        )
     head_end = code.find("\n", starts[0])
     if head_end < 0 or head_end > ends[0]:
         raise ProgramError(f"{BLOCK_END} comes before {BLOCK_START}")
     end_line = code.rfind("\n", 0, ends[0]) + 1
-    return code[:head_end + 1], code[head_end + 1:end_line], code[end_line:]
+    return code[: head_end + 1], code[head_end + 1 : end_line], code[end_line:]
 
 
 def evolve_block(code: str) -> str:
@@ -81,7 +82,7 @@ def shingles(code: str, width: int = 4) -> frozenset[tuple[str, ...]]:
         tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type not in skip]
     except (tokenize.TokenError, IndentationError, SyntaxError):
         tokens = code.split()
-    return frozenset(tuple(tokens[i:i + width]) for i in range(max(1, len(tokens) - width + 1)))
+    return frozenset(tuple(tokens[i : i + width]) for i in range(max(1, len(tokens) - width + 1)))
 
 
 def similarity(a: str | frozenset, b: str | frozenset) -> float:

@@ -16,9 +16,14 @@ from schedbench.llm import Message
 
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("schedbench.evolve", "templates"),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                              keep_trailing_newline=True, autoescape=False)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("schedbench.evolve", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
 
 
 def _block(code: str) -> str:
@@ -49,14 +54,29 @@ def task_text(template: str, **facts: Any) -> str:
     return environment().get_template(template).render(**facts).strip()
 
 
-def build_messages(task: str, parent: Program, top: list[Program], inspirations: list[Program],
-                   attempts: list[dict[str, Any]], mode: str, artifact_chars: int) -> list[Message]:
+def build_messages(
+    task: str,
+    parent: Program,
+    top: list[Program],
+    inspirations: list[Program],
+    attempts: list[dict[str, Any]],
+    mode: str,
+    artifact_chars: int,
+) -> list[Message]:
     """System and user messages of one iteration."""
     env = environment()
     shown = [{"id": p.id, "score": p.score, "block": _block(p.code)} for p in top]
     diverse = [{"id": p.id, "score": p.score, "block": _block(p.code)} for p in inspirations]
     user = env.get_template("user.j2").render(
-        task=task, parent=parent, parent_artifacts=artifacts_text(parent, artifact_chars), top=shown,
-        inspirations=diverse, attempts=attempts, mode=mode)
-    return [{"role": "system", "content": env.get_template("system.j2").render().strip()},
-            {"role": "user", "content": user}]
+        task=task,
+        parent=parent,
+        parent_artifacts=artifacts_text(parent, artifact_chars),
+        top=shown,
+        inspirations=diverse,
+        attempts=attempts,
+        mode=mode,
+    )
+    return [
+        {"role": "system", "content": env.get_template("system.j2").render().strip()},
+        {"role": "user", "content": user},
+    ]

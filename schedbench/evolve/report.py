@@ -65,8 +65,15 @@ def read_shared_smtt(path: Path, limit: int | None) -> list[Instance]:
         raw = json.loads(line)
         data = from_arrays(raw["p"], raw["d"])
         reference = Reference(status="optimal", objective=raw["optimum"], bound=raw["optimum"], solver="published")
-        out.append(Instance(id=str(raw.get("name", number)), family="smtt", level=len(raw["p"]),
-                            data=data.model_dump(), reference=reference))
+        out.append(
+            Instance(
+                id=str(raw.get("name", number)),
+                family="smtt",
+                level=len(raw["p"]),
+                data=data.model_dump(),
+                reference=reference,
+            )
+        )
         if limit is not None and len(out) >= limit:
             break
     return out
@@ -90,17 +97,24 @@ def read_j30(folder: Path, limit: int | None) -> list[Instance]:
 
 
 SHARED_SETS: dict[str, list[tuple[str, Callable[[Path, int | None], list[Instance]]]]] = {
-    "smtt": [("n=20 (shared, published optima)",
-              lambda root, limit: read_shared_smtt(root / "smtt/smtt_n20_discoverheuristics.jsonl", limit)),
-             ("n=100 (shared, published optima)",
-              lambda root, limit: read_shared_smtt(root / "smtt/smtt_n100_discoverheuristics.jsonl", limit))],
+    "smtt": [
+        (
+            "n=20 (shared, published optima)",
+            lambda root, limit: read_shared_smtt(root / "smtt/smtt_n20_discoverheuristics.jsonl", limit),
+        ),
+        (
+            "n=100 (shared, published optima)",
+            lambda root, limit: read_shared_smtt(root / "smtt/smtt_n100_discoverheuristics.jsonl", limit),
+        ),
+    ],
     "rcpsp": [("PSPLIB j30 (published optima)", lambda root, limit: read_j30(root / "psplib", limit))],
 }
 """Held-out sets with published optima in the shared data folder, per family."""
 
 
-def held_out_sets(spec: EvolveSpec, folder: Path, sizes: str | None, per_class: int, limit: int | None,
-                  time_limit: float) -> list[HeldOut]:
+def held_out_sets(
+    spec: EvolveSpec, folder: Path, sizes: str | None, per_class: int, limit: int | None, time_limit: float
+) -> list[HeldOut]:
     """The held-out sets of a family (generated ones are cached in `folder`)."""
     sets: list[HeldOut] = []
     shared = shared_data_dir()
@@ -118,10 +132,12 @@ def held_out_sets(spec: EvolveSpec, folder: Path, sizes: str | None, per_class: 
 def _gap_stats(objectives: list[float | None], optima: list[float], times_ms: list[float]) -> dict[str, Any]:
     gaps = [100.0 * (c - o) / o for c, o in zip(objectives, optima, strict=True) if c is not None and o > 0]
     feasible = sum(c is not None for c in objectives)
-    return {"mean_gap_pct": round(statistics.fmean(gaps), 3) if gaps else None,
-            "feasible": feasible, "optimal": sum(c is not None and c <= o for c, o in
-                                                 zip(objectives, optima, strict=True)),
-            "ms_per_instance": round(statistics.fmean(times_ms), 4) if times_ms else None}
+    return {
+        "mean_gap_pct": round(statistics.fmean(gaps), 3) if gaps else None,
+        "feasible": feasible,
+        "optimal": sum(c is not None and c <= o for c, o in zip(objectives, optima, strict=True)),
+        "ms_per_instance": round(statistics.fmean(times_ms), 4) if times_ms else None,
+    }
 
 
 def evaluate_rule(rule: Callable[[Any], Any], family: Any, instances: list[Instance]) -> dict[str, Any]:
@@ -138,8 +154,9 @@ def evaluate_rule(rule: Callable[[Any], Any], family: Any, instances: list[Insta
     return _gap_stats(objectives, optima, times)
 
 
-async def evaluate_program(code: str, spec: EvolveSpec, config: EvolveConfig, instances: list[Instance],
-                           timeout: float) -> dict[str, Any]:
+async def evaluate_program(
+    code: str, spec: EvolveSpec, config: EvolveConfig, instances: list[Instance], timeout: float
+) -> dict[str, Any]:
     """The evolved program on a set, in the sandbox; every answer verified."""
     family = get_family(spec.family)
     data = [family.parse_data(inst.data) for inst in instances]
@@ -166,13 +183,19 @@ def score_series(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in history:
         if row.get("status") == "ok" and row.get("score") is not None:
             best = row["score"] if best is None else max(best, row["score"])
-        out.append({"iteration": row["iteration"], "status": row["status"], "score": row.get("score"),
-                    "best": best})
+        out.append({"iteration": row["iteration"], "status": row["status"], "score": row.get("score"), "best": best})
     return out
 
 
-def build_report(run_dir: Path, *, sizes: str | None = None, per_class: int = 1, limit: int | None = None,
-                 time_limit: float = 60.0, timeout: float = 600.0) -> dict[str, Any]:
+def build_report(
+    run_dir: Path,
+    *,
+    sizes: str | None = None,
+    per_class: int = 1,
+    limit: int | None = None,
+    time_limit: float = 60.0,
+    timeout: float = 600.0,
+) -> dict[str, Any]:
     """The report document (also written to run_dir/report.json and score_over_iterations.csv); the evolved
     program gets `timeout` seconds of wall clock per held-out set (a rule that is fine at the training size can
     be far slower at n = 500: then the set shows it as infeasible, with the timeout as its error)."""
@@ -184,23 +207,43 @@ def build_report(run_dir: Path, *, sizes: str | None = None, per_class: int = 1,
     spec = get_spec(run["family"])
     family = get_family(spec.family)
     best = json.loads((run_dir / "best.json").read_text(encoding="utf-8"))
-    history = [json.loads(line) for line in (run_dir / "history.jsonl").read_text(encoding="utf-8").splitlines()
-               if line.strip()]
+    history = [
+        json.loads(line)
+        for line in (run_dir / "history.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     code = best_file.read_text(encoding="utf-8")
     rows = []
     for held in held_out_sets(spec, run_dir / "held_out", sizes, per_class, limit, time_limit):
         if not held.instances:
             continue
-        columns = {"evolved": asyncio.run(evaluate_program(code, spec, config.model_copy(update={
-            "sandbox": config.sandbox.model_copy(update={"cpu_s": int(timeout) + 5})}), held.instances, timeout))}
+        columns = {
+            "evolved": asyncio.run(
+                evaluate_program(
+                    code,
+                    spec,
+                    config.model_copy(
+                        update={"sandbox": config.sandbox.model_copy(update={"cpu_s": int(timeout) + 5})}
+                    ),
+                    held.instances,
+                    timeout,
+                )
+            )
+        }
         for rule in spec.comparison:
             if rule in family.baselines:
                 columns[rule] = evaluate_rule(family.baselines[rule], family, held.instances)
         rows.append({"set": held.name, "instances": len(held.instances), "rules": columns})
     series = score_series(history)
-    document = {"run": str(run_dir), "family": spec.family, "program_id": best.get("program_id"),
-                "train_score": best.get("score"), "seed_score": series[0]["score"] if series else None,
-                "held_out": rows, "score_over_iterations": series}
+    document = {
+        "run": str(run_dir),
+        "family": spec.family,
+        "program_id": best.get("program_id"),
+        "train_score": best.get("score"),
+        "seed_score": series[0]["score"] if series else None,
+        "held_out": rows,
+        "score_over_iterations": series,
+    }
     (run_dir / "report.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     with open(run_dir / "score_over_iterations.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["iteration", "status", "score", "best"])
@@ -212,8 +255,13 @@ def build_report(run_dir: Path, *, sizes: str | None = None, per_class: int = 1,
 def render_report(document: dict[str, Any], console: Console) -> None:
     """Rich tables: mean gap % per held-out set and rule (the seed paper's layout), then the score curve."""
     rules = list(dict.fromkeys(rule for row in document["held_out"] for rule in row["rules"]))
-    table = Table("held-out set", "n", *rules, title=f"{document['family']}: mean gap % to the optimum "
-                  f"(instances with optimum > 0); evolved = {document['program_id']}")
+    table = Table(
+        "held-out set",
+        "n",
+        *rules,
+        title=f"{document['family']}: mean gap % to the optimum "
+        f"(instances with optimum > 0); evolved = {document['program_id']}",
+    )
     for row in document["held_out"]:
         cells = []
         for rule in rules:

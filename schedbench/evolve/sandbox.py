@@ -48,13 +48,31 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 RUNNER = Path(__file__).with_name("_runner.py")
-_SAFE_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-             "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_SAFE_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 _SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 _NOBODY = 65534
 _STDERR_TAIL = 4000
-DEFAULT_PRELOAD = ("math", "heapq", "itertools", "functools", "collections", "bisect", "random", "operator",
-                   "array", "copy")
+DEFAULT_PRELOAD = (
+    "math",
+    "heapq",
+    "itertools",
+    "functools",
+    "collections",
+    "bisect",
+    "random",
+    "operator",
+    "array",
+    "copy",
+)
 
 
 class SandboxConfig(BaseModel):
@@ -63,24 +81,35 @@ class SandboxConfig(BaseModel):
     memory_mb: int = Field(1024, ge=64, description="RLIMIT_AS of the candidate process")
     cpu_s: int = Field(120, ge=1, description="RLIMIT_CPU: CPU seconds for the whole evaluation")
     file_mb: int = Field(16, ge=0, description="RLIMIT_FSIZE: largest file the candidate may write")
-    max_files: int = Field(32, ge=0, description="files the candidate may open for writing (policy layer), so "
-                           "disk use stays below max_files × file_mb")
+    max_files: int = Field(
+        32,
+        ge=0,
+        description="files the candidate may open for writing (policy layer), so "
+        "disk use stays below max_files × file_mb",
+    )
     start_timeout_s: float = Field(20.0, gt=0, description="wall clock to load and compile the candidate")
     network: bool = Field(False, description="leave the network reachable (default: cut it where possible)")
     namespaces: bool = Field(True, description="use unshare (net, pid, /proc) when the OS allows it")
     policy: bool = Field(True, description="the audit-hook policy layer (disable only to test kernel limits)")
     drop_to_uid: int | None = Field(_NOBODY, description="uid to run as when the harness runs as root")
-    preload: list[str] = Field(default_factory=lambda: list(DEFAULT_PRELOAD),
-                               description="modules loaded before locking down; when the harness runs as root the "
-                               "candidate drops to an unprivileged uid and can import only these (each costs "
-                               "start-up time, e.g. statistics ≈ 20 ms)")
-    site_packages: bool = Field(False, description="let candidates import installed packages (≈ 20 ms per start; "
-                                "always on with numpy inputs)")
+    preload: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PRELOAD),
+        description="modules loaded before locking down; when the harness runs as root the "
+        "candidate drops to an unprivileged uid and can import only these (each costs "
+        "start-up time, e.g. statistics ≈ 20 ms)",
+    )
+    site_packages: bool = Field(
+        False, description="let candidates import installed packages (≈ 20 ms per start; always on with numpy inputs)"
+    )
     env: dict[str, str] = Field(default_factory=dict, description="extra environment (secret-looking names dropped)")
-    fork_server: bool = Field(True, description="fork each runner from a preloaded zygote (saves the "
-                              "interpreter start per candidate; PID namespace not used) instead of spawning it")
-    tmp_root: str | None = Field(None, description="where the temporary working directories go (default: the "
-                                 "system temporary directory)")
+    fork_server: bool = Field(
+        True,
+        description="fork each runner from a preloaded zygote (saves the "
+        "interpreter start per candidate; PID namespace not used) instead of spawning it",
+    )
+    tmp_root: str | None = Field(
+        None, description="where the temporary working directories go (default: the system temporary directory)"
+    )
 
 
 @dataclass(frozen=True)
@@ -109,8 +138,11 @@ def isolation(network: bool = False, pid: bool = True) -> Isolation:
                 kinds = " and ".join(k for k, on in (("PID", pid), ("network", not network)) if on) + " namespaces"
                 via = "unshare --user" if "--user" in prefix else "unshare"
                 return Isolation(tuple(prefix), f"{kinds} via {via}")
-    return Isolation((), "unshare refused here (no user namespaces?): no network/PID namespaces; "
-                         "the audit hook blocks sockets and process creation, rlimits still apply")
+    return Isolation(
+        (),
+        "unshare refused here (no user namespaces?): no network/PID namespaces; "
+        "the audit hook blocks sockets and process creation, rlimits still apply",
+    )
 
 
 def scrubbed_env(extra: dict[str, str], home: str) -> dict[str, str]:
@@ -243,14 +275,34 @@ class Sandbox:
             await self._drain
 
 
-def runner_setup(code: str, config: SandboxConfig, *, entry: str = "schedule", array_fields: tuple[str, ...] = (),
-                 numpy_inputs: bool = False, uid: int | None = None) -> dict[str, Any]:
+def runner_setup(
+    code: str,
+    config: SandboxConfig,
+    *,
+    entry: str = "schedule",
+    array_fields: tuple[str, ...] = (),
+    numpy_inputs: bool = False,
+    uid: int | None = None,
+) -> dict[str, Any]:
     """The setup line sent to the runner: code, rlimits, policy and input conversion."""
-    limits = {"RLIMIT_AS": config.memory_mb * 2**20, "RLIMIT_CPU": config.cpu_s,
-              "RLIMIT_FSIZE": config.file_mb * 2**20, "RLIMIT_NPROC": 1}
-    return {"code": code, "entry": entry, "limits": limits, "policy": config.policy, "uid": uid, "gid": uid,
-            "preload": config.preload, "array_fields": list(array_fields), "numpy_inputs": numpy_inputs,
-            "max_files": config.max_files}
+    limits = {
+        "RLIMIT_AS": config.memory_mb * 2**20,
+        "RLIMIT_CPU": config.cpu_s,
+        "RLIMIT_FSIZE": config.file_mb * 2**20,
+        "RLIMIT_NPROC": 1,
+    }
+    return {
+        "code": code,
+        "entry": entry,
+        "limits": limits,
+        "policy": config.policy,
+        "uid": uid,
+        "gid": uid,
+        "preload": config.preload,
+        "array_fields": list(array_fields),
+        "numpy_inputs": numpy_inputs,
+        "max_files": config.max_files,
+    }
 
 
 def _python_flags(config: SandboxConfig, numpy_inputs: bool = False) -> list[str]:
@@ -274,8 +326,14 @@ def _running(pid: int) -> bool:
 class ForkedProcess:
     """A runner forked by the fork server, with the parts of asyncio's Process that Sandbox uses."""
 
-    def __init__(self, server: ForkServer, pid: int, stdin: asyncio.StreamWriter, stdout: asyncio.StreamReader,
-                 stderr: asyncio.StreamReader) -> None:
+    def __init__(
+        self,
+        server: ForkServer,
+        pid: int,
+        stdin: asyncio.StreamWriter,
+        stdout: asyncio.StreamReader,
+        stderr: asyncio.StreamReader,
+    ) -> None:
         self.server, self.pid, self.stdin, self.stdout, self.stderr = server, pid, stdin, stdout, stderr
         self._returncode: int | None = None
 
@@ -316,10 +374,22 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         home = tempfile.mkdtemp(prefix="schedbench-forkserver-", dir=self.config.tmp_root)
         self._process = subprocess.Popen(
-            [*self.iso.prefix, sys.executable, *_python_flags(self.config), str(RUNNER), "--fork-server",
-             str(theirs.fileno())], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=home, env=scrubbed_env(self.config.env, home),
-            start_new_session=True)
+            [
+                *self.iso.prefix,
+                sys.executable,
+                *_python_flags(self.config),
+                str(RUNNER),
+                "--fork-server",
+                str(theirs.fileno()),
+            ],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=home,
+            env=scrubbed_env(self.config.env, home),
+            start_new_session=True,
+        )
         theirs.close()
         ours.settimeout(self.config.start_timeout_s)
         self._control = ours
@@ -358,16 +428,18 @@ class ForkServer:
         pipes = [os.pipe() for _ in range(3)]
         theirs = [pipes[0][0], pipes[1][1], pipes[2][1]]
         try:
-            reply = await loop.run_in_executor(None, self._ask, {"cwd": workdir, "preload": self.config.preload},
-                                               theirs)
+            reply = await loop.run_in_executor(
+                None, self._ask, {"cwd": workdir, "preload": self.config.preload}, theirs
+            )
         finally:
             for fd in theirs:
                 os.close(fd)
         stdout, stderr = asyncio.StreamReader(limit=64 * 2**20), asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout), os.fdopen(pipes[1][0], "rb", 0))
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stderr), os.fdopen(pipes[2][0], "rb", 0))
-        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin,
-                                                            os.fdopen(pipes[0][1], "wb", 0))
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, os.fdopen(pipes[0][1], "wb", 0)
+        )
         stdin = asyncio.StreamWriter(transport, protocol, None, loop)
         return ForkedProcess(self, int(reply["pid"]), stdin, stdout, stderr)
 
@@ -385,14 +457,20 @@ class ForkServer:
 
 
 @asynccontextmanager
-async def open_sandbox(code: str, config: SandboxConfig | None = None, *, server: ForkServer | None = None,
-                       **setup: Any) -> AsyncIterator[Sandbox]:
+async def open_sandbox(
+    code: str, config: SandboxConfig | None = None, *, server: ForkServer | None = None, **setup: Any
+) -> AsyncIterator[Sandbox]:
     """Start a runner process for `code` (spawned, or forked by `server`) and load it; the process group is
     killed and the directory deleted on exit, whatever happens (timeouts, exceptions, cancellation)."""
     config = config or SandboxConfig()
     workdir = tempfile.mkdtemp(prefix="schedbench-sandbox-", dir=config.tmp_root)
-    iso = server.iso if server is not None else \
-        isolation(config.network) if config.namespaces else Isolation((), "namespaces disabled")
+    iso = (
+        server.iso
+        if server is not None
+        else isolation(config.network)
+        if config.namespaces
+        else Isolation((), "namespaces disabled")
+    )
     drop = _drop_uid(config, iso)
     if drop is not None:
         os.chown(workdir, drop, drop)
@@ -400,9 +478,18 @@ async def open_sandbox(code: str, config: SandboxConfig | None = None, *, server
         process: Any = await server.spawn(workdir)
     else:
         process = await asyncio.create_subprocess_exec(
-            *iso.prefix, sys.executable, *_python_flags(config, bool(setup.get("numpy_inputs"))), str(RUNNER),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            cwd=workdir, env=scrubbed_env(config.env, workdir), start_new_session=True, limit=64 * 2**20)
+            *iso.prefix,
+            sys.executable,
+            *_python_flags(config, bool(setup.get("numpy_inputs"))),
+            str(RUNNER),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=workdir,
+            env=scrubbed_env(config.env, workdir),
+            start_new_session=True,
+            limit=64 * 2**20,
+        )
     box = Sandbox(process, workdir, config)
     try:
         await box.load(runner_setup(code, config, uid=drop, **setup))

@@ -61,6 +61,7 @@ def _index(value: Any, n: int) -> int | None:
 
 # --- SMTT: arrays p, d, w -> a permutation of job indices ---------------------------------------------------
 
+
 def smtt_input(data: Any) -> dict[str, Any]:
     jobs = data.jobs
     return {"n": len(jobs), "p": [j.p for j in jobs], "d": [j.d for j in jobs], "w": [j.w for j in jobs]}
@@ -80,6 +81,7 @@ def smtt_solution(data: Any, output: Any) -> Any:
 
 # --- RCPSP: a priority rule feeding a serial SGS -> start times ----------------------------------------------
 
+
 def rcpsp_input(data: Any) -> dict[str, Any]:
     tasks = [t.id for t in data.tasks]
     task_at = {t: i for i, t in enumerate(tasks)}
@@ -91,11 +93,14 @@ def rcpsp_input(data: Any) -> dict[str, Any]:
         succs[task_at[a]].append(task_at[b])
     windows = [data.windows.get(t) for t in tasks]
     return {
-        "n": len(tasks), "m": len(data.resources), "horizon": data.horizon,
+        "n": len(tasks),
+        "m": len(data.resources),
+        "horizon": data.horizon,
         "duration": [t.duration for t in data.tasks],
         "capacity": [r.capacity for r in data.resources],
         "demand": [[t.demands.get(r.id, 0) for r in data.resources] for t in data.tasks],
-        "predecessors": preds, "successors": succs,
+        "predecessors": preds,
+        "successors": succs,
         "release": [w.release if w else 0 for w in windows],
         "deadline": [w.deadline if w else None for w in windows],
         "downtime": [[resource_at[d.resource], d.start, d.end, d.capacity] for d in data.downtimes],
@@ -112,6 +117,7 @@ def rcpsp_solution(data: Any, output: Any) -> Any:
 
 # --- asyncplan: a dispatch rule feeding a list scheduler -> start times (agents by interval colouring) ----------
 
+
 def asyncplan_input(data: Any) -> dict[str, Any]:
     steps = [s.id for s in data.steps]
     step_at = {s: i for i, s in enumerate(steps)}
@@ -122,11 +128,14 @@ def asyncplan_input(data: Any) -> dict[str, Any]:
         preds[step_at[b]].append(step_at[a])
         succs[step_at[a]].append(step_at[b])
     return {
-        "n": len(steps), "agents": data.agents,
-        "duration": [s.duration for s in data.steps], "attended": [s.attended for s in data.steps],
+        "n": len(steps),
+        "agents": data.agents,
+        "duration": [s.duration for s in data.steps],
+        "attended": [s.attended for s in data.steps],
         "station": [station_at[s.station] if s.station is not None else None for s in data.steps],
         "station_capacity": [s.capacity for s in data.stations],
-        "predecessors": preds, "successors": succs,
+        "predecessors": preds,
+        "successors": succs,
     }
 
 
@@ -146,40 +155,75 @@ def asyncplan_solution(data: Any, output: Any) -> Any:
 
 def _smtt() -> EvolveSpec:
     return EvolveSpec(
-        family="smtt", seeds={"mdd": "smtt_mdd.py", "edd": "smtt_edd.py"}, default_seed="mdd",
-        to_input=smtt_input, to_solution=smtt_solution, zero_point="edd",
+        family="smtt",
+        seeds={"mdd": "smtt_mdd.py", "edd": "smtt_edd.py"},
+        default_seed="mdd",
+        to_input=smtt_input,
+        to_solution=smtt_solution,
+        zero_point="edd",
         train={"levels": "25", "per_level": 10, "stage": "unweighted", "seed": 2025},
         gate={"levels": "6", "per_level": 1, "stage": "unweighted", "tf": "0.4,0.8", "rdd": "0.2,1.0", "seed": 7},
-        vocabulary=("p[j]", "d[j]", "t", "max(0, d[j] - t - p[j])", "p[j] / (t + max(p[k] for k in remaining))",
-                    "p[j] / (t + sum(p[k] for k in remaining) / len(remaining))", "max(d[j] - t, 0) / p[j]",
-                    "min(p[j] / (t + 1), 1)"),
-        rule_function="priority", task="task_smtt.j2", array_fields=("p", "d", "w"),
+        vocabulary=(
+            "p[j]",
+            "d[j]",
+            "t",
+            "max(0, d[j] - t - p[j])",
+            "p[j] / (t + max(p[k] for k in remaining))",
+            "p[j] / (t + sum(p[k] for k in remaining) / len(remaining))",
+            "max(d[j] - t, 0) / p[j]",
+            "min(p[j] / (t + 1), 1)",
+        ),
+        rule_function="priority",
+        task="task_smtt.j2",
+        array_fields=("p", "d", "w"),
         comparison=("edd", "eddc", "mdd", "mddc", "psk", "aug_mddc"),
     )
 
 
 def _rcpsp() -> EvolveSpec:
     return EvolveSpec(
-        family="rcpsp", seeds={"lft": "rcpsp_lft.py", "mts": "rcpsp_mts.py"}, default_seed="lft",
-        to_input=rcpsp_input, to_solution=rcpsp_solution, zero_point="random",
+        family="rcpsp",
+        seeds={"lft": "rcpsp_lft.py", "mts": "rcpsp_mts.py"},
+        default_seed="lft",
+        to_input=rcpsp_input,
+        to_solution=rcpsp_solution,
+        zero_point="random",
         train={"levels": "10-29", "per_level": 2, "stage": "precedence", "tasks": 12, "seed": 2025},
         gate={"levels": "3", "per_level": 1, "stage": "precedence,downtime,disjunctive", "tasks": 6, "seed": 7},
-        vocabulary=("instance['duration'][i]", "len(instance['successors'][i])", "len(instance['predecessors'][i])",
-                    "sum(instance['demand'][i])", "instance['release'][i]"),
-        rule_function="priorities", rule_kind="list", task="task_rcpsp.j2", comparison=("lft", "mts", "spt", "random"),
+        vocabulary=(
+            "instance['duration'][i]",
+            "len(instance['successors'][i])",
+            "len(instance['predecessors'][i])",
+            "sum(instance['demand'][i])",
+            "instance['release'][i]",
+        ),
+        rule_function="priorities",
+        rule_kind="list",
+        task="task_rcpsp.j2",
+        comparison=("lft", "mts", "spt", "random"),
     )
 
 
 def _asyncplan() -> EvolveSpec:
     return EvolveSpec(
-        family="asyncplan", seeds={"list": "asyncplan_list.py"}, default_seed="list",
-        to_input=asyncplan_input, to_solution=asyncplan_solution, zero_point="sequential",
+        family="asyncplan",
+        seeds={"list": "asyncplan_list.py"},
+        default_seed="list",
+        to_input=asyncplan_input,
+        to_solution=asyncplan_solution,
+        zero_point="sequential",
         train={"levels": "8-20", "per_level": 2, "stage": "two_agents,stations,combined", "seed": 2025},
         gate={"levels": "4", "per_level": 1, "stage": "one_agent,combined", "seed": 7},
-        vocabulary=("instance['duration'][i]", "instance['attended'][i]",
-                    "instance['duration'][i] - instance['attended'][i]", "len(instance['successors'][i])",
-                    "(instance['station'][i] is not None)"),
-        rule_function="priorities", rule_kind="list", task="task_asyncplan.j2",
+        vocabulary=(
+            "instance['duration'][i]",
+            "instance['attended'][i]",
+            "instance['duration'][i] - instance['attended'][i]",
+            "len(instance['successors'][i])",
+            "(instance['station'][i] is not None)",
+        ),
+        rule_function="priorities",
+        rule_kind="list",
+        task="task_asyncplan.j2",
         comparison=("list", "sequential", "random"),
     )
 

@@ -20,8 +20,11 @@ class GeneratorConfig(BaseModel):
     stage: str = Field("combined", description="stage, a comma list of stages, or 'all'")
     scenario: str = Field("abstract", description="scenario theme (wording only, never the numbers)")
     seed: int = Field(0, description="base seed: the same command and seed give the same instances")
-    time_limit: float = Field(10.0, gt=0, description="per-instance reference limit, in CP-SAT deterministic "
-                              "seconds (reproducible under load)")
+    time_limit: float = Field(
+        10.0,
+        gt=0,
+        description="per-instance reference limit, in CP-SAT deterministic seconds (reproducible under load)",
+    )
     workers: int = Field(2, ge=1, description="parallel reference solves")
     executor: Literal["local", "ray"] = Field("local", description="where references are solved")
     ray_address: str | None = Field(None, description="Ray cluster address (with --executor ray)")

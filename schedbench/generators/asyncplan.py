@@ -65,8 +65,10 @@ _STATION_USE = {"unattended": 0.85, "attended": 0.25}  # chance a step of each k
 class AsyncplanGeneratorConfig(GeneratorConfig):
     """Options of `schedbench generate asyncplan`."""
 
-    levels: str = Field("5,10,15,20,30,40,50,60,70,80,90,100",
-                        description="numbers of steps as a range, a comma list or both: 5-100, 5,10,20")
+    levels: str = Field(
+        "5,10,15,20,30,40,50,60,70,80,90,100",
+        description="numbers of steps as a range, a comma list or both: 5-100, 5,10,20",
+    )
     stage: str = Field("combined", description="a stage, a comma list or 'all': " + ", ".join(STAGE_KNOBS))
     scenario: str = Field("kitchen", description="theme: kitchen, household or abstract (wording only)")
     max_attended: int = Field(8, ge=1, description="attended steps last 1..max_attended")
@@ -107,8 +109,7 @@ def make_instance(config: AsyncplanGeneratorConfig, stage: str, level: int, k: i
         for i, kind in enumerate(kinds):
             if kind != "finish" and station_draw[i] < _STATION_USE[kind]:
                 slots[i] = int(slot_draw[i]) % n_slots
-    names = themes.step_names(config.scenario, [(kinds[i], slots[i], component_of[i]) for i in range(level)],
-                              seed)
+    names = themes.step_names(config.scenario, [(kinds[i], slots[i], component_of[i]) for i in range(level)], seed)
     steps = []
     for i, kind in enumerate(kinds):
         duration = int(unattended_len[i] if kind == "unattended" else attended_len[i])
@@ -116,13 +117,26 @@ def make_instance(config: AsyncplanGeneratorConfig, stage: str, level: int, k: i
         station = themes.station_words(config.scenario, slots[i]).id if slots[i] is not None else None
         steps.append(Step(id=f"S{i + 1}", name=names[i], duration=duration, attended=attended, station=station))
     used = sorted({s for s in slots if s is not None})
-    stations = [Station(id=themes.station_words(config.scenario, s).id,
-                        name=themes.station_words(config.scenario, s).name,
-                        capacity=1 if knobs.contention == "tight" else int(capacity_draw[s])) for s in used]
-    data = AsyncplanData(agents=knobs.agents, stations=stations, steps=steps,
-                         precedences=[(f"S{a + 1}", f"S{b + 1}") for a, b in edges])
-    instance = Instance(id=f"asyncplan-{stage}-L{level:03d}-{k:02d}", family="asyncplan", level=level,
-                        stage=stage, scenario=config.scenario, seed=seed, data=data.model_dump())
+    stations = [
+        Station(
+            id=themes.station_words(config.scenario, s).id,
+            name=themes.station_words(config.scenario, s).name,
+            capacity=1 if knobs.contention == "tight" else int(capacity_draw[s]),
+        )
+        for s in used
+    ]
+    data = AsyncplanData(
+        agents=knobs.agents, stations=stations, steps=steps, precedences=[(f"S{a + 1}", f"S{b + 1}") for a, b in edges]
+    )
+    instance = Instance(
+        id=f"asyncplan-{stage}-L{level:03d}-{k:02d}",
+        family="asyncplan",
+        level=level,
+        stage=stage,
+        scenario=config.scenario,
+        seed=seed,
+        data=data.model_dump(),
+    )
     return Draft(instance, expect="feasible", hint=list_scheduler(data))
 
 

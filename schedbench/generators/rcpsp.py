@@ -33,12 +33,17 @@ from schedbench.generators._common import Draft, GeneratorConfig, instance_seed,
 from schedbench.heuristics.rcpsp import random_priority, serial_sgs
 from schedbench.problems._envelope import Instance
 from schedbench.problems.rcpsp import Downtime, RcpspData, Resource, Task, Window, earliest_starts
-from schedbench.verifiers.exact.rcpsp_cpsat import downtime_profile
+from schedbench.solvers.rcpsp_cpsat import downtime_profile
 
 STAGES = ("precedence", "downtime", "windows", "disjunctive", "combined")
 SCENARIOS = ("abstract", "datacenter")
-_INJECTS = {"precedence": (), "downtime": ("downtime",), "windows": ("windows",),
-            "disjunctive": ("disjunctive",), "combined": ("downtime", "windows", "disjunctive")}
+_INJECTS = {
+    "precedence": (),
+    "downtime": ("downtime",),
+    "windows": ("windows",),
+    "disjunctive": ("disjunctive",),
+    "combined": ("downtime", "windows", "disjunctive"),
+}
 
 
 class RcpspGeneratorConfig(GeneratorConfig):
@@ -107,16 +112,21 @@ def make_instance(config: RcpspGeneratorConfig, stage: str, level: int, k: int, 
     resource_ids = [f"R{j + 1}" for j in range(m)]
     capacities = rng.integers(2, max(2, config.max_capacity) + 1, size=m)
     durations = rng.integers(1, config.max_duration + 1, size=n)
-    demands = [{rid: int(rng.integers(1, capacities[j] + 1)) for j, rid in enumerate(resource_ids)
-                if rng.random() < 0.5} for _ in range(n)]
+    demands = [
+        {rid: int(rng.integers(1, capacities[j] + 1)) for j, rid in enumerate(resource_ids) if rng.random() < 0.5}
+        for _ in range(n)
+    ]
     edges = layered_dag(task_ids, level, rng)
     task_names, resource_names = scenarios.rcpsp_names(config.scenario, n, m, seed)
     data = RcpspData(
         horizon=max(1, int(durations.sum())) * 2,
-        resources=[Resource(id=rid, name=resource_names[j], capacity=int(capacities[j]))
-                   for j, rid in enumerate(resource_ids)],
-        tasks=[Task(id=tid, name=task_names[i], duration=int(durations[i]), demands=demands[i])
-               for i, tid in enumerate(task_ids)],
+        resources=[
+            Resource(id=rid, name=resource_names[j], capacity=int(capacities[j])) for j, rid in enumerate(resource_ids)
+        ],
+        tasks=[
+            Task(id=tid, name=task_names[i], duration=int(durations[i]), demands=demands[i])
+            for i, tid in enumerate(task_ids)
+        ],
         precedences=edges,
     )
     injects = _INJECTS[stage]
@@ -135,8 +145,15 @@ def make_instance(config: RcpspGeneratorConfig, stage: str, level: int, k: int, 
     if infeasible:
         make_infeasible(data, witness, "windows" in injects, chance)
     data = RcpspData.model_validate(data.model_dump())  # re-check ids and acyclicity
-    instance = Instance(id=f"rcpsp-{stage}-L{level:03d}-{k:02d}", family="rcpsp", level=level, stage=stage,
-                        scenario=config.scenario, seed=seed, data=data.model_dump())
+    instance = Instance(
+        id=f"rcpsp-{stage}-L{level:03d}-{k:02d}",
+        family="rcpsp",
+        level=level,
+        stage=stage,
+        scenario=config.scenario,
+        seed=seed,
+        data=data.model_dump(),
+    )
     if infeasible:
         return Draft(instance, expect="infeasible")
     return Draft(instance, expect="feasible", hint={"starts": witness})
@@ -155,8 +172,10 @@ def layered_dag(task_ids: list[str], n_edges: int, rng: np.random.Generator) -> 
     while n_layers > 2 and consecutive_capacity(n, n_layers) < n_edges:
         n_layers -= 1
     if consecutive_capacity(n, n_layers) < n_edges:
-        raise ValueError(f"cannot place {n_edges} non-redundant precedences on {n} tasks "
-                         f"(at most {consecutive_capacity(n, 2)}); use more tasks (--tasks)")
+        raise ValueError(
+            f"cannot place {n_edges} non-redundant precedences on {n} tasks "
+            f"(at most {consecutive_capacity(n, 2)}); use more tasks (--tasks)"
+        )
     layer = rng.permutation(np.arange(n) % n_layers)
     candidates = [(i, j) for i in range(n) for j in range(n) if layer[i] < layer[j]]
     gaps = np.array([layer[j] - layer[i] - 1 for i, j in candidates])
@@ -197,8 +216,10 @@ def makespan_estimate(data: RcpspData) -> int:
     """max(critical path, resource load / capacity): where downtimes are worth placing."""
     durations = {t.id: t.duration for t in data.tasks}
     finish = {t: start + durations[t] for t, start in earliest_starts(data).items()}
-    loads = [math.ceil(sum(t.duration * t.demands.get(r.id, 0) for t in data.tasks) / max(1, r.capacity))
-             for r in data.resources]
+    loads = [
+        math.ceil(sum(t.duration * t.demands.get(r.id, 0) for t in data.tasks) / max(1, r.capacity))
+        for r in data.resources
+    ]
     return max([1, *finish.values(), *loads])
 
 
@@ -221,8 +242,9 @@ def draw_disjunctive(data: RcpspData, p: float, rng: np.random.Generator) -> lis
     graph.add_nodes_from(t.id for t in data.tasks)
     closure = nx.transitive_closure_dag(graph)
     ids = [t.id for t in data.tasks]
-    unrelated = [(a, b) for a, b in itertools.combinations(ids, 2)
-                 if not closure.has_edge(a, b) and not closure.has_edge(b, a)]
+    unrelated = [
+        (a, b) for a, b in itertools.combinations(ids, 2) if not closure.has_edge(a, b) and not closure.has_edge(b, a)
+    ]
     if not unrelated:
         return []
     count = min(len(unrelated), max(1, len(ids) // 4))
@@ -230,8 +252,9 @@ def draw_disjunctive(data: RcpspData, p: float, rng: np.random.Generator) -> lis
     return [unrelated[i] for i in sorted(picked) if rng.random() < p]
 
 
-def draw_windows(data: RcpspData, witness: dict[str, int], makespan: int, p: float,
-                 rng: np.random.Generator) -> dict[str, Window]:
+def draw_windows(
+    data: RcpspData, witness: dict[str, int], makespan: int, p: float, rng: np.random.Generator
+) -> dict[str, Window]:
     """Each task, with probability p, gets a [release, deadline] window around its witness interval."""
     slack = max(2, makespan // 5)
     out = {}
@@ -245,8 +268,7 @@ def draw_windows(data: RcpspData, witness: dict[str, int], makespan: int, p: flo
     return out
 
 
-def make_infeasible(data: RcpspData, witness: dict[str, int], may_use_windows: bool,
-                    rng: np.random.Generator) -> None:
+def make_infeasible(data: RcpspData, witness: dict[str, int], may_use_windows: bool, rng: np.random.Generator) -> None:
     """Make the instance infeasible with a contradiction CP-SAT can prove.
 
     With windows allowed, half of the time (always when no lower bound leaves room for a horizon ≥ 1) a
@@ -259,8 +281,10 @@ def make_infeasible(data: RcpspData, witness: dict[str, int], may_use_windows: b
         _contradicting_windows(data, witness, rng)
     elif bound > 1:
         data.horizon = bound - 1
-        data.windows = {t: w.model_copy(update={"deadline": min(w.deadline, data.horizon)})
-                        if w.deadline is not None else w for t, w in data.windows.items()}
+        data.windows = {
+            t: w.model_copy(update={"deadline": min(w.deadline, data.horizon)}) if w.deadline is not None else w
+            for t, w in data.windows.items()
+        }
     else:
         raise ValueError("cannot make this instance infeasible without windows (every lower bound is 1)")
 
@@ -274,8 +298,9 @@ def _contradicting_windows(data: RcpspData, witness: dict[str, int], rng: np.ran
     a, b = data.precedences[int(rng.integers(len(data.precedences)))]
     release = witness[a]
     data.windows[a] = Window(release=release, deadline=data.windows.get(a, Window()).deadline)
-    data.windows[b] = Window(release=data.windows.get(b, Window()).release,
-                             deadline=release + durations[a] + durations[b] - 1)
+    data.windows[b] = Window(
+        release=data.windows.get(b, Window()).release, deadline=release + durations[a] + durations[b] - 1
+    )
 
 
 def makespan_lower_bound(data: RcpspData) -> int:

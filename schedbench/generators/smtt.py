@@ -70,8 +70,16 @@ def due_date_range(total: int, tf: float, rdd: float) -> tuple[int, int]:
     return low, max(low, high)
 
 
-def draw(n: int, tf: float, rdd: float, rng: np.random.Generator, weighted: bool = False, max_p: int = 100,
-         max_w: int = 10, clip_negative: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def draw(
+    n: int,
+    tf: float,
+    rdd: float,
+    rng: np.random.Generator,
+    weighted: bool = False,
+    max_p: int = 100,
+    max_w: int = 10,
+    clip_negative: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Processing times, due dates and weights of one Potts–Van Wassenhove instance."""
     p = rng.integers(1, max_p + 1, size=n)
     w = rng.integers(1, max_w + 1, size=n) if weighted else np.ones(n, dtype=np.int64)
@@ -82,14 +90,31 @@ def draw(n: int, tf: float, rdd: float, rng: np.random.Generator, weighted: bool
     return p, d, w
 
 
-def make_instance(config: SmttGeneratorConfig, stage: str, level: int, tf: float, rdd: float, k: int,
-                  seed: int) -> Draft:
+def make_instance(
+    config: SmttGeneratorConfig, stage: str, level: int, tf: float, rdd: float, k: int, seed: int
+) -> Draft:
     """One instance from its own seed."""
     rng = np.random.default_rng(seed)
-    p, d, w = draw(level, tf, rdd, rng, weighted=stage == "weighted", max_p=config.max_p, max_w=config.max_w,
-                   clip_negative=config.clip_negative)
+    p, d, w = draw(
+        level,
+        tf,
+        rdd,
+        rng,
+        weighted=stage == "weighted",
+        max_p=config.max_p,
+        max_w=config.max_w,
+        clip_negative=config.clip_negative,
+    )
     data = from_arrays(p, d, w)
-    instance = Instance(id=f"smtt-{stage}-L{level:03d}-tf{tf:g}-rdd{rdd:g}-{k:02d}", family="smtt", level=level,
-                        stage=stage, scenario=config.scenario, seed=seed, data=data.model_dump(),
-                        tf=tf, rdd=rdd)
+    instance = Instance(
+        id=f"smtt-{stage}-L{level:03d}-tf{tf:g}-rdd{rdd:g}-{k:02d}",
+        family="smtt",
+        level=level,
+        stage=stage,
+        scenario=config.scenario,
+        seed=seed,
+        data=data.model_dump(),
+        tf=tf,
+        rdd=rdd,
+    )
     return Draft(instance, expect="feasible")

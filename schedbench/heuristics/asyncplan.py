@@ -36,8 +36,7 @@ def remaining_path(data: AsyncplanData) -> dict[str, int]:
     graph = precedence_graph(data)
     tail: dict[str, int] = {}
     for step_id in reversed(list(nx.topological_sort(graph))):
-        tail[step_id] = graph.nodes[step_id]["duration"] + max((tail[s] for s in graph.successors(step_id)),
-                                                                default=0)
+        tail[step_id] = graph.nodes[step_id]["duration"] + max((tail[s] for s in graph.successors(step_id)), default=0)
     return tail
 
 
@@ -47,8 +46,9 @@ def assign_agents(data: AsyncplanData, starts: Mapping[str, int]) -> dict[str, s
     Greedy colouring by start time is optimal on interval graphs, so it needs exactly as many agents as the
     largest number of attended prefixes running at once; when that fits `data.agents`, the result is valid.
     """
-    prefixes = sorted((starts[s.id], starts[s.id] + s.attended, s.id) for s in data.steps
-                      if s.attended > 0 and s.id in starts)
+    prefixes = sorted(
+        (starts[s.id], starts[s.id] + s.attended, s.id) for s in data.steps if s.attended > 0 and s.id in starts
+    )
     free: list[int] = []  # agent numbers whose last prefix has ended
     busy: list[tuple[int, int]] = []  # (end, agent number)
     assigned: dict[str, str] = {}
@@ -106,8 +106,15 @@ def dispatch(data: AsyncplanData, priority: Mapping[str, float]) -> dict[str, An
     return {"starts": starts, "agents": assign_agents(data, starts)}
 
 
-def _start_fitting(steps: Mapping[str, Any], ready: list[str], now: int, agents_free: int,
-                   station_load: dict[str, int], capacity: Mapping[str, int], starts: dict[str, int]) -> list[str]:
+def _start_fitting(
+    steps: Mapping[str, Any],
+    ready: list[str],
+    now: int,
+    agents_free: int,
+    station_load: dict[str, int],
+    capacity: Mapping[str, int],
+    starts: dict[str, int],
+) -> list[str]:
     """Start (in `starts`) each ready step, in order, that has an agent and a station unit free; remove them."""
     started: list[str] = []
     load = dict(station_load)

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 
 from schedbench.problems.rcpsp import RcpspData, Task
-from schedbench.verifiers.exact.rcpsp_cpsat import downtime_profile
+from schedbench.solvers.rcpsp_cpsat import downtime_profile
 
 Priority = Callable[[RcpspData], dict[str, float]]
 
@@ -86,8 +86,9 @@ def serial_sgs(data: RcpspData, priority: dict[str, float]) -> dict[str, int]:
     while eligible:
         task = tasks[heapq.heappop(eligible)[1]]
         window = data.windows.get(task.id)
-        earliest = max([window.release if window else 0,
-                        *(starts[p] + durations[p] for p in graph.predecessors(task.id))])
+        earliest = max(
+            [window.release if window else 0, *(starts[p] + durations[p] for p in graph.predecessors(task.id))]
+        )
         busy = [(starts[p], starts[p] + durations[p]) for p in partners[task.id] if p in starts]
         demands = {r: q for r, q in task.demands.items() if 0 < q <= capacity[r]}
         start = earliest_fit(task, earliest, profiles, demands, busy)
@@ -101,8 +102,9 @@ def serial_sgs(data: RcpspData, priority: dict[str, float]) -> dict[str, int]:
     return starts
 
 
-def earliest_fit(task: Task, earliest: int, profiles: dict[str, FreeCapacity], demands: dict[str, int],
-                 busy: list[tuple[int, int]]) -> int:
+def earliest_fit(
+    task: Task, earliest: int, profiles: dict[str, FreeCapacity], demands: dict[str, int], busy: list[tuple[int, int]]
+) -> int:
     """The first start ≥ earliest where every demand fits and no busy interval overlaps; each failed try
     jumps past the stretch that blocked it."""
     if task.duration == 0:

@@ -47,8 +47,9 @@ def wspt_order(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.lexsort((np.arange(len(p)), p, d, ratio))
 
 
-def _dispatch(p: np.ndarray, d: np.ndarray, w: np.ndarray,
-              score: Callable[[int, np.ndarray], np.ndarray], augment: bool = False) -> np.ndarray:
+def _dispatch(
+    p: np.ndarray, d: np.ndarray, w: np.ndarray, score: Callable[[int, np.ndarray], np.ndarray], augment: bool = False
+) -> np.ndarray:
     """Build a sequence by appending, at time t, the unscheduled job with the smallest score(t, jobs).
 
     Candidates are kept in EDD order, so argmin ties go to the earliest due date. With `augment`, after each
@@ -85,7 +86,7 @@ def _best_move_to_end(p: np.ndarray, d: np.ndarray, w: np.ndarray, sequence: lis
     best = int(np.argmin(costs))
     if costs[best] >= current:
         return sequence
-    return [*sequence[:best], *sequence[best + 1:], sequence[best]]
+    return [*sequence[:best], *sequence[best + 1 :], sequence[best]]
 
 
 def _mdd_score(p: np.ndarray, d: np.ndarray) -> Callable[[int, np.ndarray], np.ndarray]:

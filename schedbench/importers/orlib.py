@@ -55,22 +55,35 @@ def read_file(path: Path) -> list[Instance]:
     if not numbers:
         raise InputError(str(path), None, "empty file: no instance")
     if len(numbers) % (3 * n):
-        raise InputError(str(path), "values", f"{len(numbers)} values do not split into instances of "
-                         f"{n} processing times, {n} weights and {n} due dates")
+        raise InputError(
+            str(path),
+            "values",
+            f"{len(numbers)} values do not split into instances of {n} processing times, {n} weights and {n} due dates",
+        )
     optima = published_optima(path, n)
     count = len(numbers) // (3 * n)
     if optima is not None and len(optima) != count:
         optima = None
     instances = []
     for k in range(count):
-        block = numbers[3 * n * k: 3 * n * (k + 1)]
-        p, w, d = block[:n], block[n: 2 * n], block[2 * n:]
+        block = numbers[3 * n * k : 3 * n * (k + 1)]
+        p, w, d = block[:n], block[n : 2 * n], block[2 * n :]
         if any(x < 0 for x in p + w):
             raise InputError(str(path), f"instance {k + 1}", "processing times and weights must be >= 0")
         data = from_arrays(p, d, w)
         extra = {"published_optimum": optima[k]} if optima is not None else {}
-        instances.append(Instance(id=f"{path.stem}-{k + 1:03d}", family="smtt", level=n, stage="weighted",
-                                  scenario="abstract", seed=0, data=data.model_dump(), **extra))
+        instances.append(
+            Instance(
+                id=f"{path.stem}-{k + 1:03d}",
+                family="smtt",
+                level=n,
+                stage="weighted",
+                scenario="abstract",
+                seed=0,
+                data=data.model_dump(),
+                **extra,
+            )
+        )
     return instances
 
 

@@ -18,8 +18,9 @@ def read_file(path: Path) -> Instance:
     except FileNotFoundError:
         raise InputError(str(path), None, "no such file") from None
     except Exception as exc:  # the parser raises IndexError/ValueError/... on truncated or foreign files
-        raise InputError(str(path), None, f"not a valid PSPLIB .sm file ({type(exc).__name__}: {exc})"
-                         .splitlines()[0]) from None
+        raise InputError(
+            str(path), None, f"not a valid PSPLIB .sm file ({type(exc).__name__}: {exc})".splitlines()[0]
+        ) from None
     activities = project.activities
     if len(activities) < 3 or not project.resources:
         raise InputError(str(path), "activities", "a PSPLIB project needs a source, a sink and resources")
@@ -36,8 +37,15 @@ def read_file(path: Path) -> Instance:
         edges += [(f"T{index}", f"T{succ}") for succ in activity.successors if 0 < succ < last]
     horizon = max(1, sum(t.duration for t in tasks))
     data = RcpspData(horizon=horizon, resources=resources, tasks=tasks, precedences=edges)
-    return Instance(id=path.stem, family="rcpsp", level=len(edges), stage="psplib", scenario="abstract",
-                    seed=0, data=data.model_dump())
+    return Instance(
+        id=path.stem,
+        family="rcpsp",
+        level=len(edges),
+        stage="psplib",
+        scenario="abstract",
+        seed=0,
+        data=data.model_dump(),
+    )
 
 
 def read_files(paths: list[Path]) -> list[Instance]:

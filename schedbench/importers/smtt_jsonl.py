@@ -39,9 +39,16 @@ def parse_row(raw: Any, source: str, number: int) -> Instance:
         raise InputError(source, "p", "processing times and weights must be >= 0")
     data = from_arrays(p, d, w)
     extra = {"published_optimum": raw["optimum"]} if isinstance(raw.get("optimum"), int) else {}
-    return Instance(id=str(raw.get("name") or f"line{number}"), family="smtt", level=len(p),
-                    stage="weighted" if data.weighted else "unweighted", scenario="abstract", seed=0,
-                    data=data.model_dump(), **extra)
+    return Instance(
+        id=str(raw.get("name") or f"line{number}"),
+        family="smtt",
+        level=len(p),
+        stage="weighted" if data.weighted else "unweighted",
+        scenario="abstract",
+        seed=0,
+        data=data.model_dump(),
+        **extra,
+    )
 
 
 def read_file(path: Path) -> list[Instance]:

@@ -14,8 +14,19 @@ from typing import Any
 
 from schedbench.llm._types import ChatModel, Completion, ItemContext, Message
 
-__all__ = ["ChatModel", "Completion", "ItemContext", "Message", "ModelOptions", "ModelSpecError", "Provider",
-           "get_model", "parse_model_args", "providers", "register_provider"]
+__all__ = [
+    "ChatModel",
+    "Completion",
+    "ItemContext",
+    "Message",
+    "ModelOptions",
+    "ModelSpecError",
+    "Provider",
+    "get_model",
+    "parse_model_args",
+    "providers",
+    "register_provider",
+]
 
 
 class ModelSpecError(ValueError):
@@ -79,8 +90,9 @@ def resolve(spec: str) -> tuple[Provider, str]:
     raise ModelSpecError(f"unknown model spec {spec!r}; known providers: {known}")
 
 
-def get_model(spec: str, *, base_url: str | None = None, model_args: dict[str, Any] | None = None,
-              **options: Any) -> ChatModel:
+def get_model(
+    spec: str, *, base_url: str | None = None, model_args: dict[str, Any] | None = None, **options: Any
+) -> ChatModel:
     """A ChatModel for `spec`; further keyword options are fields of ModelOptions (concurrency, timeout_s, …)."""
     provider, name = resolve(spec)
     opts = ModelOptions(base_url=base_url, model_args=dict(model_args or {}), **options)

@@ -46,8 +46,9 @@ def compatible_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
 def vllm_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     from schedbench.llm._http import OpenAIChat
 
-    return OpenAIChat(spec, _need_name(spec, name), opts, _key("VLLM_API_KEY", spec, "EMPTY"),
-                      opts.base_url or VLLM_URL)
+    return OpenAIChat(
+        spec, _need_name(spec, name), opts, _key("VLLM_API_KEY", spec, "EMPTY"), opts.base_url or VLLM_URL
+    )
 
 
 def ollama_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:

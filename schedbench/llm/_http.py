@@ -29,8 +29,7 @@ class _SdkChat:
     sdk_module = ""  # the official SDK's package
     client_class = ""  # its async client
 
-    def __init__(self, spec: str, model: str, options: ModelOptions, api_key: str | None,
-                 base_url: str | None) -> None:
+    def __init__(self, spec: str, model: str, options: ModelOptions, api_key: str | None, base_url: str | None) -> None:
         self.spec = spec
         self.model = model
         self.options = options
@@ -49,7 +48,9 @@ class _SdkChat:
         size = max(1, self.options.concurrency)
         return self._sdk().DefaultAioHttpClient(
             limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size),
-            timeout=self.options.timeout_s, event_hooks={"response": [self._observe]})
+            timeout=self.options.timeout_s,
+            event_hooks={"response": [self._observe]},
+        )
 
     async def _observe(self, response: Any) -> None:
         if response.status_code == 429 and self.options.on_rate_limit is not None:
@@ -92,8 +93,13 @@ class _SdkChat:
 
     def _make_client(self) -> Any:
         client_class = getattr(self._sdk(), self.client_class)
-        return client_class(api_key=self._api_key, base_url=self.base_url, max_retries=self.options.max_retries,
-                            timeout=self.options.timeout_s, http_client=self._http_client())
+        return client_class(
+            api_key=self._api_key,
+            base_url=self.base_url,
+            max_retries=self.options.max_retries,
+            timeout=self.options.timeout_s,
+            http_client=self._http_client(),
+        )
 
 
 class OpenAIChat(_SdkChat):
@@ -112,10 +118,16 @@ class OpenAIChat(_SdkChat):
         extra = {"reasoning_tokens": details["reasoning_tokens"]} if details.get("reasoning_tokens") else {}
         if message.get("reasoning_content"):
             extra["reasoning"] = message["reasoning_content"]
-        return Completion(text=message.get("content") or "", input_tokens=tokens_in, output_tokens=tokens_out,
-                          cost_usd=self.cost(tokens_in, tokens_out), latency_s=time.perf_counter() - started,
-                          model=body.get("model") or self.model, finish_reason=choice.get("finish_reason"),
-                          extra=extra)
+        return Completion(
+            text=message.get("content") or "",
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            cost_usd=self.cost(tokens_in, tokens_out),
+            latency_s=time.perf_counter() - started,
+            model=body.get("model") or self.model,
+            finish_reason=choice.get("finish_reason"),
+            extra=extra,
+        )
 
 
 class AnthropicChat(_SdkChat):
@@ -137,10 +149,16 @@ class AnthropicChat(_SdkChat):
         thinking = "".join(b.get("thinking", "") for b in blocks if b.get("type") == "thinking")
         usage = body.get("usage") or {}
         tokens_in, tokens_out = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
-        return Completion(text=text, input_tokens=tokens_in, output_tokens=tokens_out,
-                          cost_usd=self.cost(tokens_in, tokens_out), latency_s=time.perf_counter() - started,
-                          model=body.get("model") or self.model, finish_reason=body.get("stop_reason"),
-                          extra={"reasoning": thinking} if thinking else {})
+        return Completion(
+            text=text,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            cost_usd=self.cost(tokens_in, tokens_out),
+            latency_s=time.perf_counter() - started,
+            model=body.get("model") or self.model,
+            finish_reason=body.get("stop_reason"),
+            extra={"reasoning": thinking} if thinking else {},
+        )
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -76,16 +76,18 @@ class BaselineModel(_Offline):
 
         started = time.perf_counter()
         answer = await run_one(self.answer, _item(context), "ray", self.ray_address)
-        return Completion(text=answer_text(answer), latency_s=time.perf_counter() - started, model=self.spec,
-                          finish_reason="stop")
+        return Completion(
+            text=answer_text(answer), latency_s=time.perf_counter() - started, model=self.spec, finish_reason="stop"
+        )
 
     def solution(self, item: ItemContext) -> dict[str, Any]:
         from schedbench.problems import get_family
 
         family = get_family(item.instance.family)
         if self.rule not in family.baselines:
-            raise ValueError(f"family {family.name} has no baseline {self.rule!r}; "
-                             f"known: {', '.join(family.baselines)}")
+            raise ValueError(
+                f"family {family.name} has no baseline {self.rule!r}; known: {', '.join(family.baselines)}"
+            )
         return family.baselines[self.rule](family.parse_data(item.instance.data))
 
 

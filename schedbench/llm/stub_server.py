@@ -83,15 +83,19 @@ class StubStats:
     by_prompt: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "by_status": {str(k): v for k, v in self.by_status.items()},
-                "by_prompt": dict(self.by_prompt)}
+        return {
+            "requests": self.requests,
+            "by_status": {str(k): v for k, v in self.by_status.items()},
+            "by_prompt": dict(self.by_prompt),
+        }
 
 
 class StubServer:
     """The server; `start()`/`stop()` inside a running loop, or `with StubServer(...)` on a background thread."""
 
-    def __init__(self, script: Script | None = None, *, latency_s: float = 0.0, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+    def __init__(
+        self, script: Script | None = None, *, latency_s: float = 0.0, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.script = script or echo_script
         self.latency_s = latency_s
         self.host = host
@@ -188,14 +192,14 @@ class StubServer:
             return True
         return await self._answer(api, json.loads(body or b"{}"), headers, writer)
 
-    async def _answer(self, api: Api, body: dict[str, Any], headers: dict[str, str],
-                      writer: asyncio.StreamWriter) -> bool:
+    async def _answer(
+        self, api: Api, body: dict[str, Any], headers: dict[str, str], writer: asyncio.StreamWriter
+    ) -> bool:
         messages = _messages(api, body)
         key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]
         self.stats.requests += 1
         self.stats.by_prompt[key] += 1
-        request = StubRequest(api, str(body.get("model", "")), messages, body, headers, key,
-                              self.stats.by_prompt[key])
+        request = StubRequest(api, str(body.get("model", "")), messages, body, headers, key, self.stats.by_prompt[key])
         reply = self.script(request)
         if isinstance(reply, str):
             reply = StubReply(text=reply)
@@ -219,11 +223,15 @@ class StubServer:
         return True
 
     @staticmethod
-    async def _send(writer: asyncio.StreamWriter, status: int, payload: bytes, extra: dict[str, str] | None = None,
-                    truncate: bool = False) -> None:
+    async def _send(
+        writer: asyncio.StreamWriter,
+        status: int,
+        payload: bytes,
+        extra: dict[str, str] | None = None,
+        truncate: bool = False,
+    ) -> None:
         reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}.get(status, "X")
-        head = [f"HTTP/1.1 {status} {reason}", "content-type: application/json",
-                f"content-length: {len(payload)}"]
+        head = [f"HTTP/1.1 {status} {reason}", "content-type: application/json", f"content-length: {len(payload)}"]
         head += [f"{k}: {v}" for k, v in (extra or {}).items()]
         body = payload[: len(payload) // 2] if truncate else payload
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
@@ -251,20 +259,40 @@ def _text(content: Any) -> str:
 
 
 def _success_body(api: Api, request: StubRequest, reply: StubReply) -> dict[str, Any]:
-    tokens_in = reply.input_tokens if reply.input_tokens is not None else \
-        sum(len(m["content"]) for m in request.messages) // 4
+    tokens_in = (
+        reply.input_tokens if reply.input_tokens is not None else sum(len(m["content"]) for m in request.messages) // 4
+    )
     tokens_out = reply.output_tokens if reply.output_tokens is not None else len(reply.text) // 4 + 1
     if api == "openai":
-        return {"id": f"chatcmpl-stub-{request.prompt_key}", "object": "chat.completion", "created": 0,
-                "model": request.model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text},
-                             "finish_reason": reply.finish_reason}],
-                "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out,
-                          "total_tokens": tokens_in + tokens_out}}
+        return {
+            "id": f"chatcmpl-stub-{request.prompt_key}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": request.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply.text},
+                    "finish_reason": reply.finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": tokens_in,
+                "completion_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+            },
+        }
     stop = {"stop": "end_turn", "length": "max_tokens"}.get(reply.finish_reason, reply.finish_reason)
-    return {"id": f"msg_stub_{request.prompt_key}", "type": "message", "role": "assistant", "model": request.model,
-            "content": [{"type": "text", "text": reply.text}], "stop_reason": stop, "stop_sequence": None,
-            "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out}}
+    return {
+        "id": f"msg_stub_{request.prompt_key}",
+        "type": "message",
+        "role": "assistant",
+        "model": request.model,
+        "content": [{"type": "text", "text": reply.text}],
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+    }
 
 
 def _error_body(api: Api, status: int, message: str | None = None) -> bytes:

@@ -20,14 +20,21 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-           "#7f7f7f", "#bcbd22")
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
 """Colour-blind-tolerant tab10 order: one colour per run/model, stable across charts."""
 
 FORMATS = ("png", "svg", "pdf")
 """Files written per chart for papers: PNG (slides), SVG and PDF (vector, fonts embedded as outlines/Type 42)."""
-_RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-       "axes.grid": True, "grid.alpha": 0.3, "legend.frameon": False, "savefig.bbox": "tight"}
+_RC = {
+    "svg.fonttype": "none",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+    "savefig.bbox": "tight",
+}
 _counter = itertools.count(1)
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,8 +53,14 @@ def chart(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def new_figure(width: float = 6.4, height: float = 3.6, rows: int = 1, cols: int = 1,
-               layout: str | None = "constrained", **subplot_kw: object) -> tuple[Figure, list[Axes]]:
+def new_figure(
+    width: float = 6.4,
+    height: float = 3.6,
+    rows: int = 1,
+    cols: int = 1,
+    layout: str | None = "constrained",
+    **subplot_kw: object,
+) -> tuple[Figure, list[Axes]]:
     """A pyplot-free figure with `rows` × `cols` axes (flattened); call it inside a `@chart` function.
 
     `layout=None` skips the constrained-layout pass (about 40% faster to draw) for figures that set their margins.

@@ -68,28 +68,50 @@ def score_over_iterations(history: Sequence[Row], title: str = "Score over itera
     islands = sorted({row.get("island", 0) for row in scored}, key=str)
     for index, island in enumerate(islands):
         rows = [row for row in scored if row.get("island", 0) == island]
-        ax.scatter([row["iteration"] for row in rows], [_score(row) for row in rows], s=10, alpha=0.7,
-                   color=colour(index + 1), label=f"island {island}", gid=series_gid("island", str(island)))
+        ax.scatter(
+            [row["iteration"] for row in rows],
+            [_score(row) for row in rows],
+            s=10,
+            alpha=0.7,
+            color=colour(index + 1),
+            label=f"island {island}",
+            gid=series_gid("island", str(island)),
+        )
     failed = [row for row in history if _score(row) is None]
     floor = min(_score(row) for row in scored)
     if failed:
-        ax.scatter([row["iteration"] for row in failed], [floor] * len(failed), marker="x", s=12, color="#999",
-                   label=f"failed/rejected ({len(failed)})", gid=series_gid("failed", "failed"))
+        ax.scatter(
+            [row["iteration"] for row in failed],
+            [floor] * len(failed),
+            marker="x",
+            s=12,
+            color="#999",
+            label=f"failed/rejected ({len(failed)})",
+            gid=series_gid("failed", "failed"),
+        )
     ordered = sorted(scored, key=lambda row: row["iteration"])
     best_so_far, running = [], -math.inf
     for row in ordered:
         running = max(running, _score(row) or -math.inf)
         best_so_far.append(running)
-    ax.step([row["iteration"] for row in ordered], best_so_far, where="post", color=colour(0), linewidth=1.6,
-            label="best so far", gid=series_gid("best", "best so far"))
+    ax.step(
+        [row["iteration"] for row in ordered],
+        best_so_far,
+        where="post",
+        color=colour(0),
+        linewidth=1.6,
+        label="best so far",
+        gid=series_gid("best", "best so far"),
+    )
     ax.set(xlabel="iteration", ylabel="score (higher is better)", title=title)
     ax.legend(loc="lower right", fontsize=7)
     return fig
 
 
 @chart
-def lineage_chart(history: Sequence[Row], program_id: str | None = None, title: str = "Lineage of the best program"
-                  ) -> Figure:
+def lineage_chart(
+    history: Sequence[Row], program_id: str | None = None, title: str = "Lineage of the best program"
+) -> Figure:
     """The best program's ancestors (seed → best) by iteration and score, each labelled with its id."""
     chain = lineage(history, program_id)
     fig, (ax,) = new_figure(6.4, 3.0)
@@ -100,7 +122,8 @@ def lineage_chart(history: Sequence[Row], program_id: str | None = None, title: 
     ys = [_score(row) if _score(row) is not None else math.nan for row in chain]
     ax.plot(xs, ys, marker="o", color=colour(0), gid=series_gid("lineage", str(chain[-1].get("program_id"))))
     for x, y, row in zip(xs, ys, chain, strict=True):
-        ax.annotate(str(row.get("program_id"))[:10], (x, y), textcoords="offset points", xytext=(0, 6),
-                    ha="center", fontsize=6)
+        ax.annotate(
+            str(row.get("program_id"))[:10], (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=6
+        )
     ax.set(xlabel="iteration", ylabel="score", title=f"{title} ({len(chain)} generations)")
     return fig

@@ -44,8 +44,10 @@ class GanttSpec:
 
 def clean_starts(data_ids: Sequence[str], solution: Any) -> tuple[dict[str, int], int]:
     """Valid start times of known ids (first occurrence wins), and how many ids have none."""
-    pairs = entries(solution.get("starts") if isinstance(solution, Mapping) else None, ("id", "task", "step"),
-                    "start") or []
+    pairs = (
+        entries(solution.get("starts") if isinstance(solution, Mapping) else None, ("id", "task", "step"), "start")
+        or []
+    )
     known, starts = set(data_ids), {}
     for raw_id, raw_start in pairs:
         item, start = hashable_id(raw_id), as_nonnegative_int(raw_start)
@@ -69,13 +71,17 @@ def _no_schedule(solution: Any) -> str | None:
     return None
 
 
-def _task_bars(ax: Axes, rows: Sequence[tuple[str, int, int, float]], flagged: set[str], role: str = "task"
-               ) -> None:
+def _task_bars(ax: Axes, rows: Sequence[tuple[str, int, int, float]], flagged: set[str], role: str = "task") -> None:
     """One horizontal bar per (id, start, length, y); flagged ids outlined in red."""
     for index, (item, start, length, y) in enumerate(rows):
-        ax.broken_barh([(start, max(length, 0.15))], (y - 0.4, 0.8), facecolors=calm(index),
-                       edgecolors=VIOLATION_RED if item in flagged else "none",
-                       linewidth=1.6 if item in flagged else 0, gid=series_gid(role, item))
+        ax.broken_barh(
+            [(start, max(length, 0.15))],
+            (y - 0.4, 0.8),
+            facecolors=calm(index),
+            edgecolors=VIOLATION_RED if item in flagged else "none",
+            linewidth=1.6 if item in flagged else 0,
+            gid=series_gid(role, item),
+        )
 
 
 def _rcpsp_rows(data: Any) -> list[float]:
@@ -86,10 +92,15 @@ def _profiles(data: Any, starts: Mapping[str, int], resource: Any) -> tuple[list
     """Change points, load and capacity of one resource as step functions (cheap for any start value)."""
     downs = _downtimes(data, resource)
     users = [t for t in data.tasks if t.id in starts and t.demands.get(resource.id) and t.duration > 0]
-    points = sorted({0, data.horizon, *(x for a, b, _ in downs for x in (a, b)),
-                     *(x for t in users for x in (starts[t.id], starts[t.id] + t.duration))})
-    load = [sum(t.demands[resource.id] for t in users if starts[t.id] <= x < starts[t.id] + t.duration)
-            for x in points]
+    points = sorted(
+        {
+            0,
+            data.horizon,
+            *(x for a, b, _ in downs for x in (a, b)),
+            *(x for t in users for x in (starts[t.id], starts[t.id] + t.duration)),
+        }
+    )
+    load = [sum(t.demands[resource.id] for t in users if starts[t.id] <= x < starts[t.id] + t.duration) for x in points]
     capacity = [next((level for a, b, level in downs if a <= x < b), resource.capacity) for x in points]
     return points, load, capacity
 
@@ -117,17 +128,23 @@ def _draw_rcpsp(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) -
 
 def _profile_panel(ax: Axes, times: list[int], load: list[int], capacity: list[int], label: str) -> None:
     """Load (filled) against capacity (dashed) as step functions over change points; overload in red."""
-    ax.step(times, capacity, where="post", color="#444", linestyle="--", linewidth=1,
-            gid=series_gid("capacity", label))
+    ax.step(times, capacity, where="post", color="#444", linestyle="--", linewidth=1, gid=series_gid("capacity", label))
     ax.fill_between(times, load, step="post", color="#4c72b0", alpha=0.5, gid=series_gid("load", label))
-    ax.fill_between(times, capacity, load, where=[a > b for a, b in zip(load, capacity, strict=True)],
-                    step="post", color=VIOLATION_RED, alpha=0.8)
+    ax.fill_between(
+        times,
+        capacity,
+        load,
+        where=[a > b for a, b in zip(load, capacity, strict=True)],
+        step="post",
+        color=VIOLATION_RED,
+        alpha=0.8,
+    )
     ax.set_ylabel(label, rotation=0, ha="right", fontsize=7)
     ax.set_ylim(0, max([*capacity, *load]) + 0.5)
 
 
 def _downtimes(data: Any, resource: Any) -> list[tuple[int, int, int]]:
-    from schedbench.verifiers.exact.rcpsp_cpsat import downtime_profile
+    from schedbench.solvers.rcpsp_cpsat import downtime_profile
 
     return downtime_profile(data, resource.id, resource.capacity)
 
@@ -161,11 +178,17 @@ def _draw_asyncplan(axes: list[Axes], data: Any, solution: Any, flagged: set[str
         if y is None:
             flagged = flagged | {step.id}
             continue
-        lanes_ax.broken_barh([(starts[step.id], step.attended)], (y - 0.4, 0.8), facecolors=calm(y),
-                             edgecolors=VIOLATION_RED if step.id in flagged else "white", linewidth=0.8,
-                             gid=series_gid("agent", f"{agent}:{step.id}"))
-        lanes_ax.text(starts[step.id] + step.attended / 2, y, step.id, ha="center", va="center", fontsize=6,
-                      color="white")
+        lanes_ax.broken_barh(
+            [(starts[step.id], step.attended)],
+            (y - 0.4, 0.8),
+            facecolors=calm(y),
+            edgecolors=VIOLATION_RED if step.id in flagged else "white",
+            linewidth=0.8,
+            gid=series_gid("agent", f"{agent}:{step.id}"),
+        )
+        lanes_ax.text(
+            starts[step.id] + step.attended / 2, y, step.id, ha="center", va="center", fontsize=6, color="white"
+        )
     lanes_ax.set_yticks(range(len(lanes)), lanes, fontsize=7)
     lanes_ax.set_ylim(len(lanes) - 0.5, -0.5)
     for y, step in enumerate(data.steps):
@@ -174,11 +197,23 @@ def _draw_asyncplan(axes: list[Axes], data: Any, solution: Any, flagged: set[str
         agent = assigned.get(step.id)
         tone = calm(lane_of[agent]) if isinstance(agent, str) and agent in lane_of else "#888"
         edge = VIOLATION_RED if step.id in flagged else "none"
-        steps_ax.broken_barh([(starts[step.id], max(step.attended, 0.15))], (y - 0.4, 0.8), facecolors=tone,
-                             edgecolors=edge, linewidth=1.4, gid=series_gid("step", step.id))
+        steps_ax.broken_barh(
+            [(starts[step.id], max(step.attended, 0.15))],
+            (y - 0.4, 0.8),
+            facecolors=tone,
+            edgecolors=edge,
+            linewidth=1.4,
+            gid=series_gid("step", step.id),
+        )
         if step.unattended:
-            steps_ax.broken_barh([(starts[step.id] + step.attended, step.unattended)], (y - 0.4, 0.8),
-                                 facecolors=tone, alpha=0.3, edgecolors=edge, linewidth=1.4)
+            steps_ax.broken_barh(
+                [(starts[step.id] + step.attended, step.unattended)],
+                (y - 0.4, 0.8),
+                facecolors=tone,
+                alpha=0.3,
+                edgecolors=edge,
+                linewidth=1.4,
+            )
     steps_ax.set_yticks(range(len(data.steps)), [s.id for s in data.steps], fontsize=6)
     steps_ax.set_ylim(len(data.steps) - 0.5, -0.5)
     _station_panels(station_axes, data, starts)
@@ -211,14 +246,24 @@ def _draw_smtt(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) ->
         completion = time + job.p
         tardiness = job.w * max(0, completion - job.d)
         total += tardiness
-        machine_ax.broken_barh([(time, max(job.p, 0.15))], (-0.4, 0.8),
-                               facecolors=VIOLATION_RED if tardiness else colour(0),
-                               edgecolors="white", linewidth=0.6, gid=series_gid("job", job_id))
+        machine_ax.broken_barh(
+            [(time, max(job.p, 0.15))],
+            (-0.4, 0.8),
+            facecolors=VIOLATION_RED if tardiness else colour(0),
+            edgecolors="white",
+            linewidth=0.6,
+            gid=series_gid("job", job_id),
+        )
         if job.p >= 0.04 * max(1, sum(j.p for j in data.jobs)):
             machine_ax.text(time + job.p / 2, 0, job_id, ha="center", va="center", fontsize=6, color="white")
         machine_ax.plot([job.d], [0.45], marker="v", markersize=3, color="#555")
-        tardiness_ax.bar([time + job.p / 2], [tardiness], width=max(job.p, 0.3) * 0.9,
-                         color=VIOLATION_RED if tardiness else colour(0), gid=series_gid("tardiness", job_id))
+        tardiness_ax.bar(
+            [time + job.p / 2],
+            [tardiness],
+            width=max(job.p, 0.3) * 0.9,
+            color=VIOLATION_RED if tardiness else colour(0),
+            gid=series_gid("tardiness", job_id),
+        )
         time = completion
     machine_ax.set_yticks([])
     machine_ax.set_ylim(-0.6, 0.7)
@@ -236,8 +281,14 @@ GANTTS: dict[str, GanttSpec] = {
 
 
 @chart
-def schedule_comparison(family: str, data: Any, answer: Any, witness: Any = None,
-                        flagged: set[str] | None = None, titles: tuple[str, str] = ("answer", "optimal")) -> Figure:
+def schedule_comparison(
+    family: str,
+    data: Any,
+    answer: Any,
+    witness: Any = None,
+    flagged: set[str] | None = None,
+    titles: tuple[str, str] = ("answer", "optimal"),
+) -> Figure:
     """The answer's schedule (left) beside the reference witness (right), panels sharing one time axis.
 
     `data` is the family's typed instance data; `answer` and `witness` are solution JSON (either may be None);
@@ -253,11 +304,24 @@ def schedule_comparison(family: str, data: Any, answer: Any, witness: Any = None
     if witness is not None:
         columns.append((titles[1], witness, set()))
     width, height = 5.2 * len(columns), min(12.0, 0.9 + 0.75 * sum(ratios))
-    fig, axes = new_figure(width, height, rows=len(ratios), cols=len(columns), layout=None, sharex=True,
-                           gridspec_kw={"height_ratios": ratios})
+    fig, axes = new_figure(
+        width,
+        height,
+        rows=len(ratios),
+        cols=len(columns),
+        layout=None,
+        sharex=True,
+        gridspec_kw={"height_ratios": ratios},
+    )
     # fixed margins in inches: many Gantt charts go into one report, and constrained layout doubles drawing time
-    fig.subplots_adjust(left=0.5 / width, right=1 - 0.15 / width, top=1 - 0.35 / height, bottom=0.5 / height,
-                        wspace=0.6 / 5.2, hspace=0.25)
+    fig.subplots_adjust(
+        left=0.5 / width,
+        right=1 - 0.15 / width,
+        top=1 - 0.35 / height,
+        bottom=0.5 / height,
+        wspace=0.6 / 5.2,
+        hspace=0.25,
+    )
     for column, (title, solution, marks) in enumerate(columns):
         panel = [axes[row * len(columns) + column] for row in range(len(ratios))]
         reason = _no_schedule(solution)

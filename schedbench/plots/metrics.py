@@ -63,13 +63,26 @@ def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by le
         rates = [float(r.get("feasible_rate") or 0.0) for r in rows]
         bands = [_band(r) for r in rows]
         label = run_label(doc)
-        ax.fill_between(levels, [b[0] for b in bands], [b[1] for b in bands], color=colour(index), alpha=0.18,
-                        linewidth=0, gid=series_gid("band", label))
-        ax.plot(levels, rates, marker="o", markersize=3, color=colour(index), label=label,
-                gid=series_gid("line", label))
+        ax.fill_between(
+            levels,
+            [b[0] for b in bands],
+            [b[1] for b in bands],
+            color=colour(index),
+            alpha=0.18,
+            linewidth=0,
+            gid=series_gid("band", label),
+        )
+        ax.plot(
+            levels, rates, marker="o", markersize=3, color=colour(index), label=label, gid=series_gid("line", label)
+        )
         if doc.get("breakpoint_level") is not None:
-            ax.axvline(doc["breakpoint_level"], color=colour(index), linestyle=":", linewidth=1.2,
-                       gid=series_gid("breakpoint", label))
+            ax.axvline(
+                doc["breakpoint_level"],
+                color=colour(index),
+                linestyle=":",
+                linewidth=1.2,
+                gid=series_gid("breakpoint", label),
+            )
         drawn += 1
     if not drawn:
         empty_note(ax, "no per-level results")
@@ -86,13 +99,21 @@ def gap_curves(docs: Sequence[Document], title: str = "Mean optimality gap by le
     fig, (ax,) = new_figure(6.4, 3.4)
     drawn = 0
     for index, doc in enumerate(docs):
-        rows = sorted((r for r in doc.get("by_level") or [] if r.get("mean_gap_pct") is not None),
-                      key=lambda r: r["level"])
+        rows = sorted(
+            (r for r in doc.get("by_level") or [] if r.get("mean_gap_pct") is not None), key=lambda r: r["level"]
+        )
         if not rows:
             continue
         label = run_label(doc)
-        ax.plot([r["level"] for r in rows], [float(r["mean_gap_pct"]) for r in rows], marker="o", markersize=3,
-                color=colour(index), label=label, gid=series_gid("line", label))
+        ax.plot(
+            [r["level"] for r in rows],
+            [float(r["mean_gap_pct"]) for r in rows],
+            marker="o",
+            markersize=3,
+            color=colour(index),
+            label=label,
+            gid=series_gid("line", label),
+        )
         drawn += 1
     if not drawn:
         empty_note(ax, "no gaps (no feasible answers with a reference)")
@@ -130,8 +151,17 @@ def breakdown_bars(docs: Sequence[Document], key: str = "by_stage", title: str |
             errors[0].append(max(0.0, rate - low))
             errors[1].append(max(0.0, high - rate))
         label = run_label(doc)
-        ax.bar(xs, heights, width=width * 0.95, yerr=errors, capsize=2, color=colour(index), label=label,
-               error_kw={"elinewidth": 0.8}, gid=series_gid("bar", label))
+        ax.bar(
+            xs,
+            heights,
+            width=width * 0.95,
+            yerr=errors,
+            capsize=2,
+            color=colour(index),
+            label=label,
+            error_kw={"elinewidth": 0.8},
+            gid=series_gid("bar", label),
+        )
     ax.set_xticks(range(len(categories)), categories, rotation=20 if len(categories) > 5 else 0)
     ax.set(ylabel="feasible rate", ylim=(0, 1.05), title=title or f"Feasibility by {key.removeprefix('by_')}")
     runs_legend(fig, ax)
@@ -153,8 +183,14 @@ def taxonomy_bars(docs: Sequence[Document], title: str = "Violation taxonomy") -
         shares = doc.get("taxonomy") or {}
         ys = [position - 0.4 + height * (index + 0.5) for position in range(len(types))]
         label = run_label(doc)
-        ax.barh(ys, [float(shares.get(t) or 0.0) for t in types], height=height * 0.95, color=colour(index),
-                label=label, gid=series_gid("bar", label))
+        ax.barh(
+            ys,
+            [float(shares.get(t) or 0.0) for t in types],
+            height=height * 0.95,
+            color=colour(index),
+            label=label,
+            gid=series_gid("bar", label),
+        )
     ax.set_yticks(range(len(types)), types)
     ax.invert_yaxis()
     ax.set(xlabel="share of infeasible answers", xlim=(0, 1.02), title=title)
@@ -163,8 +199,11 @@ def taxonomy_bars(docs: Sequence[Document], title: str = "Violation taxonomy") -
 
 
 @chart
-def gap_distribution(gaps: Mapping[str, Sequence[float]], title: str = "Optimality gap of feasible answers",
-                     ylabel: str = "gap to reference (%)") -> Figure:
+def gap_distribution(
+    gaps: Mapping[str, Sequence[float]],
+    title: str = "Optimality gap of feasible answers",
+    ylabel: str = "gap to reference (%)",
+) -> Figure:
     """Box plot (with points) of the gaps of feasible answers, one box per run."""
     fig, (ax,) = new_figure(6.4, 3.2)
     labels = [label for label, values in gaps.items() if values]
@@ -173,8 +212,14 @@ def gap_distribution(gaps: Mapping[str, Sequence[float]], title: str = "Optimali
         return fig
     for index, label in enumerate(labels):
         values = [float(v) for v in gaps[label]]
-        ax.boxplot([values], positions=[index], widths=0.5, showfliers=False,
-                   medianprops={"color": colour(index)}, boxprops={"color": colour(index)})
+        ax.boxplot(
+            [values],
+            positions=[index],
+            widths=0.5,
+            showfliers=False,
+            medianprops={"color": colour(index)},
+            boxprops={"color": colour(index)},
+        )
         jitter = [index + 0.18 * math.sin(k * 2.399) for k in range(len(values))]
         ax.scatter(jitter, values, s=8, alpha=0.6, color=colour(index), gid=series_gid("points", label))
     ax.set_xticks(range(len(labels)), labels, rotation=15 if len(labels) > 3 else 0)
@@ -186,8 +231,9 @@ def _token_counts(doc: Document) -> tuple[float, float]:
     """(input, output) tokens of a run; a bare total counts as output."""
     tokens = doc.get("tokens_detail") or doc.get("tokens") or {}
     if isinstance(tokens, Mapping):
-        return float(tokens.get("input") or tokens.get("input_tokens") or 0), \
-            float(tokens.get("output") or tokens.get("output_tokens") or 0)
+        return float(tokens.get("input") or tokens.get("input_tokens") or 0), float(
+            tokens.get("output") or tokens.get("output_tokens") or 0
+        )
     return 0.0, float(tokens)
 
 
@@ -203,12 +249,19 @@ def cost_tokens(docs: Sequence[Document], title: str = "Tokens and cost per item
     for index, doc in enumerate(docs):
         n = max(1, int(doc.get("n") or 0))
         tokens_in, tokens_out = _token_counts(doc)
-        tokens_ax.bar([index], [tokens_in / n], color=colour(index), alpha=0.55,
-                      gid=series_gid("input_tokens", labels[index]))
-        tokens_ax.bar([index], [tokens_out / n], bottom=[tokens_in / n], color=colour(index),
-                      gid=series_gid("output_tokens", labels[index]))
-        cost_ax.bar([index], [float(doc.get("cost_usd") or 0.0) / n], color=colour(index),
-                    gid=series_gid("cost", labels[index]))
+        tokens_ax.bar(
+            [index], [tokens_in / n], color=colour(index), alpha=0.55, gid=series_gid("input_tokens", labels[index])
+        )
+        tokens_ax.bar(
+            [index],
+            [tokens_out / n],
+            bottom=[tokens_in / n],
+            color=colour(index),
+            gid=series_gid("output_tokens", labels[index]),
+        )
+        cost_ax.bar(
+            [index], [float(doc.get("cost_usd") or 0.0) / n], color=colour(index), gid=series_gid("cost", labels[index])
+        )
     for ax in (tokens_ax, cost_ax):
         ax.set_xticks(range(len(labels)), labels, rotation=15 if len(labels) > 2 else 0)
     tokens_ax.set(ylabel="tokens per item (light: input)", title="tokens")

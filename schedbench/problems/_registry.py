@@ -12,8 +12,8 @@ def _rcpsp() -> Family:
     from schedbench.generators import rcpsp as generator
     from schedbench.heuristics import rcpsp as heuristics
     from schedbench.problems.rcpsp import RcpspData, RcpspSolution
+    from schedbench.solvers import rcpsp_cpsat
     from schedbench.verifiers import rcpsp as verifier
-    from schedbench.verifiers.exact import rcpsp_cpsat
 
     return Family(
         name="rcpsp",
@@ -36,8 +36,8 @@ def _asyncplan() -> Family:
     from schedbench.generators import asyncplan as generator
     from schedbench.heuristics import asyncplan as heuristics
     from schedbench.problems.asyncplan import AsyncplanData, AsyncplanSolution
+    from schedbench.solvers import asyncplan_cpsat
     from schedbench.verifiers import asyncplan as verifier
-    from schedbench.verifiers.exact import asyncplan_cpsat
 
     return Family(
         name="asyncplan",
@@ -60,8 +60,8 @@ def _smtt() -> Family:
     from schedbench.generators import smtt as generator
     from schedbench.heuristics import smtt as heuristics
     from schedbench.problems.smtt import SmttData, SmttSolution
+    from schedbench.solvers import smtt_exact
     from schedbench.verifiers import smtt as verifier
-    from schedbench.verifiers.exact import smtt_exact
 
     return Family(
         name="smtt",

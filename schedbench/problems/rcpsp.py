@@ -111,8 +111,9 @@ def earliest_starts(data: RcpspData) -> dict[str, int]:
     earliest: dict[str, int] = {}
     for task in graphlib.TopologicalSorter(predecessors).static_order():
         window = data.windows.get(task)
-        earliest[task] = max([window.release if window else 0,
-                              *(earliest[p] + duration[p] for p in predecessors[task])])
+        earliest[task] = max(
+            [window.release if window else 0, *(earliest[p] + duration[p] for p in predecessors[task])]
+        )
     return earliest
 
 

@@ -63,8 +63,10 @@ def from_arrays(p: Any, d: Any, w: Any | None = None, prefix: str = "J") -> Smtt
     w = [1] * len(p) if w is None else list(w)
     if not len(p) == len(d) == len(w):
         raise ValueError(f"p, d and w have different lengths ({len(p)}, {len(d)}, {len(w)})")
-    jobs = [Job(id=f"{prefix}{i + 1}", p=int(pi), d=int(di), w=int(wi))
-            for i, (pi, di, wi) in enumerate(zip(p, d, w, strict=True))]
+    jobs = [
+        Job(id=f"{prefix}{i + 1}", p=int(pi), d=int(di), w=int(wi))
+        for i, (pi, di, wi) in enumerate(zip(p, d, w, strict=True))
+    ]
     return SmttData(jobs=jobs)
 
 

@@ -16,6 +16,19 @@ from schedbench.prompts._render import (
     system_prompt,
 )
 
-__all__ = ["AnswerShape", "DuplicateKeys", "Extraction", "PromptOptions", "answer_model", "answer_shape",
-           "build_messages", "extract_answer", "has_template", "prompt_hash", "question_modes", "render_question",
-           "scenario_terms", "system_prompt"]
+__all__ = [
+    "AnswerShape",
+    "DuplicateKeys",
+    "Extraction",
+    "PromptOptions",
+    "answer_model",
+    "answer_shape",
+    "build_messages",
+    "extract_answer",
+    "has_template",
+    "prompt_hash",
+    "question_modes",
+    "render_question",
+    "scenario_terms",
+    "system_prompt",
+]

@@ -36,16 +36,25 @@ class PromptOptions:
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies these options in a run's configuration."""
-        return {"mode": self.mode, "cot": self.cot,
-                "system": None if self.system is None else hashlib.sha256(self.system.encode()).hexdigest()[:16],
-                "few_shot": [inst.id for inst in self.few_shot]}
+        return {
+            "mode": self.mode,
+            "cot": self.cot,
+            "system": None if self.system is None else hashlib.sha256(self.system.encode()).hexdigest()[:16],
+            "few_shot": [inst.id for inst in self.few_shot],
+        }
 
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-                              autoescape=False, auto_reload=False)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,
+        auto_reload=False,
+    )
 
 
 def answer_model(family: Family, mode: str) -> type[BaseModel]:
@@ -75,7 +84,7 @@ def question_modes(family_name: str) -> list[str]:
     """The question modes with a template for this family (what `--mode` accepts; equal to the family's
     registered prompt modes, read without importing the family)."""
     prefix = f"{family_name}_"
-    return sorted(p.name[len(prefix):-len(".j2")] for p in TEMPLATES.glob(f"{prefix}*.j2"))
+    return sorted(p.name[len(prefix) : -len(".j2")] for p in TEMPLATES.glob(f"{prefix}*.j2"))
 
 
 def has_template(family_name: str, mode: str) -> bool:
@@ -101,9 +110,16 @@ def render_question(instance: Instance, mode: str = "plan", cot: bool = False, d
     family = get_family(instance.family)
     template = _environment().get_template(template_name(family.name, mode))
     data = data if data is not None else family.parse_data(instance.data)
-    return template.render(data=data, instance=instance, cot=cot,
-                           terms=scenario_terms(family.name, instance.scenario),
-                           schema=_schema_text(family.name, mode)).strip() + "\n"
+    return (
+        template.render(
+            data=data,
+            instance=instance,
+            cot=cot,
+            terms=scenario_terms(family.name, instance.scenario),
+            schema=_schema_text(family.name, mode),
+        ).strip()
+        + "\n"
+    )
 
 
 def system_prompt(options: PromptOptions) -> str:

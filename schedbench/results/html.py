@@ -88,8 +88,12 @@ def evolution_from_folder(folder: Path) -> EvolutionView:
         except json.JSONDecodeError as exc:
             raise InputError(str(folder / "best.json"), None, f"malformed JSON: {exc.msg}") from None
     program = folder / "best_program.py"
-    return EvolutionView(read_history(history_path), best if isinstance(best, dict) else {},
-                         program.read_text(encoding="utf-8") if program.exists() else "", folder.name)
+    return EvolutionView(
+        read_history(history_path),
+        best if isinstance(best, dict) else {},
+        program.read_text(encoding="utf-8") if program.exists() else "",
+        folder.name,
+    )
 
 
 def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list[RunView]:
@@ -118,8 +122,11 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
             views.append(RunView(document, note=instances))
             continue
         rows = list(store.items(run.id))
-        items = [_item_view(row, instances[row["instance_id"]], run.config) for row in rows
-                 if row["instance_id"] in instances]
+        items = [
+            _item_view(row, instances[row["instance_id"]], run.config)
+            for row in rows
+            if row["instance_id"] in instances
+        ]
         missing = len(rows) - len(items)
         note = f"{missing} items not shown: their instances are no longer in {run.suite}" if missing else ""
         views.append(RunView(document, items, note))
@@ -138,25 +145,41 @@ def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, 
             return f"(prompt not available: {type(exc).__name__}: {exc})"
 
     verification = Verification.model_validate(row["verification"]) if row.get("verification") else None
-    return ItemView(instance, prompt, row.get("response") or "", row.get("answer"), verification,
-                    row.get("error") or row.get("parse_error"), int(row.get("sample") or 0),
-                    row.get("normalised_gap"))
+    return ItemView(
+        instance,
+        prompt,
+        row.get("response") or "",
+        row.get("answer"),
+        verification,
+        row.get("error") or row.get("parse_error"),
+        int(row.get("sample") or 0),
+        row.get("normalised_gap"),
+    )
 
 
-def write_report_outputs(store: Any, documents: Sequence[Mapping[str, Any]], html: Path | None = None,
-                         plots: Path | None = None, workers: int | None = None,
-                         per_run: int = DRILL_DOWN_PER_RUN) -> list[Path]:
+def write_report_outputs(
+    store: Any,
+    documents: Sequence[Mapping[str, Any]],
+    html: Path | None = None,
+    plots: Path | None = None,
+    workers: int | None = None,
+    per_run: int = DRILL_DOWN_PER_RUN,
+) -> list[Path]:
     """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
     from schedbench.errors import InputError
 
     views = views_from_store(store, documents)
     written: list[Path] = []
     if html is not None:
-        title = "schedbench report: " + ", ".join(str(d["run"]) for d in documents) if len(documents) <= 3 \
+        title = (
+            "schedbench report: " + ", ".join(str(d["run"]) for d in documents)
+            if len(documents) <= 3
             else f"schedbench report: {len(documents)} runs"
+        )
         try:
-            written.append(write_html_report(html, views, title=title, per_run=per_run,
-                                             workers=workers or os.cpu_count() or 1))
+            written.append(
+                write_html_report(html, views, title=title, per_run=per_run, workers=workers or os.cpu_count() or 1)
+            )
         except OSError as exc:
             raise InputError(str(html), "--html", f"cannot write: {exc.strerror or exc}") from None
     if plots is not None:
@@ -178,18 +201,27 @@ def write_evolution_html(run_dir: Path, path: Path, plots: Path | None = None) -
 
 # --- charts ---------------------------------------------------------------------------------------------------
 
+
 def gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
     """Gap % of every feasible answer with a reference, per run."""
-    return {run.label: [item.verification.gap_pct for item in run.items
-                        if item.verification and item.verification.feasible and item.verification.gap_pct is not None]
-            for run in runs}
+    return {
+        run.label: [
+            item.verification.gap_pct
+            for item in run.items
+            if item.verification and item.verification.feasible and item.verification.gap_pct is not None
+        ]
+        for run in runs
+    }
 
 
 def scenario_rows(run: RunView) -> list[dict[str, Any]]:
     """The document's `by_scenario`, or one computed from the items (rate with a Wilson interval)."""
     if run.document.get("by_scenario"):
-        return list(run.document["by_scenario"]) if not isinstance(run.document["by_scenario"], Mapping) else \
-            [{"scenario": k, **v} for k, v in run.document["by_scenario"].items()]
+        return (
+            list(run.document["by_scenario"])
+            if not isinstance(run.document["by_scenario"], Mapping)
+            else [{"scenario": k, **v} for k, v in run.document["by_scenario"].items()]
+        )
     from schedbench.plots.metrics import wilson_interval
 
     groups: dict[str, list[bool]] = {}
@@ -198,8 +230,15 @@ def scenario_rows(run: RunView) -> list[dict[str, Any]]:
     rows = []
     for name, outcomes in groups.items():
         low, high = wilson_interval(sum(outcomes), len(outcomes))
-        rows.append({"scenario": name, "n": len(outcomes), "feasible_rate": sum(outcomes) / len(outcomes),
-                     "ci_low": low, "ci_high": high})
+        rows.append(
+            {
+                "scenario": name,
+                "n": len(outcomes),
+                "feasible_rate": sum(outcomes) / len(outcomes),
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return rows
 
 
@@ -221,8 +260,7 @@ CAPTIONS = {
 
 def normalised_gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
     """Normalised gaps (DESIGN §5, SMTT) of feasible answers, per run that has any."""
-    gaps = {run.label: [item.normalised_gap for item in run.items if item.normalised_gap is not None]
-            for run in runs}
+    gaps = {run.label: [item.normalised_gap for item in run.items if item.normalised_gap is not None] for run in runs}
     return {label: values for label, values in gaps.items() if values}
 
 
@@ -245,7 +283,8 @@ def summary_figures(runs: Sequence[RunView]) -> dict[str, Any]:
     normalised = normalised_gaps_by_run(runs)
     if normalised:
         figures["normalised_gap_distribution"] = plots.gap_distribution(
-            normalised, title="Normalised gap (SMTT)", ylabel="(obj − opt) / (EDD − opt)")
+            normalised, title="Normalised gap (SMTT)", ylabel="(obj − opt) / (EDD − opt)"
+        )
     figures["cost_and_tokens"] = plots.cost_tokens(docs)
     return figures
 
@@ -255,8 +294,10 @@ def evolution_figures(evolution: EvolutionView) -> dict[str, Any]:
     from schedbench import plots
 
     best_id = evolution.best.get("program_id")
-    return {"evolution_score": plots.score_over_iterations(evolution.history),
-            "evolution_lineage": plots.lineage_chart(evolution.history, best_id)}
+    return {
+        "evolution_score": plots.score_over_iterations(evolution.history),
+        "evolution_lineage": plots.lineage_chart(evolution.history, best_id),
+    }
 
 
 def item_gantt_svg(payload: tuple[str, dict[str, Any], Any, Any, list[str]]) -> str:
@@ -270,6 +311,7 @@ def item_gantt_svg(payload: tuple[str, dict[str, Any], Any, Any, list[str]]) -> 
 
 
 # --- assembling -----------------------------------------------------------------------------------------------
+
 
 def drill_down_share(per_run: int, runs: int) -> int:
     """Items to show per run: `per_run`, lowered so that all runs together stay near DRILL_DOWN_TOTAL."""
@@ -293,10 +335,17 @@ def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
     verification = item.verification
     ref = item.instance.reference
     return {
-        "anchor": index, "id": item.instance.id, "sample": item.sample, "family": item.instance.family,
-        "level": item.instance.level, "stage": item.instance.stage, "scenario": item.instance.scenario,
+        "anchor": index,
+        "id": item.instance.id,
+        "sample": item.sample,
+        "family": item.instance.family,
+        "level": item.instance.level,
+        "stage": item.instance.stage,
+        "scenario": item.instance.scenario,
         "prompt": item.prompt() if callable(item.prompt) else item.prompt,
-        "response": item.response, "error": item.error, "success": item.success,
+        "response": item.response,
+        "error": item.error,
+        "success": item.success,
         "answer": json.dumps(item.answer, indent=1, default=str) if item.answer is not None else None,
         "verification": verification.model_dump() if verification else None,
         "reference_status": ref.status if ref else "none",
@@ -309,8 +358,9 @@ def _gantt_payloads(items: Sequence[ItemView]) -> list[tuple[str, dict[str, Any]
     for item in items:
         ref = item.instance.reference
         flagged = sorted({i for v in (item.verification.violations if item.verification else []) for i in v.items})
-        payloads.append((item.instance.family, item.instance.data, _plain(item.answer),
-                         ref.witness if ref else None, flagged))
+        payloads.append(
+            (item.instance.family, item.instance.data, _plain(item.answer), ref.witness if ref else None, flagged)
+        )
     return payloads
 
 
@@ -323,43 +373,71 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def report_context(runs: Sequence[RunView], evolution: EvolutionView | None = None, title: str = "schedbench report",
-                   per_run: int = DRILL_DOWN_PER_RUN, workers: int = 1) -> dict[str, Any]:
+def report_context(
+    runs: Sequence[RunView],
+    evolution: EvolutionView | None = None,
+    title: str = "schedbench report",
+    per_run: int = DRILL_DOWN_PER_RUN,
+    workers: int = 1,
+) -> dict[str, Any]:
     """Everything the template shows: run summaries, inline charts, drill-down items, evolution."""
     from schedbench.plots import figure_svg, inline_svg
 
-    charts = [{"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
-              for stem, fig in (summary_figures(runs) if runs else {}).items()]
+    charts = [
+        {"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
+        for stem, fig in (summary_figures(runs) if runs else {}).items()
+    ]
     shown = [drill_down(run, drill_down_share(per_run, len(runs))) for run in runs]
     flat = [item for items in shown for item in items]
     svgs = iter(map_ordered(item_gantt_svg, _gantt_payloads(flat), workers=workers))
     run_contexts = []
     for number, (run, items) in enumerate(zip(runs, shown, strict=True)):
-        run_contexts.append({"label": run.label, "document": dict(run.document), "total": len(run.items),
-                             "note": run.note,
-                             "items": [_item_context(item, next(svgs), f"r{number}i{k}")
-                                       for k, item in enumerate(items)]})
+        run_contexts.append(
+            {
+                "label": run.label,
+                "document": dict(run.document),
+                "total": len(run.items),
+                "note": run.note,
+                "items": [_item_context(item, next(svgs), f"r{number}i{k}") for k, item in enumerate(items)],
+            }
+        )
     evolution_context = None
     if evolution is not None:
         from schedbench.plots.evolution import lineage
 
         evolution_context = {
-            "name": evolution.name, "best": evolution.best, "program": evolution.best_program,
+            "name": evolution.name,
+            "best": evolution.best,
+            "program": evolution.best_program,
             "iterations": len(evolution.history),
             "failed": sum(1 for row in evolution.history if row.get("status") != "ok"),
             "lineage": lineage(evolution.history, evolution.best.get("program_id")),
-            "charts": [{"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
-                       for stem, fig in evolution_figures(evolution).items()],
+            "charts": [
+                {"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
+                for stem, fig in evolution_figures(evolution).items()
+            ],
         }
-    return {"title": title, "version": __version__, "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "runs": run_contexts, "charts": charts, "evolution": evolution_context, "per_run": per_run}
+    return {
+        "title": title,
+        "version": __version__,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "runs": run_contexts,
+        "charts": charts,
+        "evolution": evolution_context,
+        "per_run": per_run,
+    }
 
 
 def _environment() -> Any:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
-                             lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters["pct"] = _pct
     env.filters["num"] = _num
     return env
@@ -379,8 +457,13 @@ def _num(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def render_html_report(runs: Sequence[RunView], evolution: EvolutionView | None = None,
-                       title: str = "schedbench report", per_run: int = DRILL_DOWN_PER_RUN, workers: int = 1) -> str:
+def render_html_report(
+    runs: Sequence[RunView],
+    evolution: EvolutionView | None = None,
+    title: str = "schedbench report",
+    per_run: int = DRILL_DOWN_PER_RUN,
+    workers: int = 1,
+) -> str:
     """The report as one HTML string."""
     from markupsafe import Markup
 
@@ -399,8 +482,14 @@ def _mark_safe(context: dict[str, Any], markup: Callable[[str], Any]) -> None:
             item["gantt"] = markup(item["gantt"])
 
 
-def write_html_report(path: Path, runs: Sequence[RunView], evolution: EvolutionView | None = None,
-                      title: str = "schedbench report", per_run: int = DRILL_DOWN_PER_RUN, workers: int = 1) -> Path:
+def write_html_report(
+    path: Path,
+    runs: Sequence[RunView],
+    evolution: EvolutionView | None = None,
+    title: str = "schedbench report",
+    per_run: int = DRILL_DOWN_PER_RUN,
+    workers: int = 1,
+) -> Path:
     """Write the self-contained HTML report; returns its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -408,8 +497,12 @@ def write_html_report(path: Path, runs: Sequence[RunView], evolution: EvolutionV
     return path
 
 
-def write_plot_files(directory: Path, runs: Sequence[RunView], evolution: EvolutionView | None = None,
-                     formats: Sequence[str] | None = None) -> list[Path]:
+def write_plot_files(
+    directory: Path,
+    runs: Sequence[RunView],
+    evolution: EvolutionView | None = None,
+    formats: Sequence[str] | None = None,
+) -> list[Path]:
     """Write every chart of the report as files (`feasibility_by_level.png`, `.svg`, …) for papers."""
     from schedbench.plots import FORMATS, save_figure
 

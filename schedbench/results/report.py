@@ -12,37 +12,109 @@ from typing import Any
 from schedbench.evaluate.metrics import ItemFacts, summarise
 from schedbench.results.store import Run, Store
 
-_FACT_COLUMNS = ("level", "stage", "scenario", "family", "correct", "feasible", "optimal", "answer", "error",
-                 "gap_pct", "gap_abs", "normalised_gap", "violation_types", "input_tokens", "output_tokens",
-                 "cost_usd", "latency_s", "cached")
+_FACT_COLUMNS = (
+    "level",
+    "stage",
+    "scenario",
+    "family",
+    "correct",
+    "feasible",
+    "optimal",
+    "answer",
+    "error",
+    "gap_pct",
+    "gap_abs",
+    "normalised_gap",
+    "violation_types",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "latency_s",
+    "cached",
+)
 
 
 def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
     """The metric inputs of every item of a run."""
     facts = []
     for row in store.item_rows(run_id, _FACT_COLUMNS):
-        (level, stage, scenario, family, correct, feasible, optimal, answer, error, gap_pct, gap_abs, normalised,
-         types, tokens_in, tokens_out, cost, latency, cached) = row
-        facts.append(ItemFacts(level=level, stage=stage, scenario=scenario, family=family, correct=bool(correct),
-                               feasible=bool(feasible), optimal=bool(optimal), parsed=answer is not None,
-                               errored=error is not None, gap_pct=gap_pct, gap_abs=gap_abs,
-                               normalised_gap=normalised, violation_types=tuple(json.loads(types or "[]")),
-                               input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost,
-                               latency_s=latency, cached=bool(cached)))
+        (
+            level,
+            stage,
+            scenario,
+            family,
+            correct,
+            feasible,
+            optimal,
+            answer,
+            error,
+            gap_pct,
+            gap_abs,
+            normalised,
+            types,
+            tokens_in,
+            tokens_out,
+            cost,
+            latency,
+            cached,
+        ) = row
+        facts.append(
+            ItemFacts(
+                level=level,
+                stage=stage,
+                scenario=scenario,
+                family=family,
+                correct=bool(correct),
+                feasible=bool(feasible),
+                optimal=bool(optimal),
+                parsed=answer is not None,
+                errored=error is not None,
+                gap_pct=gap_pct,
+                gap_abs=gap_abs,
+                normalised_gap=normalised,
+                violation_types=tuple(json.loads(types or "[]")),
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                cost_usd=cost,
+                latency_s=latency,
+                cached=bool(cached),
+            )
+        )
     return facts
 
 
 def build_report(store: Store, run: Run) -> dict[str, Any]:
     """The report document of one run: the contract keys first, then provenance and extra metrics."""
     metrics = summarise(item_facts(store, run.id))
-    contract = ("n", "feasible_rate", "parse_error_rate", "optimal_rate", "mean_gap_pct", "wauc",
-                "breakpoint_level", "by_level", "by_stage", "taxonomy", "tokens", "cost_usd")
+    contract = (
+        "n",
+        "feasible_rate",
+        "parse_error_rate",
+        "optimal_rate",
+        "mean_gap_pct",
+        "wauc",
+        "breakpoint_level",
+        "by_level",
+        "by_stage",
+        "taxonomy",
+        "tokens",
+        "cost_usd",
+    )
     document: dict[str, Any] = {"run": run.name, "model": run.model, "suite": run.suite}
     document.update({key: metrics[key] for key in contract})
     document.update({key: value for key, value in metrics.items() if key not in contract})
-    document.update({"status": run.status, "planned": run.planned, "suite_hash": run.suite_hash,
-                     "config": run.config, "versions": run.versions, "git_hash": run.git_hash,
-                     "started_at": run.started_at, "finished_at": run.finished_at})
+    document.update(
+        {
+            "status": run.status,
+            "planned": run.planned,
+            "suite_hash": run.suite_hash,
+            "config": run.config,
+            "versions": run.versions,
+            "git_hash": run.git_hash,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+        }
+    )
     return document
 
 

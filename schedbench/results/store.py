@@ -78,13 +78,41 @@ CREATE TABLE IF NOT EXISTS cache (
 );
 """
 
-ITEM_COLUMNS = ("run_id", "instance_id", "sample", "family", "level", "stage", "scenario", "mode", "prompt_hash",
-                "response", "answer", "parse_error", "verification", "feasible", "correct", "optimal",
-                "objective", "reference", "gap_pct", "gap_abs", "normalised_gap", "violation_types",
-                "input_tokens", "output_tokens", "cost_usd", "latency_s", "cached", "finish_reason", "error",
-                "created_at")
-_INSERT_ITEM = (f"INSERT OR REPLACE INTO items ({', '.join(ITEM_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in ITEM_COLUMNS)})")
+ITEM_COLUMNS = (
+    "run_id",
+    "instance_id",
+    "sample",
+    "family",
+    "level",
+    "stage",
+    "scenario",
+    "mode",
+    "prompt_hash",
+    "response",
+    "answer",
+    "parse_error",
+    "verification",
+    "feasible",
+    "correct",
+    "optimal",
+    "objective",
+    "reference",
+    "gap_pct",
+    "gap_abs",
+    "normalised_gap",
+    "violation_types",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "latency_s",
+    "cached",
+    "finish_reason",
+    "error",
+    "created_at",
+)
+_INSERT_ITEM = (
+    f"INSERT OR REPLACE INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' for _ in ITEM_COLUMNS)})"
+)
 
 
 def now() -> str:
@@ -147,13 +175,38 @@ class ItemRecord:
     def row(self, run_id: int, stamp: str | None = None) -> tuple[Any, ...]:
         v = self.verification or {}
         types = sorted({x["type"] for x in v.get("violations", [])}) if v else []
-        return (run_id, self.instance_id, self.sample, self.family, self.level, self.stage, self.scenario,
-                self.mode, self.prompt_hash, self.response,
-                None if self.answer is None else json.dumps(self.answer), self.parse_error,
-                json.dumps(v) if v else None, int(bool(v.get("feasible"))), int(bool(v.get("correct"))),
-                int(bool(v.get("optimal"))), v.get("objective"), v.get("reference"), v.get("gap_pct"),
-                v.get("gap_abs"), self.normalised_gap, json.dumps(types), self.input_tokens, self.output_tokens,
-                self.cost_usd, self.latency_s, int(self.cached), self.finish_reason, self.error, stamp or now())
+        return (
+            run_id,
+            self.instance_id,
+            self.sample,
+            self.family,
+            self.level,
+            self.stage,
+            self.scenario,
+            self.mode,
+            self.prompt_hash,
+            self.response,
+            None if self.answer is None else json.dumps(self.answer),
+            self.parse_error,
+            json.dumps(v) if v else None,
+            int(bool(v.get("feasible"))),
+            int(bool(v.get("correct"))),
+            int(bool(v.get("optimal"))),
+            v.get("objective"),
+            v.get("reference"),
+            v.get("gap_pct"),
+            v.get("gap_abs"),
+            self.normalised_gap,
+            json.dumps(types),
+            self.input_tokens,
+            self.output_tokens,
+            self.cost_usd,
+            self.latency_s,
+            int(self.cached),
+            self.finish_reason,
+            self.error,
+            stamp or now(),
+        )
 
 
 class Store:
@@ -189,12 +242,32 @@ class Store:
         """Every run, oldest first."""
         return [_run(r) for r in self.db.execute("SELECT * FROM runs ORDER BY id")]
 
-    def create_run(self, name: str, model: str, suite: str, suite_hash: str, config: dict[str, Any],
-                   versions: dict[str, Any], git_hash: str | None, planned: int) -> Run:
-        self.db.execute("INSERT INTO runs (name, model, suite, suite_hash, config, versions, git_hash, started_at, "
-                        "status, planned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
-                        (name, model, suite, suite_hash, json.dumps(config, sort_keys=True), json.dumps(versions),
-                         git_hash, now(), planned))
+    def create_run(
+        self,
+        name: str,
+        model: str,
+        suite: str,
+        suite_hash: str,
+        config: dict[str, Any],
+        versions: dict[str, Any],
+        git_hash: str | None,
+        planned: int,
+    ) -> Run:
+        self.db.execute(
+            "INSERT INTO runs (name, model, suite, suite_hash, config, versions, git_hash, started_at, "
+            "status, planned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+            (
+                name,
+                model,
+                suite,
+                suite_hash,
+                json.dumps(config, sort_keys=True),
+                json.dumps(versions),
+                git_hash,
+                now(),
+                planned,
+            ),
+        )
         run = self.run(name)
         assert run is not None
         return run
@@ -202,8 +275,10 @@ class Store:
     def mark_run(self, run_id: int, status: str, planned: int | None = None) -> None:
         """Set a run's status (and its end time unless it is running again)."""
         finished = None if status == "running" else now()
-        self.db.execute("UPDATE runs SET status = ?, finished_at = ?, planned = COALESCE(?, planned) WHERE id = ?",
-                        (status, finished, planned, run_id))
+        self.db.execute(
+            "UPDATE runs SET status = ?, finished_at = ?, planned = COALESCE(?, planned) WHERE id = ?",
+            (status, finished, planned, run_id),
+        )
 
     def delete_run(self, name: str) -> bool:
         run = self.run(name)
@@ -221,8 +296,19 @@ class Store:
     def add_cache(self, entries: list[tuple[str, ItemRecord]]) -> None:
         """Cache fresh replies (key, item) in one transaction."""
         stamp = now()
-        rows = [(key, item.extra.get("model_spec", ""), item.response, item.input_tokens, item.output_tokens,
-                 item.finish_reason, stamp) for key, item in entries if item.response is not None]
+        rows = [
+            (
+                key,
+                item.extra.get("model_spec", ""),
+                item.response,
+                item.input_tokens,
+                item.output_tokens,
+                item.finish_reason,
+                stamp,
+            )
+            for key, item in entries
+            if item.response is not None
+        ]
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -231,9 +317,19 @@ class Store:
         """Store items in one transaction (committed before returning), caching fresh replies that have a key."""
         stamp = now()
         items = [item.row(run_id, stamp) for item, _ in batch]
-        cache = [(key, item.extra.get("model_spec", ""), item.response, item.input_tokens, item.output_tokens,
-                  item.finish_reason, stamp) for item, key in batch
-                 if key is not None and item.error is None and item.response is not None and not item.cached]
+        cache = [
+            (
+                key,
+                item.extra.get("model_spec", ""),
+                item.response,
+                item.input_tokens,
+                item.output_tokens,
+                item.finish_reason,
+                stamp,
+            )
+            for item, key in batch
+            if key is not None and item.error is None and item.response is not None and not item.cached
+        ]
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany(_INSERT_ITEM, items)
@@ -242,14 +338,14 @@ class Store:
 
     def done_keys(self, run_id: int) -> set[tuple[str, int]]:
         """(instance id, sample) of every item stored without an error."""
-        rows = self.db.execute("SELECT instance_id, sample FROM items WHERE run_id = ? AND error IS NULL",
-                               (run_id,))
+        rows = self.db.execute("SELECT instance_id, sample FROM items WHERE run_id = ? AND error IS NULL", (run_id,))
         return {(r[0], r[1]) for r in rows}
 
     def spent(self, run_id: int) -> float:
         """USD spent by a run so far."""
-        return float(self.db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM items WHERE run_id = ?",
-                                     (run_id,)).fetchone()[0])
+        return float(
+            self.db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM items WHERE run_id = ?", (run_id,)).fetchone()[0]
+        )
 
     def items(self, run_id: int) -> Iterator[dict[str, Any]]:
         """Every item of a run as a dict (JSON columns decoded), in instance and sample order."""
@@ -270,8 +366,9 @@ class Store:
         return self.db.execute("SELECT 1 FROM cache WHERE model = ? LIMIT 1", (model,)).fetchone() is not None
 
     def cached(self, key: str) -> CachedResponse | None:
-        row = self.db.execute("SELECT response, input_tokens, output_tokens, finish_reason FROM cache WHERE key = ?",
-                              (key,)).fetchone()
+        row = self.db.execute(
+            "SELECT response, input_tokens, output_tokens, finish_reason FROM cache WHERE key = ?", (key,)
+        ).fetchone()
         return CachedResponse(*row) if row else None
 
 

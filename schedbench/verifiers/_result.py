@@ -26,13 +26,25 @@ def finish(
     if claimed_infeasible:
         proven_infeasible = reference is not None and reference.status == "infeasible"
         if ref_obj is not None:
-            violations = [*violations, Violation(type="infeasible_claim", detail="claimed infeasible, but a "
-                                                 f"schedule with objective {ref_obj} exists")]
-        return Verification(feasible=False, correct=proven_infeasible, objective=None, reference=ref_obj,
-                            claimed_infeasible=True, violations=violations)
+            violations = [
+                *violations,
+                Violation(
+                    type="infeasible_claim",
+                    detail=f"claimed infeasible, but a schedule with objective {ref_obj} exists",
+                ),
+            ]
+        return Verification(
+            feasible=False,
+            correct=proven_infeasible,
+            objective=None,
+            reference=ref_obj,
+            claimed_infeasible=True,
+            violations=violations,
+        )
     feasible = not violations
-    result = Verification(feasible=feasible, correct=feasible, objective=objective, reference=ref_obj,
-                          violations=violations)
+    result = Verification(
+        feasible=feasible, correct=feasible, objective=objective, reference=ref_obj, violations=violations
+    )
     if feasible and objective is not None and ref_obj is not None:
         if ref_obj != 0:
             result.gap_pct = round(100.0 * (objective - ref_obj) / abs(ref_obj), 4)

@@ -20,8 +20,19 @@ from schedbench.problems._envelope import Reference, Verification, Violation
 from schedbench.problems.asyncplan import AsyncplanData
 from schedbench.verifiers._result import as_nonnegative_int, entries, finish, hashable_id
 
-VIOLATION_TYPES = ("missing", "unknown", "duplicate", "invalid_value", "precedence", "agent_overlap",
-                   "unknown_agent", "station_capacity", "infeasible_claim", "wrong_time", "unverified_time")
+VIOLATION_TYPES = (
+    "missing",
+    "unknown",
+    "duplicate",
+    "invalid_value",
+    "precedence",
+    "agent_overlap",
+    "unknown_agent",
+    "station_capacity",
+    "infeasible_claim",
+    "wrong_time",
+    "unverified_time",
+)
 _AGENT_ID = re.compile(r"A([1-9][0-9]*)")
 
 
@@ -37,8 +48,9 @@ def verify(data: AsyncplanData, solution: Any, reference: Reference | None = Non
     agents, agent_violations = read_agents(data, raw_agents, starts)
     violations += agent_violations
     violations += check_plan(data, starts, agents)
-    makespan = max((starts[s.id] + s.duration for s in data.steps), default=0) \
-        if len(starts) == len(data.steps) else None
+    makespan = (
+        max((starts[s.id] + s.duration for s in data.steps), default=0) if len(starts) == len(data.steps) else None
+    )
     return finish(violations, makespan, reference)
 
 
@@ -54,16 +66,16 @@ def read_starts(data: AsyncplanData, raw: Any) -> tuple[dict[str, int], list[Vio
     violations: list[Violation] = []
     repeated = [step for step, count in counts.items() if count > 1]
     for step in repeated:
-        violations.append(Violation(type="duplicate", items=[step], detail=f"{step} is scheduled "
-                                    f"{counts[step]} times"))
+        violations.append(Violation(type="duplicate", items=[step], detail=f"{step} is scheduled {counts[step]} times"))
     for step, key, value in pairs:
         if step is None or step not in known:
             violations.append(Violation(type="unknown", items=[str(key)], detail=f"no step {key!r}"))
         elif counts[step] > 1:
             continue
         elif (start := as_nonnegative_int(value)) is None:
-            violations.append(Violation(type="invalid_value", items=[step],
-                                        detail=f"start {value!r} is not a non-negative integer"))
+            violations.append(
+                Violation(type="invalid_value", items=[step], detail=f"start {value!r} is not a non-negative integer")
+            )
         else:
             starts[step] = start
     for step_id in data.step_index():
@@ -100,8 +112,13 @@ def read_agents(data: AsyncplanData, raw: Any, starts: dict[str, int]) -> tuple[
         if value is None and data.agents is None and step_id not in given:
             continue
         if not _valid_agent(value, data.agents):
-            violations.append(Violation(type="unknown_agent", items=[step_id],
-                                        detail=f"{step_id} needs an agent, got {value!r} ({_agent_range(data)})"))
+            violations.append(
+                Violation(
+                    type="unknown_agent",
+                    items=[step_id],
+                    detail=f"{step_id} needs an agent, got {value!r} ({_agent_range(data)})",
+                )
+            )
         else:
             agents[step_id] = value
     return agents, violations
@@ -124,8 +141,13 @@ def check_plan(data: AsyncplanData, starts: dict[str, int], agents: dict[str, st
     out: list[Violation] = []
     for a, b in data.precedences:
         if a in starts and b in starts and starts[b] < starts[a] + steps[a].duration:
-            out.append(Violation(type="precedence", items=[a, b], detail=f"{b} starts at {starts[b]}, "
-                                 f"{a} ends at {starts[a] + steps[a].duration}"))
+            out.append(
+                Violation(
+                    type="precedence",
+                    items=[a, b],
+                    detail=f"{b} starts at {starts[b]}, {a} ends at {starts[a] + steps[a].duration}",
+                )
+            )
     by_agent: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for step_id, agent in agents.items():
         by_agent[agent].append((starts[step_id], starts[step_id] + steps[step_id].attended, step_id))
@@ -149,9 +171,13 @@ def _agent_overlaps(agent: str, prefixes: list[tuple[int, int, str]]) -> list[Vi
     latest: tuple[int, int, str] | None = None
     for start, end, step_id in sorted(prefixes):
         if latest is not None and start < latest[1]:
-            out.append(Violation(type="agent_overlap", items=[agent, latest[2], step_id],
-                                 detail=f"{agent} is busy with {latest[2]} until {latest[1]} "
-                                        f"but starts {step_id} at {start}"))
+            out.append(
+                Violation(
+                    type="agent_overlap",
+                    items=[agent, latest[2], step_id],
+                    detail=f"{agent} is busy with {latest[2]} until {latest[1]} but starts {step_id} at {start}",
+                )
+            )
         if latest is None or end > latest[1]:
             latest = (start, end, step_id)
     return out
@@ -174,9 +200,13 @@ def _station_overloads(station: str, capacity: int, uses: list[tuple[int, int, s
             peak = max(peak, load)
         elif over_since is not None:
             running = sorted(step for s, e, step in uses if s < time and e > over_since)
-            out.append(Violation(type="station_capacity", items=[station, *running],
-                                 detail=f"{station} holds {peak} steps > capacity {capacity} "
-                                        f"during [{over_since}, {time})"))
+            out.append(
+                Violation(
+                    type="station_capacity",
+                    items=[station, *running],
+                    detail=f"{station} holds {peak} steps > capacity {capacity} during [{over_since}, {time})",
+                )
+            )
             over_since = None
     return out
 
@@ -185,18 +215,19 @@ def verify_time(data: AsyncplanData, claimed: Any, reference: Reference | None) 
     """A time answer: correct iff it equals the proven minimum total time."""
     value = as_nonnegative_int(claimed)
     if value is None:
-        violation = Violation(type="invalid_value", items=["makespan"],
-                              detail=f"makespan {claimed!r} is not a non-negative integer")
+        violation = Violation(
+            type="invalid_value", items=["makespan"], detail=f"makespan {claimed!r} is not a non-negative integer"
+        )
         return finish([violation], None, reference)
     low, high = known_optimum_range(data, reference)
     if low is not None and value < low:
-        problem = Violation(type="wrong_time", items=["makespan"],
-                            detail=f"{value} is below the proven minimum {low}")
+        problem = Violation(type="wrong_time", items=["makespan"], detail=f"{value} is below the proven minimum {low}")
     elif high is not None and value > high:
         problem = Violation(type="wrong_time", items=["makespan"], detail=f"a plan taking {high} exists")
     elif low is None or high is None or low != high:
-        problem = Violation(type="unverified_time", items=["makespan"],
-                            detail=f"the minimum lies in [{low}, {high}] and is not proven")
+        problem = Violation(
+            type="unverified_time", items=["makespan"], detail=f"the minimum lies in [{low}, {high}] and is not proven"
+        )
     else:
         return finish([], value, _proven(reference, value))
     return finish([problem], value, reference)

@@ -10,8 +10,20 @@ from schedbench.problems._envelope import Reference, Verification, Violation
 from schedbench.problems.rcpsp import RcpspData
 from schedbench.verifiers._result import as_nonnegative_int, entries, finish, hashable_id
 
-VIOLATION_TYPES = ("missing", "unknown", "duplicate", "invalid_value", "precedence", "capacity", "downtime",
-                   "release", "deadline", "disjunctive", "horizon", "infeasible_claim")
+VIOLATION_TYPES = (
+    "missing",
+    "unknown",
+    "duplicate",
+    "invalid_value",
+    "precedence",
+    "capacity",
+    "downtime",
+    "release",
+    "deadline",
+    "disjunctive",
+    "horizon",
+    "infeasible_claim",
+)
 _INT64_SAFE = 2**61
 
 
@@ -49,8 +61,9 @@ def read_starts(data: RcpspData, raw: Any) -> tuple[dict[str, int], list[Violati
         seen.add(task)
         start = as_nonnegative_int(value)
         if start is None:
-            violations.append(Violation(type="invalid_value", items=[task],
-                                        detail=f"start {value!r} is not a non-negative integer"))
+            violations.append(
+                Violation(type="invalid_value", items=[task], detail=f"start {value!r} is not a non-negative integer")
+            )
             bad.add(task)
         elif task not in bad:
             starts[task] = start
@@ -66,25 +79,46 @@ def check_schedule(data: RcpspData, starts: dict[str, int]) -> list[Violation]:
     out: list[Violation] = []
     for a, b in data.precedences:
         if a in starts and b in starts and starts[b] < starts[a] + dur[a]:
-            out.append(Violation(type="precedence", items=[a, b],
-                                 detail=f"{b} starts at {starts[b]}, {a} ends at {starts[a] + dur[a]}"))
+            out.append(
+                Violation(
+                    type="precedence",
+                    items=[a, b],
+                    detail=f"{b} starts at {starts[b]}, {a} ends at {starts[a] + dur[a]}",
+                )
+            )
     for task, start in starts.items():
         if start + dur[task] > data.horizon:
-            out.append(Violation(type="horizon", items=[task],
-                                 detail=f"{task} ends at {start + dur[task]} > horizon {data.horizon}"))
+            out.append(
+                Violation(
+                    type="horizon", items=[task], detail=f"{task} ends at {start + dur[task]} > horizon {data.horizon}"
+                )
+            )
     for task, window in data.windows.items():
         if task not in starts:
             continue
         if starts[task] < window.release:
-            out.append(Violation(type="release", items=[task],
-                                 detail=f"{task} starts at {starts[task]} < release {window.release}"))
+            out.append(
+                Violation(
+                    type="release", items=[task], detail=f"{task} starts at {starts[task]} < release {window.release}"
+                )
+            )
         if window.deadline is not None and starts[task] + dur[task] > window.deadline:
-            out.append(Violation(type="deadline", items=[task], detail=f"{task} ends at "
-                                 f"{starts[task] + dur[task]} > deadline {window.deadline}"))
+            out.append(
+                Violation(
+                    type="deadline",
+                    items=[task],
+                    detail=f"{task} ends at {starts[task] + dur[task]} > deadline {window.deadline}",
+                )
+            )
     for a, b in data.disjunctive:
         if a in starts and b in starts and _overlap(starts[a], dur[a], starts[b], dur[b]):
-            out.append(Violation(type="disjunctive", items=[a, b], detail=f"{a} [{starts[a]}, "
-                                 f"{starts[a] + dur[a]}) overlaps {b} [{starts[b]}, {starts[b] + dur[b]})"))
+            out.append(
+                Violation(
+                    type="disjunctive",
+                    items=[a, b],
+                    detail=f"{a} [{starts[a]}, {starts[a] + dur[a]}) overlaps {b} [{starts[b]}, {starts[b] + dur[b]})",
+                )
+            )
     for resource in data.resources:
         out += _resource_violations(data, resource.id, resource.capacity, starts, dur)
     return out
@@ -94,11 +128,15 @@ def _overlap(s1: int, d1: int, s2: int, d2: int) -> bool:
     return d1 > 0 and d2 > 0 and s1 < s2 + d2 and s2 < s1 + d1
 
 
-def _resource_violations(data: RcpspData, rid: str, capacity: int, starts: dict[str, int],
-                         dur: dict[str, int]) -> list[Violation]:
+def _resource_violations(
+    data: RcpspData, rid: str, capacity: int, starts: dict[str, int], dur: dict[str, int]
+) -> list[Violation]:
     """Sweep the load of one resource over its event points; one violation per overloaded stretch."""
-    users = [(t.id, starts[t.id], t.demands.get(rid, 0)) for t in data.tasks
-             if t.id in starts and t.demands.get(rid, 0) > 0 and t.duration > 0]
+    users = [
+        (t.id, starts[t.id], t.demands.get(rid, 0))
+        for t in data.tasks
+        if t.id in starts and t.demands.get(rid, 0) > 0 and t.duration > 0
+    ]
     if not users:
         return []
     downs = [d for d in data.downtimes if d.resource == rid and d.end > d.start]
@@ -108,8 +146,9 @@ def _resource_violations(data: RcpspData, rid: str, capacity: int, starts: dict[
     magnitudes = [max(e), sum(q), capacity, *(d.end for d in downs), *(d.capacity for d in downs)]
     dtype: Any = object if max(magnitudes) >= _INT64_SAFE else np.int64  # exact Python ints past int64
     s_arr, e_arr, q_arr = np.array(s, dtype=dtype), np.array(e, dtype=dtype), np.array(q, dtype=dtype)
-    points = np.unique(np.concatenate([s_arr, e_arr, np.array([x for d in downs for x in (d.start, d.end)],
-                                                                dtype=dtype)]))
+    points = np.unique(
+        np.concatenate([s_arr, e_arr, np.array([x for d in downs for x in (d.start, d.end)], dtype=dtype)])
+    )
     delta = np.zeros(len(points), dtype=dtype)
     np.add.at(delta, np.searchsorted(points, s_arr), q_arr)
     np.subtract.at(delta, np.searchsorted(points, e_arr), q_arr)
@@ -132,7 +171,12 @@ def _resource_violations(data: RcpspData, rid: str, capacity: int, starts: dict[
         k0, k1 = over[run_start], over[i - 1]
         t0, t1 = points[k0], points[k1 + 1] if k1 + 1 < len(points) else points[k1]
         running = sorted({u[0] for u, a, b in zip(users, s, e, strict=True) if a < t1 and b > t0})
-        out.append(Violation(type=str(kinds[run_start]), items=[rid, *running],
-                             detail=f"{rid} load {load[k0]} > capacity {cap[k0]} during [{t0}, {t1})"))
+        out.append(
+            Violation(
+                type=str(kinds[run_start]),
+                items=[rid, *running],
+                detail=f"{rid} load {load[k0]} > capacity {cap[k0]} during [{t0}, {t1})",
+            )
+        )
         run_start = i
     return out

@@ -34,24 +34,36 @@ def read_sequence(data: SmttData, raw: Any) -> tuple[list[int], list[Violation]]
     entries = raw if isinstance(raw, list) else []
     violations: list[Violation] = []
     if raw is not None and not isinstance(raw, list):
-        violations.append(Violation(type="unknown", items=[str(raw)[:40]],
-                                    detail=f"'sequence' must be a list of job ids, got {type(raw).__name__}"))
+        violations.append(
+            Violation(
+                type="unknown",
+                items=[str(raw)[:40]],
+                detail=f"'sequence' must be a list of job ids, got {type(raw).__name__}",
+            )
+        )
     order: list[int] = []
     seen: set[str] = set()
     for position, entry in enumerate(entries):
         job = hashable_id(entry)
         if job is None or job not in known:
-            violations.append(Violation(type="unknown", items=[str(entry)[:40]],
-                                        detail=f"position {position + 1}: no job {entry!r}"))
+            violations.append(
+                Violation(type="unknown", items=[str(entry)[:40]], detail=f"position {position + 1}: no job {entry!r}")
+            )
         elif job in seen:
-            violations.append(Violation(type="duplicate", items=[job],
-                                        detail=f"{job} appears again at position {position + 1}"))
+            violations.append(
+                Violation(type="duplicate", items=[job], detail=f"{job} appears again at position {position + 1}")
+            )
         else:
             seen.add(job)
             order.append(known[job])
     missing = [job.id for job in data.jobs if job.id not in seen]
     if missing:
-        violations.append(Violation(type="missing", items=missing,
-                                    detail=f"{len(missing)} job(s) not in the sequence: {', '.join(missing[:10])}"
-                                    + (" ..." if len(missing) > 10 else "")))
+        violations.append(
+            Violation(
+                type="missing",
+                items=missing,
+                detail=f"{len(missing)} job(s) not in the sequence: {', '.join(missing[:10])}"
+                + (" ..." if len(missing) > 10 else ""),
+            )
+        )
     return order, violations

@@ -22,8 +22,9 @@ def list_schedule(instance, priority):
         ready.sort(key=lambda i: (priority[i], i))
         for i in list(ready):
             needs_agent = attended[i] > 0
-            if (needs_agent and agents_free == 0) or \
-                    (station[i] is not None and load[station[i]] >= instance["station_capacity"][station[i]]):
+            if (needs_agent and agents_free == 0) or (
+                station[i] is not None and load[station[i]] >= instance["station_capacity"][station[i]]
+            ):
                 continue
             ready.remove(i)
             start[i] = now
@@ -70,4 +71,6 @@ def priorities(instance):
             if pending[k] == 0:
                 stack.append(k)
     return [-t for t in tail]
+
+
 # EVOLVE-BLOCK-END

@@ -44,8 +44,13 @@ def fits(i, t, start, free, instance, partners):
     """Whether task i can start at t: capacity left all along, no overlap with a started partner."""
     d = instance["duration"][i]
     for k in partners:
-        if start[k] is not None and d > 0 and instance["duration"][k] > 0 and \
-                start[k] < t + d and t < start[k] + instance["duration"][k]:
+        if (
+            start[k] is not None
+            and d > 0
+            and instance["duration"][k] > 0
+            and start[k] < t + d
+            and t < start[k] + instance["duration"][k]
+        ):
             return False
     return all(free[r][u] >= q for r, q in enumerate(instance["demand"][i]) if q for u in range(t, t + d))
 
@@ -71,4 +76,6 @@ def priorities(instance):
             if pending[k] == 0:
                 stack.append(k)
     return lft
+
+
 # EVOLVE-BLOCK-END

@@ -23,4 +23,6 @@ def schedule(instance):
         sequence.append(best)
         t += p[best]
     return sequence
+
+
 # EVOLVE-BLOCK-END

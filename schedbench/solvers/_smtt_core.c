@@ -1,5 +1,5 @@
 /*
- * Compiled core of the exact SMTT solvers (built by setup.py into schedbench.verifiers.exact._smtt_core).
+ * Compiled core of the exact SMTT solvers (built by setup.py into schedbench.solvers._smtt_core).
  *
  * solve(): exact 1||sum T_j by Lawler's decomposition with memoised subproblems (Branch & Memorize style).
  * Jobs are renumbered in EDD order (ties: shorter first, then input order); "rank" orders them by processing

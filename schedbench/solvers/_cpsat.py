@@ -46,8 +46,9 @@ def status_name(status: Any) -> str:
     """Map a CP-SAT status to a reference status."""
     from ortools.sat.python import cp_model
 
-    return {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
-            cp_model.INFEASIBLE: "infeasible"}.get(status, "unknown")
+    return {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible"}.get(
+        status, "unknown"
+    )
 
 
 def reference(solver: Any, status: Any, seconds: float, witness: dict[str, Any] | None) -> Reference:
@@ -58,5 +59,11 @@ def reference(solver: Any, status: Any, seconds: float, witness: dict[str, Any] 
     bound = round(solver.best_objective_bound) if has_solution else None
     if name == "optimal":
         bound = objective
-    return Reference(status=name, objective=objective, bound=bound, solver=solver_name(),
-                     time_s=round(seconds, 4), witness=witness if has_solution else None)
+    return Reference(
+        status=name,
+        objective=objective,
+        bound=bound,
+        solver=solver_name(),
+        time_s=round(seconds, 4),
+        witness=witness if has_solution else None,
+    )

@@ -20,7 +20,7 @@ import numpy as np
 from schedbench.heuristics.smtt import atc_order, aug_mddc_order, edd_order, wspt_order
 from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
-from schedbench.verifiers.exact import _cpsat
+from schedbench.solvers import _cpsat
 
 
 def dominance_pairs(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> list[tuple[int, int]]:
@@ -118,33 +118,40 @@ DOMINANCE_MAX_JOBS = 300
 """Beyond this many jobs the (pure Python, quadratic per pass) dominance rules are skipped."""
 
 
-def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1,
-          hint: dict[str, Any] | None = None) -> Reference:
+def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict[str, Any] | None = None) -> Reference:
     """Exact reference for a weighted instance (works for unweighted ones too)."""
     began = time.perf_counter()
     p, d, w = data.arrays()
     upper, order = best_hint(p, d, w)
     pairs = dominance_pairs(p, d, w) if len(p) <= DOMINANCE_MAX_JOBS else []
     if len(p) <= DP_MAX_JOBS:
-        from schedbench.verifiers.exact.smtt_exact import core
+        from schedbench.solvers.smtt_exact import core
 
         predecessors = [0] * len(p)
         for i, j in pairs:
             predecessors[j] |= 1 << i
-        proven, value, sequence, states = core().solve_weighted(p.tolist(), d.tolist(), w.tolist(), predecessors,
-                                                                order.tolist(), time_limit)
+        proven, value, sequence, states = core().solve_weighted(
+            p.tolist(), d.tolist(), w.tolist(), predecessors, order.tolist(), time_limit
+        )
         ids = [job.id for job in data.jobs]
         if proven:
-            return Reference(status="optimal", objective=value, bound=value, solver=DP_SOLVER,
-                             time_s=round(time.perf_counter() - began, 4),
-                             witness={"sequence": [ids[j] for j in sequence]},
-                             edd_objective=total_tardiness(p, d, w, edd_order(p, d)), states=states)
+            return Reference(
+                status="optimal",
+                objective=value,
+                bound=value,
+                solver=DP_SOLVER,
+                time_s=round(time.perf_counter() - began, 4),
+                witness={"sequence": [ids[j] for j in sequence]},
+                edd_objective=total_tardiness(p, d, w, edd_order(p, d)),
+                states=states,
+            )
         upper, order = value, np.asarray(sequence, dtype=np.int64)
     return solve_cpsat(data, max(0.01, time_limit - (time.perf_counter() - began)), workers, upper, order, pairs)
 
 
-def solve_cpsat(data: SmttData, time_limit: float, workers: int, upper: int, order: np.ndarray,
-                pairs: list[tuple[int, int]]) -> Reference:
+def solve_cpsat(
+    data: SmttData, time_limit: float, workers: int, upper: int, order: np.ndarray, pairs: list[tuple[int, int]]
+) -> Reference:
     """CP-SAT with the dominance precedences, the known sequence as hint and its cost as upper bound."""
     from ortools.sat.python import cp_model
 
@@ -180,11 +187,23 @@ def solve_cpsat(data: SmttData, time_limit: float, workers: int, upper: int, ord
         if proven >= value:
             name = "optimal"
         bound = value if name == "optimal" else proven
-        return Reference(status=name, objective=value, bound=min(bound, value), solver=_cpsat.solver_name(),
-                         time_s=total, witness={"sequence": [ids[j] for j in sequence]}, edd_objective=edd)
+        return Reference(
+            status=name,
+            objective=value,
+            bound=min(bound, value),
+            solver=_cpsat.solver_name(),
+            time_s=total,
+            witness={"sequence": [ids[j] for j in sequence]},
+            edd_objective=edd,
+        )
     # no solution found in time (or proven none better than the hint): the hint stands
     proven = name == "infeasible"  # nothing better than the hint exists: the hint is optimal
-    return Reference(status="optimal" if proven else "feasible", objective=upper,
-                     bound=upper if proven else min(upper, lower_bound(p, d, w)),
-                     solver=_cpsat.solver_name(), time_s=total,
-                     witness={"sequence": [ids[j] for j in order]}, edd_objective=edd)
+    return Reference(
+        status="optimal" if proven else "feasible",
+        objective=upper,
+        bound=upper if proven else min(upper, lower_bound(p, d, w)),
+        solver=_cpsat.solver_name(),
+        time_s=total,
+        witness={"sequence": [ids[j] for j in order]},
+        edd_objective=edd,
+    )

@@ -19,7 +19,7 @@ import numpy as np
 from schedbench.heuristics.asyncplan import assign_agents, list_scheduler, precedence_graph, remaining_path
 from schedbench.problems._envelope import Reference
 from schedbench.problems.asyncplan import AsyncplanData
-from schedbench.verifiers.exact import _cpsat
+from schedbench.solvers import _cpsat
 
 REDUNDANT_LANES = True
 """Add lanes beside each cumulative of capacity > 1 (set False only for ablations, as bench/ does)."""
@@ -33,8 +33,9 @@ def build_model(data: AsyncplanData, horizon: int, hint: dict[str, int] | None =
     steps = {s.id: s for s in data.steps}
     tails = remaining_path(data)
     heads = _heads(data)
-    starts = {s.id: model.new_int_var(heads[s.id], max(heads[s.id], horizon - tails[s.id]), f"s_{s.id}")
-              for s in data.steps}
+    starts = {
+        s.id: model.new_int_var(heads[s.id], max(heads[s.id], horizon - tails[s.id]), f"s_{s.id}") for s in data.steps
+    }
     for a, b in data.precedences:
         model.add(starts[b] >= starts[a] + steps[a].duration)
     if data.agents is not None:
@@ -66,8 +67,11 @@ def lower_bound(data: AsyncplanData) -> int:
         prefixes = [(heads[s.id], s.attended, tails[s.id] - s.attended) for s in data.steps if s.attended > 0]
         bounds.append(window_energy_bound(prefixes, data.agents))
     for station in data.stations:
-        holds = [(heads[s.id], s.duration, tails[s.id] - s.duration) for s in data.steps
-                 if s.station == station.id and s.duration > 0]
+        holds = [
+            (heads[s.id], s.duration, tails[s.id] - s.duration)
+            for s in data.steps
+            if s.station == station.id and s.duration > 0
+        ]
         bounds.append(window_energy_bound(holds, station.capacity))
     return max(bounds)
 
@@ -110,8 +114,9 @@ def _add_capacity(model: Any, items: list[tuple[Any, int, str]], capacity: int, 
         choices = []
         for lane in range(min(capacity, i + 1)):
             on_lane = model.new_bool_var(f"{tag}_{step_id}_on_{lane}")
-            lanes[lane].append(model.new_optional_fixed_size_interval_var(start, size, on_lane,
-                                                                          f"{tag}_{step_id}_lane_{lane}"))
+            lanes[lane].append(
+                model.new_optional_fixed_size_interval_var(start, size, on_lane, f"{tag}_{step_id}_lane_{lane}")
+            )
             choices.append(on_lane)
         model.add_exactly_one(choices)
     for lane_intervals in lanes:
@@ -127,8 +132,9 @@ def _heads(data: AsyncplanData) -> dict[str, int]:
     return head
 
 
-def solve(data: AsyncplanData, time_limit: float = 10.0, workers: int = 1,
-          hint: dict[str, Any] | None = None) -> Reference:
+def solve(
+    data: AsyncplanData, time_limit: float = 10.0, workers: int = 1, hint: dict[str, Any] | None = None
+) -> Reference:
     """Exact reference: minimum makespan, proven bound and a witness plan with agent ids."""
     fallback = list_scheduler(data)
     horizon = max((fallback["starts"][s.id] + s.duration for s in data.steps), default=0)

@@ -26,7 +26,7 @@ from typing import Any
 
 from schedbench.problems._envelope import Reference
 from schedbench.problems.rcpsp import RcpspData, earliest_starts
-from schedbench.verifiers.exact import _cpsat
+from schedbench.solvers import _cpsat
 
 #: The first solve, without delays, gets this much of the time limit; most instances are proven within it.
 DELAY_AFTER = 1.0
@@ -83,8 +83,9 @@ def time_bounds(data: RcpspData, upper: int) -> dict[str, tuple[int, int]]:
     return {t: (earliest[t], latest_end[t] - duration[t]) for t in order}
 
 
-def build_model(data: RcpspData, hint: dict[str, int] | None = None, upper: int | None = None,
-                delays: list[Delay] | None = None) -> tuple[Any, dict[str, Any]]:
+def build_model(
+    data: RcpspData, hint: dict[str, int] | None = None, upper: int | None = None, delays: list[Delay] | None = None
+) -> tuple[Any, dict[str, Any]]:
     """The CP-SAT model and its start variables by task id; `upper` bounds the makespan (default: horizon);
     `delays` are added as generalised precedences."""
     from ortools.sat.python import cp_model
@@ -120,8 +121,9 @@ def build_model(data: RcpspData, hint: dict[str, int] | None = None, upper: int 
     return model, starts
 
 
-def _add_task_constraints(model: Any, data: RcpspData, starts: dict[str, Any], intervals: dict[str, Any],
-                          with_downtime: bool) -> None:
+def _add_task_constraints(
+    model: Any, data: RcpspData, starts: dict[str, Any], intervals: dict[str, Any], with_downtime: bool
+) -> None:
     """Precedences, a cumulative per resource (downtime as fixed blocking intervals when `with_downtime`) and a
     no-overlap per disjunctive pair, over the tasks in `starts` (the whole project or a sub-project)."""
     tasks = [t for t in data.tasks if t.id in starts]
@@ -172,8 +174,12 @@ def branching_pairs(data: RcpspData) -> list[tuple[str | None, str | None, tuple
     for a in order:
         for b in sorted(after[a]) if len(succ[a]) > 1 else ():
             between = after[a] & before[b]
-            if (len(pred[b]) > 1 and len(between) < n and len(succ[a] & (between | {b})) > 1
-                    and len(pred[b] & (between | {a})) > 1):
+            if (
+                len(pred[b]) > 1
+                and len(between) < n
+                and len(succ[a] & (between | {b})) > 1
+                and len(pred[b] & (between | {a})) > 1
+            ):
                 pairs.append((name[a], name[b], tuple(ids[i] for i in sorted(between))))
     return sorted(pairs, key=lambda pair: len(pair[2]))
 
@@ -187,8 +193,15 @@ def _reachable(order: Any, edges: list[set[int]]) -> list[set[int]]:
     return reach
 
 
-def relaxed_delay(data: RcpspData, earlier: str | None, later: str | None, between: tuple[str, ...],
-                  known: list[Delay], time_limit: float, workers: int) -> tuple[int | None, float]:
+def relaxed_delay(
+    data: RcpspData,
+    earlier: str | None,
+    later: str | None,
+    between: tuple[str, ...],
+    known: list[Delay],
+    time_limit: float,
+    workers: int,
+) -> tuple[int | None, float]:
     """(lower bound on start(later) - end(earlier) or None, time used): the makespan of the sub-project of the
     tasks between, relaxed to nominal capacities without downtimes or windows, with the disjunctive pairs and
     the `known` delays inside it. Time used is CP-SAT's deterministic time with one worker (reproducible),
@@ -263,8 +276,13 @@ def warm_start(data: RcpspData, hint: dict[str, Any] | None) -> tuple[dict[str, 
     return None, None
 
 
-def solve(data: RcpspData, time_limit: float = 10.0, workers: int = 1,
-          hint: dict[str, Any] | None = None, delay_after: float = DELAY_AFTER) -> Reference:
+def solve(
+    data: RcpspData,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    hint: dict[str, Any] | None = None,
+    delay_after: float = DELAY_AFTER,
+) -> Reference:
     """Exact reference: minimum makespan, proven bound and a witness schedule.
 
     A first solve gets `delay_after` of the time limit (0: no first solve); if it ends unproven, the rest goes
@@ -289,8 +307,14 @@ def _timed(reference: Reference, began: float) -> Reference:
     return reference.model_copy(update={"time_s": round(time.perf_counter() - began, 4)})
 
 
-def _solve_once(data: RcpspData, time_limit: float, workers: int, start_hint: dict[str, int] | None,
-                upper: int | None, delays: list[Delay] | None = None) -> tuple[Reference, float]:
+def _solve_once(
+    data: RcpspData,
+    time_limit: float,
+    workers: int,
+    start_hint: dict[str, int] | None,
+    upper: int | None,
+    delays: list[Delay] | None = None,
+) -> tuple[Reference, float]:
     """(reference, time used: deterministic time with one worker, else seconds) of one CP-SAT solve."""
     model, starts = build_model(data, start_hint, upper, delays)
     solver, status, seconds = _cpsat.run(model, time_limit, workers)
@@ -299,8 +323,14 @@ def _solve_once(data: RcpspData, time_limit: float, workers: int, start_hint: di
         witness = {"starts": {task_id: int(solver.value(var)) for task_id, var in starts.items()}}
         return _cpsat.reference(solver, status, seconds, witness), used
     if start_hint is not None:  # out of time before CP-SAT reported a solution: the warm start still stands
-        return Reference(status="feasible", objective=upper, bound=None, solver=_cpsat.solver_name(),
-                         time_s=round(seconds, 4), witness={"starts": start_hint}), used
+        return Reference(
+            status="feasible",
+            objective=upper,
+            bound=None,
+            solver=_cpsat.solver_name(),
+            time_s=round(seconds, 4),
+            witness={"starts": start_hint},
+        ), used
     return _cpsat.reference(solver, status, seconds, None), used
 
 

@@ -27,10 +27,12 @@ SOLVER = "smtt-decomposition 1"
 def core() -> Any:
     """The compiled core; a clear error if the package was installed without building it."""
     try:
-        from schedbench.verifiers.exact import _smtt_core
+        from schedbench.solvers import _smtt_core
     except ImportError as exc:  # pragma: no cover - only on a broken install
-        raise RuntimeError("the compiled SMTT core is missing: reinstall with `pip install -e .` "
-                           "(it builds schedbench/verifiers/exact/_smtt_core.c)") from exc
+        raise RuntimeError(
+            "the compiled SMTT core is missing: reinstall with `pip install -e .` "
+            "(it builds schedbench/solvers/_smtt_core.c)"
+        ) from exc
     return _smtt_core
 
 
@@ -48,8 +50,9 @@ SMALL = 200
 """Up to this many jobs the (numpy) MDDC and PSK rules join the compiled MDD for the upper bound."""
 
 
-def best_heuristic(p: np.ndarray, d: np.ndarray, w: np.ndarray,
-                   hint: list[int] | None = None) -> tuple[int, np.ndarray]:
+def best_heuristic(
+    p: np.ndarray, d: np.ndarray, w: np.ndarray, hint: list[int] | None = None
+) -> tuple[int, np.ndarray]:
     """The cheapest sequence among the compiled MDD, EDD, SPT (and MDDC, PSK on small instances), and a hint."""
     rules = (edd_order, spt_order, mddc_order, psk_order) if len(p) <= SMALL else (edd_order, spt_order)
     candidates = [rule(p, d, w) for rule in rules]
@@ -70,11 +73,10 @@ def hint_order(data: SmttData, hint: dict[str, Any] | None) -> list[int] | None:
     return [index[str(job)] for job in sequence]
 
 
-def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1,
-          hint: dict[str, Any] | None = None) -> Reference:
+def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict[str, Any] | None = None) -> Reference:
     """Exact reference: a proven optimum, or at the time limit the best sequence and a proven lower bound."""
     if data.weighted:
-        from schedbench.verifiers.exact import smtt_weighted
+        from schedbench.solvers import smtt_weighted
 
         return smtt_weighted.solve(data, time_limit=time_limit, workers=workers, hint=hint)
     began = time.perf_counter()
@@ -89,9 +91,25 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1,
     seconds = round(time.perf_counter() - began, 4)
     ids = [job.id for job in data.jobs]
     if proven:
-        return Reference(status="optimal", objective=objective, bound=objective, solver=SOLVER, time_s=seconds,
-                         witness={"sequence": [ids[i] for i in sequence]}, edd_objective=edd, states=states)
+        return Reference(
+            status="optimal",
+            objective=objective,
+            bound=objective,
+            solver=SOLVER,
+            time_s=seconds,
+            witness={"sequence": [ids[i] for i in sequence]},
+            edd_objective=edd,
+            states=states,
+        )
     bound = lower_bound(p, d)
     status = "optimal" if bound >= upper else "feasible"
-    return Reference(status=status, objective=upper, bound=max(bound, 0), solver=SOLVER, time_s=seconds,
-                     witness={"sequence": [ids[i] for i in upper_order]}, edd_objective=edd, states=states)
+    return Reference(
+        status=status,
+        objective=upper,
+        bound=max(bound, 0),
+        solver=SOLVER,
+        time_s=seconds,
+        witness={"sequence": [ids[i] for i in upper_order]},
+        edd_objective=edd,
+        states=states,
+    )
