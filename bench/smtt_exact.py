@@ -1,18 +1,18 @@
-"""Exact SMTT references: generated Potts–Van Wassenhove sets, the shared published optima, OR-Library wt40.
+"""Exact SMTT references: generated Potts–Van Wassenhove sets, the published sets with optima, OR-Library wt40.
 
 Sections (pick with --only):
 - `generated`: for each n in --sizes, 20 classes (TF 0.2–0.8 × RDD 0.2–1.0) × --per-class instances drawn
   by the schedbench generator (deterministic seeds), each solved by `smtt_exact.solve` (heuristic upper
   bound + compiled decomposition core). Figures per n: share proven optimal, median / 90th percentile / max
   seconds of the whole solve() call, and the slowest class.
-- `shared`: the 800 n=20 and 200 n=100 instances with published optima: mismatches and times.
+- `published`: the 800 n=20 and 200 n=100 instances with published optima: mismatches and times.
 - `wt40`: the 125 OR-Library n=40 weighted instances (dynamic program, CP-SAT fallback): how many proven
   optimal and equal to wtopt40.txt, median / max seconds.
 Instances run one after another on one core. The core is compiled ahead of time (no JIT warm-up to exclude).
 Exit code 1 on any value that contradicts a published optimum.
 
     .venv/bin/python bench/smtt_exact.py [--sizes 100,200,500,1000] [--per-class 5] [--time-limit 60]
-                                         [--only generated,shared,wt40]
+                                         [--only generated,published,wt40]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from schedbench import datasets
 from schedbench.generators.smtt import draw
 from schedbench.importers.orlib import read_file as read_orlib
 from schedbench.importers.smtt_jsonl import read_file as read_jsonl
@@ -35,7 +36,7 @@ from schedbench.problems.smtt import SmttData, from_arrays
 from schedbench.solvers import smtt_exact
 from schedbench.verifiers.smtt import verify
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = datasets.ROOT
 TF = (0.2, 0.4, 0.6, 0.8)
 RDD = (0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -90,7 +91,7 @@ def generated(sizes: list[int], per_class: int, time_limit: float, log: Path) ->
     return 0
 
 
-def shared(time_limit: float) -> int:
+def published(time_limit: float) -> int:
     failures = 0
     for name in ("smtt_n20_discoverheuristics.jsonl", "smtt_n100_discoverheuristics.jsonl"):
         instances = read_jsonl(DATA / "smtt" / name)
@@ -133,16 +134,16 @@ def main() -> int:
     parser.add_argument("--sizes", default="100,200,500,1000", help="job counts of the generated sets")
     parser.add_argument("--per-class", type=int, default=5, help="instances per TF × RDD class")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
-    parser.add_argument("--only", default="generated,shared,wt40", help="sections to run")
+    parser.add_argument("--only", default="generated,published,wt40", help="sections to run")
     parser.add_argument("--log", type=Path, default=Path(__file__).parent / "out" / "smtt_exact.jsonl")
     args = parser.parse_args()
     args.log.parent.mkdir(parents=True, exist_ok=True)
     sections = set(args.only.split(","))
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)", flush=True)
     failures = 0
-    if "shared" in sections and (DATA / "smtt").is_dir():
-        failures += shared(args.time_limit)
-    if "wt40" in sections and (DATA / "orlib").is_dir():
+    if "published" in sections:
+        failures += published(args.time_limit)
+    if "wt40" in sections:
         failures += wt40(args.time_limit)
     if "generated" in sections:
         failures += generated([int(x) for x in args.sizes.split(",")], args.per_class, args.time_limit, args.log)

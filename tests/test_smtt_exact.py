@@ -1,4 +1,4 @@
-"""Exact SMTT solvers against brute force, subset DP and the published optima of the shared sets."""
+"""Exact SMTT solvers against brute force, subset DP and the published optima of the published sets."""
 
 from __future__ import annotations
 
@@ -102,14 +102,14 @@ def test_dominance_keeps_an_optimum(case: tuple[list[int], list[int], list[int]]
     assert min(total_tardiness(p, d, w, np.array(o)) for o in allowed) == brute_force(*case)
 
 
-def read_shared(path: Path) -> list[dict]:
+def read_published(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["smtt_n20_discoverheuristics.jsonl", "smtt_n100_discoverheuristics.jsonl"])
-def test_reproduces_every_published_optimum(shared_data: Path, name: str) -> None:
-    rows = read_shared(shared_data / "smtt" / name)
+def test_reproduces_every_published_optimum(published_data: Path, name: str) -> None:
+    rows = read_published(published_data / "smtt" / name)
     assert len(rows) in (800, 200)
     for row in rows:
         proven, objective, sequence, _ = smtt_exact.core().solve(row["p"], row["d"], 30.0)
@@ -121,12 +121,12 @@ def test_reproduces_every_published_optimum(shared_data: Path, name: str) -> Non
 
 
 @pytest.mark.slow
-def test_weighted_reproduces_wt40_subsample(shared_data: Path) -> None:
+def test_weighted_reproduces_wt40_subsample(published_data: Path) -> None:
     """Every 5th OR-Library wt40 instance (25 of 125, all classes): proven optimal, equal to wtopt40.
     The full set runs in bench/smtt_exact.py."""
     from schedbench.importers.orlib import read_file
 
-    instances = read_file(shared_data / "orlib" / "wt40.txt")
+    instances = read_file(published_data / "orlib" / "wt40.txt")
     assert len(instances) == 125
     for inst in instances[::5]:
         data = SmttData.model_validate(inst.data)

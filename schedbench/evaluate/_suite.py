@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from schedbench.errors import InputError, pydantic_location, pydantic_message
+from schedbench.importers import load_published, names_published_set
 from schedbench.problems import Instance, family_names
 from schedbench.suites import INSTANCES, load_instances
 
@@ -35,8 +36,14 @@ class LoadedSuite:
 
 
 def load_suite(location: str | Path) -> LoadedSuite:
-    """Instances from a suite folder, .jsonl/.json/.parquet file, or Hub dataset name."""
+    """Instances from a suite folder, .jsonl/.json/.parquet file, published set (`psplib/j30`, see
+    `schedbench datasets`; a path of the same name wins) or Hub dataset name.
+
+    A published set's instances carry its published optima as their references.
+    """
     path = Path(location)
+    if names_published_set(location):
+        return from_instances(load_published(path.as_posix()))
     jsonl = path / INSTANCES if path.is_dir() and (path / INSTANCES).exists() else path
     if jsonl.suffix == ".jsonl" and jsonl.is_file():
         return _read_jsonl(jsonl)

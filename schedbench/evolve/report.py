@@ -2,8 +2,8 @@
 seed paper's table layout (one row per set, one column per rule, mean gap % to the optimum over instances
 with a non-zero optimum), plus score-over-iterations data from `history.jsonl`.
 
-Held-out sets: the shared reference data when present (SMTT n = 20 and n = 100, RCPSP PSPLIB j30, all with
-published optima), and generated sets solved exactly — for SMTT Potts–VW sets of the requested sizes (default
+Held-out sets: the published sets shipped with the package (SMTT `smtt/n20` and `smtt/n100`, RCPSP `psplib/j30`,
+all with published optima), and generated sets solved exactly — for SMTT Potts–VW sets of the requested sizes (default
 n = 200, 500), for other families a set like the training set from another seed. The evolved program runs in the
 sandbox (one process per set) and every answer is verified; baselines run in the harness (trusted code).
 Writes `report.json` and `score_over_iterations.csv` into the run folder.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from schedbench.evolve.controller import RUN_FILE
 from schedbench.evolve.evaluator import build_instances
 from schedbench.evolve.sandbox import open_sandbox
 from schedbench.evolve.specs import EvolveSpec, get_spec
-from schedbench.problems import Instance, Reference, get_family
+from schedbench.problems import Instance, get_family
 from schedbench.verifiers._result import reference_objective
 
 DEFAULT_SIZES = {"smtt": "200,500"}
@@ -43,83 +42,25 @@ class HeldOut:
     instances: list[Instance]
 
 
-def shared_data_dir() -> Path | None:
-    """$SCHEDBENCH_SHARED_DATA, or ../shared/data beside the project checkout, if present."""
-    candidates = [os.environ.get("SCHEDBENCH_SHARED_DATA"), Path(__file__).resolve().parents[3] / "shared" / "data"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
-
-
-def read_shared_smtt(path: Path, limit: int | None) -> list[Instance]:
-    """Instances from the shared JSONL sets ({"name", "p", "d", "optimum"} per line)."""
-    from schedbench.problems.smtt import from_arrays
-
-    if not path.exists():
-        return []
-    out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
-        if not line.strip():
-            continue
-        raw = json.loads(line)
-        data = from_arrays(raw["p"], raw["d"])
-        reference = Reference(status="optimal", objective=raw["optimum"], bound=raw["optimum"], solver="published")
-        out.append(
-            Instance(
-                id=str(raw.get("name", number)),
-                family="smtt",
-                level=len(raw["p"]),
-                data=data.model_dump(),
-                reference=reference,
-            )
-        )
-        if limit is not None and len(out) >= limit:
-            break
-    return out
-
-
-def read_j30(folder: Path, limit: int | None) -> list[Instance]:
-    """PSPLIB j30 instances with their published optimal makespans (j30_optimum.csv)."""
-    from schedbench.importers.psplib import read_file
-
-    table = folder / "j30_optimum.csv"
-    if not table.exists():
-        return []
-    with open(table, encoding="utf-8") as fh:
-        optima = {row["instance"]: int(row["optimal_makespan"]) for row in csv.DictReader(fh)}
-    out = []
-    for name in sorted(optima)[:limit]:
-        inst = read_file(folder / "j30" / name)
-        inst.reference = Reference(status="optimal", objective=optima[name], bound=optima[name], solver="published")
-        out.append(inst)
-    return out
-
-
-SHARED_SETS: dict[str, list[tuple[str, Callable[[Path, int | None], list[Instance]]]]] = {
-    "smtt": [
-        (
-            "n=20 (shared, published optima)",
-            lambda root, limit: read_shared_smtt(root / "smtt/smtt_n20_discoverheuristics.jsonl", limit),
-        ),
-        (
-            "n=100 (shared, published optima)",
-            lambda root, limit: read_shared_smtt(root / "smtt/smtt_n100_discoverheuristics.jsonl", limit),
-        ),
-    ],
-    "rcpsp": [("PSPLIB j30 (published optima)", lambda root, limit: read_j30(root / "psplib", limit))],
+PUBLISHED_SETS: dict[str, list[tuple[str, str]]] = {
+    "smtt": [("n=20 (smtt/n20, published optima)", "smtt/n20"), ("n=100 (smtt/n100, published optima)", "smtt/n100")],
+    "rcpsp": [("PSPLIB j30 (psplib/j30, published optima)", "psplib/j30")],
 }
-"""Held-out sets with published optima in the shared data folder, per family."""
+"""Held-out published sets per family: (label, name of the set in `schedbench.datasets`)."""
+
+
+def published_held_out(family: str, limit: int | None) -> list[HeldOut]:
+    """The family's published held-out sets, each instance with its published optimum as the reference."""
+    from schedbench.importers import load_published
+
+    return [HeldOut(label, load_published(name)[:limit]) for label, name in PUBLISHED_SETS.get(family, [])]
 
 
 def held_out_sets(
     spec: EvolveSpec, folder: Path, sizes: str | None, per_class: int, limit: int | None, time_limit: float
 ) -> list[HeldOut]:
     """The held-out sets of a family (generated ones are cached in `folder`)."""
-    sets: list[HeldOut] = []
-    shared = shared_data_dir()
-    if shared is not None:
-        sets += [HeldOut(name, load(shared, limit)) for name, load in SHARED_SETS.get(spec.family, [])]
+    sets = published_held_out(spec.family, limit)
     wanted = sizes if sizes is not None else DEFAULT_SIZES.get(spec.family)
     levels = [s.strip() for s in wanted.split(",") if s.strip()] if wanted else [str(spec.train["levels"])]
     for level in levels:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from schedbench.problems import Instance
+from schedbench.errors import InputError
+from schedbench.problems import Instance, Reference
 
 Importer = Callable[[list[Path]], list[Instance]]
 
@@ -22,3 +23,41 @@ def importer_for_suffix(path: Path) -> Importer | None:
     by_suffix = {".sm": "psplib", ".txt": "orlib-wt"}
     name = by_suffix.get(path.suffix.lower())
     return importers()[name] if name else None
+
+
+def names_published_set(location: str | Path) -> bool:
+    """Whether `location` names a published set (`psplib/j30`, or a misspelt name under a published source)
+    rather than a path: a path of that name wins."""
+    from schedbench import datasets
+
+    return not Path(location).exists() and datasets.in_namespace(Path(location).as_posix())
+
+
+def load_published(name: str, *, published_references: bool = True) -> list[Instance]:
+    """The instances of the published set `name` (see `schedbench.datasets`), in file order.
+
+    Each instance whose set publishes a proven optimum records it as `published_optimum`; with
+    `published_references` it also gets that optimum as its reference (status optimal, solver "published"), so
+    the set can be evaluated without solving it again. InputError for an unknown name, or for a listed set
+    whose importer is not available yet.
+    """
+    from schedbench import datasets
+
+    published = datasets.resolve(name)
+    reader = importers().get(published.importer)
+    if reader is None:
+        raise InputError(
+            name,
+            None,
+            f"published set of the {published.family} family; its importer ({published.importer}) is not available yet",
+        )
+    instances = reader(datasets.files(name))
+    optima = datasets.published_optima(name)
+    for inst in instances:
+        optimum = optima.get(inst.id, getattr(inst, "published_optimum", None))
+        if optimum is None:
+            continue
+        inst.published_optimum = optimum
+        if published_references:
+            inst.reference = Reference(status="optimal", objective=optimum, bound=optimum, solver="published")
+    return instances

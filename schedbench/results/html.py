@@ -103,6 +103,7 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
     its hash). When the suite can no longer be read, the run is shown without its items.
     """
     from schedbench.errors import InputError
+    from schedbench.importers import load_published, names_published_set
     from schedbench.suites import load_instances
 
     suites: dict[str, dict[str, Instance] | str] = {}
@@ -114,7 +115,8 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
             continue
         if run.suite not in suites:
             try:
-                suites[run.suite] = {inst.id: inst for inst in load_instances(run.suite)}
+                read = load_published if names_published_set(run.suite) else load_instances
+                suites[run.suite] = {inst.id: inst for inst in read(run.suite)}
             except InputError as exc:
                 suites[run.suite] = f"items not shown: cannot read the suite ({exc})"
         instances = suites[run.suite]
