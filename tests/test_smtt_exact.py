@@ -130,7 +130,7 @@ def test_weighted_reproduces_wt40_subsample(published_data: Path) -> None:
     assert len(instances) == 125
     for inst in instances[::5]:
         data = SmttData.model_validate(inst.data)
-        reference = smtt_weighted.solve(data, time_limit=30.0)
+        reference = smtt_weighted.solve(data, time_limit=300.0)  # a guard only: the slowest take ~50 s under load
         assert reference.status == "optimal", inst.id
         assert reference.objective == inst.published_optimum, inst.id
         assert verify(data, reference.witness, reference).objective == reference.objective
