@@ -76,9 +76,9 @@ def _register_importer(name: str) -> None:
     ) -> None:
         paths = expand_folders(name, paths)
         parameters = {"files": [str(p) for p in paths]}
-        write_imported(importers()[name](paths), out, f"import:{name}", parameters, time_limit, workers, quiet)
+        write_imported(importers()[name].read(paths), out, f"import:{name}", parameters, time_limit, workers, quiet)
 
-    command.__doc__ = f"Import {name} files."
+    command.__doc__ = importers()[name].description or f"Import {name} files."
     app.command(name)(command)
 
 

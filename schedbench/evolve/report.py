@@ -33,8 +33,6 @@ from schedbench.evolve.specs import EvolveSpec, get_spec
 from schedbench.problems import Instance, get_family
 from schedbench.verifiers._result import reference_objective
 
-DEFAULT_SIZES = {"smtt": "200,500"}
-
 
 @dataclass
 class HeldOut:
@@ -42,26 +40,19 @@ class HeldOut:
     instances: list[Instance]
 
 
-PUBLISHED_SETS: dict[str, list[tuple[str, str]]] = {
-    "smtt": [("n=20 (smtt/n20, published optima)", "smtt/n20"), ("n=100 (smtt/n100, published optima)", "smtt/n100")],
-    "rcpsp": [("PSPLIB j30 (psplib/j30, published optima)", "psplib/j30")],
-}
-"""Held-out published sets per family: (label, name of the set in `schedbench.datasets`)."""
-
-
-def published_held_out(family: str, limit: int | None) -> list[HeldOut]:
+def published_held_out(spec: EvolveSpec, limit: int | None) -> list[HeldOut]:
     """The family's published held-out sets, each instance with its published optimum as the reference."""
     from schedbench.importers import load_published
 
-    return [HeldOut(label, load_published(name)[:limit]) for label, name in PUBLISHED_SETS.get(family, [])]
+    return [HeldOut(label, load_published(name)[:limit]) for label, name in spec.held_out]
 
 
 def held_out_sets(
     spec: EvolveSpec, folder: Path, sizes: str | None, per_class: int, limit: int | None, time_limit: float
 ) -> list[HeldOut]:
     """The held-out sets of a family (generated ones are cached in `folder`)."""
-    sets = published_held_out(spec.family, limit)
-    wanted = sizes if sizes is not None else DEFAULT_SIZES.get(spec.family)
+    sets = published_held_out(spec, limit)
+    wanted = sizes if sizes is not None else spec.report_levels
     levels = [s.strip() for s in wanted.split(",") if s.strip()] if wanted else [str(spec.train["levels"])]
     for level in levels:
         options = {**spec.train, "levels": level, "per_level": per_class, "seed": 90210}
