@@ -1,4 +1,4 @@
-"""Metrics of DESIGN.md §5 on hand-made items, each against an independent computation."""
+"""The metrics of docs/metrics.md on hand-made items, each against an independent computation."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def comparable(suite: Path) -> list[dict[str, Any]]:
-    """instances.jsonl without what DESIGN §6 lets differ between runs (solve time and witness)."""
+    """instances.jsonl without what docs/formats.md lets differ between runs (solve time and witness)."""
     rows = [json.loads(line) for line in (suite / "instances.jsonl").read_text().splitlines()]
     for row in rows:
         row["reference"].pop("time_s")

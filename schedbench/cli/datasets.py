@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 
@@ -20,7 +22,7 @@ def datasets(
     from schedbench.importers import importers
 
     available = importers()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": s.name,
             "family": s.family,

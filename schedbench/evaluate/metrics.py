@@ -1,4 +1,4 @@
-"""Metrics of DESIGN.md §5, from stored items.
+"""The metrics of docs/metrics.md, from stored items.
 
 Success is `Verification.correct`: a feasible schedule for a feasible instance, or a correct infeasibility
 claim for an instance the reference proved infeasible. The *feasibility rate* counts successes over all items,

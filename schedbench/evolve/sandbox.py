@@ -1,6 +1,6 @@
 """Running untrusted candidate programs: one killable, resource-limited process per candidate.
 
-Layers, outermost first (DESIGN.md §6):
+Layers, outermost first:
 
 - **Process**: the candidate runs in `python -I _runner.py` (or in a runner forked from a preloaded zygote,
   `ForkServer`, which saves the interpreter start; no PID namespace then), in its own session with a

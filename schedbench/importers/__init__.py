@@ -54,7 +54,7 @@ def load_published(name: str, *, published_references: bool = True) -> list[Inst
         optimum = optima.get(inst.id, getattr(inst, "published_optimum", None))
         if optimum is None:
             continue
-        inst.published_optimum = optimum
+        inst.published_optimum = optimum  # type: ignore[attr-defined]  # an extra field: the envelope allows them
         if published_references:
             inst.reference = Reference(status="optimal", objective=optimum, bound=optimum, solver="published")
     return instances

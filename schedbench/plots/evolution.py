@@ -1,4 +1,4 @@
-"""Charts of an evolve run, drawn from its `history.jsonl` rows (DESIGN.md §4): score over iterations, and the
+"""Charts of an evolve run, drawn from its `history.jsonl` rows (docs/formats.md): score over iterations, and the
 lineage of the best program (its chain of parents back to the seed)."""
 
 from __future__ import annotations

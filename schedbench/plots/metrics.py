@@ -1,4 +1,4 @@
-"""Charts of evaluation results, drawn from `report --json` documents (DESIGN.md §4), one series per run.
+"""Charts of evaluation results, drawn from `report --json` documents (docs/formats.md), one series per run.
 
 Each function takes a list of report documents (several runs overlaid) and returns a matplotlib Figure.
 """
@@ -52,7 +52,7 @@ def breakdown_rows(doc: Document, key: str) -> list[dict[str, Any]]:
 @chart
 def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by level") -> Figure:
     """Feasibility rate against level, one line per run with its Wilson 95% band, and a dotted vertical line
-    at the run's breakpoint level (DESIGN §5) when it has one."""
+    at the run's breakpoint level (docs/metrics.md) when it has one."""
     fig, (ax,) = new_figure(6.4, 3.6)
     drawn = 0
     for index, doc in enumerate(docs):

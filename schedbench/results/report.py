@@ -1,4 +1,4 @@
-"""The report document of a run (`schedbench report --json`, DESIGN.md §4), built from the store.
+"""The report document of a run (`schedbench report --json`, docs/formats.md), built from the store.
 
 `build_report(store, run)` is the one place the document is made; the rich tables, the HTML report and the
 exports read it (or the store's `items`) rather than recomputing metrics.

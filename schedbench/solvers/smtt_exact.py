@@ -7,7 +7,7 @@ the optimum. At the time limit the reference is `feasible` with the best known s
 bound.
 
 Every reference also carries `edd_objective` (the EDD rule's cost) so that metrics can report the normalised
-gap (obj − opt)/(EDD − opt) of DESIGN.md §5.
+gap (obj − opt)/(EDD − opt) of docs/metrics.md.
 """
 
 from __future__ import annotations

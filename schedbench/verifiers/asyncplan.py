@@ -1,4 +1,4 @@
-"""Asynchronous-plan verifier: plan answers (DESIGN.md §3 taxonomy) and time answers, by event sweep.
+"""Asynchronous-plan verifier: plan answers (violation types of docs/formats.md) and time answers, by event sweep.
 
 Plan answers `{"starts": {...}, "agents": {...}}` are checked for precedence, agent overlap on attended
 prefixes, agent ids and station capacity. With unlimited agents (`agents: null`) an agent id is optional (a
