@@ -5,8 +5,9 @@ harness excluding the LLM call and the candidate's own run time.
     .venv/bin/python bench/evolve_throughput.py [--iterations 100] [--workers 1,2] [--llm stub|mutator] [--spawn]
 
 `--llm stub` (default) serves the offline mutator's edits from the local OpenAI-compatible server through
-the real OpenAI adapter (HTTP included); `--llm mutator` calls the mutator in-process. Anchor (issue 6): OpenEvolve 0.4.1 runs 100 iterations of a 200-instance n=25 SMTT evaluator in ~17 s with 2 parallel
-evaluations, with candidates inside its own process (≈ 350 iterations/minute).
+the real OpenAI adapter (HTTP included); `--llm mutator` calls the mutator in-process. Anchor (issue 6):
+OpenEvolve 0.4.1 runs 100 iterations of a 200-instance n=25 SMTT evaluator in ~17 s with 2 parallel evaluations,
+with candidates inside its own process (≈ 350 iterations/minute).
 """
 
 from __future__ import annotations
