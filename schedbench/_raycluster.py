@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from schedbench.errors import InputError
+from schedbench.errors import InputError, OptionError
 
 SHIP_ENV = "SCHEDBENCH_RAY_SHIP"
 RESOURCES_ENV = "SCHEDBENCH_RAY_RESOURCES"
@@ -91,7 +91,7 @@ def connection_error(address: str, exc: BaseException, token: str | None) -> Inp
             what = f"the cluster rejected the token from {token}"
         return InputError(_SOURCE, "token", f"cannot connect to Ray at {address}: {what}")
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return InputError(_SOURCE, "address", f"cannot connect to Ray at {address}: {first_line}")
+    return OptionError("ray_address", f"cannot connect to Ray at {address}: {first_line}")
 
 
 def ship_mode() -> str:

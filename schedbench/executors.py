@@ -21,7 +21,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any, Literal
 
 from schedbench import _raycluster
-from schedbench.errors import InputError
+from schedbench.errors import OptionError
 
 ExecutorName = Literal["local", "ray"]
 EXECUTORS: tuple[str, ...] = ("local", "ray")
@@ -128,7 +128,7 @@ def ensure_ray(address: str | None = None) -> Any:
     try:
         import ray
     except ImportError:
-        raise InputError("command line", "--executor", "ray needs Ray: pip install 'schedbench[ray]'") from None
+        raise OptionError("executor", "ray needs Ray: pip install 'schedbench[ray]'") from None
     if ray.is_initialized():
         return ray
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
@@ -202,7 +202,7 @@ def _check_reachable(address: str) -> None:
         with socket.create_connection((host, int(port)), timeout=5):
             pass
     except (OSError, ValueError) as exc:
-        raise InputError("Ray cluster", "address", f"cannot connect to Ray at {address}: {exc}") from None
+        raise OptionError("ray_address", f"cannot connect to Ray at {address}: {exc}") from None
 
 
 def shutdown_ray() -> None:

@@ -67,7 +67,7 @@ def test_connection_errors_name_what_is_missing() -> None:
         _raycluster.connection_error("h:1", failure, "RAY_AUTH_TOKEN")
     )
     plain = _raycluster.connection_error("h:1", ConnectionError("Failed to connect\nmore"), None)
-    assert str(plain) == "Ray cluster: address: cannot connect to Ray at h:1: Failed to connect"
+    assert str(plain) == "options: ray_address: cannot connect to Ray at h:1: Failed to connect"
 
 
 def test_the_nodes_get_the_package_and_the_task_libraries_pinned() -> None:
