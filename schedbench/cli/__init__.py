@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from schedbench.errors import InputError, OptionError, flag_name
+from schedbench.errors import InputError, ModelUnavailableError, OptionError, flag_name
 
 #: command name → (module, attribute, is a group of subcommands). Modules are imported only for the command
 #: being run (all of them for help or an unknown command): `generate` builds its options from every family's
@@ -68,6 +68,9 @@ def main() -> None:
     except InputError as exc:
         print(f"error: {input_error_line(exc)}", file=sys.stderr)
         sys.exit(2)
+    except ModelUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

@@ -89,6 +89,21 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
     for key, name in (("by_level", "level"), ("by_stage", "stage"), ("by_scenario", "scenario")):
         console.print(_breakdown(Table, documents, key, name))
     console.print(_taxonomy(Table, documents))
+    for index, d in enumerate(documents, start=1):
+        for line in error_lines(d.get("errors_by_kind") or {}):
+            console.print(f"[{index}] {line}", markup=False, highlight=False)
+
+
+def error_lines(errors: dict[str, dict[str, Any]]) -> list[str]:
+    """`errors: N` and one line per kind with its count and an example message (shortened)."""
+    if not errors:
+        return []
+    total = sum(entry["count"] for entry in errors.values())
+    lines = [f"errors: {total} (rerun the same command to retry them)"]
+    for kind, entry in errors.items():
+        example = entry["example"].split(": ", 1)[-1]
+        lines.append(f"  {kind} {entry['count']}, e.g. {example[:150]}")
+    return lines
 
 
 def _table(table_class: Any, documents: list[dict[str, Any]], first: str, title: str) -> Any:
