@@ -122,3 +122,15 @@ def test_kinds_follow_the_status_and_the_cause_not_the_sdks_label() -> None:
         assert classify(exc) == "connection_refused"
     assert classify(openai.APITimeoutError(request=None)) == "timeout"  # type: ignore[arg-type]
     assert kind_of(describe(ValueError("x"))) == "other" and kind_of("APITimeoutError: old row") == "other"
+
+
+def test_evolve_stops_when_the_model_cannot_answer(tmp_path, cli) -> None:
+    config = tmp_path / "evolve.toml"
+    config.write_text('[evaluator]\ntrain = { levels = "8", per_level = 1 }\n[database]\nislands = 1\n')
+    with StubServer(lambda request: StubReply(status=401, error_message="invalid key")) as server:
+        args = ["evolve", "--family", "smtt", "--model", "openai-compatible/stub", "--base-url", server.openai_url]
+        code, _, err = cli([*args, "--out", str(tmp_path / "run"), "--iterations", "20", "--config", str(config)])
+        assert server.stats.requests <= 2  # one probing call per worker, none retried
+    assert code == 1 and "authentication" in err and "invalid key" in err, err
+    history = (tmp_path / "run" / "history.jsonl").read_text().splitlines()
+    assert len(history) <= 3  # the seed and the failed calls, not 20 iterations of the same error
