@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "verify": ("verify", "verify", False),
     "evaluate": ("evaluate", "evaluate", False),
     "report": ("report", "report", False),
+    "runs": ("runs", "app", True),
+    "merge": ("merge", "merge", False),
     "models": ("models", "models", False),
 }
 
