@@ -4,6 +4,7 @@ ramp reproduces the suites generated before nesting existed."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -50,7 +51,7 @@ def test_each_level_adds_exactly_one_non_redundant_edge_to_the_level_below(neste
         assert [d.instance.level for d in chain] == list(range(41)), name
         assert len({d.instance.seed for d in chain}) == 1
         tasks = [t["id"] for t in chain[0].instance.data["tasks"]]
-        for lower, upper in zip(chain, chain[1:], strict=False):
+        for lower, upper in itertools.pairwise(chain):
             below = [tuple(e) for e in lower.instance.data["precedences"]]
             above = [tuple(e) for e in upper.instance.data["precedences"]]
             assert above[: len(below)] == below and len(above) == len(below) + 1 == upper.instance.level
@@ -99,7 +100,7 @@ def test_windowed_chains_tip_inside_the_ramp(nested: list[Any]) -> None:
         expects = [d.expect for d in chain]
         if chain[0].instance.stage == "windows" and "infeasible" in expects:
             tips.append(expects.index("infeasible"))
-    assert tips and any(0 < tip for tip in tips)
+    assert tips and any(tip > 0 for tip in tips)
 
 
 @pytest.mark.parametrize("stage", ["precedence", "combined"])
@@ -123,19 +124,7 @@ def test_references_along_a_chain_agree_with_the_construction_and_never_decrease
 
 def test_per_level_counts_chains_and_the_manifest_records_the_ramp(tmp_path: Path, cli: Any) -> None:
     code, _, err = cli(
-        [
-            "generate",
-            "rcpsp",
-            "--out",
-            str(tmp_path / "s"),
-            "--levels",
-            "2-4",
-            "--per-level",
-            "2",
-            "--stage",
-            "precedence",
-            "--quiet",
-        ]  # fmt: skip
+        ["generate", "rcpsp", "--out", str(tmp_path / "s"), *"--levels 2-4 --per-level 2 --stage precedence --quiet".split()]
     )
     assert code == 0, err
     instances = load_instances(tmp_path / "s")
@@ -173,26 +162,10 @@ def test_independent_drafts_hash_as_before_nesting_existed() -> None:
 def test_independent_ramp_reproduces_the_suite_written_before_nesting(tmp_path: Path, cli: Any) -> None:
     code, _, err = cli(
         [
-            "generate",
-            "rcpsp",
-            "--out",
-            str(tmp_path / "s"),
-            "--levels",
-            "1-4,9",
-            "--per-level",
-            "2",
-            "--stage",
-            "all",
-            "--scenario",
-            "datacenter",
-            "--seed",
-            "11",
-            "--infeasible-share",
-            "0.3",
-            "--ramp",
-            "independent",
-            "--quiet",
-        ]  # fmt: skip
+            *["generate", "rcpsp", "--out", str(tmp_path / "s")],
+            *"--levels 1-4,9 --per-level 2 --stage all --scenario datacenter --seed 11".split(),
+            *"--infeasible-share 0.3 --ramp independent --quiet".split(),
+        ]
     )
     assert code == 0, err
     written = [json.loads(line) for line in (tmp_path / "s" / "instances.jsonl").read_text().splitlines()]
