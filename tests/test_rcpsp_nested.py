@@ -124,7 +124,7 @@ def test_references_along_a_chain_agree_with_the_construction_and_never_decrease
 
 def test_per_level_counts_chains_and_the_manifest_records_the_ramp(tmp_path: Path, cli: Any) -> None:
     code, _, err = cli(
-        ["generate", "rcpsp", "--out", str(tmp_path / "s"), *"--levels 2-4 --per-level 2 --stage precedence --quiet".split()]
+        f"generate rcpsp --out {tmp_path / 's'} --levels 2-4 --per-level 2 --stage precedence --quiet".split()
     )
     assert code == 0, err
     instances = load_instances(tmp_path / "s")
@@ -161,11 +161,8 @@ def test_independent_drafts_hash_as_before_nesting_existed() -> None:
 
 def test_independent_ramp_reproduces_the_suite_written_before_nesting(tmp_path: Path, cli: Any) -> None:
     code, _, err = cli(
-        [
-            *["generate", "rcpsp", "--out", str(tmp_path / "s")],
-            *"--levels 1-4,9 --per-level 2 --stage all --scenario datacenter --seed 11".split(),
-            *"--infeasible-share 0.3 --ramp independent --quiet".split(),
-        ]
+        f"generate rcpsp --out {tmp_path / 's'} --levels 1-4,9 --per-level 2 --stage all --scenario datacenter "
+        "--seed 11 --infeasible-share 0.3 --ramp independent --quiet".split()
     )
     assert code == 0, err
     written = [json.loads(line) for line in (tmp_path / "s" / "instances.jsonl").read_text().splitlines()]
