@@ -124,6 +124,22 @@ def test_scripted_model_breakpoints_equal_the_script(scripted: tuple[Path, Path]
     step = {r["from_level"]: r for r in chains["adjacent"]}
     assert step[3]["breaks"] == 1 and step[5]["breaks"] == 1 and step[6]["recoveries"] == 1
     assert all(r["breaks"] + r["recoveries"] == 0 for level, r in step.items() if level not in (3, 5, 6))
+    html = tmp_path / "report.html"
+    assert cli(["report", "--results", db, "--html", str(html)])[0] == 0
+    assert 'id="chart-chain_breakpoints"' in html.read_text()
+
+
+def test_breakpoint_chart_places_each_chain_at_its_breakpoint() -> None:
+    from schedbench import plots
+
+    analysis = chain_analysis(outcomes({"A": "1100", "B": "1111", "C": "1011"}))
+    fig = plots.chain_breakpoints([{"run": "scripted", "chains": analysis}, {"run": "independent", "chains": None}])
+    series = {c.get_gid(): c.get_offsets() for c in fig.axes[0].collections}
+    assert list(series["series:breakpoint:scripted"][:, 0]) == [3]  # A fails from 3 on
+    assert list(series["series:recovered:scripted"][:, 0]) == [2]  # C fails at 2, then succeeds
+    assert len(series["series:never:scripted"]) == 1 and "series:never:independent" not in series
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["A", "B", "C"]
+    assert not plots.chain_breakpoints([{"run": "x"}]).axes[0].collections
 
 
 def test_a_suite_written_before_chains_reports_as_independent(tmp_path: Path, cli: Any) -> None:
