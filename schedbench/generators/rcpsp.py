@@ -6,14 +6,21 @@ Stages then inject downtime, time windows and disjunctive pairs, each with proba
 eligible elements. Feasibility is by construction: downtime and disjunctive pairs are drawn first, a serial
 SGS builds a witness that respects them, and windows are drawn around the witness.
 
-A requested share of instances is made infeasible on purpose, with the stage's own constraint kinds only:
-a window that contradicts a precedence chain (stages with windows), or a horizon one unit below a simple
-lower bound — critical path, resource energy net of downtime, disjunctive pair — (every stage); CP-SAT must
-prove it.
+On the independent ramp a requested share of instances is made infeasible on purpose, with the stage's own
+constraint kinds only: a window that contradicts a precedence chain (stages with windows), or a horizon one
+unit below a simple lower bound — critical path, resource energy net of downtime, disjunctive pair — (every
+stage); CP-SAT must prove it.
 
-Paired design: the base project of (seed, level, copy) — durations, demands, capacities, DAG — is the same
-in every stage, and each constraint kind is drawn from its own random stream, so a `combined` instance holds
-exactly the downtimes and disjunctive pairs of the `downtime` and `disjunctive` instances of the same
+Ramps (`ramp`): `independent` draws every (seed, level, copy) from its own seed, a new project per level.
+`nested` (the default) draws `per_level` chains: one project per chain whose ordered precedences are drawn for
+the top level, level k keeping the first k (each prefix of the greedy order is its own transitive reduction, as
+each added edge joins unconnected tasks and makes no earlier edge redundant); the other constraints are drawn
+once per chain around a schedule of the top level (see `make_chain`), and infeasibility tips a chain from one
+level on (see `tip_chain`).
+
+Paired design: the base project of (seed, level, copy) — or of a chain — (durations, demands, capacities,
+DAG) is the same in every stage, and each constraint kind is drawn from its own random stream, so a `combined`
+instance holds exactly the downtimes and disjunctive pairs of the `downtime` and `disjunctive` instances of the same
 coordinates (windows follow each stage's own witness). Scenario themes draw names from a separate stream.
 """
 
