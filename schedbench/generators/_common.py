@@ -11,6 +11,17 @@ Ramps. A family whose level counts constraints of one kind can build its ramp tw
 A family adds nesting by giving its config a `ramp: Ramp` field, building each chain from `chain_seed(seed, c)`
 and tagging each instance with `chain_fields(family, stage, c)` (the envelope keys `ramp` and `chain` that
 the runner stores and the report's chain analysis reads). Instances without these keys are independent.
+Draw the chain's constraint sequence once for its top level and keep every other draw fixed, so that each
+level holds the one below it; where an infeasible share applies, tip whole chains (feasibility only ever goes
+from feasible to infeasible along a chain).
+
+Per family: `rcpsp` — nested by default, one non-redundant precedence per level (`generators/rcpsp.py`);
+`asyncplan` — independent by default, nested grows a plan by one step per level (`generators/asyncplan.py`);
+`smtt` — independent only: its level is the number of jobs and due dates are drawn relative to the total
+processing time, so a prefix of a larger instance is not an instance of the same TF × RDD class. A family whose
+level counts constraints of one kind per stage (a job shop's windows stage: one more hard window per level)
+nests the same way: the windows are drawn for the top level around one witness, in a fixed order, and level k
+keeps the first k.
 """
 
 from __future__ import annotations
