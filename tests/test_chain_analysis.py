@@ -90,13 +90,13 @@ def fails(chain: str, level: int) -> bool:
 @pytest.fixture(scope="module")
 def scripted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A nested suite (3 chains × levels 1–9) and a replay file: right answers, except where `fails` says."""
-    from schedbench.cli.generate import run_generate
     from schedbench.problems import get_family
+    from schedbench.references import generate_suite
 
     folder = tmp_path_factory.mktemp("chains")
     family = get_family("rcpsp")
     config = family.generator_config(levels="1-9", per_level=3, stage="precedence", tasks=8, seed=4, workers=1)
-    run_generate(family, config, folder / "suite", show_progress=False)
+    generate_suite(family, config, folder / "suite", show_progress=False)
     lines = []
     for inst in load_instances(folder / "suite"):
         chain = inst.model_extra["chain"].rsplit("-", 1)[1]
