@@ -62,6 +62,7 @@ def test_breakpoints_recovery_and_adjacent_counts() -> None:
     assert analysis["never_failed"] == 1 and analysis["recovered"] == 2
     assert analysis["breakpoint_counts"] == {"1": 1, "3": 1, "4": 1}
     assert analysis["breakpoint_median"] == 3.5  # of 1, 3, 4 and 'never' (beyond the top)
+    assert analysis["by_stage"]["precedence"]["breakpoint_median"] == 3.5
     step = {(r["from_level"], r["to_level"]): r for r in analysis["adjacent"]}
     assert (step[(3, 4)]["breaks"], step[(3, 4)]["recoveries"]) == (1, 1)  # A breaks, C recovers
     assert (step[(1, 2)]["breaks"], step[(1, 2)]["recoveries"], step[(1, 2)]["solved_at_from"]) == (0, 1, 3)
@@ -71,7 +72,7 @@ def test_breakpoints_recovery_and_adjacent_counts() -> None:
 
 def test_samples_are_separate_trajectories() -> None:
     analysis = chain_analysis(outcomes({"A": "1100"}, sample=0) + outcomes({"A": "1110"}, sample=1))
-    assert analysis is not None
+    assert analysis is not None and set(analysis["by_stage"]) == {"precedence"}
     assert analysis["n_chains"] == 1 and analysis["n_trajectories"] == 2
     assert [r["breakpoint"] for r in analysis["per_chain"]] == [3, 4]
 

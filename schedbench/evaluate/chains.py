@@ -112,19 +112,28 @@ def chain_analysis(outcomes: Sequence[ChainOutcome]) -> dict[str, Any] | None:
     stage_of = {o.chain: o.stage for o in outcomes}
     paths = trajectories(outcomes)
     rows = [trajectory_row(chain, stage_of[chain], sample, paths[(chain, sample)]) for chain, sample in sorted(paths)]
+    stages = sorted(set(stage_of.values()))
+    return {
+        "n_chains": len(stage_of),
+        "n_trajectories": len(rows),
+        **breakpoint_summary(rows),
+        "by_stage": {stage: breakpoint_summary([r for r in rows if r["stage"] == stage]) for stage in stages},
+        "adjacent": adjacent_tests(paths),
+        "per_chain": rows,
+    }
+
+
+def breakpoint_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts, median breakpoint and its interval over trajectory rows (never failing = beyond the top level)."""
     points = [math.inf if r["breakpoint"] is None else float(r["breakpoint"]) for r in rows]
     low, high = median_interval(points)
     broken = [r for r in rows if r["breakpoint"] is not None]
     return {
-        "n_chains": len(stage_of),
-        "n_trajectories": len(rows),
         "never_failed": len(rows) - len(broken),
         "recovered": sum(r["recovers"] for r in rows),
         "breakpoint_median": _finite(_median(points)),
         "breakpoint_ci": [_finite(low), _finite(high)],
         "breakpoint_counts": {str(k): v for k, v in sorted(Counter(r["breakpoint"] for r in broken).items())},
-        "adjacent": adjacent_tests(paths),
-        "per_chain": rows,
     }
 
 
