@@ -168,7 +168,8 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
     if uid is None or os.geteuid() != 0:
         return
     os.setgroups([])
-    os.setresgid(gid, gid, gid)
+    if gid is not None:
+        os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
 
 
@@ -208,7 +209,7 @@ def _check_inside(workdir: str, path: object, what: str) -> None:
     if isinstance(path, int):
         return
     try:
-        real = os.path.realpath(os.fsdecode(path))
+        real = os.path.realpath(os.fsdecode(path))  # type: ignore[arg-type]  # any object: TypeError is the answer
     except (TypeError, ValueError):
         raise SandboxViolation(f"sandbox: {what} on {path!r} is not allowed") from None
     if real != workdir and not real.startswith(workdir + os.sep):
@@ -309,7 +310,8 @@ def fork_server(control_fd: int) -> None:
     loaded: set[str] = set()
     status_pipes: dict[int, int] = {}
     while True:
-        ready, _, _ = select.select([control, wake_read], [], [])
+        watched: list[socket.socket | int] = [control, wake_read]
+        ready, _, _ = select.select(watched, [], [])
         if wake_read in ready:
             while _drained(wake_read):
                 pass

@@ -41,7 +41,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -468,7 +468,7 @@ class ForkServer:
         readers = []
         for read_end, limit in ((pipes[1][0], 64 * 2**20), (pipes[2][0], 2**16), (pipes[3][0], 2**16)):
             reader = asyncio.StreamReader(limit=limit)
-            await loop.connect_read_pipe(lambda r=reader: asyncio.StreamReaderProtocol(r), os.fdopen(read_end, "rb", 0))
+            await loop.connect_read_pipe(partial(asyncio.StreamReaderProtocol, reader), os.fdopen(read_end, "rb", 0))
             readers.append(reader)
         transport, protocol = await loop.connect_write_pipe(
             asyncio.streams.FlowControlMixin, os.fdopen(pipes[0][1], "wb", 0)

@@ -96,8 +96,9 @@ def dispatch(data: AsyncplanData, priority: Mapping[str, float]) -> dict[str, An
             if kind == "agent":
                 agents_free += 1
                 continue
-            if steps[step_id].station is not None:
-                station_load[steps[step_id].station] -= 1
+            station = steps[step_id].station
+            if station is not None:
+                station_load[station] -= 1
             for succ in graph.successors(step_id):
                 waiting[succ] -= 1
                 if waiting[succ] == 0:

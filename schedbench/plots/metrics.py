@@ -140,7 +140,9 @@ def breakdown_bars(docs: Sequence[Document], key: str = "by_stage", title: str |
         return fig
     width = 0.8 / max(1, len(docs))
     for index, (doc, rows) in enumerate(zip(docs, per_run, strict=True)):
-        xs, heights, errors = [], [], ([], [])
+        xs: list[float] = []
+        heights: list[float] = []
+        errors: tuple[list[float], list[float]] = ([], [])
         for position, name in enumerate(categories):
             if name not in rows:
                 continue

@@ -12,6 +12,7 @@ gap (obj − opt)/(EDD − opt) of docs/metrics.md.
 
 from __future__ import annotations
 
+import importlib
 import time
 from typing import Any
 
@@ -28,7 +29,7 @@ def core() -> Any:
     """The compiled core: the one built at install time, else one built here from the shipped C source (a Ray
     node of another platform, an uninstalled checkout); RuntimeError when neither is possible."""
     try:
-        from schedbench.solvers import _smtt_core
+        _smtt_core = importlib.import_module("schedbench.solvers._smtt_core")  # compiled, so no stubs
     except ImportError:
         from schedbench.solvers._build_core import build_core
 

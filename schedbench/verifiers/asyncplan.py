@@ -65,8 +65,9 @@ def read_starts(data: AsyncplanData, raw: Any) -> tuple[dict[str, int], list[Vio
     starts: dict[str, int] = {}
     violations: list[Violation] = []
     repeated = [step for step, count in counts.items() if count > 1]
-    for step in repeated:
-        violations.append(Violation(type="duplicate", items=[step], detail=f"{step} is scheduled {counts[step]} times"))
+    for twice in repeated:
+        detail = f"{twice} is scheduled {counts[twice]} times"
+        violations.append(Violation(type="duplicate", items=[twice], detail=detail))
     for step, key, value in pairs:
         if step is None or step not in known:
             violations.append(Violation(type="unknown", items=[str(key)], detail=f"no step {key!r}"))
@@ -120,7 +121,7 @@ def read_agents(data: AsyncplanData, raw: Any, starts: dict[str, int]) -> tuple[
                 )
             )
         else:
-            agents[step_id] = value
+            agents[step_id] = str(value)  # a valid agent id, already a string
     return agents, violations
 
 
