@@ -41,6 +41,14 @@ typedef struct {
     int32_t how;    /* HOW_EDD, HOW_SPT, or the EDD index (within the member list) k goes after */
 } Entry;
 
+#define NEAR_WAYS 4
+typedef struct {
+    uint64_t abr;        /* the subproblem's key without its start time (0 = empty) */
+    int64_t t[NEAR_WAYS], cost[NEAR_WAYS];   /* lower bounds (or optima) at recent start times; cost -1 = empty */
+    int32_t late[NEAR_WAYS], can[NEAR_WAYS]; /* jobs late in every sequence / in some sequence at that start */
+    int next;
+} Near;
+
 typedef struct {
     int n;
     int64_t *p, *d;      /* by EDD position */
@@ -56,6 +64,8 @@ typedef struct {
     double deadline;
     int aborted;         /* 1 = time limit, 2 = out of memory */
     int bits;            /* bits per index in keys */
+    Near *near;          /* direct-mapped cache of the same job set's values at other start times */
+    uint64_t near_mask;
 } Solver;
 
 static double now_seconds(void) {
@@ -109,6 +119,45 @@ static int grow(Solver *s) {
     }
     free(old);
     return 1;
+}
+
+/* The optimum f(t) of a fixed job set is nondecreasing in t and drops by at most m per unit of time when t
+ * decreases: f(t) >= f(t') for t' <= t, and f(t) >= f(t') - m (t' - t) for t' > t. */
+static int64_t near_bound(const Solver *s, uint64_t abr, int64_t t, int m) {
+    const Near *e = &s->near[mix(abr) & s->near_mask];
+    if (e->abr != abr) return 0;
+    int64_t best = 0;
+    for (int i = 0; i < NEAR_WAYS; i++) {
+        if (e->cost[i] < 0) continue;
+        int64_t lb = e->t[i] <= t ? e->cost[i] + (int64_t)e->late[i] * (t - e->t[i])
+                                  : e->cost[i] - (int64_t)e->can[i] * (e->t[i] - t);
+        if (lb > best) best = lb;
+    }
+    return best;
+}
+
+static void near_remember(Solver *s, uint64_t abr, int64_t t, int64_t cost, const int *mem, int m) {
+    Near *e = &s->near[mix(abr) & s->near_mask];
+    if (e->abr != abr) {
+        e->abr = abr;
+        for (int i = 0; i < NEAR_WAYS; i++) e->cost[i] = -1;
+        e->next = 0;
+    }
+    for (int i = 0; i < NEAR_WAYS; i++)
+        if (e->cost[i] >= 0 && e->t[i] == t) {
+            if (cost > e->cost[i]) e->cost[i] = cost;
+            return;
+        }
+    int64_t end = t;
+    for (int i = 0; i < m; i++) end += s->p[mem[i]];
+    int late = 0, can = 0;
+    for (int i = 0; i < m; i++) can += s->d[mem[i]] < end;
+    for (int i = 0; i < m; i++) late += t + s->p[mem[i]] > s->d[mem[i]];
+    e->t[e->next] = t;
+    e->cost[e->next] = cost;
+    e->late[e->next] = late;
+    e->can[e->next] = can;
+    e->next = (e->next + 1) % NEAR_WAYS;
 }
 
 static void store(Solver *s, uint64_t key, int64_t cost, int how) {
@@ -211,13 +260,31 @@ static int64_t matching_bound(const Solver *s, const int *mem, const int *spt, i
     return bound;
 }
 
+/* The highest-ranked (longest) job among spt[0..count-1] with EDD position in [lo, hi], other than skip. */
+static int top_member(const int *spt, int count, int lo, int hi, int skip) {
+    for (int i = count - 1; i >= 0; i--)
+        if (spt[i] >= lo && spt[i] <= hi && spt[i] != skip) return spt[i];
+    return -1;
+}
+
+/* What the memo holds for S(a, b, rank[top] + 1) at t: -1 if nothing; else a lower bound, and the optimum
+ * in *exact when the entry is exact (the memo need not hold that child's lists). */
+static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int64_t *exact) {
+    const Entry *e = find((Solver *)s, make_key(s, a, b, s->rank[top] + 1, t));
+    if (!e) return -1;
+    if (e->how != HOW_BOUND) *exact = e->cost;
+    return e->cost;
+}
+
 /*
  * The optimal cost of the subproblem whose members (EDD order) and SPT order sit at `depth`, started at t, if
  * it is below `budget` (exact, memoised with how to rebuild it); otherwise a lower bound >= budget (memoised
  * as a bound, so a later call with a larger budget resumes). The memo key is the canonical description
  * S(first member, last member, 1 + top rank) with t.
  */
+#define STORE(c, h) do { int64_t c_ = (c); store(s, key, c_, (h)); near_remember(s, abr, t, c_, mem, m); } while (0)
 static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth) {
+    
     if (s->aborted) return 0;
     if ((++s->calls & 1023) == 0 && now_seconds() > s->deadline) {
         s->aborted = 1;
@@ -235,18 +302,23 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
     int ik = 0;
     while (mem[ik] != k) ik++;
     uint64_t key = make_key(s, mem[0], mem[m - 1], s->rank[k] + 1, t);
+    uint64_t abr = make_key(s, mem[0], mem[m - 1], s->rank[k] + 1, 0);
     Entry *hit = find(s, key);
-    if (hit && (hit->how != HOW_BOUND || hit->cost >= budget)) return hit->cost;
+    if (hit && (hit->how != HOW_BOUND || hit->cost >= budget)) { return hit->cost; }
     int64_t edd_cost, spt_cost, lower;
     int how = direct(s, mem, spt, m, t, &edd_cost, &spt_cost, &lower);
-    if (how != 0) {
+    if (how != 0) { 
         int64_t cost = how == HOW_SPT ? spt_cost : edd_cost;
-        store(s, key, cost, how);
+        STORE(cost, how);
         return cost;
     }
     if (hit && hit->cost > lower) lower = hit->cost;
-    if (lower >= budget) {
-        store(s, key, lower, HOW_BOUND);
+    if (!hit) {
+        int64_t near = near_bound(s, abr, t, m);
+        if (near > lower) lower = near;
+    }
+    if (lower >= budget) { 
+        STORE(lower, HOW_BOUND);
         return lower;
     }
     int64_t *prefix = s->sums + (size_t)depth * (size_t)(s->n + 2);   /* prefix[i] = t + p(mem[0..i-1]) */
@@ -256,16 +328,18 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
     /* reduction: latest-due jobs that are on time at the very end go there (EDD order) */
     int tail = 0;
     while (tail < m - 1 && s->d[mem[m - 1 - tail]] >= prefix[m - tail]) tail++;
-    if (tail > 0) {
+    if (tail > 0) { 
         int size = child_lists(s, mem, spt, m, mem[0], mem[m - 1 - tail], -1, depth + 1);
         int64_t cost = solve_rec(s, size, t, budget, depth + 1);
         if (s->aborted) return 0;
-        store(s, key, cost, cost < budget ? HOW_TAIL - tail : HOW_BOUND);
+        STORE(cost, cost < budget ? HOW_TAIL - tail : HOW_BOUND);
         return cost;
     }
     int64_t best = edd_cost < spt_cost ? edd_cost : spt_cost;
     int best_how = edd_cost < spt_cost ? HOW_EDD : HOW_SPT;
     int first = mem[0], last = mem[m - 1];
+    int64_t failed = INT64_MAX;   /* the smallest lower bound of a position that could not beat the cutoff */
+#define FAIL(v) do { int64_t v_ = (v); if (v_ < failed) failed = v_; } while (0)
     for (int j = ik; j < m && best > lower; j++) {
         int64_t ck = prefix[j + 1];                          /* k completes after mem[0..j] */
         if (j + 1 < m && s->d[mem[j + 1]] <= ck) continue;   /* k moves one place later at no cost */
@@ -278,43 +352,72 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
         int64_t right_low = j + 1 < m ? end - s->d[last] : 0;
         if (left_low < 0) left_low = 0;
         if (right_low < 0) right_low = 0;
-        if (left_low + late_k + right_low >= cutoff) continue;
-        /* the matching bounds of both parts, from the parent's orders, before any call */
-        if (j > 0) {
+        /* what the memo already knows of either part (no lists built), else the matching bounds */
+        int64_t left_known = -1, right_known = -1, left_memo = -1, right_memo = -1;
+        if (j >= 2) {
+            int top = top_member(spt, m - 1, first, mem[j], k);
+            left_memo = memo_value(s, ik == 0 ? mem[1] : first, left_last, top, t, &left_known);
+            if (left_memo > left_low) left_low = left_memo;
+        }
+        if (m - 1 - j >= 2) {
+            int top = top_member(spt, m - 1, mem[j + 1], last, -1);
+            right_memo = memo_value(s, mem[j + 1], last, top, ck, &right_known);
+            if (right_memo > right_low) right_low = right_memo;
+        }
+        if (left_low + late_k + right_low >= cutoff) { FAIL(left_low + late_k + right_low); continue; }
+        if (j > 0 && left_known < 0) {
             int64_t low = matching_bound(s, mem, spt, m, first, mem[j], k, t);
             if (low > left_low) left_low = low;
         }
-        if (j + 1 < m) {
+        if (j + 1 < m && right_known < 0) {
             int64_t low = matching_bound(s, mem, spt, m, mem[j + 1], last, -1, ck);
             if (low > right_low) right_low = low;
         }
-        if (left_low + late_k + right_low >= cutoff) continue;
+        if (left_low + late_k + right_low >= cutoff) { FAIL(left_low + late_k + right_low); continue; }
         int64_t left = 0;
         if (j > 0) {
-            int size = child_lists(s, mem, spt, m, first, mem[j], k, depth + 1);
-            left = solve_rec(s, size, t, cutoff - late_k - right_low, depth + 1);
-            if (s->aborted) return 0;
+            int64_t child_budget = cutoff - late_k - right_low;
+            if (left_known >= 0) left = left_known;
+            else if (left_memo >= child_budget) left = left_memo;
+            else {
+                int size = child_lists(s, mem, spt, m, first, mem[j], k, depth + 1);
+                left = solve_rec(s, size, t, child_budget, depth + 1);
+                if (s->aborted) return 0;
+            }
         }
-        if (left + late_k + right_low >= cutoff) continue;
+        if (left + late_k + right_low >= cutoff) { FAIL(left + late_k + right_low); continue; }
         int64_t right = 0;
         if (j + 1 < m) {
-            int size = child_lists(s, mem, spt, m, mem[j + 1], last, -1, depth + 1);
-            right = solve_rec(s, size, ck, cutoff - left - late_k, depth + 1);
-            if (s->aborted) return 0;
+            int64_t child_budget = cutoff - left - late_k;
+            if (right_known >= 0) right = right_known;
+            else if (right_memo >= child_budget) right = right_memo;
+            else {
+                int size = child_lists(s, mem, spt, m, mem[j + 1], last, -1, depth + 1);
+                right = solve_rec(s, size, ck, child_budget, depth + 1);
+                if (s->aborted) return 0;
+            }
         }
-        if (left + late_k + right < best) {
+        if (left + late_k + right < best && left + late_k + right < cutoff) {
             best = left + late_k + right;
             best_how = j;
+        } else {
+            FAIL(left + late_k + right);
         }
     }
+#undef FAIL
     if (best < budget) {
-        store(s, key, best, best_how);
+        STORE(best, best_how);
         return best;
     }
-    store(s, key, budget, HOW_BOUND);
-    return budget;
+    /* no position beat the budget: the optimum is at least the smallest position bound (and at most best) */
+    int64_t bound = failed < best ? failed : best;
+    if (bound < lower) bound = lower;
+    if (bound < budget) bound = budget;
+    STORE(bound, HOW_BOUND);
+    return bound;
 }
 
+#undef STORE
 /* Append the optimal sequence of S(a, b, r) started at t (EDD positions) to out[*len]. */
 static void rebuild(Solver *s, int a, int b, int r, int64_t t, int depth, int *out, int *len) {
     int *mem = s->scratch + (size_t)depth * (size_t)(s->n + 1);
@@ -395,7 +498,7 @@ static int read_ints(PyObject *seq, int64_t *out, Py_ssize_t n, const char *what
 
 static void free_solver(Solver *s) {
     free(s->p); free(s->d); free(s->rank); free(s->order); free(s->scratch); free(s->spt); free(s->table);
-    free(s->sums); free(s->sptd);
+    free(s->sums); free(s->sptd); free(s->near);
 }
 
 static PyObject *py_solve(PyObject *self, PyObject *args) {
@@ -444,9 +547,11 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     s.sptd = malloc((size_t)(n + 2) * (size_t)(n + 1) * sizeof(int));
     s.capacity = 1 << 16;
     s.table = calloc(s.capacity, sizeof(Entry));
+    s.near_mask = (1u << 19) - 1;
+    s.near = calloc(s.near_mask + 1, sizeof(Near));
     int *by_len = malloc((size_t)n * sizeof(int));
     int *seq = malloc((size_t)n * sizeof(int));
-    if (!s.p || !s.d || !s.rank || !s.order || !s.scratch || !s.spt || !s.sums || !s.sptd || !s.table || !by_len || !seq) {
+    if (!s.p || !s.d || !s.rank || !s.order || !s.scratch || !s.spt || !s.sums || !s.sptd || !s.table || !s.near || !by_len || !seq) {
         free_solver(&s); free(by_len); free(seq); free(p); free(d);
         return PyErr_NoMemory();
     }
