@@ -18,8 +18,14 @@
  *     skipped when the next member's due date is <= C_k(j) (k moves one place later at no cost, Potts & Van
  *     Wassenhove 1982) or, for j > ik, when mem[j] is still on time right after k (moving it there costs
  *     nothing); a position stops as soon as its parts' lower bounds reach the best value or the budget.
- * A time limit (checked every 1024 calls) or a full memo (MAX_SLOTS) aborts the search; the caller then falls
- * back to heuristics and a lower bound.
+ * A work limit (members scanned, summed over calls: no clock is read, so the same input always gets the same
+ * answer whatever the load) or a full memo (MAX_SLOTS) aborts the search. Budgets rise in passes from the
+ * proven bound towards the known cost, so an aborted search still returns the best bound a finished pass
+ * proved.
+ * Bounds: a subproblem that cannot beat its budget stores the smallest lower bound over its positions (not just
+ * the budget), so a later call resumes from the strongest bound; the same job set met at another start time t'
+ * bounds it too (f is nondecreasing in t, and falls by at most one unit per job that can be late per unit of
+ * time), and a child's memo entry is read before its lists are built.
  *
  * solve_weighted(): exact 1||sum w_j T_j for n <= 63 by dynamic programming over job sets (see below).
  */
@@ -28,7 +34,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define HOW_EDD (-1)
 #define HOW_SPT (-2)
@@ -60,19 +65,12 @@ typedef struct {
     int *sptd;           /* (n + 1) SPT orders, one per recursion depth */
     Entry *table;
     uint64_t capacity, used;
-    uint64_t calls;
-    double deadline;
+    uint64_t work, work_limit;   /* work done (members scanned by calls) and the limit: no clock is read */
     int aborted;         /* 1 = time limit, 2 = out of memory */
     int bits;            /* bits per index in keys */
     Near *near;          /* direct-mapped cache of the same job set's values at other start times */
     uint64_t near_mask;
 } Solver;
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t make_key(const Solver *s, int a, int b, int r, int64_t t) {
     uint64_t key = (uint64_t)t;
@@ -286,7 +284,8 @@ static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int
 static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth) {
     
     if (s->aborted) return 0;
-    if ((++s->calls & 1023) == 0 && now_seconds() > s->deadline) {
+    s->work += (uint64_t)m + 1;
+    if (s->work > s->work_limit) {
         s->aborted = 1;
         return 0;
     }
@@ -504,9 +503,8 @@ static void free_solver(Solver *s) {
 static PyObject *py_solve(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *p_obj, *d_obj;
-    double time_limit;
-    long long upper = -1;
-    if (!PyArg_ParseTuple(args, "OOd|L", &p_obj, &d_obj, &time_limit, &upper)) return NULL;
+    long long work_limit, upper = -1;
+    if (!PyArg_ParseTuple(args, "OOL|L", &p_obj, &d_obj, &work_limit, &upper)) return NULL;
     PyObject *pf = PySequence_Fast(p_obj, "p must be a sequence");
     if (!pf) return NULL;
     PyObject *df = PySequence_Fast(d_obj, "d must be a sequence");
@@ -564,24 +562,39 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     for (int q = 0; q < n; q++) s.rank[by_len[q]] = q;
     free(p); free(d);
 
-    int64_t cost;
+    int64_t cost = 0, proven_bound = 0;
     int len = 0;
     Py_BEGIN_ALLOW_THREADS
-    s.deadline = now_seconds() + time_limit;
-    int64_t budget = upper >= 0 ? (int64_t)upper + 1 : INT64_MAX;
-    for (int e = 0; e < n; e++) { s.scratch[e] = e; s.sptd[e] = by_len[e]; }
-    cost = solve_rec(&s, (int)n, 0, budget, 0);
-    if (!s.aborted && cost >= budget) s.aborted = 3;  /* the given upper bound was wrong */
+    s.work_limit = work_limit > 0 ? (uint64_t)work_limit : 0;
+    int64_t top = upper >= 0 ? (int64_t)upper + 1 : INT64_MAX;
+    /* Budgets rise from the proven bound towards the known cost: every pass that ends proves a bound (the
+     * memo keeps it), so a run stopped by the work limit still reports the best bound it proved. */
+    for (int pass = 0; !s.aborted; pass++) {
+        int64_t budget = top;
+        if (top != INT64_MAX && pass < 3) {
+            int64_t gap = top - proven_bound;
+            budget = proven_bound + (pass == 0 ? gap / 8 : pass == 1 ? gap / 3 : gap / 1);
+            if (budget <= proven_bound) budget = proven_bound + 1;
+        }
+        for (int e = 0; e < n; e++) { s.scratch[e] = e; s.sptd[e] = by_len[e]; }
+        cost = solve_rec(&s, (int)n, 0, budget, 0);
+        if (s.aborted) break;
+        if (cost < budget) break;                     /* the optimum */
+        if (cost > proven_bound) proven_bound = cost;
+        if (budget >= top) { s.aborted = 3; break; }  /* the given upper bound was wrong */
+    }
     if (!s.aborted) rebuild(&s, 0, (int)n - 1, (int)n, 0, 0, seq, &len);
     Py_END_ALLOW_THREADS
 
     PyObject *result;
     if (s.aborted) {
-        result = Py_BuildValue("(OLOK)", Py_False, (long long)-1, Py_None, (unsigned long long)s.used);
+        result = Py_BuildValue("(OLOKK)", Py_False, (long long)proven_bound, Py_None, (unsigned long long)s.used,
+                               (unsigned long long)s.work);
     } else {
         PyObject *list = PyList_New(len);
         for (int i = 0; list && i < len; i++) PyList_SET_ITEM(list, i, PyLong_FromLong(s.order[seq[i]]));
-        result = list ? Py_BuildValue("(OLNK)", Py_True, (long long)cost, list, (unsigned long long)s.used) : NULL;
+        result = list ? Py_BuildValue("(OLNKK)", Py_True, (long long)cost, list, (unsigned long long)s.used,
+                                      (unsigned long long)s.work) : NULL;
     }
     free_solver(&s); free(by_len); free(seq);
     return result;
@@ -697,10 +710,11 @@ static const WState *w_find(const WState *level, size_t count, uint64_t mask) {
 /* Backward: sets are the jobs at the END of the sequence (prepend a job whose successors are all in the
  * set; it completes at P - p(set)); tardiness sits at the end, so costs and pruning grow from the start. */
 static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, int *seq, int64_t *cost,
-                    double deadline, size_t max_states, size_t *states_out) {
+                    uint64_t work_limit, size_t max_states, size_t *states_out) {
     int n = g->n;
     uint64_t full = n == 64 ? ~0ULL : ((1ULL << n) - 1);
     int64_t upper = w_improve(g, seq);
+    uint64_t work = 0;
     int64_t total_p = 0;
     for (int j = 0; j < n; j++) total_p += g->p[j];
     (void)pred;
@@ -723,7 +737,8 @@ static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, 
         for (size_t i = 0; i < cap; i++) slot[i] = -1;
         size_t used = 0;
         for (size_t s = 0; s < counts[level] && ok; s++) {
-            if ((s & 255) == 0 && now_seconds() > deadline) { ok = 0; break; }
+            work += (uint64_t)n;   /* transitions tried: the limit counts work, never the clock */
+            if (work > work_limit) { ok = 0; break; }
             const WState *st = &levels[level][s];
             int64_t in_set = 0;
             for (int j = 0; j < n; j++) if ((st->mask >> j) & 1) in_set += g->p[j];
@@ -794,9 +809,8 @@ static int wspt_before(const int64_t *p, const int64_t *w, int a, int b) {
 static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *p_obj, *d_obj, *w_obj, *pred_obj, *seq_obj;
-    double time_limit;
-    long long max_states = 20000000;
-    if (!PyArg_ParseTuple(args, "OOOOOd|L", &p_obj, &d_obj, &w_obj, &pred_obj, &seq_obj, &time_limit,
+    long long work_limit, max_states = 20000000;
+    if (!PyArg_ParseTuple(args, "OOOOOL|L", &p_obj, &d_obj, &w_obj, &pred_obj, &seq_obj, &work_limit,
                           &max_states))
         return NULL;
     PyObject *objs[5] = {p_obj, d_obj, w_obj, pred_obj, seq_obj};
@@ -843,7 +857,8 @@ static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
     size_t states = 0;
     int proven;
     Py_BEGIN_ALLOW_THREADS
-    proven = w_search(&g, pred, succ, seq, &cost, now_seconds() + time_limit, (size_t)max_states, &states);
+    proven = w_search(&g, pred, succ, seq, &cost, work_limit > 0 ? (uint64_t)work_limit : 0, (size_t)max_states,
+                      &states);
     Py_END_ALLOW_THREADS
     if (!proven) cost = w_cost(&g, seq);  /* the improved start sequence */
     PyObject *list = PyList_New(n);
@@ -852,6 +867,168 @@ static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
                                             (unsigned long long)states) : NULL;
     free(v); free(pred); free(succ); free(orders);
     return result;
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Local search for 1||sum w_j T_j (w = 1: unweighted): descents from a given sequence, repeated until none
+ * improves: adjacent interchanges (O(1) each), insertions of one job at every other place (all places of one
+ * job in O(n), accumulating the shift of the jobs in between), and pairwise interchanges of jobs at most
+ * `window` places apart (O(distance) each). Each accepted move strictly lowers the cost, and the work (places
+ * evaluated) is capped, so it stops; the result is always a permutation of the start sequence.
+ * ------------------------------------------------------------------------------------------------------- */
+
+static inline int64_t tard(const int64_t *d, const int64_t *w, int j, int64_t c) {
+    return c > d[j] ? w[j] * (c - d[j]) : 0;
+}
+
+static void completions(const int64_t *p, const int *seq, int n, int64_t *c) {
+    int64_t t = 0;
+    for (int i = 0; i < n; i++) { t += p[seq[i]]; c[i] = t; }
+}
+
+static int64_t ls_cost(const int64_t *p, const int64_t *d, const int64_t *w, const int *seq, int n) {
+    int64_t t = 0, cost = 0;
+    for (int i = 0; i < n; i++) { t += p[seq[i]]; cost += tard(d, w, seq[i], t); }
+    return cost;
+}
+
+static int ls_adjacent(const int64_t *p, const int64_t *d, const int64_t *w, int *seq, int n, int64_t *c,
+                       uint64_t *work) {
+    int improved = 0;
+    for (int i = 0; i + 1 < n; i++) {
+        int a = seq[i], b = seq[i + 1];
+        int64_t start = c[i] - p[a], end = c[i + 1];
+        int64_t before = tard(d, w, a, c[i]) + tard(d, w, b, end);
+        int64_t after = tard(d, w, b, start + p[b]) + tard(d, w, a, end);
+        (*work)++;
+        if (after < before) {
+            seq[i] = b; seq[i + 1] = a; c[i] = start + p[b];
+            improved = 1;
+        }
+    }
+    return improved;
+}
+
+/* Move seq[from] to place `to`, shifting the jobs in between. */
+static void ls_move(int *seq, int from, int to) {
+    int x = seq[from];
+    if (from < to) memmove(seq + from, seq + from + 1, (size_t)(to - from) * sizeof(int));
+    else memmove(seq + to + 1, seq + to, (size_t)(from - to) * sizeof(int));
+    seq[to] = x;
+}
+
+static int ls_insert(const int64_t *p, const int64_t *d, const int64_t *w, int *seq, int n, int64_t *c,
+                     uint64_t *work, uint64_t limit) {
+    int improved = 0;
+    for (int i = 0; i < n && *work <= limit; i++) {
+        int x = seq[i];
+        int64_t own = tard(d, w, x, c[i]), shift = 0, best = 0;
+        int to = -1;
+        for (int j = i + 1; j < n; j++) {   /* later: the jobs in between end p_x earlier, x ends at c[j] */
+            shift += tard(d, w, seq[j], c[j] - p[x]) - tard(d, w, seq[j], c[j]);
+            int64_t delta = shift + tard(d, w, x, c[j]) - own;
+            if (delta < best) { best = delta; to = j; }
+        }
+        shift = 0;
+        for (int j = i - 1; j >= 0; j--) {  /* earlier: the jobs in between end p_x later */
+            shift += tard(d, w, seq[j], c[j] + p[x]) - tard(d, w, seq[j], c[j]);
+            int64_t delta = shift + tard(d, w, x, c[j] - p[seq[j]] + p[x]) - own;
+            if (delta < best) { best = delta; to = j; }
+        }
+        *work += (uint64_t)n;
+        if (to >= 0) {
+            ls_move(seq, i, to);
+            completions(p, seq, n, c);
+            improved = 1;
+        }
+    }
+    return improved;
+}
+
+static int ls_swap(const int64_t *p, const int64_t *d, const int64_t *w, int *seq, int n, int64_t *c, int window,
+                   uint64_t *work, uint64_t limit) {
+    int improved = 0;
+    for (int i = 0; i < n && *work <= limit; i++) {
+        for (int j = i + 2; j < n && j <= i + window; j++) {   /* i + 1: the adjacent pass */
+            int a = seq[i], b = seq[j];
+            int64_t diff = p[b] - p[a];
+            int64_t delta = tard(d, w, b, c[i] - p[a] + p[b]) - tard(d, w, a, c[i]) + tard(d, w, a, c[j]) -
+                            tard(d, w, b, c[j]);
+            for (int l = i + 1; l < j; l++) delta += tard(d, w, seq[l], c[l] + diff) - tard(d, w, seq[l], c[l]);
+            *work += (uint64_t)(j - i);
+            if (delta < 0) {
+                seq[i] = b; seq[j] = a;
+                completions(p, seq, n, c);
+                improved = 1;
+                break;
+            }
+        }
+    }
+    return improved;
+}
+
+static int64_t local_search(const int64_t *p, const int64_t *d, const int64_t *w, int *seq, int n, int window,
+                            uint64_t limit, uint64_t *work) {
+    int64_t *c = malloc((size_t)(n + 1) * sizeof(int64_t));
+    if (!c) return -1;
+    completions(p, seq, n, c);
+    int improved = 1;
+    while (improved && *work <= limit) {
+        improved = 0;
+        while (ls_adjacent(p, d, w, seq, n, c, work) && *work <= limit) improved = 1;
+        if (*work > limit) break;
+        improved |= ls_insert(p, d, w, seq, n, c, work, limit);
+        if (*work > limit) break;
+        if (!improved) improved |= ls_swap(p, d, w, seq, n, c, window, work, limit);
+    }
+    free(c);
+    return ls_cost(p, d, w, seq, n);
+}
+
+static PyObject *py_improve(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *p_obj, *d_obj, *w_obj, *seq_obj;
+    int window = 50;
+    long long work_limit = 100000000;
+    if (!PyArg_ParseTuple(args, "OOOO|iL", &p_obj, &d_obj, &w_obj, &seq_obj, &window, &work_limit)) return NULL;
+    PyObject *objs[4] = {p_obj, d_obj, w_obj, seq_obj};
+    PyObject *fast[4] = {NULL, NULL, NULL, NULL};
+    Py_ssize_t n = -1;
+    int ok = 1;
+    for (int k = 0; k < 4 && ok; k++) {
+        fast[k] = PySequence_Fast(objs[k], "expected a sequence");
+        if (!fast[k]) { ok = 0; break; }
+        Py_ssize_t len = PySequence_Fast_GET_SIZE(fast[k]);
+        if (n < 0) n = len;
+        if (len != n) { PyErr_SetString(PyExc_ValueError, "all arguments need the same length"); ok = 0; }
+    }
+    int64_t *v = ok ? malloc((size_t)(n + 1) * 4 * sizeof(int64_t)) : NULL;
+    int *seq = ok ? malloc((size_t)(n + 1) * sizeof(int)) : NULL;
+    char *seen = ok ? calloc((size_t)n + 1, 1) : NULL;
+    if (ok && (!v || !seq || !seen)) { PyErr_NoMemory(); ok = 0; }
+    for (int k = 0; k < 4 && ok; k++) ok = read_ints(fast[k], v + (size_t)k * (size_t)n, n, "argument");
+    for (int k = 0; k < 4; k++) Py_XDECREF(fast[k]);
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        int64_t j = v[3 * n + i];
+        if (j < 0 || j >= n || seen[j]) { PyErr_SetString(PyExc_ValueError, "sequence is not a permutation"); ok = 0; }
+        else { seen[j] = 1; seq[i] = (int)j; }
+    }
+    if (!ok) { free(v); free(seq); free(seen); return NULL; }
+    uint64_t work = 0;
+    int64_t cost;
+    Py_BEGIN_ALLOW_THREADS
+    cost = local_search(v, v + n, v + 2 * n, seq, (int)n, window < 1 ? 1 : window,
+                        work_limit > 0 ? (uint64_t)work_limit : 0, &work);
+    Py_END_ALLOW_THREADS
+    PyObject *list = cost >= 0 ? PyList_New(n) : NULL;
+    for (Py_ssize_t i = 0; list && i < n; i++) {
+        PyObject *item = PyLong_FromLong(seq[i]);
+        if (!item) { Py_DECREF(list); list = NULL; break; }
+        PyList_SET_ITEM(list, i, item);
+    }
+    free(v); free(seq); free(seen);
+    if (!list) return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    return Py_BuildValue("(NLK)", list, (long long)cost, (unsigned long long)work);
 }
 
 /* MDD (Baker & Bertrand 1982) in O(n^2): append the unscheduled job minimising max(t + p_j, d_j); ties go to
@@ -898,14 +1075,21 @@ static PyObject *py_mdd(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"solve", py_solve, METH_VARARGS,
-     "solve(p, d, time_limit, upper=-1) -> (proven, objective, sequence, states)\n\n"
-     "Minimum total tardiness on one machine. proven is False when the time limit (or memory) ran out; then\n"
-     "objective is -1 and sequence is None. sequence lists job indices; states counts memoised subproblems.\n"
+     "solve(p, d, work_limit, upper=-1) -> (proven, value, sequence, states, work)\n\n"
+     "Minimum total tardiness on one machine. work counts the members scanned by the search's calls; the\n"
+     "search stops once it exceeds work_limit (no clock is read, so the answer never depends on load).\n"
+     "proven: value is the optimum and sequence an optimal order (job indices); otherwise value is the best\n"
+     "lower bound the search proved and sequence is None. states counts memoised subproblems.\n"
      "upper, when >= 0, is the cost of a known sequence: it prunes the search from the start."},
+    {"improve", py_improve, METH_VARARGS,
+     "improve(p, d, w, sequence, window=50, work_limit=100_000_000) -> (sequence, cost, work)\n\n"
+     "Local search for total weighted tardiness (w all 1: unweighted) from a sequence of job indices:\n"
+     "adjacent interchanges, insertions, and interchanges at most `window` places apart, repeated until none\n"
+     "improves or `work_limit` places were evaluated. The result is a permutation of the input sequence."},
     {"mdd", py_mdd, METH_VARARGS,
      "mdd(p, d) -> sequence: the modified due date rule (job indices), compiled for the solver's upper bound."},
     {"solve_weighted", py_solve_weighted, METH_VARARGS,
-     "solve_weighted(p, d, w, pred_masks, start_sequence, time_limit, max_states=20_000_000)\n"
+     "solve_weighted(p, d, w, pred_masks, start_sequence, work_limit, max_states=20_000_000)\n"
      "    -> (proven, objective, sequence, states)\n\n"
      "Minimum total weighted tardiness for n <= 63 by dynamic programming over precedence-closed job sets.\n"
      "pred_masks[j] is the bit mask of jobs that must precede j; start_sequence is a known sequence (it is\n"
