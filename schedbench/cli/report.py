@@ -76,6 +76,7 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
         ("mean gap %", lambda d: _num(d["mean_gap_pct"])),
         ("median gap %", lambda d: _num(d["median_gap_pct"])),
         ("normalised gap", lambda d: _num(d["mean_normalised_gap"], 3)),
+        ("better than reference", lambda d: str(d.get("better_than_reference", 0))),
         ("WAUC", lambda d: _num(d["wauc"], 3)),
         ("breakpoint level", lambda d: "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"])),
         ("tokens", lambda d: f"{d['tokens']:,}"),
@@ -89,6 +90,12 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
     for key, name in (("by_level", "level"), ("by_stage", "stage"), ("by_scenario", "scenario")):
         console.print(_breakdown(Table, documents, key, name))
     console.print(_taxonomy(Table, documents))
+    for index, d in enumerate(documents, start=1):
+        for item in d.get("better_than_reference_items") or []:
+            console.print(
+                f"[{index}] better than the reference (not proven optimal): {item['instance_id']} "
+                f"sample {item['sample']}: {item['objective']:g} < {item['reference']:g}"
+            )
 
 
 def _table(table_class: Any, documents: list[dict[str, Any]], first: str, title: str) -> Any:

@@ -31,6 +31,10 @@ _FACT_COLUMNS = (
     "cost_usd",
     "latency_s",
     "cached",
+    "instance_id",
+    "sample",
+    "objective",
+    "reference",
 )
 
 
@@ -57,6 +61,10 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
             cost,
             latency,
             cached,
+            instance_id,
+            sample,
+            objective,
+            reference,
         ) = row
         facts.append(
             ItemFacts(
@@ -78,6 +86,10 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
                 cost_usd=cost,
                 latency_s=latency,
                 cached=bool(cached),
+                instance_id=instance_id,
+                sample=sample,
+                objective=objective,
+                reference=reference,
             )
         )
     return facts
