@@ -710,7 +710,7 @@ static const WState *w_find(const WState *level, size_t count, uint64_t mask) {
 /* Backward: sets are the jobs at the END of the sequence (prepend a job whose successors are all in the
  * set; it completes at P - p(set)); tardiness sits at the end, so costs and pruning grow from the start. */
 static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, int *seq, int64_t *cost,
-                    uint64_t work_limit, size_t max_states, size_t *states_out) {
+                    uint64_t work_limit, size_t max_states, size_t *states_out, uint64_t *work_out) {
     int n = g->n;
     uint64_t full = n == 64 ? ~0ULL : ((1ULL << n) - 1);
     int64_t upper = w_improve(g, seq);
@@ -777,6 +777,7 @@ static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, 
         if (kept == 0) break;   /* nothing beats the known sequence */
     }
     *states_out = total;
+    *work_out = work;
     if (ok) {
         const WState *end = counts[n] ? w_find(levels[n], counts[n], full) : NULL;
         if (end && end->cost < upper) {
@@ -856,15 +857,16 @@ static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
     int64_t cost = -1;
     size_t states = 0;
     int proven;
+    uint64_t work = 0;
     Py_BEGIN_ALLOW_THREADS
     proven = w_search(&g, pred, succ, seq, &cost, work_limit > 0 ? (uint64_t)work_limit : 0, (size_t)max_states,
-                      &states);
+                      &states, &work);
     Py_END_ALLOW_THREADS
     if (!proven) cost = w_cost(&g, seq);  /* the improved start sequence */
     PyObject *list = PyList_New(n);
     for (int i = 0; list && i < n; i++) PyList_SET_ITEM(list, i, PyLong_FromLong(seq[i]));
-    PyObject *result = list ? Py_BuildValue("(OLNK)", proven ? Py_True : Py_False, (long long)cost, list,
-                                            (unsigned long long)states) : NULL;
+    PyObject *result = list ? Py_BuildValue("(OLNKK)", proven ? Py_True : Py_False, (long long)cost, list,
+                                            (unsigned long long)states, (unsigned long long)work) : NULL;
     free(v); free(pred); free(succ); free(orders);
     return result;
 }
@@ -1090,7 +1092,7 @@ static PyMethodDef methods[] = {
      "mdd(p, d) -> sequence: the modified due date rule (job indices), compiled for the solver's upper bound."},
     {"solve_weighted", py_solve_weighted, METH_VARARGS,
      "solve_weighted(p, d, w, pred_masks, start_sequence, work_limit, max_states=20_000_000)\n"
-     "    -> (proven, objective, sequence, states)\n\n"
+     "    -> (proven, objective, sequence, states, work)\n\n"
      "Minimum total weighted tardiness for n <= 63 by dynamic programming over precedence-closed job sets.\n"
      "pred_masks[j] is the bit mask of jobs that must precede j; start_sequence is a known sequence (it is\n"
      "improved by local search and bounds the search). When not proven, objective and sequence are those of\n"

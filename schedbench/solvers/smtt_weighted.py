@@ -141,7 +141,7 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
         predecessors = [0] * len(p)
         for i, j in pairs:
             predecessors[j] |= 1 << i
-        proven, value, sequence, states = core().solve_weighted(
+        proven, value, sequence, states, work = core().solve_weighted(
             p.tolist(),
             d.tolist(),
             w.tolist(),
@@ -161,6 +161,7 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
                 incumbent=DP_SOLVER,
                 edd_objective=total_tardiness(p, d, w, edd_order(p, d)),
                 states=states,
+                work=work,
             )
         if value < upper:
             upper, order, method = value, np.asarray(sequence, dtype=np.int64), f"{method}+swap-insert descent"
