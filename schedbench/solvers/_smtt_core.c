@@ -66,7 +66,7 @@ typedef struct {
     Entry *table;
     uint64_t capacity, used;
     uint64_t work, work_limit;   /* work done (members scanned by calls) and the limit: no clock is read */
-    int aborted;         /* 1 = time limit, 2 = out of memory */
+    int aborted;         /* 1 = work limit, 2 = out of memory, 3 = wrong upper bound */
     int bits;            /* bits per index in keys */
     Near *near;          /* direct-mapped cache of the same job set's values at other start times */
     uint64_t near_mask;
@@ -119,8 +119,9 @@ static int grow(Solver *s) {
     return 1;
 }
 
-/* The optimum f(t) of a fixed job set is nondecreasing in t and drops by at most m per unit of time when t
- * decreases: f(t) >= f(t') for t' <= t, and f(t) >= f(t') - m (t' - t) for t' > t. */
+/* Bounds on the optimum f(t) of a fixed job set from a value (or bound) c' = f(t') at another start time:
+ * started later, every job late in every sequence at t' ends t - t' later, so f(t) >= c' + late (t - t');
+ * started earlier, each job that can be late at t' gains at most t' - t, so f(t) >= c' - can (t' - t). */
 static int64_t near_bound(const Solver *s, uint64_t abr, int64_t t, int m) {
     const Near *e = &s->near[mix(abr) & s->near_mask];
     if (e->abr != abr) return 0;
@@ -282,7 +283,6 @@ static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int
  */
 #define STORE(c, h) do { int64_t c_ = (c); store(s, key, c_, (h)); near_remember(s, abr, t, c_, mem, m); } while (0)
 static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth) {
-    
     if (s->aborted) return 0;
     s->work += (uint64_t)m + 1;
     if (s->work > s->work_limit) {
@@ -545,7 +545,9 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     s.sptd = malloc((size_t)(n + 2) * (size_t)(n + 1) * sizeof(int));
     s.capacity = 1 << 16;
     s.table = calloc(s.capacity, sizeof(Entry));
-    s.near_mask = (1u << 19) - 1;
+    uint64_t near_slots = 1024;   /* the near cache grows with n^2 subproblem shapes, up to 2^19 slots */
+    while (near_slots < (1u << 19) && near_slots < 64 * (uint64_t)n * (uint64_t)n) near_slots *= 2;
+    s.near_mask = near_slots - 1;
     s.near = calloc(s.near_mask + 1, sizeof(Near));
     int *by_len = malloc((size_t)n * sizeof(int));
     int *seq = malloc((size_t)n * sizeof(int));
