@@ -81,9 +81,9 @@ def local_search(p: np.ndarray, d: np.ndarray, w: np.ndarray, order: np.ndarray,
 
 def best_heuristic(
     p: np.ndarray, d: np.ndarray, w: np.ndarray, hint: list[int] | None = None
-) -> tuple[int, np.ndarray, str]:
-    """(cost, sequence, method): the cheapest of the compiled MDD, EDD, SPT (and MDDC, PSK on small instances)
-    and the hint, improved by `local_search`."""
+) -> tuple[int, np.ndarray, str, int]:
+    """(cost, sequence, method, rule cost): the cheapest of the compiled MDD, EDD, SPT (and MDDC, PSK on small
+    instances) and the hint, improved by `local_search`; the last entry is that rule's own cost."""
     rules = {"edd": edd_order, "spt": spt_order}
     if len(p) <= SMALL:
         rules |= {"mddc": mddc_order, "psk": psk_order}
@@ -96,8 +96,8 @@ def best_heuristic(
     improved = local_search(p, d, w, candidates[name])
     cost = total_tardiness(p, d, w, improved)
     if cost < costs[name]:
-        return cost, improved, f"baseline/{name}+local-search"
-    return costs[name], candidates[name], f"baseline/{name}"
+        return cost, improved, f"baseline/{name}+local-search", costs[name]
+    return costs[name], candidates[name], f"baseline/{name}", costs[name]
 
 
 def hint_order(data: SmttData, hint: dict[str, Any] | None) -> list[int] | None:
@@ -117,17 +117,19 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
         return smtt_weighted.solve(data, time_limit=time_limit, workers=workers, hint=hint)
     began = time.perf_counter()
     p, d, w = data.arrays()
-    upper, upper_order, method = best_heuristic(p, d, w, hint_order(data, hint))
+    upper, upper_order, method, rule_cost = best_heuristic(p, d, w, hint_order(data, hint))
     work_limit = max(1, int(time_limit * WORK_PER_SECOND))
     try:
-        proven, value, sequence, states, work = core().solve(p.tolist(), d.tolist(), work_limit, upper)
+        # The search's top budget is the rule's cost, not the (lower) local-search cost: with the tighter
+        # budget fewer subproblems end exact and get reused (2.9e8 vs 4.4e8 work on a hard n=500 instance).
+        proven, value, sequence, states, work = core().solve(p.tolist(), d.tolist(), work_limit, rule_cost)
     except ValueError:  # beyond the core's size or key range: the heuristic and the bound stand
         proven, value, sequence, states, work = False, 0, None, 0, 0
     edd = total_tardiness(p, d, w, edd_order(p, d))
     seconds = round(time.perf_counter() - began, 4)
     ids = [job.id for job in data.jobs]
     if proven:
-        found_by_search = value < upper
+        found_by_search = value < upper  # else the optimum is the heuristic's own sequence
         return Reference(
             status="optimal",
             objective=value,
