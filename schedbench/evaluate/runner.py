@@ -32,7 +32,7 @@ from schedbench.llm._prices import PriceTable
 from schedbench.llm._secrets import Redactor, safe_url
 from schedbench.problems import Instance
 from schedbench.prompts import PromptOptions, question_modes
-from schedbench.results import ItemRecord, Run, Store
+from schedbench.results.store import ItemRecord, Run, Store
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
 FLUSH_AT = 256  # items per check batch and transaction at most (answers of one event-loop turn go together)

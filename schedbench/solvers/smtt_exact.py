@@ -20,20 +20,9 @@ import numpy as np
 from schedbench.heuristics.smtt import edd_order, mddc_order, psk_order, spt_order
 from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
+from schedbench.solvers.smtt_core import core
 
 SOLVER = "smtt-decomposition 1"
-
-
-def core() -> Any:
-    """The compiled core; a clear error if the package was installed without building it."""
-    try:
-        from schedbench.solvers import _smtt_core
-    except ImportError as exc:  # pragma: no cover - only on a broken install
-        raise RuntimeError(
-            "the compiled SMTT core is missing: reinstall with `pip install -e .` "
-            "(it builds schedbench/solvers/_smtt_core.c)"
-        ) from exc
-    return _smtt_core
 
 
 def lower_bound(p: np.ndarray, d: np.ndarray) -> int:
