@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from schedbench._io import progress_bar
 from schedbench.errors import InputError, OptionError
 from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
 from schedbench.evaluate._work import Checked, Prepared, Work
-from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
-from schedbench.llm._prices import PriceTable
+from schedbench.llm import ChatModel, Completion, ItemContext, close_model, open_model
+from schedbench.llm._prices import PriceTable, load_prices
 from schedbench.llm._secrets import Redactor, safe_url
 from schedbench.problems import Instance
 from schedbench.prompts import PromptOptions, question_modes
@@ -179,12 +180,9 @@ def _check_suite(instances: list[Instance], config: EvalConfig) -> None:
 
 
 def _prices(config: EvalConfig) -> PriceTable:
-    try:
-        prices = PriceTable.load(config.prices)
-    except (OSError, ValueError) as exc:
-        raise InputError(str(config.prices), None, str(exc)) from None
-    if config.max_cost is not None and prices.lookup(config.model) is None:
-        raise OptionError("max_cost", f"no price known for {config.model}; add it to a prices file (prices)")
+    prices = load_prices(config.prices)
+    if config.max_cost is not None:
+        open_model(config.model, prices=prices, max_cost=config.max_cost)  # refuses a cap without a price
     return prices
 
 
@@ -254,21 +252,18 @@ class _Runner:
         self.expect_requests = True
 
     def model(self) -> ChatModel:
-        try:
-            return get_model(
-                self.config.model,
-                base_url=self.config.base_url,
-                model_args=self.config.model_args,
-                concurrency=self.config.concurrency,
-                timeout_s=self.config.timeout_s,
-                max_retries=self.config.max_retries,
-                prices=self.prices,
-                on_rate_limit=self.limit.on_rate_limit,
-                executor=self.config.executor,
-                ray_address=self.config.ray_address,
-            )
-        except ModelSpecError as exc:
-            raise OptionError("model", str(exc)) from None
+        return open_model(
+            self.config.model,
+            base_url=self.config.base_url,
+            model_args=self.config.model_args,
+            concurrency=self.config.concurrency,
+            timeout_s=self.config.timeout_s,
+            max_retries=self.config.max_retries,
+            prices=self.prices,
+            on_rate_limit=self.limit.on_rate_limit,
+            executor=self.config.executor,
+            ray_address=self.config.ray_address,
+        )
 
     async def run(self, todo: list[tuple[Instance, int]]) -> None:
         if not todo:
@@ -303,9 +298,7 @@ class _Runner:
             self.outcome.rate_limits = self.limit.rate_limits
             self.outcome.lowest_concurrency = self.limit.lowest
             self.work.close()
-            closer = getattr(model, "aclose", None)
-            if closer is not None:
-                await closer()
+            await close_model(model)
 
     async def load(self, model: ChatModel, todo: list[tuple[Instance, int]]) -> None:
         """Validate every instance still to do (InputError before any request) and start rendering prompts;
@@ -513,20 +506,13 @@ class _Runner:
             )
 
     def _progress(self, total: int) -> Any:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("feasible {task.fields[feasible]:.0%}"),
-            TextColumn("errors {task.fields[errors]}"),
-            TextColumn("{task.fields[tokens]:,} tok"),
-            TextColumn("${task.fields[cost]:.4f}"),
-            TextColumn("conc {task.fields[limit]}"),
-            TimeElapsedColumn(),
-            disable=not self.config.show_progress,
-            transient=False,
+        self.progress = progress_bar(
+            self.config.show_progress,
+            "feasible {task.fields[feasible]:.0%}",
+            "errors {task.fields[errors]}",
+            "{task.fields[tokens]:,} tok",
+            "${task.fields[cost]:.4f}",
+            "conc {task.fields[limit]}",
         )
         self.task_id = self.progress.add_task(
             self.config.model, total=total, feasible=0.0, errors=0, tokens=0, cost=0.0, limit=self.limit.limit

@@ -22,7 +22,9 @@ __all__ = [
     "ModelOptions",
     "ModelSpecError",
     "Provider",
+    "close_model",
     "get_model",
+    "open_model",
     "parse_model_args",
     "providers",
     "register_provider",
@@ -74,6 +76,31 @@ def get_model(
     provider, name = resolve(spec)
     opts = ModelOptions(base_url=base_url, model_args=dict(model_args or {}), **options)
     return provider.factory(spec, name, opts)
+
+
+def open_model(spec: str, **options: Any) -> ChatModel:
+    """`get_model` for the runners: a spec no provider takes is a bad `model` option (OptionError); with a
+    `max_cost` cap, a priced provider's spec missing from `prices` is a bad `max_cost` option."""
+    from schedbench.errors import OptionError
+
+    max_cost = options.pop("max_cost", None)
+    try:
+        provider, _ = resolve(spec)
+        prices = options.get("prices")
+        if max_cost is not None and not provider.offline and (prices is None or prices.lookup(spec) is None):
+            raise OptionError(
+                "max_cost", f"no price known for {spec}, so the cap cannot be enforced; add it to a prices file"
+            )
+        return get_model(spec, **options)
+    except ModelSpecError as exc:
+        raise OptionError("model", str(exc)) from None
+
+
+async def close_model(model: Any) -> None:
+    """Close a model's connection pools, in the event loop that opened them (models without any: nothing)."""
+    closer = getattr(model, "aclose", None)
+    if closer is not None:
+        await closer()
 
 
 def parse_model_args(pairs: list[str]) -> dict[str, Any]:

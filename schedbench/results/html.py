@@ -222,14 +222,14 @@ def scenario_rows(run: RunView) -> list[dict[str, Any]]:
             if not isinstance(run.document["by_scenario"], Mapping)
             else [{"scenario": k, **v} for k, v in run.document["by_scenario"].items()]
         )
-    from schedbench.plots.metrics import wilson_interval
+    from schedbench.evaluate.metrics import wilson
 
     groups: dict[str, list[bool]] = {}
     for item in run.items:
         groups.setdefault(item.instance.scenario, []).append(item.success)
     rows = []
     for name, outcomes in groups.items():
-        low, high = wilson_interval(sum(outcomes), len(outcomes))
+        low, high = wilson(sum(outcomes), len(outcomes))
         rows.append(
             {
                 "scenario": name,

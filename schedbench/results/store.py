@@ -280,19 +280,7 @@ class Store:
             (status, finished, planned, run_id),
         )
 
-    def delete_run(self, name: str) -> bool:
-        run = self.run(name)
-        if run is None:
-            return False
-        self.db.execute("DELETE FROM items WHERE run_id = ?", (run.id,))
-        self.db.execute("DELETE FROM runs WHERE id = ?", (run.id,))
-        return True
-
     # items -----------------------------------------------------------------------------------------------
-    def add_item(self, run_id: int, item: ItemRecord, cache_key: str | None = None) -> None:
-        """Store one item (replacing an earlier error row) and, for a fresh response, its cache entry."""
-        self.add_items(run_id, [(item, cache_key)])
-
     def add_cache(self, entries: list[tuple[str, ItemRecord]]) -> None:
         """Cache fresh replies (key, item) in one transaction."""
         stamp = now()
