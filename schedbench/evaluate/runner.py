@@ -28,7 +28,7 @@ from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
 from schedbench.evaluate._work import Checked, Prepared, Work
-from schedbench.llm import ChatModel, Completion, ItemContext, close_model, open_model
+from schedbench.llm import ChatModel, Completion, ItemContext, close_model, open_model, require_price
 from schedbench.llm._prices import PriceTable, load_prices
 from schedbench.llm._secrets import Redactor, safe_url
 from schedbench.problems import Instance
@@ -182,7 +182,7 @@ def _check_suite(instances: list[Instance], config: EvalConfig) -> None:
 def _prices(config: EvalConfig) -> PriceTable:
     prices = load_prices(config.prices)
     if config.max_cost is not None:
-        open_model(config.model, prices=prices, max_cost=config.max_cost)  # refuses a cap without a price
+        require_price(config.model, prices)
     return prices
 
 

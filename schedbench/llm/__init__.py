@@ -28,6 +28,7 @@ __all__ = [
     "parse_model_args",
     "providers",
     "register_provider",
+    "require_price",
 ]
 
 
@@ -78,19 +79,29 @@ def get_model(
     return provider.factory(spec, name, opts)
 
 
-def open_model(spec: str, **options: Any) -> ChatModel:
-    """`get_model` for the runners: a spec no provider takes is a bad `model` option (OptionError); with a
-    `max_cost` cap, a priced provider's spec missing from `prices` is a bad `max_cost` option."""
+def require_price(spec: str, prices: Any) -> None:
+    """Under a `max_cost` cap: OptionError (`max_cost`) when a paid provider's spec has no price in `prices`,
+    (`model`) when no provider takes the spec."""
     from schedbench.errors import OptionError
 
-    max_cost = options.pop("max_cost", None)
     try:
         provider, _ = resolve(spec)
-        prices = options.get("prices")
-        if max_cost is not None and not provider.offline and (prices is None or prices.lookup(spec) is None):
-            raise OptionError(
-                "max_cost", f"no price known for {spec}, so the cap cannot be enforced; add it to a prices file"
-            )
+    except ModelSpecError as exc:
+        raise OptionError("model", str(exc)) from None
+    if not provider.offline and (prices is None or prices.lookup(spec) is None):
+        raise OptionError(
+            "max_cost", f"no price known for {spec}, so the cap cannot be enforced; add it to a prices file"
+        )
+
+
+def open_model(spec: str, *, max_cost: float | None = None, **options: Any) -> ChatModel:
+    """`get_model` for the runners: a spec no provider takes (or cannot set up) is a bad `model` option
+    (OptionError); with a `max_cost` cap, `require_price` first."""
+    from schedbench.errors import OptionError
+
+    if max_cost is not None:
+        require_price(spec, options.get("prices"))
+    try:
         return get_model(spec, **options)
     except ModelSpecError as exc:
         raise OptionError("model", str(exc)) from None
