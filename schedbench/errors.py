@@ -72,8 +72,3 @@ class OptionError(InputError):
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (OptionError, (self.field, self.message))
-
-
-def flag_name(option: str) -> str:
-    """The command-line flag of a configuration field: `time_limit` → `--time-limit`."""
-    return option if option.startswith("-") else "--" + option.replace("_", "-")

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from schedbench.errors import InputError, OptionError, flag_name
+from schedbench.errors import InputError, OptionError
 
 #: command name → (module, attribute, is a group of subcommands). Modules are imported only for the command
 #: being run (all of them for help or an unknown command): `generate` builds its options from every family's
@@ -43,6 +43,11 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
         else:
             app.command(name)(target)
     return app
+
+
+def flag_name(option: str) -> str:
+    """The command-line flag of an option (a configuration field): `time_limit` → `--time-limit`."""
+    return option if option.startswith("-") else "--" + option.replace("_", "-")
 
 
 def input_error_line(exc: InputError) -> str:
