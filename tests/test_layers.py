@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     # 0: the envelope, the family record and the errors every layer raises
     "schedbench": 0,  # the facade: only `schedbench.api`, imported on first attribute access (see FACADE)
     "schedbench.errors": 0,
+    "schedbench._io": 0,
     "schedbench.problems": 0,
     "schedbench.datasets": 0,
     # 1: what works on one family's instances
@@ -28,6 +29,8 @@ LAYERS: dict[str, int] = {
     "schedbench.heuristics": 1,
     "schedbench.importers": 1,
     "schedbench.executors": 1,
+    "schedbench._raycluster": 1,
+    "schedbench._loopback_ray": 1,
     "schedbench.suites": 1,
     "schedbench.references": 1,
     # 2: questions and models
