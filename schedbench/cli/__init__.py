@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from schedbench.errors import InputError, OptionError
+from schedbench.errors import InputError, ModelUnavailableError, OptionError, flag_name
 
 #: command name → (module, attribute, is a group of subcommands). Modules are imported only for the command
 #: being run (all of them for help or an unknown command): `generate` builds its options from every family's
@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "verify": ("verify", "verify", False),
     "evaluate": ("evaluate", "evaluate", False),
     "report": ("report", "report", False),
+    "runs": ("runs", "app", True),
+    "merge": ("merge", "merge", False),
     "models": ("models", "models", False),
 }
 
@@ -45,11 +47,6 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
     return app
 
 
-def flag_name(option: str) -> str:
-    """The command-line flag of an option (a configuration field): `time_limit` → `--time-limit`."""
-    return option if option.startswith("-") else "--" + option.replace("_", "-")
-
-
 def input_error_line(exc: InputError) -> str:
     """One line for bad input; an option error names the command-line flag of its option."""
     if not isinstance(exc, OptionError):
@@ -73,6 +70,9 @@ def main() -> None:
     except InputError as exc:
         print(f"error: {input_error_line(exc)}", file=sys.stderr)
         sys.exit(2)
+    except ModelUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from schedbench.llm._errors import ERROR_KINDS, classify, describe, is_fatal, kind_of, probing
 from schedbench.llm._types import ChatModel, Completion, ItemContext, Message, ModelOptions, ModelSpecError
 
 __all__ = [
+    "ERROR_KINDS",
     "ChatModel",
     "Completion",
     "ItemContext",
@@ -22,10 +24,15 @@ __all__ = [
     "ModelOptions",
     "ModelSpecError",
     "Provider",
+    "classify",
     "close_model",
+    "describe",
     "get_model",
+    "is_fatal",
+    "kind_of",
     "open_model",
     "parse_model_args",
+    "probing",
     "providers",
     "register_provider",
     "require_price",
