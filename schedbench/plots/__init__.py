@@ -9,12 +9,12 @@ from schedbench.plots.evolution import best_row, lineage, lineage_chart, read_hi
 from schedbench.plots.gantt import GanttSpec, draw_schedule, gantt_spec, schedule_comparison
 from schedbench.plots.metrics import (
     breakdown_bars,
+    chain_breakpoints,
     cost_tokens,
     feasibility_curves,
     gap_curves,
     gap_distribution,
     taxonomy_bars,
-    wilson_interval,
 )
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "GanttSpec",
     "best_row",
     "breakdown_bars",
+    "chain_breakpoints",
     "cost_tokens",
     "draw_schedule",
     "feasibility_curves",
@@ -38,5 +39,4 @@ __all__ = [
     "score_over_iterations",
     "series_gid",
     "taxonomy_bars",
-    "wilson_interval",
 ]

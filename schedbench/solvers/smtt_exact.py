@@ -33,6 +33,7 @@ import numpy as np
 from schedbench.heuristics.smtt import edd_order, mddc_order, psk_order, spt_order
 from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
+from schedbench.solvers.smtt_core import core
 
 SOLVER = "smtt-decomposition 2"
 
@@ -42,18 +43,6 @@ machine (2-core x86-64; hard n=500 instances run about 7·10⁷ units per CPU se
 
 LOCAL_SEARCH_WORK = 200_000_000
 """Work cap of one local search (places evaluated): a few tenths of a second at n = 1000, never reached below."""
-
-
-def core() -> Any:
-    """The compiled core: the one built at install time, else one built here from the shipped C source (a Ray
-    node of another platform, an uninstalled checkout); RuntimeError when neither is possible."""
-    try:
-        from schedbench.solvers import _smtt_core
-    except ImportError:
-        from schedbench.solvers._build_core import build_core
-
-        return build_core()
-    return _smtt_core
 
 
 def lower_bound(p: np.ndarray, d: np.ndarray) -> int:
