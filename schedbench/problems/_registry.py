@@ -80,10 +80,35 @@ def _smtt() -> Family:
     )
 
 
+def _jobshop() -> Family:
+    from schedbench.generators import jobshop as generator
+    from schedbench.heuristics import jobshop as heuristics
+    from schedbench.problems.jobshop import JobshopData, JobshopSolution
+    from schedbench.solvers import jobshop_cpsat
+    from schedbench.verifiers import jobshop as verifier
+
+    return Family(
+        name="jobshop",
+        description="Job shop (classic and flexible) with windows and downtime; Taillard's generator; makespan",
+        data_model=JobshopData,
+        solution_model=JobshopSolution,
+        generator_config=generator.JobshopGeneratorConfig,
+        generate=generator.generate,
+        verify=verifier.verify,
+        solve=jobshop_cpsat.solve,
+        violation_types=verifier.VIOLATION_TYPES,
+        stages=generator.STAGES,
+        scenarios=generator.SCENARIOS,
+        baselines=heuristics.BASELINES,
+        prompt_modes=("plan",),
+    )
+
+
 _BUILDERS: dict[str, Callable[[], Family]] = {
     "rcpsp": _rcpsp,
     "asyncplan": _asyncplan,
     "smtt": _smtt,
+    "jobshop": _jobshop,
 }
 
 
