@@ -157,7 +157,7 @@ def make_instance(config: JobshopGeneratorConfig, stage: str, level: int, k: int
         machines=[Machine(id=mid, name=machine_names[i]) for i, mid in enumerate(machine_ids)], jobs=jobs
     )
     if "downtime" in injects:
-        data.downtimes = draw_downtimes(data, config.inject_p, _stream(seed, "downtime"))
+        data.downtimes = draw_downtimes(data, base_estimate(routes, m), config.inject_p, _stream(seed, "downtime"))
     witness = giffler_thompson(data, random_rule(data, int(_stream(seed, "witness").integers(2**32))))
     span = makespan(data, witness)
     data.horizon = max(1, math.ceil(span * (1 + config.horizon_slack)))
@@ -196,9 +196,18 @@ def draw_alternatives(
     return durations
 
 
-def draw_downtimes(data: JobshopData, p: float, rng: np.random.Generator) -> list[Downtime]:
-    """Each machine, with probability p, gets one downtime stretch inside the lower bound's span."""
-    estimate = max(2, lower_bound(data))
+def base_estimate(routes: list[list[tuple[int, int]]], machines: int) -> int:
+    """max(longest job, heaviest machine) of the base shop: where downtime is worth placing (the same in every
+    stage, so the downtime stream stays paired)."""
+    loads = [0] * machines
+    for route in routes:
+        for machine, duration in route:
+            loads[machine] += duration
+    return max(2, *loads, *(sum(d for _, d in route) for route in routes))
+
+
+def draw_downtimes(data: JobshopData, estimate: int, p: float, rng: np.random.Generator) -> list[Downtime]:
+    """Each machine, with probability p, gets one downtime stretch starting before `estimate`."""
     out = []
     for machine in data.machines:
         if rng.random() >= p:
