@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from schedbench.cli.generate import run_generate
 from schedbench.generators.jobshop import JobshopGeneratorConfig, generate, shape
 from schedbench.generators.jobshop_taillard import taillard_jobshop
 from schedbench.plots.gantt import schedule_comparison
 from schedbench.problems import get_family
 from schedbench.problems.jobshop import JobshopData
 from schedbench.prompts._render import render_question
+from schedbench.references import generate_suite
 from schedbench.suites import load_instances
 from schedbench.verifiers.jobshop import verify
 
@@ -56,7 +56,7 @@ def test_witnesses_are_feasible_and_scenarios_change_words_only() -> None:
 
 def test_infeasible_share_is_proven_infeasible_with_the_stage_kinds(tmp_path: Path) -> None:
     config = JobshopGeneratorConfig(levels="6,12", stage="all", infeasible_share=1.0, time_limit=5, workers=2)
-    run_generate(get_family("jobshop"), config, tmp_path / "suite", show_progress=False)
+    generate_suite(get_family("jobshop"), config, tmp_path / "suite", show_progress=False)
     instances = load_instances(tmp_path / "suite")
     assert len(instances) == 10 and all(inst.reference.status == "infeasible" for inst in instances)
     classic = next(i for i in instances if i.stage == "classic")

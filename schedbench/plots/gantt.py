@@ -273,6 +273,11 @@ def _draw_smtt(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) ->
     return f"total weighted tardiness {total}" + (f"; {dropped} jobs missing" if dropped else "")
 
 
+RCPSP_GANTT = GanttSpec(_rcpsp_rows, _draw_rcpsp)
+ASYNCPLAN_GANTT = GanttSpec(_asyncplan_rows, _draw_asyncplan)
+SMTT_GANTT = GanttSpec(_smtt_rows, _draw_smtt)
+
+
 def _jobshop_rows(data: Any) -> list[float]:
     return [max(1.5, 0.4 * len(data.machines))]
 
@@ -316,13 +321,15 @@ def _draw_jobshop(axes: list[Axes], data: Any, solution: Any, flagged: set[str])
     return f"makespan {end}{_not_drawn(dropped)}"
 
 
-GANTTS: dict[str, GanttSpec] = {
-    "rcpsp": GanttSpec(_rcpsp_rows, _draw_rcpsp),
-    "asyncplan": GanttSpec(_asyncplan_rows, _draw_asyncplan),
-    "smtt": GanttSpec(_smtt_rows, _draw_smtt),
-    "jobshop": GanttSpec(_jobshop_rows, _draw_jobshop),
-}
-"""Gantt drawers by family name (a new family adds one entry)."""
+JOBSHOP_GANTT = GanttSpec(_jobshop_rows, _draw_jobshop)
+
+
+def gantt_spec(family: str) -> GanttSpec | None:
+    """How a registered family draws schedules (its record's `gantt`), None when it has no drawer."""
+    from schedbench.problems import get_family
+
+    loader = get_family(family).gantt
+    return loader() if loader is not None else None
 
 
 @chart
@@ -339,7 +346,7 @@ def schedule_comparison(
     `data` is the family's typed instance data; `answer` and `witness` are solution JSON (either may be None);
     `flagged` are item ids named by the answer's violations.
     """
-    spec = GANTTS.get(family)
+    spec = gantt_spec(family)
     if spec is None:
         fig, (ax,) = new_figure(4, 1.5)
         empty_note(ax, f"no Gantt chart for family {family!r}")
