@@ -135,7 +135,7 @@ def _evolve() -> Any:
         to_solution=evolve_solution,
         zero_point="random",
         train={"levels": "36,49,64", "per_level": 4, "stage": "classic,flexible", "seed": 2025},
-        gate={"levels": "9", "per_level": 1, "stage": "classic,combined", "seed": 7},
+        gate={"levels": "9", "per_level": 1, "stage": "classic,flexible,downtime", "seed": 7},
         vocabulary=(
             "op['duration']",
             "op['work_remaining']",
