@@ -202,22 +202,32 @@ def solve(
     else:  # out of time before CP-SAT reported: the warm start stands
         bound = max(bound, round(solver.best_objective_bound))
     if bound < upper:
-        start, upper, bound = prove_by_descent(data, start, upper, bound, time_limit - used, workers)
+        wall_end = began + time_limit * (_cpsat.WALL_CLOCK_BACKSTOP if workers <= 1 else 1.0)
+        start, upper, bound = prove_by_descent(data, start, upper, bound, time_limit - used, workers, wall_end)
     return _record("optimal" if bound >= upper else "feasible", upper, min(bound, upper), start, began)
 
 
 def prove_by_descent(
-    data: JobshopData, schedule: dict[str, Any], upper: int, bound: int, budget: float, workers: int
+    data: JobshopData,
+    schedule: dict[str, Any],
+    upper: int,
+    bound: int,
+    budget: float,
+    workers: int,
+    wall_end: float = float("inf"),
 ) -> tuple[dict[str, Any], int, int]:
     """Close the gap from above: ask CP-SAT for any schedule with makespan ≤ upper − 1 (no objective, so
     the no-overlap propagation works on tight time windows); infeasible proves `upper` optimal, a schedule
     lowers `upper` and the question is asked again, until `budget` (deterministic time with one worker,
-    else seconds) runs out. Returns the best schedule, its makespan and the proven bound."""
-    while bound < upper and budget > 0:
+    else seconds) runs out or the wall clock reaches `wall_end` (the whole solve's backstop under load).
+    Returns the best schedule, its makespan and the proven bound."""
+    while bound < upper and budget > 0 and time.perf_counter() < wall_end:
         began = time.perf_counter()
         built = build_model(data, upper - 1)
         built.model.clear_objective()
-        solver, status, _ = _cpsat.run(built.model, budget, workers, _parameters(workers))
+        backstop = _cpsat.WALL_CLOCK_BACKSTOP if workers <= 1 else 1.0
+        limit = min(budget, (wall_end - time.perf_counter()) / backstop)
+        solver, status, _ = _cpsat.run(built.model, max(limit, 0.01), workers, _parameters(workers))
         budget -= _used(solver, workers, began)
         name = _cpsat.status_name(status)
         if name == "infeasible":
