@@ -3,7 +3,8 @@
 - `runs`: one row per run: model, suite and its hash, configuration (no secrets), versions, git hash, times,
   status (`running`, `complete`, `incomplete` with error rows to retry, `stopped` by the budget, `interrupted`).
 - `items`: one row per (run, instance, sample): prompt hash, raw response, parsed answer, verification JSON
-  and its flattened fields, tokens, cost, latency, and the error for items that failed (retried on resume).
+  and its flattened fields, tokens, cost, latency, the error for items that failed (retried on resume), and
+  the nested ramp chain the instance lies on (NULL for independent draws).
 - `cache`: responses keyed by model + base URL + messages + parameters (+ sample), so reruns cost nothing.
 
 Each item is committed as it arrives. Readers (`report`, the HTML report) use `runs()`, `run()` and `items()`.
@@ -65,7 +66,13 @@ CREATE TABLE IF NOT EXISTS items (
     finish_reason TEXT,
     error TEXT,
     created_at TEXT NOT NULL,
+    chain TEXT,
     PRIMARY KEY (run_id, instance_id, sample)
+);
+CREATE TABLE IF NOT EXISTS tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
 );
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
@@ -109,6 +116,7 @@ ITEM_COLUMNS = (
     "finish_reason",
     "error",
     "created_at",
+    "chain",
 )
 _INSERT_ITEM = (
     f"INSERT OR REPLACE INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' for _ in ITEM_COLUMNS)})"
@@ -170,6 +178,7 @@ class ItemRecord:
     cached: bool = False
     finish_reason: str | None = None
     error: str | None = None
+    chain: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def row(self, run_id: int, stamp: str | None = None) -> tuple[Any, ...]:
@@ -206,6 +215,7 @@ class ItemRecord:
             self.finish_reason,
             self.error,
             stamp or now(),
+            self.chain,
         )
 
 
@@ -222,6 +232,13 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=10000")
         self.db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database written by an older version up to the current item columns (`chain`)."""
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(items)")}
+        if "chain" not in present:
+            self.db.execute("ALTER TABLE items ADD COLUMN chain TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -287,6 +304,38 @@ class Store:
         self.db.execute("DELETE FROM items WHERE run_id = ?", (run.id,))
         self.db.execute("DELETE FROM runs WHERE id = ?", (run.id,))
         return True
+
+    def run_by_id(self, run_id: int) -> Run | None:
+        row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run(row) if row else None
+
+    def remove_runs(self, run_ids: list[int]) -> None:
+        """Delete runs with their items and tags, in one transaction (the response cache stays)."""
+        with self.transaction():
+            self.db.executemany("DELETE FROM items WHERE run_id = ?", [(k,) for k in run_ids])
+            self.db.executemany("DELETE FROM tags WHERE run_id = ?", [(k,) for k in run_ids])
+            self.db.executemany("DELETE FROM runs WHERE id = ?", [(k,) for k in run_ids])
+
+    def rename_run(self, run_id: int, name: str) -> None:
+        """Give a run another name (sqlite3.IntegrityError when the name is taken)."""
+        self.db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+
+    def tags(self, run_id: int) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT tag FROM tags WHERE run_id = ? ORDER BY tag", (run_id,))]
+
+    def set_tags(self, run_id: int, add: list[str], remove: list[str]) -> None:
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)", [(run_id, t) for t in add])
+            self.db.executemany("DELETE FROM tags WHERE run_id = ? AND tag = ?", [(run_id, t) for t in remove])
+
+    def families(self, run_id: int) -> list[str]:
+        """The families of a run's stored items."""
+        rows = self.db.execute("SELECT DISTINCT family FROM items WHERE run_id = ? ORDER BY family", (run_id,))
+        return [r[0] for r in rows]
+
+    def transaction(self) -> Any:
+        """A block whose writes commit together (or not at all)."""
+        return _Transaction(self.db)
 
     # items -----------------------------------------------------------------------------------------------
     def add_item(self, run_id: int, item: ItemRecord, cache_key: str | None = None) -> None:
@@ -387,3 +436,14 @@ def _run(row: sqlite3.Row) -> Run:
     data["config"] = json.loads(data["config"])
     data["versions"] = json.loads(data["versions"])
     return Run(**data)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
