@@ -119,7 +119,7 @@ def test_ft06_is_55() -> None:
     assert (reference.status, reference.objective, reference.bound) == ("optimal", 55, 55)
 
 
-SAMPLE = ["la01", "la06", "la11", "la16", "la31"]
+SAMPLE = ["la01", "la06", "la11", "la16", "la17"]
 
 
 def check_published(names: list[str], time_limit: float) -> list[str]:
