@@ -37,7 +37,9 @@ def evaluate(
         "reasoning_effort=high, max_completion_tokens=8000, "
         "thinking.budget_tokens=4000",
     ),
-    mode: str = typer.Option("plan", "--mode", help="question mode (asyncplan: plan or time)"),
+    mode: str = typer.Option(
+        "plan", "--mode", help="question mode: one of the family's prompts (plan; asyncplan also time)"
+    ),
     cot: bool = typer.Option(False, "--cot", help="ask for reasoning first, the answer last"),
     few_shot: int = typer.Option(0, "--few-shot", min=0, help="solved examples shown before each question"),
     few_shot_suite: str = typer.Option(None, "--few-shot-suite", help="separate split the examples come from"),
