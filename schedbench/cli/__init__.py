@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "verify": ("verify", "verify", False),
     "evaluate": ("evaluate", "evaluate", False),
     "report": ("report", "report", False),
+    "compare": ("compare", "compare", False),
     "models": ("models", "models", False),
 }
 

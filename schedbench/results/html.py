@@ -164,8 +164,11 @@ def write_report_outputs(
     plots: Path | None = None,
     workers: int | None = None,
     per_run: int = DRILL_DOWN_PER_RUN,
+    comparison: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
+    """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written.
+
+    `comparison`: a `schedbench compare` document; the HTML report then opens with its leaderboard."""
     from schedbench.errors import InputError
 
     views = views_from_store(store, documents)
@@ -178,7 +181,14 @@ def write_report_outputs(
         )
         try:
             written.append(
-                write_html_report(html, views, title=title, per_run=per_run, workers=workers or os.cpu_count() or 1)
+                write_html_report(
+                    html,
+                    views,
+                    title=title,
+                    per_run=per_run,
+                    workers=workers or os.cpu_count() or 1,
+                    comparison=comparison,
+                )
             )
         except OSError as exc:
             raise InputError(str(html), "--html", f"cannot write: {exc.strerror or exc}") from None
@@ -379,8 +389,9 @@ def report_context(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the template shows: run summaries, inline charts, drill-down items, evolution."""
+    """Everything the template shows: leaderboard, run summaries, inline charts, drill-down items, evolution."""
     from schedbench.plots import figure_svg, inline_svg
 
     charts = [
@@ -425,6 +436,7 @@ def report_context(
         "charts": charts,
         "evolution": evolution_context,
         "per_run": per_run,
+        "comparison": _plain(comparison) if comparison else None,
     }
 
 
@@ -463,11 +475,12 @@ def render_html_report(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string (opening with the leaderboard of `comparison`, if given)."""
     from markupsafe import Markup
 
-    context = report_context(runs, evolution, title, per_run, workers)
+    context = report_context(runs, evolution, title, per_run, workers, comparison)
     _mark_safe(context, Markup)
     return _environment().get_template("report.html.j2").render(**context)
 
@@ -489,11 +502,12 @@ def write_html_report(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the self-contained HTML report; returns its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html_report(runs, evolution, title, per_run, workers), encoding="utf-8")
+    path.write_text(render_html_report(runs, evolution, title, per_run, workers, comparison), encoding="utf-8")
     return path
 
 
