@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "evaluate": ("evaluate", "evaluate", False),
     "report": ("report", "report", False),
     "compare": ("compare", "compare", False),
+    "export-suite": ("export_suite", "export_suite", False),
     "models": ("models", "models", False),
 }
 

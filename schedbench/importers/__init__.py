@@ -12,9 +12,14 @@ Importer = Callable[[list[Path]], list[Instance]]
 
 def importers() -> dict[str, Importer]:
     """Importers by the name used in `schedbench import NAME`."""
-    from schedbench.importers import orlib, psplib, smtt_jsonl
+    from schedbench.importers import asynchow, orlib, psplib, smtt_jsonl
 
-    return {"psplib": psplib.read_files, "orlib-wt": orlib.read_files, "smtt-jsonl": smtt_jsonl.read_files}
+    return {
+        "psplib": psplib.read_files,
+        "orlib-wt": orlib.read_files,
+        "smtt-jsonl": smtt_jsonl.read_files,
+        "asynchow": asynchow.read_files,
+    }
 
 
 def importer_for_suffix(path: Path) -> Importer | None:

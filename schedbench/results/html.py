@@ -135,12 +135,13 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
 
 def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, Any]) -> ItemView:
     mode, cot = str(config.get("mode", "plan")), bool(config.get("cot", False))
+    style = str(config.get("style", "plain"))
 
     def prompt() -> str:  # rendered only for the items the report shows
         from schedbench.prompts import render_question
 
         try:
-            return render_question(instance, mode, cot)
+            return render_question(instance, mode, cot, style=style)
         except Exception as exc:  # e.g. no template for a family added later; the report still renders
             return f"(prompt not available: {type(exc).__name__}: {exc})"
 
