@@ -58,15 +58,18 @@ def _register(name: str) -> None:
         quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     ) -> None:
         paths = expand_folders(name, paths)
-        instances = importers()[name](paths)
+        instances = importers()[name].read(paths)
         err.print(f"wrote {solve_and_write(name, paths, instances, out, time_limit, workers, quiet)}")
 
-    command.__doc__ = f"Import {name} files."
+    command.__doc__ = importers()[name].description or f"Import {name} files."
     app.command(name)(command)
 
 
+DEDICATED = ("asynchow",)
+"""Importers with their own command below (they take more options than the generic one)."""
+
 for _name in importers():
-    if _name != "asynchow":
+    if _name not in DEDICATED:
         _register(_name)
 
 
