@@ -28,6 +28,20 @@ from inspect_ai.solver import TaskState, generate
 from schedbench.problems import Instance, get_family
 from schedbench.prompts import PromptOptions, build_messages
 
+
+def _prefix() -> str:
+    """What to put before a task's name so that inspect registers it as `schedbench/<name>`.
+
+    inspect prefixes the package name itself when it recognises the module as part of an installed package;
+    it does not when a source checkout shadows the installed metadata (a `schedbench.egg-info` folder in the
+    working directory, as in `python -m pytest` from the repository), so the prefix is then given here.
+    """
+    from inspect_ai._util.registry import registry_name
+
+    return "" if registry_name(_prefix, "x") == "schedbench/x" else "schedbench/"
+
+
+_PREFIX = _prefix()
 _MESSAGE_TYPES = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
 
 
@@ -145,7 +159,7 @@ def suite_task(
     )
 
 
-@task
+@task(name=_PREFIX + "rcpsp")
 def rcpsp(
     suite: str | None = None, cot: bool = False, style: str = "plain", system: str | None = None, limit: int = 0
 ) -> Task:
@@ -153,7 +167,7 @@ def rcpsp(
     return suite_task("rcpsp", "plan", suite, cot, style, system, limit)
 
 
-@task
+@task(name=_PREFIX + "smtt")
 def smtt(
     suite: str | None = None, cot: bool = False, style: str = "plain", system: str | None = None, limit: int = 0
 ) -> Task:
@@ -161,7 +175,7 @@ def smtt(
     return suite_task("smtt", "plan", suite, cot, style, system, limit)
 
 
-@task
+@task(name=_PREFIX + "asyncplan")
 def asyncplan(
     suite: str | None = None, cot: bool = False, style: str = "plain", system: str | None = None, limit: int = 0
 ) -> Task:
@@ -169,7 +183,7 @@ def asyncplan(
     return suite_task("asyncplan", "plan", suite, cot, style, system, limit)
 
 
-@task
+@task(name=_PREFIX + "asyncplan_time")
 def asyncplan_time(
     suite: str | None = None, cot: bool = False, style: str = "plain", system: str | None = None, limit: int = 0
 ) -> Task:
