@@ -51,10 +51,10 @@ def test_export_reads_back_with_load_dataset(tmp_path: Path, cli, monkeypatch) -
 
 
 def test_export_of_a_generated_suite_and_suite_option(tmp_path: Path, cli) -> None:
-    from schedbench.cli.generate import run_generate
+    from schedbench.references import generate_suite
 
     family = get_family("smtt")
-    run_generate(family, family.generator_config(levels="5,6", seed=2), tmp_path / "s", show_progress=False)
+    generate_suite(family, family.generator_config(levels="5,6", seed=2), tmp_path / "s", show_progress=False)
     code, _, err = cli(["export-suite", str(tmp_path / "s"), str(tmp_path / "out"), "--license", "cc-by-4.0"])
     assert code == 0, err
     assert yaml.safe_load((tmp_path / "out" / "README.md").read_text().split("---")[1])["license"] == "cc-by-4.0"
