@@ -3,7 +3,8 @@
 Writes 5 synthetic runs of the same suite into a fresh results database (levels 1–20 × 5 stages, 100 items per
 cell, success probabilities 0.50–0.70, gaps on the successes), then times the whole command in-process
 (reading the runs from SQLite, McNemar tests, the stratified paired bootstrap and the document) and, apart,
-the statistics alone on arrays already in memory. Best of `--repeat` runs.
+the statistics alone on arrays already in memory, in wall time and in CPU time of the process (the figure
+that does not grow with other processes' load). Best of `--repeat` runs.
 
     .venv/bin/python bench/compare_runs.py [--runs 5] [--items 10000] [--resamples 10000] [--repeat 3]
 """
@@ -69,19 +70,21 @@ def main() -> None:
         names = write_runs(db, args.runs, args.items)
         with Store(db) as store:
             items, _ = paired_items(store, find_runs(store, names, str(db)))
-            whole, stats = [], []
+            whole, stats, cpu = [], [], []
             for _ in range(args.repeat):
                 began = time.perf_counter()
                 document = compare_runs(store, names, resamples=args.resamples)
                 whole.append(time.perf_counter() - began)
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 compare_items(items, resamples=args.resamples)
                 stats.append(time.perf_counter() - began)
+                cpu.append(time.process_time() - began_cpu)
     print(f"{args.runs} runs x {args.items:,} items, {args.resamples:,} resamples, {len(document['pairs'])} pairs")
     print(
         f"whole comparison (store + statistics): best {min(whole):.2f} s, runs {', '.join(f'{t:.2f}' for t in whole)}"
     )
     print(f"statistics alone: best {min(stats):.2f} s, runs {', '.join(f'{t:.2f}' for t in stats)}")
+    print(f"statistics alone, CPU time of the process (all threads): best {min(cpu):.2f} s")
     print(f"load average {' '.join(os.getloadavg().__str__().strip('()').split(', '))}")
 
 
