@@ -8,6 +8,7 @@ back, and `schedbench evaluate --suite user/name` evaluates it.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -80,13 +81,25 @@ def export_suite(
     parquet = out / data_file()
     parquet.parent.mkdir(parents=True, exist_ok=True)
     features = datasets.Features({column: datasets.Value(kind) for column, kind in FEATURES})
-    rows = [flat_row(inst) for inst in instances]
+    rows = [_fixed_columns(flat_row(inst)) for inst in instances]
     dataset = datasets.Dataset.from_list(rows, features=features)
     dataset.to_parquet(str(parquet))
     card = out / "README.md"
     text = dataset_card(instances, source, manifest or {}, license_id, name or out.name, dataset.data.nbytes)
     card.write_text(text, encoding="utf-8")
     return [parquet, card]
+
+
+def _fixed_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A suite row with the dataset's fixed columns: envelope keys without a column of their own (a nested
+    chain's `ramp` and `chain`) move into `extra`, from where reading restores them."""
+    from schedbench.suites import CHAIN_KEYS
+
+    moved = {key: row.pop(key) for key in CHAIN_KEYS if key in row}
+    if moved:
+        extra = {**json.loads(row.get("extra") or "{}"), **moved}
+        row["extra"] = json.dumps(extra, sort_keys=True)
+    return row
 
 
 def card_metadata(
