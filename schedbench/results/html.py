@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from schedbench import __version__
+from schedbench.errors import OptionError
 from schedbench.executors import map_ordered
 from schedbench.problems import Instance, Verification
 
@@ -170,7 +171,6 @@ def write_report_outputs(
     """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written.
 
     `comparison`: a `schedbench compare` document; the HTML report then opens with its leaderboard."""
-    from schedbench.errors import InputError
 
     views = views_from_store(store, documents)
     written: list[Path] = []
@@ -192,12 +192,12 @@ def write_report_outputs(
                 )
             )
         except OSError as exc:
-            raise InputError(str(html), "--html", f"cannot write: {exc.strerror or exc}") from None
+            raise OptionError("html", f"cannot write {html}: {exc.strerror or exc}") from None
     if plots is not None:
         try:
             written += write_plot_files(plots, views)
         except OSError as exc:
-            raise InputError(str(plots), "--plots", f"cannot write: {exc.strerror or exc}") from None
+            raise OptionError("plots", f"cannot write {plots}: {exc.strerror or exc}") from None
     return written
 
 
@@ -233,14 +233,14 @@ def scenario_rows(run: RunView) -> list[dict[str, Any]]:
             if not isinstance(run.document["by_scenario"], Mapping)
             else [{"scenario": k, **v} for k, v in run.document["by_scenario"].items()]
         )
-    from schedbench.plots.metrics import wilson_interval
+    from schedbench.evaluate.metrics import wilson
 
     groups: dict[str, list[bool]] = {}
     for item in run.items:
         groups.setdefault(item.instance.scenario, []).append(item.success)
     rows = []
     for name, outcomes in groups.items():
-        low, high = wilson_interval(sum(outcomes), len(outcomes))
+        low, high = wilson(sum(outcomes), len(outcomes))
         rows.append(
             {
                 "scenario": name,
