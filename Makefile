@@ -22,7 +22,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check schedbench tests bench
 	$(BIN)/ruff format --check schedbench tests bench
-	$(BIN)/mypy schedbench
+
 
 # the everyday tier: everything but the checks marked slow (full published sets, throughput runs)
 test: venv lint

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT / "schedbench" / "datasets"
+
 
 @pytest.fixture(scope="session")
 def published_data() -> Path:

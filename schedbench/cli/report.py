@@ -55,7 +55,8 @@ def report(
         if html is not None or plots is not None:
             from schedbench.results.html import write_report_outputs
 
-            for path in write_report_outputs(store, documents, html=html, plots=plots):
+            comparison = leaderboard_comparison(store, documents) if html is not None else None
+            for path in write_report_outputs(store, documents, html=html, plots=plots, comparison=comparison):
                 err.print(f"wrote {path}")
     if as_json:
         print_json(documents[0] if len(documents) == 1 else documents)
@@ -64,6 +65,15 @@ def report(
         out.print("no runs in the database")
         return
     render(documents, out)
+
+
+def leaderboard_comparison(store: Any, documents: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The `compare` document behind the HTML leaderboard: for two or more runs of one suite, else None."""
+    from schedbench.results.compare import compare_runs
+
+    if len(documents) < 2 or len({d["suite_hash"] for d in documents}) != 1:
+        return None
+    return compare_runs(store, [d["run"] for d in documents])
 
 
 def render(documents: list[dict[str, Any]], console: Any) -> None:
@@ -85,6 +95,7 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
         ("mean gap %", lambda d: _num(d["mean_gap_pct"])),
         ("median gap %", lambda d: _num(d["median_gap_pct"])),
         ("normalised gap", lambda d: _num(d["mean_normalised_gap"], 3)),
+        ("better than reference", lambda d: str(d.get("better_than_reference", 0))),
         ("WAUC", lambda d: _num(d["wauc"], 3)),
         ("breakpoint level", lambda d: "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"])),
         ("chain breakpoint (95% CI)", _chain_breakpoint),
@@ -101,6 +112,11 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
         console.print(_breakdown(Table, documents, key, name))
     console.print(_taxonomy(Table, documents))
     for index, d in enumerate(documents, start=1):
+        for item in d.get("better_than_reference_items") or []:
+            console.print(
+                f"[{index}] better than the reference (not proven optimal): {item['instance_id']} "
+                f"sample {item['sample']}: {item['objective']:g} < {item['reference']:g}"
+            )
         for line in error_lines(d.get("errors_by_kind") or {}):
             console.print(f"[{index}] {line}", markup=False, highlight=False)
 

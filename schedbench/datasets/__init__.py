@@ -68,7 +68,7 @@ def _jsplib(prefix: str, count: int, size: str, who: str) -> PublishedSet:
 def _fjsp(folder: str, count: int, size: str, who: str) -> PublishedSet:
     return PublishedSet(
         name=f"fjsp/{folder.lower()}",
-        family="fjsp",
+        family="jobshop",
         location=f"fjsp/{folder}",
         pattern="*.fjs",
         importer="fjsp",

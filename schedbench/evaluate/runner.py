@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from schedbench._io import progress_bar
 from schedbench.errors import InputError, ModelUnavailableError, OptionError
 from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
@@ -31,18 +32,19 @@ from schedbench.llm import (
     ChatModel,
     Completion,
     ItemContext,
-    ModelSpecError,
     classify,
+    close_model,
     describe,
-    get_model,
     is_fatal,
+    open_model,
     probing,
+    require_price,
 )
-from schedbench.llm._prices import PriceTable
+from schedbench.llm._prices import PriceTable, load_prices
 from schedbench.llm._secrets import Redactor, safe_url
 from schedbench.problems import Instance
 from schedbench.prompts import PromptOptions, question_modes
-from schedbench.results import ItemRecord, Run, Store
+from schedbench.results.store import ItemRecord, Run, Store
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
 FLUSH_AT = 256  # items per check batch and transaction at most (answers of one event-loop turn go together)
@@ -142,7 +144,7 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     _check_suite(instances, config)
     prices = _prices(config)
     limit = AdaptiveLimit(config.concurrency)
-    model = open_model(config, prices, limit)  # a spec that cannot work is refused before any run row exists
+    model = _open_model(config, prices, limit)  # a spec that cannot work is refused before any run row exists
     with Store(config.results) as store:
         run = _open_run(store, config, digest, len(instances))
         todo = [(inst, s) for inst in instances for s in range(config.samples)]
@@ -169,23 +171,20 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     return outcome
 
 
-def open_model(config: EvalConfig, prices: PriceTable, limit: AdaptiveLimit) -> ChatModel:
+def _open_model(config: EvalConfig, prices: PriceTable, limit: AdaptiveLimit) -> ChatModel:
     """The model adapter of `config.model` (OptionError when the spec cannot work, e.g. a missing key)."""
-    try:
-        return get_model(
-            config.model,
-            base_url=config.base_url,
-            model_args=config.model_args,
-            concurrency=config.concurrency,
-            timeout_s=config.timeout_s,
-            max_retries=config.max_retries,
-            prices=prices,
-            on_rate_limit=limit.on_rate_limit,
-            executor=config.executor,
-            ray_address=config.ray_address,
-        )
-    except ModelSpecError as exc:
-        raise OptionError("model", str(exc)) from None
+    return open_model(
+        config.model,
+        base_url=config.base_url,
+        model_args=config.model_args,
+        concurrency=config.concurrency,
+        timeout_s=config.timeout_s,
+        max_retries=config.max_retries,
+        prices=prices,
+        on_rate_limit=limit.on_rate_limit,
+        executor=config.executor,
+        ray_address=config.ray_address,
+    )
 
 
 def default_run_name(config: EvalConfig, suite_hash: str) -> str:
@@ -217,12 +216,9 @@ def _check_suite(instances: list[Instance], config: EvalConfig) -> None:
 
 
 def _prices(config: EvalConfig) -> PriceTable:
-    try:
-        prices = PriceTable.load(config.prices)
-    except (OSError, ValueError) as exc:
-        raise InputError(str(config.prices), None, str(exc)) from None
-    if config.max_cost is not None and prices.lookup(config.model) is None:
-        raise OptionError("max_cost", f"no price known for {config.model}; add it to a prices file (prices)")
+    prices = load_prices(config.prices)
+    if config.max_cost is not None:
+        require_price(config.model, prices)
     return prices
 
 
@@ -338,9 +334,7 @@ class _Runner:
             self.outcome.rate_limits = self.limit.rate_limits
             self.outcome.lowest_concurrency = self.limit.lowest
             self.work.close()
-            closer = getattr(model, "aclose", None)
-            if closer is not None:
-                await closer()
+            await close_model(model)
 
     async def load(self, model: ChatModel, todo: list[tuple[Instance, int]]) -> None:
         """Validate every instance still to do (InputError before any request) and start rendering prompts;
@@ -588,20 +582,13 @@ class _Runner:
             )
 
     def _progress(self, total: int) -> Any:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("feasible {task.fields[feasible]:.0%}"),
-            TextColumn("errors {task.fields[errors]}"),
-            TextColumn("{task.fields[tokens]:,} tok"),
-            TextColumn("${task.fields[cost]:.4f}"),
-            TextColumn("conc {task.fields[limit]}"),
-            TimeElapsedColumn(),
-            disable=not self.config.show_progress,
-            transient=False,
+        self.progress = progress_bar(
+            self.config.show_progress,
+            "feasible {task.fields[feasible]:.0%}",
+            "errors {task.fields[errors]}",
+            "{task.fields[tokens]:,} tok",
+            "${task.fields[cost]:.4f}",
+            "conc {task.fields[limit]}",
         )
         self.task_id = self.progress.add_task(
             self.config.model, total=total, feasible=0.0, errors=0, tokens=0, cost=0.0, limit=self.limit.limit

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from schedbench.problems import Family
+from schedbench.problems import Family, Importer, Instance
 
 
 def family() -> Family:
@@ -16,6 +17,7 @@ def family() -> Family:
     from schedbench.problems.asyncplan import AsyncplanData, AsyncplanSolution, AsyncplanTimeAnswer
     from schedbench.prompts import TEMPLATES
     from schedbench.solvers import asyncplan_cpsat
+    from schedbench.solvers.incumbent import never_weaker
     from schedbench.verifiers import asyncplan as verifier
 
     return Family(
@@ -26,7 +28,13 @@ def family() -> Family:
         generator_config=generator.AsyncplanGeneratorConfig,
         generate=generator.generate,
         verify=verifier.verify,
-        solve=asyncplan_cpsat.solve,
+        solve=never_weaker(
+            asyncplan_cpsat.solve,
+            heuristics.BASELINES,
+            verifier.verify,
+            improve=heuristics.justify,
+            label="justification",
+        ),
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "asyncplan_plan.j2", "time": "asyncplan_time.j2"},
@@ -37,8 +45,20 @@ def family() -> Family:
         baselines=heuristics.BASELINES,
         gantt=_gantt,
         evolve=_evolve,
+        importers={
+            "asynchow": Importer(
+                _read_asynchow, (), "AsyncHow plans (JSON lines); stages unlimited/one_agent/two_agents"
+            )
+        },
         demo={"levels": "4,8,12,16", "stage": "all", "scenario": "kitchen"},
     )
+
+
+def _read_asynchow(paths: list[Path]) -> list[Instance]:
+    """AsyncHow plans, AsyncHow's own question (`schedbench import asynchow --stage` asks for others)."""
+    from schedbench.importers.asynchow import read_files
+
+    return read_files(paths)
 
 
 def _gantt() -> Any:

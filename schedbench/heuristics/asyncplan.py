@@ -16,28 +16,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from schedbench.problems.asyncplan import AsyncplanData
+from schedbench.problems.asyncplan import AsyncplanData, precedence_graph, remaining_path
 
 Priority = Callable[[AsyncplanData], dict[str, float]]
 """A priority rule: step id → value; smaller values are dispatched first."""
-
-
-def precedence_graph(data: AsyncplanData) -> nx.DiGraph:
-    """The steps as a networkx DAG with a `duration` on every node."""
-    graph = nx.DiGraph()
-    for step in data.steps:
-        graph.add_node(step.id, duration=step.duration)
-    graph.add_edges_from(data.precedences)
-    return graph
-
-
-def remaining_path(data: AsyncplanData) -> dict[str, int]:
-    """Length of the longest path from the start of each step to the end of the plan (its tail)."""
-    graph = precedence_graph(data)
-    tail: dict[str, int] = {}
-    for step_id in reversed(list(nx.topological_sort(graph))):
-        tail[step_id] = graph.nodes[step_id]["duration"] + max((tail[s] for s in graph.successors(step_id)), default=0)
-    return tail
 
 
 def assign_agents(data: AsyncplanData, starts: Mapping[str, int]) -> dict[str, str]:
@@ -177,3 +159,27 @@ BASELINES = {
     "sequential": sequential,
     "random": random_plan,
 }
+
+
+def justify(data: AsyncplanData, solution: dict[str, Any]) -> dict[str, Any]:
+    """Forward–backward improvement for the dispatch scheme: a backward pass over the precedences gives each
+    step its latest start against the plan's makespan; the dispatcher then runs forward once in the plan's own
+    start order and once in latest-start order (ties by the plan's starts). Returns the shorter of the two
+    plans (or the given one if both are longer); every plan the dispatcher builds is feasible."""
+    starts = solution.get("starts")
+    steps = {s.id: s for s in data.steps}
+    if not isinstance(starts, dict) or set(starts) != set(steps):
+        return solution
+    graph = precedence_graph(data)
+    makespan = max((int(starts[s]) + steps[s].duration for s in steps), default=0)
+    latest: dict[str, int] = {}
+    for step_id in reversed(list(nx.topological_sort(graph))):
+        finish = min([makespan, *(latest[s] for s in graph.successors(step_id))])
+        latest[step_id] = finish - steps[step_id].duration
+    scale = makespan + 1
+    candidates = [
+        solution,
+        dispatch(data, {s: float(starts[s]) for s in steps}),
+        dispatch(data, {s: float(latest[s] * scale + int(starts[s])) for s in steps}),
+    ]
+    return min(candidates, key=lambda plan: max(int(plan["starts"][s]) + steps[s].duration for s in steps))

@@ -58,3 +58,12 @@ def load_published(name: str, *, published_references: bool = True) -> list[Inst
         if published_references:
             inst.reference = Reference(status="optimal", objective=optimum, bound=optimum, solver="published")
     return instances
+
+
+def reads_from_folder(name: str, path: Path) -> bool:
+    """Whether the importer `name` takes this file when `schedbench import NAME` is given its folder."""
+    importer = importers()[name]
+    if path.name.startswith(".") or path.suffix.lower() in (".md", ".json", ".csv"):
+        return False
+    suffix = path.suffix.lower()
+    return suffix in importer.folder_suffixes or importer_for_suffix(path) is importer

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from schedbench.llm import ModelOptions, ModelSpecError
 from schedbench.llm._secrets import remember_secret
-from schedbench.llm._types import ChatModel
+from schedbench.llm._types import ChatModel, ModelOptions, ModelSpecError
 
 VLLM_URL = "http://localhost:8000/v1"
 OLLAMA_URL = "http://localhost:11434/v1"

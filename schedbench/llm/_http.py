@@ -18,9 +18,8 @@ from typing import Any
 
 import httpx2
 
-from schedbench.llm import ModelOptions
 from schedbench.llm._errors import probe_retries
-from schedbench.llm._types import Completion, Message
+from schedbench.llm._types import Completion, Message, ModelOptions
 
 
 class _SdkChat:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
 from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
 from schedbench.prompts._render import (
+    PROMPT_STYLES,
     TEMPLATES,
     PromptOptions,
     answer_model,
@@ -18,18 +20,22 @@ from schedbench.prompts._render import (
 )
 
 __all__ = [
+    "PROMPT_STYLES",
     "TEMPLATES",
     "AnswerShape",
     "DuplicateKeys",
     "Extraction",
     "PromptOptions",
+    "answer_for_mode",
     "answer_model",
     "answer_shape",
+    "answer_text",
     "build_messages",
     "extract_answer",
     "has_template",
     "prompt_hash",
     "question_modes",
+    "reference_answer",
     "render_question",
     "scenario_terms",
     "system_prompt",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from schedbench import __version__
+from schedbench.errors import OptionError
 from schedbench.executors import map_ordered
 from schedbench.problems import Instance, Verification
 
@@ -137,12 +138,13 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
 
 def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, Any]) -> ItemView:
     mode, cot = str(config.get("mode", "plan")), bool(config.get("cot", False))
+    style = str(config.get("style", "plain"))
 
     def prompt() -> str:  # rendered only for the items the report shows
         from schedbench.prompts import render_question
 
         try:
-            return render_question(instance, mode, cot)
+            return render_question(instance, mode, cot, style=style)
         except Exception as exc:  # e.g. no template for a family added later; the report still renders
             return f"(prompt not available: {type(exc).__name__}: {exc})"
 
@@ -166,9 +168,11 @@ def write_report_outputs(
     plots: Path | None = None,
     workers: int | None = None,
     per_run: int = DRILL_DOWN_PER_RUN,
+    comparison: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
-    from schedbench.errors import InputError
+    """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written.
+
+    `comparison`: a `schedbench compare` document; the HTML report then opens with its leaderboard."""
 
     views = views_from_store(store, documents)
     written: list[Path] = []
@@ -180,15 +184,22 @@ def write_report_outputs(
         )
         try:
             written.append(
-                write_html_report(html, views, title=title, per_run=per_run, workers=workers or os.cpu_count() or 1)
+                write_html_report(
+                    html,
+                    views,
+                    title=title,
+                    per_run=per_run,
+                    workers=workers or os.cpu_count() or 1,
+                    comparison=comparison,
+                )
             )
         except OSError as exc:
-            raise InputError(str(html), "--html", f"cannot write: {exc.strerror or exc}") from None
+            raise OptionError("html", f"cannot write {html}: {exc.strerror or exc}") from None
     if plots is not None:
         try:
             written += write_plot_files(plots, views)
         except OSError as exc:
-            raise InputError(str(plots), "--plots", f"cannot write: {exc.strerror or exc}") from None
+            raise OptionError("plots", f"cannot write {plots}: {exc.strerror or exc}") from None
     return written
 
 
@@ -224,14 +235,14 @@ def scenario_rows(run: RunView) -> list[dict[str, Any]]:
             if not isinstance(run.document["by_scenario"], Mapping)
             else [{"scenario": k, **v} for k, v in run.document["by_scenario"].items()]
         )
-    from schedbench.plots.metrics import wilson_interval
+    from schedbench.evaluate.metrics import wilson
 
     groups: dict[str, list[bool]] = {}
     for item in run.items:
         groups.setdefault(item.instance.scenario, []).append(item.success)
     rows = []
     for name, outcomes in groups.items():
-        low, high = wilson_interval(sum(outcomes), len(outcomes))
+        low, high = wilson(sum(outcomes), len(outcomes))
         rows.append(
             {
                 "scenario": name,
@@ -385,8 +396,9 @@ def report_context(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the template shows: run summaries, inline charts, drill-down items, evolution."""
+    """Everything the template shows: leaderboard, run summaries, inline charts, drill-down items, evolution."""
     from schedbench.plots import figure_svg, inline_svg
 
     charts = [
@@ -431,6 +443,7 @@ def report_context(
         "charts": charts,
         "evolution": evolution_context,
         "per_run": per_run,
+        "comparison": _plain(comparison) if comparison else None,
     }
 
 
@@ -469,11 +482,12 @@ def render_html_report(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string (opening with the leaderboard of `comparison`, if given)."""
     from markupsafe import Markup
 
-    context = report_context(runs, evolution, title, per_run, workers)
+    context = report_context(runs, evolution, title, per_run, workers, comparison)
     _mark_safe(context, Markup)
     return _environment().get_template("report.html.j2").render(**context)
 
@@ -495,11 +509,12 @@ def write_html_report(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the self-contained HTML report; returns its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html_report(runs, evolution, title, per_run, workers), encoding="utf-8")
+    path.write_text(render_html_report(runs, evolution, title, per_run, workers, comparison), encoding="utf-8")
     return path
 
 

@@ -338,10 +338,6 @@ class Store:
         return _Transaction(self.db)
 
     # items -----------------------------------------------------------------------------------------------
-    def add_item(self, run_id: int, item: ItemRecord, cache_key: str | None = None) -> None:
-        """Store one item (replacing an earlier error row) and, for a fresh response, its cache entry."""
-        self.add_items(run_id, [(item, cache_key)])
-
     def add_cache(self, entries: list[tuple[str, ItemRecord]]) -> None:
         """Cache fresh replies (key, item) in one transaction."""
         stamp = now()
