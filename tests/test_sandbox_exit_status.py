@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from schedbench.evolve.sandbox import ForkServer, SandboxConfig, open_sandbox
+from schedbench.sandbox import ForkServer, SandboxConfig, open_sandbox
 
 INPUT = {"n": 3}
 # A crash that closes its output first and exits with a code 20 ms later: the harness sees end of output long before

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "evaluate": ("evaluate", "evaluate", False),
     "report": ("report", "report", False),
     "models": ("models", "models", False),
+    "doctor": ("doctor", "doctor", False),
 }
 
 
