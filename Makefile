@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 
-.PHONY: venv demo test lint bench clean sandbox-deps
+.PHONY: venv demo test test-all lint bench clean sandbox-deps
 
 $(STAMP): pyproject.toml setup.py schedbench/solvers/_smtt_core.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ sandbox-deps:
 	  || echo "warning: could not install bubblewrap; the sandbox tests will fail" >&2
 	@command -v bwrap >/dev/null 2>&1 || echo "bubblewrap missing: apt-get install bubblewrap (as root)" >&2
 
+# the everyday tier: everything but the checks marked slow (full published sets, throughput runs)
 test: venv lint sandbox-deps
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# every test, the slow tier included
+test-all: venv lint sandbox-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: venv
