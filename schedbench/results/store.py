@@ -3,7 +3,8 @@
 - `runs`: one row per run: model, suite and its hash, configuration (no secrets), versions, git hash, times,
   status (`running`, `complete`, `incomplete` with error rows to retry, `stopped` by the budget, `interrupted`).
 - `items`: one row per (run, instance, sample): prompt hash, raw response, parsed answer, verification JSON
-  and its flattened fields, tokens, cost, latency, and the error for items that failed (retried on resume).
+  and its flattened fields, tokens, cost, latency, the error for items that failed (retried on resume), and
+  the nested ramp chain the instance lies on (NULL for independent draws).
 - `cache`: responses keyed by model + base URL + messages + parameters (+ sample), so reruns cost nothing.
 
 Each item is committed as it arrives. Readers (`report`, the HTML report) use `runs()`, `run()` and `items()`.
@@ -65,6 +66,7 @@ CREATE TABLE IF NOT EXISTS items (
     finish_reason TEXT,
     error TEXT,
     created_at TEXT NOT NULL,
+    chain TEXT,
     PRIMARY KEY (run_id, instance_id, sample)
 );
 CREATE TABLE IF NOT EXISTS cache (
@@ -109,6 +111,7 @@ ITEM_COLUMNS = (
     "finish_reason",
     "error",
     "created_at",
+    "chain",
 )
 _INSERT_ITEM = (
     f"INSERT OR REPLACE INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' for _ in ITEM_COLUMNS)})"
@@ -170,6 +173,7 @@ class ItemRecord:
     cached: bool = False
     finish_reason: str | None = None
     error: str | None = None
+    chain: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def row(self, run_id: int, stamp: str | None = None) -> tuple[Any, ...]:
@@ -206,6 +210,7 @@ class ItemRecord:
             self.finish_reason,
             self.error,
             stamp or now(),
+            self.chain,
         )
 
 
@@ -222,6 +227,13 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=10000")
         self.db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database written by an older version up to the current item columns (`chain`)."""
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(items)")}
+        if "chain" not in present:
+            self.db.execute("ALTER TABLE items ADD COLUMN chain TEXT")
 
     def close(self) -> None:
         self.db.close()
