@@ -8,9 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+from schedbench._io import progress_bar
 from schedbench.errors import OptionError
 from schedbench.executors import ExecutorName, map_ordered
 from schedbench.problems import Family, Instance, Reference, get_family
@@ -46,10 +44,36 @@ def solve_references(
     references: list[Reference] = []
     with progress_bar(show_progress) as progress:
         task = progress.add_task("solving references", total=len(payloads))
-        for raw in results:
-            references.append(Reference.model_validate(raw))
+        for inst, raw in zip(instances, results, strict=True):
+            references.append(with_published(inst, Reference.model_validate(raw)))
             progress.advance(task)
     return references
+
+
+def published_lower_bound(inst: Instance) -> tuple[int | float | None, str]:
+    """The proven lower bound an imported instance carries (`published_optimum`, else the lower end of
+    `published_bounds`), and its source."""
+    extra = inst.model_extra or {}
+    source = str(extra.get("published_source", "published"))
+    if isinstance(extra.get("published_optimum"), int | float):
+        return extra["published_optimum"], source
+    bounds = extra.get("published_bounds")
+    if isinstance(bounds, dict) and isinstance(bounds.get("lower"), int | float):
+        return bounds["lower"], source
+    return None, source
+
+
+def with_published(inst: Instance, reference: Reference) -> Reference:
+    """A reference strengthened by the instance's published lower bound: a schedule whose objective equals
+    it is optimal, and a weaker proven bound is raised to it (`bound_source` names where it comes from)."""
+    lower, source = published_lower_bound(inst)
+    if lower is None or reference.objective is None or reference.status != "feasible":
+        return reference
+    if reference.objective == lower:
+        return reference.model_copy(update={"status": "optimal", "bound": reference.objective, "bound_source": source})
+    if reference.bound is None or reference.bound < lower:
+        return reference.model_copy(update={"bound": lower, "bound_source": source})
+    return reference
 
 
 def check_reference(inst: Instance, expect: str) -> str | None:
@@ -138,16 +162,3 @@ def generate_suite(family: Family, config: Any, out: Path, show_progress: bool =
         "time_limit_s": config.time_limit,
     }
     return write_suite(out, instances, manifest)
-
-
-def progress_bar(enabled: bool = True) -> Progress:
-    """The rich progress bar used for long work; it draws on stderr, so stdout stays clean for --json."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
-        transient=False,
-    )

@@ -34,7 +34,9 @@ def unisolated_hint() -> Iterator[None]:
 @app.callback()
 def evolve(
     ctx: typer.Context,
-    family: str | None = typer.Option(None, "--family", help="family to evolve: smtt, rcpsp, asyncplan"),
+    family: str | None = typer.Option(
+        None, "--family", help="family to evolve (any registered family with an evolve spec, e.g. smtt)"
+    ),
     model: list[str] | None = typer.Option(
         None,
         "--model",

@@ -8,7 +8,7 @@ import typer
 
 from schedbench.cli._common import err
 from schedbench.errors import InputError
-from schedbench.importers import importer_for_suffix, importers
+from schedbench.importers import importers, reads_from_folder
 from schedbench.references import solve_references
 from schedbench.suites import write_suite
 
@@ -17,13 +17,12 @@ app = typer.Typer(help="Import published instance sets as suites (references sol
 
 def expand_folders(name: str, paths: list[Path]) -> list[Path]:
     """Paths with every folder replaced by the files in it that this importer reads by suffix (name order)."""
-    reader = importers()[name]
     files: list[Path] = []
     for path in paths:
         if not path.is_dir():
             files.append(path)
             continue
-        found = sorted(p for p in path.iterdir() if p.is_file() and importer_for_suffix(p) is reader)
+        found = sorted(p for p in path.iterdir() if p.is_file() and reads_from_folder(name, p))
         if not found:
             raise InputError(str(path), None, f"no files that the {name} importer reads in this folder")
         files += found

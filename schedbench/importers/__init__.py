@@ -19,3 +19,12 @@ def importer_for_suffix(path: Path) -> Importer | None:
     """The importer that reads files with this suffix directly (for `schedbench solve FILE`)."""
     suffix = path.suffix.lower()
     return next((imp for imp in importers().values() if suffix in imp.suffixes), None)
+
+
+def reads_from_folder(name: str, path: Path) -> bool:
+    """Whether the importer `name` takes this file when `schedbench import NAME` is given its folder."""
+    importer = importers()[name]
+    if path.name.startswith(".") or path.suffix.lower() in (".md", ".json", ".csv"):
+        return False
+    suffix = path.suffix.lower()
+    return suffix in importer.folder_suffixes or importer_for_suffix(path) is importer

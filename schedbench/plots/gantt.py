@@ -5,6 +5,7 @@
 - asyncplan: agent lanes (attended prefixes on the agent that does them), one row per step (attended part
   solid, unattended tail light), then one occupancy profile per station.
 - smtt: the sequence on the machine (tardy jobs red, due dates marked), then weighted tardiness per job.
+- jobshop: one lane per machine, operations coloured by job and labelled, downtime shaded, the horizon dotted.
 
 Answers are model output, so drawing never trusts them: unknown ids, duplicates and non-integer starts are
 left out and counted in the panel title. Items named by the verification's violations are outlined in red.
@@ -144,7 +145,7 @@ def _profile_panel(ax: Axes, times: list[int], load: list[int], capacity: list[i
 
 
 def _downtimes(data: Any, resource: Any) -> list[tuple[int, int, int]]:
-    from schedbench.solvers.rcpsp_cpsat import downtime_profile
+    from schedbench.problems.rcpsp import downtime_profile
 
     return downtime_profile(data, resource.id, resource.capacity)
 
@@ -275,6 +276,52 @@ def _draw_smtt(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) ->
 RCPSP_GANTT = GanttSpec(_rcpsp_rows, _draw_rcpsp)
 ASYNCPLAN_GANTT = GanttSpec(_asyncplan_rows, _draw_asyncplan)
 SMTT_GANTT = GanttSpec(_smtt_rows, _draw_smtt)
+
+
+def _jobshop_rows(data: Any) -> list[float]:
+    return [max(1.5, 0.4 * len(data.machines))]
+
+
+def _draw_jobshop(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) -> str:
+    """Machine lanes: each operation on the machine the answer gives (or its only eligible one)."""
+    from schedbench.problems.jobshop import downtime_blocks
+
+    (ax,) = axes
+    ops = {op.id: (j, op) for j, job in enumerate(data.jobs) for op in job.operations}
+    starts, dropped = clean_starts(list(ops), solution)
+    named = solution.get("machines") if isinstance(solution, Mapping) else None
+    named = named if isinstance(named, Mapping) else {}
+    lane = {m.id: y for y, m in enumerate(data.machines)}
+    end = 0
+    for op_id, start in starts.items():
+        j, op = ops[op_id]
+        machine = named.get(op_id) if len(op.durations) > 1 else next(iter(op.durations))
+        if not isinstance(machine, str) or machine not in op.durations:
+            dropped += 1
+            continue
+        length = op.durations[machine]
+        end = max(end, start + length)
+        ax.broken_barh(
+            [(start, max(length, 0.15))],
+            (lane[machine] - 0.4, 0.8),
+            facecolors=calm(j),
+            edgecolors=VIOLATION_RED if op_id in flagged else "white",
+            linewidth=1.6 if op_id in flagged else 0.5,
+            gid=series_gid("operation", op_id),
+        )
+        if len(data.jobs) <= 20:
+            ax.text(start + length / 2, lane[machine], op_id, ha="center", va="center", fontsize=5, color="white")
+    for machine, blocks in downtime_blocks(data).items():
+        for a, b in blocks:
+            ax.broken_barh([(a, b - a)], (lane[machine] - 0.45, 0.9), facecolors="#999", alpha=0.35, hatch="//")
+    if data.horizon is not None:
+        ax.axvline(data.horizon, color="#999", linewidth=0.8, linestyle=":")
+    ax.set_yticks(range(len(data.machines)), [m.id for m in data.machines], fontsize=6)
+    ax.set_ylim(len(data.machines) - 0.5, -0.5)
+    return f"makespan {end}{_not_drawn(dropped)}"
+
+
+JOBSHOP_GANTT = GanttSpec(_jobshop_rows, _draw_jobshop)
 
 
 def gantt_spec(family: str) -> GanttSpec | None:

@@ -25,12 +25,16 @@ class Importer:
     """A reader of published instance files (`schedbench import NAME`).
 
     `read(paths)` returns instances without references; `suffixes` are the file name endings it reads
-    directly (so `schedbench solve FILE` and folders of such files work; empty: only through `import`).
+    directly (so `schedbench solve FILE` and folders of such files work; empty: only through `import`);
+    `folder_suffixes` are endings it takes from a folder only when named (`schedbench import NAME FOLDER`).
     """
 
     read: Callable[[list[Path]], list[Instance]]
     suffixes: tuple[str, ...] = ()
     description: str = ""
+    folder_suffixes: tuple[str, ...] = ()
+    """Further endings (\"\" for none) of the files it takes from a folder given to `schedbench import NAME` —
+    for formats that `solve FILE` cannot tell apart by their suffix."""
 
 
 @dataclass(frozen=True)

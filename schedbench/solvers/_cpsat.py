@@ -20,11 +20,14 @@ def solver_name() -> str:
 WALL_CLOCK_BACKSTOP = 3.0
 
 
-def run(model: Any, time_limit: float, workers: int) -> tuple[Any, Any, float]:
+def run(
+    model: Any, time_limit: float, workers: int, parameters: dict[str, Any] | None = None
+) -> tuple[Any, Any, float]:
     """Solve a CpModel with a fixed seed; returns (solver, status, seconds).
 
     One thread: reproducible (deterministic time limit). Several threads: a wall-clock limit, since the
-    parallel portfolio is not reproducible anyway.
+    parallel portfolio is not reproducible anyway. `parameters` sets further CP-SAT parameters by name
+    (lists extend repeated fields).
     """
     from ortools.sat.python import cp_model
 
@@ -37,6 +40,11 @@ def run(model: Any, time_limit: float, workers: int) -> tuple[Any, Any, float]:
     else:
         solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.random_seed = 0
+    for name, value in (parameters or {}).items():
+        if isinstance(value, list | tuple):
+            getattr(solver.parameters, name).extend(value)
+        else:
+            setattr(solver.parameters, name, value)
     began = time.perf_counter()
     status = solver.solve(model)
     return solver, status, time.perf_counter() - began
