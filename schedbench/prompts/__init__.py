@@ -5,6 +5,7 @@ from __future__ import annotations
 from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
 from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
 from schedbench.prompts._render import (
+    PROMPT_STYLES,
     TEMPLATES,
     PromptOptions,
     answer_model,
@@ -19,6 +20,7 @@ from schedbench.prompts._render import (
 )
 
 __all__ = [
+    "PROMPT_STYLES",
     "TEMPLATES",
     "AnswerShape",
     "DuplicateKeys",
