@@ -62,7 +62,7 @@ def test_unweighted_core_matches_subset_dp(case: tuple[list[int], list[int], lis
     p, d, w = case
     expected = subset_dp(p, d, w)
     for upper in (-1, expected + slack):
-        proven, objective, sequence, _ = smtt_exact.core().solve(p, d, 10.0, upper)
+        proven, objective, sequence, _, _ = smtt_exact.core().solve(p, d, 10**9, upper)
         assert proven and objective == expected
         assert sorted(sequence) == list(range(len(p)))
         assert total_tardiness(np.array(p), np.array(d), np.array(w), np.array(sequence)) == expected
@@ -112,7 +112,7 @@ def test_reproduces_every_published_optimum(shared_data: Path, name: str) -> Non
     rows = read_shared(shared_data / "smtt" / name)
     assert len(rows) in (800, 200)
     for row in rows:
-        proven, objective, sequence, _ = smtt_exact.core().solve(row["p"], row["d"], 30.0)
+        proven, objective, sequence, _, _ = smtt_exact.core().solve(row["p"], row["d"], 10**10)
         assert proven and objective == row["optimum"], row["name"]
         order = np.array(sequence)
         p, d = np.array(row["p"]), np.array(row["d"])
@@ -144,7 +144,7 @@ def test_time_limit_gives_best_sequence_and_a_proven_bound() -> None:
     reference = smtt_exact.solve(data, time_limit=0.02)
     assert reference.status == "feasible"
     assert 0 <= reference.bound <= reference.objective
-    assert reference.bound == smtt_exact.lower_bound(p, d) > 0
+    assert reference.bound >= smtt_exact.lower_bound(p, d) > 0  # the search proves at least the matching bound
     result = verify(data, reference.witness, reference)
     assert result.feasible and result.objective == reference.objective
 

@@ -17,6 +17,7 @@ def family() -> Family:
     from schedbench.problems.rcpsp import RcpspData, RcpspSolution
     from schedbench.prompts import TEMPLATES
     from schedbench.solvers import rcpsp_cpsat
+    from schedbench.solvers.incumbent import never_weaker
     from schedbench.verifiers import rcpsp as verifier
 
     return Family(
@@ -27,7 +28,9 @@ def family() -> Family:
         generator_config=generator.RcpspGeneratorConfig,
         generate=generator.generate,
         verify=verifier.verify,
-        solve=rcpsp_cpsat.solve,
+        solve=never_weaker(
+            rcpsp_cpsat.solve, heuristics.BASELINES, verifier.verify, improve=heuristics.justify, label="justification"
+        ),
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "rcpsp_plan.j2"},

@@ -17,6 +17,7 @@ def family() -> Family:
     from schedbench.problems.smtt import SmttData, SmttSolution
     from schedbench.prompts import TEMPLATES
     from schedbench.solvers import smtt_exact
+    from schedbench.solvers.incumbent import never_weaker
     from schedbench.verifiers import smtt as verifier
 
     return Family(
@@ -27,7 +28,13 @@ def family() -> Family:
         generator_config=generator.SmttGeneratorConfig,
         generate=generator.generate,
         verify=verifier.verify,
-        solve=smtt_exact.solve,
+        solve=never_weaker(
+            smtt_exact.solve,
+            heuristics.BASELINES,
+            verifier.verify,
+            improve=smtt_exact.improve_solution,
+            label="local-search",
+        ),
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "smtt_plan.j2"},

@@ -20,6 +20,9 @@ class Reference(BaseModel):
     solver: str = ""
     time_s: float = 0.0
     witness: dict[str, Any] | None = None
+    incumbent: str | None = None
+    """The method that produced `objective` and `witness`: the exact solver's name when it found them, else the
+    heuristic that did (e.g. `baseline/mdd+local-search`); None on references written before this field."""
 
 
 class Instance(BaseModel):

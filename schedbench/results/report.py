@@ -33,6 +33,9 @@ _FACT_COLUMNS = (
     "cached",
     "chain",
     "sample",
+    "instance_id",
+    "objective",
+    "reference",
 )
 
 
@@ -61,6 +64,9 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
             cached,
             chain,
             sample,
+            instance_id,
+            objective,
+            reference,
         ) = row
         facts.append(
             ItemFacts(
@@ -84,6 +90,9 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
                 cached=bool(cached),
                 chain=chain,
                 sample=sample,
+                instance_id=instance_id,
+                objective=objective,
+                reference=reference,
             )
         )
     return facts
