@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "merge": ("merge", "merge", False),
     "models": ("models", "models", False),
     "datasets": ("datasets", "datasets", False),
+    "doctor": ("doctor", "doctor", False),
 }
 
 

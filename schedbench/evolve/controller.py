@@ -114,12 +114,12 @@ class Evolution:
             import platform
 
             from schedbench import __version__
-            from schedbench.evolve.sandbox import isolation
+            from schedbench.sandbox import isolation
 
             facts = {
                 "schedbench_version": __version__,
                 "python": platform.python_version(),
-                "isolation": isolation(self.config.sandbox.network).note,
+                "isolation": isolation().note if self.config.sandbox.isolation else "turned off",
                 "started": time.time(),
                 "prices_usd_per_million_tokens": price_snapshot(self.config),
             }

@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from schedbench.evolve.config import EvaluatorConfig
-from schedbench.evolve.sandbox import ForkServer, SandboxConfig, open_sandbox
 from schedbench.evolve.specs import EvolveSpec
 from schedbench.problems import Family, Instance, get_family
+from schedbench.sandbox import ForkServer, SandboxConfig, open_sandbox
 from schedbench.verifiers._result import reference_objective
 
 

@@ -29,9 +29,9 @@ from schedbench.errors import InputError
 from schedbench.evolve.config import EvolveConfig
 from schedbench.evolve.controller import RUN_FILE
 from schedbench.evolve.evaluator import build_instances
-from schedbench.evolve.sandbox import open_sandbox
 from schedbench.evolve.specs import EvolveSpec, get_spec
 from schedbench.problems import Instance, get_family
+from schedbench.sandbox import open_sandbox
 from schedbench.verifiers._result import reference_objective
 
 

@@ -1,4 +1,7 @@
-"""The sandbox runner: executed as its own process (`python -I _runner.py`), never imported by the harness.
+"""The sandbox runner, forked by its zygote (`python -I _runner.py --fork-server FD`); never imported by the harness.
+
+Two kinds of runner: the evolve protocol below, and a plain program (`run_python`): the source runs as
+`__main__` with the caller's stdin, stdout and stderr, under the same limits, and its exit code is the process's.
 
 Protocol (one JSON document per line): the harness writes a setup line, the runner answers
 `{"ready": true}` or `{"error": ...}`; then for each batch line `{"batch": [input, ...]}` it answers
@@ -331,7 +334,7 @@ def fork_server(control_fd: int) -> None:
             signal.set_wakeup_fd(-1)
             for fd in (control.detach(), wake_read, wake_write, fds[3], *status_pipes.values()):
                 os.close(fd)
-            _become_runner(fds[:3], request["cwd"])
+            _become_runner(fds[:3], request["cwd"], request.get("program"))
         pidfd = _pidfd(pid)
         for fd in fds[:3]:
             os.close(fd)
@@ -379,7 +382,7 @@ def _reap(status_pipes: dict[int, int]) -> None:
             os.close(fd)
 
 
-def _become_runner(fds: list[int], cwd: str) -> None:
+def _become_runner(fds: list[int], cwd: str, program: dict | None) -> None:
     import signal
 
     try:
@@ -392,9 +395,45 @@ def _become_runner(fds: list[int], cwd: str) -> None:
         os.environ["HOME"] = os.environ["TMPDIR"] = cwd
         for name in ("socket", "_socket", "selectors", "select"):
             sys.modules.pop(name, None)
+        if program is not None:
+            run_program(program)
         main()
     finally:
         os._exit(0)
+
+
+def run_program(setup: dict) -> None:
+    """Run `setup["code"]` as `__main__` under the limits, the policy and the dropped uid; exit with its code."""
+    workdir = os.path.realpath(os.getcwd())
+    limit_resources(setup.get("limits") or {})
+    if setup.get("policy", True):
+        sys.addaudithook(_policy(workdir, int(setup.get("max_files", 32))))
+    drop_privileges(setup.get("uid"), setup.get("gid"))
+    filename = os.path.join(workdir, "program.py")
+    sys.argv = [filename]
+    code = 0
+    try:
+        exec(compile(setup["code"], filename, "exec"), {"__name__": "__main__", "__file__": filename})
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            code = code or 1
+    os._exit(code)
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
