@@ -21,13 +21,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schedbench.errors import InputError, OptionError
+from schedbench.errors import InputError, ModelUnavailableError, OptionError
 from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
 from schedbench.evaluate._work import Checked, Prepared, Work
-from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
+from schedbench.llm import (
+    ChatModel,
+    Completion,
+    ItemContext,
+    ModelSpecError,
+    classify,
+    describe,
+    get_model,
+    is_fatal,
+    probing,
+)
 from schedbench.llm._prices import PriceTable
 from schedbench.llm._secrets import Redactor, safe_url
 from schedbench.problems import Instance
@@ -69,6 +79,8 @@ class EvalConfig:
     offload: bool | None = None  # CPU work in a worker process; None: when the run is large enough
     executor: str = "local"  # "ray": prompt rendering, extraction and verification in a Ray worker process
     ray_address: str | None = None
+    preflight: bool = True  # the first request goes alone, with few retries: a dead server stops the run at once
+    max_consecutive_errors: int = 5  # stop after this many identical errors in a row that a retry cannot fix
 
     def identity(self) -> dict[str, Any]:
         """The options that make two runs the same run (not `limit`/`samples`, which only select items)."""
@@ -97,6 +109,8 @@ class EvalOutcome:
     rate_limits: int = 0
     lowest_concurrency: int = 0
     elapsed_s: float = 0.0
+    error_kinds: dict[str, int] = field(default_factory=dict)  # errors of this call by kind
+    error_examples: dict[str, str] = field(default_factory=dict)  # one message per kind
 
 
 @contextlib.contextmanager
@@ -127,6 +141,8 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     instances = suite.instances[: config.limit] if config.limit is not None else suite.instances
     _check_suite(instances, config)
     prices = _prices(config)
+    limit = AdaptiveLimit(config.concurrency)
+    model = open_model(config, prices, limit)  # a spec that cannot work is refused before any run row exists
     with Store(config.results) as store:
         run = _open_run(store, config, digest, len(instances))
         todo = [(inst, s) for inst in instances for s in range(config.samples)]
@@ -137,17 +153,39 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
             planned=len(instances) * config.samples,
             already_done=len(instances) * config.samples - len(todo),
         )
-        runner = _Runner(config, store, run, prices, outcome, suite)
+        runner = _Runner(config, store, run, prices, outcome, suite, limit)
         status = "interrupted"
         try:
-            asyncio.run(runner.run(todo))
+            asyncio.run(runner.run(todo, model))
             status = "stopped" if outcome.stopped_by_budget else "complete"
             if outcome.errors:
                 status = "incomplete"
+        except ModelUnavailableError:
+            status = "failed"
+            raise
         finally:
             store.mark_run(run.id, status, planned=max(run.planned, outcome.planned))
     outcome.elapsed_s = time.perf_counter() - started
     return outcome
+
+
+def open_model(config: EvalConfig, prices: PriceTable, limit: AdaptiveLimit) -> ChatModel:
+    """The model adapter of `config.model` (OptionError when the spec cannot work, e.g. a missing key)."""
+    try:
+        return get_model(
+            config.model,
+            base_url=config.base_url,
+            model_args=config.model_args,
+            concurrency=config.concurrency,
+            timeout_s=config.timeout_s,
+            max_retries=config.max_retries,
+            prices=prices,
+            on_rate_limit=limit.on_rate_limit,
+            executor=config.executor,
+            ray_address=config.ray_address,
+        )
+    except ModelSpecError as exc:
+        raise OptionError("model", str(exc)) from None
 
 
 def default_run_name(config: EvalConfig, suite_hash: str) -> str:
@@ -220,7 +258,14 @@ class _Runner:
     as they arrive. Replies enter the response cache the moment they arrive, items once verified."""
 
     def __init__(
-        self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome, suite: LoadedSuite
+        self,
+        config: EvalConfig,
+        store: Store,
+        run: Run,
+        prices: PriceTable,
+        outcome: EvalOutcome,
+        suite: LoadedSuite,
+        limit: AdaptiveLimit,
     ) -> None:
         self.config = config
         self.suite = suite
@@ -228,7 +273,10 @@ class _Runner:
         self.run_row = run
         self.prices = prices
         self.outcome = outcome
-        self.limit = AdaptiveLimit(config.concurrency)
+        self.limit = limit
+        self.streak: tuple[str, int] = ("", 0)  # the kind of the last errors that a retry cannot fix, how many
+        self.unavailable: ModelUnavailableError | None = None  # set: dispatch stops, the run fails with it
+        self.probed = not config.preflight
         self.in_flight = 0
         self.slot_free: asyncio.Event | None = None
         self.work: Work | None = None
@@ -253,27 +301,9 @@ class _Runner:
         self.checks: set[asyncio.Future] = set()
         self.expect_requests = True
 
-    def model(self) -> ChatModel:
-        try:
-            return get_model(
-                self.config.model,
-                base_url=self.config.base_url,
-                model_args=self.config.model_args,
-                concurrency=self.config.concurrency,
-                timeout_s=self.config.timeout_s,
-                max_retries=self.config.max_retries,
-                prices=self.prices,
-                on_rate_limit=self.limit.on_rate_limit,
-                executor=self.config.executor,
-                ray_address=self.config.ray_address,
-            )
-        except ModelSpecError as exc:
-            raise OptionError("model", str(exc)) from None
-
-    async def run(self, todo: list[tuple[Instance, int]]) -> None:
+    async def run(self, todo: list[tuple[Instance, int]], model: ChatModel) -> None:
         if not todo:
             return
-        model = self.model()
         self.cacheable = bool(getattr(model, "cacheable", True))
         self.slot_free = asyncio.Event()
         # a model with cached replies is probably being rerun: its work is light, keep it in this process
@@ -292,13 +322,18 @@ class _Runner:
             with self._progress(len(todo)):
                 try:
                     await self.dispatch(model, todo, tasks)
+                    if self.unavailable is not None:  # requests in flight would only retry what cannot work
+                        for task in tasks:
+                            task.cancel()
                     if tasks:
-                        await asyncio.gather(*tasks)
+                        await asyncio.gather(*tasks, return_exceptions=self.unavailable is not None)
                 except BaseException:  # interrupted or failing: keep what can be kept, then go on failing
                     with contextlib.suppress(Exception):
                         await self.drain()
                     raise
                 await self.drain()
+                if self.unavailable is not None:
+                    raise self.unavailable
         finally:
             self.outcome.rate_limits = self.limit.rate_limits
             self.outcome.lowest_concurrency = self.limit.lowest
@@ -328,9 +363,11 @@ class _Runner:
 
     async def dispatch(self, model: ChatModel, todo: list[tuple[Instance, int]], tasks: set[asyncio.Task]) -> None:
         for inst, sample in todo:
-            while self.in_flight >= self.limit.limit:
+            while self.in_flight >= self.limit.limit and self.unavailable is None:
                 self.slot_free.clear()  # type: ignore[union-attr]
                 await self.slot_free.wait()  # type: ignore[union-attr]
+            if self.unavailable is not None:
+                return
             prepared = await self.renders[inst.id]
             key = self.cache_key(prepared, sample)
             hit = self.store.cached(key) if self.cacheable and self.config.use_cache else None
@@ -353,6 +390,13 @@ class _Runner:
                 return
             self.reserved += estimate
             self.in_flight += 1
+            if not self.probed:  # the first request alone: a server that cannot answer is found out at once
+                self.probed = True
+                with probing():
+                    if await self.ask(model, inst, sample, prepared, key, estimate, probe=True):
+                        continue
+                self.reserved += estimate  # a passing fault: the item goes with the others, with every retry
+                self.in_flight += 1
             task = asyncio.create_task(self.ask(model, inst, sample, prepared, key, estimate))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -383,8 +427,17 @@ class _Runner:
         return self.prices.cost(self.config.model, tokens_in, self.max_output_tokens)
 
     async def ask(
-        self, model: ChatModel, inst: Instance, sample: int, prepared: Prepared, key: str, estimate: float
-    ) -> None:
+        self,
+        model: ChatModel,
+        inst: Instance,
+        sample: int,
+        prepared: Prepared,
+        key: str,
+        estimate: float,
+        probe: bool = False,
+    ) -> bool:
+        """Ask one item and hand the reply (or the fault) on; False only for a probe that met a passing fault,
+        which is left for the item to be asked again with every retry."""
         completion: Completion | None = None
         error: str | None = None
         try:
@@ -392,15 +445,36 @@ class _Runner:
                 prepared.messages, context=ItemContext(inst, self.config.prompt.mode, sample), **self.params
             )
         except Exception as exc:  # every fault ends as an error row, retried on resume
-            error = self.redact(f"{type(exc).__name__}: {exc}")[:1000]
+            kind = classify(exc)
+            if probe and not is_fatal(kind):
+                return False
+            error = self.redact(describe(exc))[:1000]
+            self.failed(kind, error)
         finally:
             self.in_flight -= 1
             self.reserved -= estimate
             self.slot_free.set()  # type: ignore[union-attr]
         if completion is not None:
+            self.streak = ("", 0)
             self.limit.on_success()
             self.learn(prepared, completion)
         self.arrived(inst, sample, prepared, key, completion, error)
+        return True
+
+    def failed(self, kind: str, error: str) -> None:
+        """Count an error by kind; stop the run when a retry cannot fix it and it keeps happening (or the probing
+        first request met it)."""
+        self.outcome.error_kinds[kind] = self.outcome.error_kinds.get(kind, 0) + 1
+        self.outcome.error_examples.setdefault(kind, error)
+        if not is_fatal(kind):
+            self.streak = ("", 0)
+            return
+        count = self.streak[1] + 1 if self.streak[0] == kind else 1
+        self.streak = (kind, count)
+        first = self.outcome.answered + self.outcome.errors == 0 and self.config.preflight and count == 1
+        if first or count >= self.config.max_consecutive_errors:
+            message = error.split(": ", 1)[1] if ": " in error else error
+            self.unavailable = ModelUnavailableError(self.config.model, kind, message, count)
 
     def learn(self, prepared: Prepared, completion: Completion) -> None:
         """Tighten the budget estimate with what the provider reported."""

@@ -11,6 +11,7 @@ stored before they are used, so a rerun never pays for a reply twice nor evaluat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -21,7 +22,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from schedbench.errors import InputError, OptionError
+from schedbench.errors import InputError, ModelUnavailableError, OptionError
 from schedbench.evolve.config import EvolveConfig, ModelChoice
 from schedbench.evolve.database import Program, ProgramDatabase
 from schedbench.evolve.edits import EditError, child_from_reply
@@ -30,8 +31,11 @@ from schedbench.evolve.mutator import EditContext
 from schedbench.evolve.program import ProgramError, split_block
 from schedbench.evolve.prompts import build_messages, task_text
 from schedbench.evolve.specs import EvolveSpec, get_spec
+from schedbench.llm import classify, describe, is_fatal, probing
 
 DB_FILE = "evolve.db"
+MAX_CONSECUTIVE_MODEL_ERRORS = 5
+"""Unfixable model errors of one kind in a row (authentication, not found, ...) that stop a run."""
 RUN_FILE = "run.json"
 
 
@@ -78,6 +82,9 @@ class Evolution:
         self._check_run_file()
         self.db = ProgramDatabase(out / DB_FILE, config.database)
         self.stop_reason: str | None = None
+        self.model_answered = False  # until a model call succeeds, calls probe (one retry) and one fatal error stops
+        self.model_streak: tuple[str, int] = ("", 0)  # kind of the last unfixable model errors in a row, how many
+        self.unavailable: ModelUnavailableError | None = None
         self._cost_per_call = 0.0
 
     # --- set-up -------------------------------------------------------------------------------------------
@@ -189,6 +196,8 @@ class Evolution:
             finally:
                 self.write_outputs()
                 await self.close_models()
+        if self.unavailable is not None:
+            raise self.unavailable
         return self.summary()
 
     async def close_models(self) -> None:
@@ -259,6 +268,19 @@ class Evolution:
             )
         return iteration
 
+    def model_failed(self, spec: str, kind: str, error: str) -> None:
+        """Stop the run when the model cannot answer: an unfixable error before any success, or
+        MAX_CONSECUTIVE_MODEL_ERRORS of one kind in a row."""
+        if not is_fatal(kind):
+            self.model_streak = ("", 0)
+            return
+        count = self.model_streak[1] + 1 if self.model_streak[0] == kind else 1
+        self.model_streak = (kind, count)
+        if not self.model_answered or count >= MAX_CONSECUTIVE_MODEL_ERRORS:
+            example = error.split(": ", 2)[-1]
+            self.unavailable = ModelUnavailableError(spec, kind, example, count)
+            self.stop_reason = f"{spec} cannot answer ({kind})"
+
     def within_budget(self) -> bool:
         """False (and the stop reason set) when the next call could spend past --max-cost."""
         cap = self.config.max_cost
@@ -311,21 +333,20 @@ class Evolution:
         params = {} if self.config.temperature is None else {"temperature": self.config.temperature}
         asked = time.perf_counter()
         try:
-            completion = await asyncio.wait_for(
-                self.model(choice).complete(messages, context=context, **params), self.config.llm_timeout_s
-            )
+            with probing() if not self.model_answered else contextlib.nullcontext():
+                completion = await asyncio.wait_for(
+                    self.model(choice).complete(messages, context=context, **params), self.config.llm_timeout_s
+                )
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:  # any API fault ends this iteration with its reason
+            error = f"model error: {describe(exc)}"[:300]
             with self.db.transaction():
-                self.db.finish_iteration(
-                    iteration,
-                    "failed",
-                    None,
-                    f"model error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300],
-                )
+                self.db.finish_iteration(iteration, "failed", None, error)
             self.append_history(iteration)
+            self.model_failed(choice.spec, classify(exc), error)
             return False
+        self.model_answered, self.model_streak = True, ("", 0)
         self._cost_per_call = max(self._cost_per_call, completion.cost_usd)
         with self.db.transaction():
             self.db.update_iteration(

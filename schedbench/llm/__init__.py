@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from schedbench.llm._errors import ERROR_KINDS, classify, describe, is_fatal, kind_of, probing
 from schedbench.llm._types import ChatModel, Completion, ItemContext, Message
 
 __all__ = [
+    "ERROR_KINDS",
     "ChatModel",
     "Completion",
     "ItemContext",
@@ -22,8 +24,13 @@ __all__ = [
     "ModelOptions",
     "ModelSpecError",
     "Provider",
+    "classify",
+    "describe",
     "get_model",
+    "is_fatal",
+    "kind_of",
     "parse_model_args",
+    "probing",
     "providers",
     "register_provider",
 ]
