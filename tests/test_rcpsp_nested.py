@@ -170,3 +170,8 @@ def test_independent_ramp_reproduces_the_suite_written_before_nesting(tmp_path: 
     for row in written:
         row["reference"] = {"status": row["reference"]["status"], "objective": row["reference"]["objective"]}
     assert len(written) == 50 and written == golden
+
+
+def test_an_unknown_ramp_is_one_line_and_exit_2(tmp_path: Path, cli: Any) -> None:
+    code, _, err = cli(["generate", "rcpsp", "--out", str(tmp_path / "s"), "--ramp", "sideways"])
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--ramp" in err

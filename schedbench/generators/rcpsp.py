@@ -65,6 +65,7 @@ _INJECTS = {
 class RcpspGeneratorConfig(GeneratorConfig):
     """Options of `schedbench generate rcpsp`."""
 
+    per_level: int = Field(1, ge=1, description="instances per level and stage; chains per stage on a nested ramp")
     tasks: int = Field(15, ge=2, description="tasks per instance")
     resources: int = Field(2, ge=1, description="renewable resources per instance")
     inject_p: float = Field(0.75, ge=0, le=1, description="probability of injecting each extra constraint")
