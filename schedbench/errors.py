@@ -34,3 +34,18 @@ def pydantic_message(error: object) -> str:
     """The first message of a pydantic ValidationError, on one line."""
     errors = error.errors()  # type: ignore[attr-defined]
     return errors[0]["msg"].replace("\n", " ") if errors else "invalid value"
+
+
+class StorageError(Exception):
+    """Results could not be written: the run stops (exit code 1) with one line naming the database and why."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[type[StorageError], tuple[str, str]]:
+        return (StorageError, (self.path, self.message))
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot store results: {self.message}"

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from schedbench.errors import InputError
+from schedbench.errors import InputError, StorageError
 
 #: command name → (module, attribute, is a group of subcommands). Modules are imported only for the command
 #: being run (all of them for help or an unknown command): `generate` builds its options from every family's
@@ -61,6 +61,9 @@ def main() -> None:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except StorageError as exc:  # results could not be written: the run stopped
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

@@ -12,12 +12,22 @@ Each item is committed as it arrives. Readers (`report`, the HTML report) use `r
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from schedbench.problems._bounds import has_lone_surrogate, in_int64
+
+MAX_STORED_VIOLATIONS = 100
+"""Violations kept in an item's stored verification (the rest are counted in `violations_omitted`)."""
+MAX_VIOLATION_ITEMS = 20
+"""Ids kept per stored violation (the rest are counted in its `items_omitted`)."""
+MAX_DETAIL_CHARS = 500
+"""Characters kept of a violation's detail."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -173,40 +183,140 @@ class ItemRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def row(self, run_id: int, stamp: str | None = None) -> tuple[Any, ...]:
+        """The `items` row: every value one SQLite stores as is (see `safe_text`, `safe_real`, `safe_json`)."""
         v = self.verification or {}
-        types = sorted({x["type"] for x in v.get("violations", [])}) if v else []
+        types = sorted({str(x.get("type")) for x in v.get("violations", [])}) if v else []
         return (
             run_id,
-            self.instance_id,
+            safe_text(self.instance_id),
             self.sample,
-            self.family,
+            safe_text(self.family),
             self.level,
-            self.stage,
-            self.scenario,
-            self.mode,
+            safe_text(self.stage),
+            safe_text(self.scenario),
+            safe_text(self.mode),
             self.prompt_hash,
-            self.response,
-            None if self.answer is None else json.dumps(self.answer),
-            self.parse_error,
-            json.dumps(v) if v else None,
+            safe_text(self.response),
+            None if self.answer is None else safe_json(self.answer),
+            safe_text(self.parse_error),
+            safe_json(bounded_verification(v)) if v else None,
             int(bool(v.get("feasible"))),
             int(bool(v.get("correct"))),
             int(bool(v.get("optimal"))),
-            v.get("objective"),
-            v.get("reference"),
-            v.get("gap_pct"),
-            v.get("gap_abs"),
-            self.normalised_gap,
-            json.dumps(types),
-            self.input_tokens,
-            self.output_tokens,
-            self.cost_usd,
-            self.latency_s,
+            safe_real(v.get("objective")),
+            safe_real(v.get("reference")),
+            safe_real(v.get("gap_pct")),
+            safe_real(v.get("gap_abs")),
+            safe_real(self.normalised_gap),
+            safe_json(types),
+            safe_int(self.input_tokens),
+            safe_int(self.output_tokens),
+            safe_real(self.cost_usd) or 0.0,
+            safe_real(self.latency_s),
             int(self.cached),
-            self.finish_reason,
-            self.error,
+            safe_text(self.finish_reason),
+            safe_text(self.error),
             stamp or now(),
         )
+
+    def cache_row(self, key: str, stamp: str) -> tuple[Any, ...]:
+        """The `cache` row of this item's reply."""
+        return (
+            key,
+            safe_text(self.extra.get("model_spec", "")),
+            safe_text(self.response),
+            safe_int(self.input_tokens),
+            safe_int(self.output_tokens),
+            safe_text(self.finish_reason),
+            stamp,
+        )
+
+
+def safe_text(value: str | None) -> str | None:
+    """Text SQLite can store: lone surrogates (not encodable as UTF-8) become their escape, e.g. `\\ud800`."""
+    if value is None or not has_lone_surrogate(value):
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def safe_real(value: Any) -> float | int | None:
+    """A number for a REAL column: integers beyond int64 as floats, NaN/infinity (or beyond float) as NULL."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and not in_int64(value):
+        try:
+            value = float(value)
+        except OverflowError:
+            return None
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def safe_int(value: Any) -> int:
+    """A count for an INTEGER column (0 when it is missing or beyond int64)."""
+    return value if isinstance(value, int) and in_int64(value) else 0
+
+
+def safe_json(value: Any) -> str:
+    """Strict JSON text of `value`: exact integers of any size, NaN/infinity as null, lone surrogates escaped
+    as text (so what is read back can always be written again), nesting too deep to encode as null."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        text = None
+    except RecursionError:
+        return "null"
+    if text is not None and "\\ud" not in text:
+        return text
+    try:
+        return json.dumps(_clean(value), allow_nan=False)
+    except RecursionError:
+        return "null"
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {safe_text(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def bounded_verification(v: dict[str, Any]) -> dict[str, Any]:
+    """A verification with its size bounded: at most MAX_STORED_VIOLATIONS violations, MAX_VIOLATION_ITEMS ids
+    each, MAX_DETAIL_CHARS of detail; what is left out is counted, never silently dropped."""
+    violations = v.get("violations") or []
+    if len(violations) <= MAX_STORED_VIOLATIONS and all(_small(x) for x in violations):
+        return v
+    kept = [_bounded_violation(x) for x in violations[:MAX_STORED_VIOLATIONS]]
+    out = {**v, "violations": kept}
+    if len(violations) > MAX_STORED_VIOLATIONS:
+        out["violations_omitted"] = len(violations) - MAX_STORED_VIOLATIONS
+    return out
+
+
+def _small(violation: dict[str, Any]) -> bool:
+    return (
+        len(violation.get("items") or ()) <= MAX_VIOLATION_ITEMS
+        and len(str(violation.get("detail", ""))) <= MAX_DETAIL_CHARS
+    )
+
+
+def _bounded_violation(violation: dict[str, Any]) -> dict[str, Any]:
+    if _small(violation):
+        return violation
+    items = list(violation.get("items") or ())
+    out = {
+        **violation,
+        "items": items[:MAX_VIOLATION_ITEMS],
+        "detail": str(violation.get("detail", ""))[:MAX_DETAIL_CHARS],
+    }
+    if len(items) > MAX_VIOLATION_ITEMS:
+        out["items_omitted"] = len(items) - MAX_VIOLATION_ITEMS
+    return out
 
 
 class Store:
@@ -261,8 +371,8 @@ class Store:
                 model,
                 suite,
                 suite_hash,
-                json.dumps(config, sort_keys=True),
-                json.dumps(versions),
+                safe_json(_sorted(config)),
+                safe_json(versions),
                 git_hash,
                 now(),
                 planned,
@@ -296,19 +406,7 @@ class Store:
     def add_cache(self, entries: list[tuple[str, ItemRecord]]) -> None:
         """Cache fresh replies (key, item) in one transaction."""
         stamp = now()
-        rows = [
-            (
-                key,
-                item.extra.get("model_spec", ""),
-                item.response,
-                item.input_tokens,
-                item.output_tokens,
-                item.finish_reason,
-                stamp,
-            )
-            for key, item in entries
-            if item.response is not None
-        ]
+        rows = [item.cache_row(key, stamp) for key, item in entries if item.response is not None]
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -318,15 +416,7 @@ class Store:
         stamp = now()
         items = [item.row(run_id, stamp) for item, _ in batch]
         cache = [
-            (
-                key,
-                item.extra.get("model_spec", ""),
-                item.response,
-                item.input_tokens,
-                item.output_tokens,
-                item.finish_reason,
-                stamp,
-            )
+            item.cache_row(key, stamp)
             for item, key in batch
             if key is not None and item.error is None and item.response is not None and not item.cached
         ]
@@ -370,6 +460,11 @@ class Store:
             "SELECT response, input_tokens, output_tokens, finish_reason FROM cache WHERE key = ?", (key,)
         ).fetchone()
         return CachedResponse(*row) if row else None
+
+
+def _sorted(value: Any) -> Any:
+    """A configuration with its keys sorted (stored configurations compare as text)."""
+    return {k: _sorted(value[k]) for k in sorted(value)} if isinstance(value, dict) else value
 
 
 def decode_item(row: dict[str, Any]) -> dict[str, Any]:
