@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class InputError(Exception):
     """Bad user input: shown as one line naming the file and the field, exit code 2."""
@@ -19,6 +22,20 @@ class InputError(Exception):
     def __str__(self) -> str:
         where = f"{self.source}: {self.field}" if self.field else self.source
         return f"{where}: {self.message}"
+
+
+@contextlib.contextmanager
+def input_errors(source: str, prefix: str = "") -> Iterator[None]:
+    """Inside the block, a pydantic ValidationError becomes an InputError naming `source` and the failing field
+    (after `prefix`)."""
+    from pydantic import ValidationError
+
+    try:
+        yield
+    except ValidationError as exc:
+        location = pydantic_location(exc)
+        field = prefix.rstrip(".") if location == "(root)" and prefix else prefix + location
+        raise InputError(source, field, pydantic_message(exc).removeprefix("Value error, ")) from None
 
 
 def pydantic_location(error: object) -> str:

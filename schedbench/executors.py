@@ -45,12 +45,18 @@ def map_ordered(
         return
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
-    if workers <= 1 or len(items) <= 1:
+    workers = capped_workers(workers, len(items))
+    if workers <= 1:
         for item in items:
             yield fn(item)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(fn, items, chunksize=1)
+
+
+def capped_workers(requested: int, work: int) -> int:
+    """Worker processes worth starting: never more than the items of work nor the machine's cores."""
+    return max(1, min(requested, work, os.cpu_count() or 1))
 
 
 async def run_one(

@@ -16,6 +16,7 @@ from schedbench.problems import Instance, family_names, get_family
 INSTANCES = "instances.jsonl"
 MANIFEST = "manifest.json"
 PARQUET = "instances.parquet"
+TOO_DEEP = "malformed JSON: nested too deeply"
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 """A Hugging Face dataset name: owner/name."""
 
@@ -64,7 +65,12 @@ def from_flat_row(row: dict[str, Any], source: str) -> Instance:
     row = dict(row)
     for key in ("data", "reference"):
         if isinstance(row.get(key), str):
-            row[key] = json.loads(row[key])
+            try:
+                row[key] = json.loads(row[key])
+            except json.JSONDecodeError as exc:
+                raise InputError(source, key, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+            except RecursionError:
+                raise InputError(source, key, TOO_DEEP) from None
     return parse_instance(row, source)
 
 
@@ -99,6 +105,8 @@ def json_lines(path: Path) -> list[tuple[int, Any]]:
             out.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}", None, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+        except RecursionError:
+            raise InputError(f"{path}:{number}", None, TOO_DEEP) from None
     return out
 
 
@@ -119,6 +127,8 @@ def read_json_file(path: Path) -> Any:
         raise InputError(
             str(path), None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise InputError(str(path), None, TOO_DEEP) from None
 
 
 def load_instances(location: str | Path) -> list[Instance]:
@@ -149,11 +159,15 @@ def load_instances(location: str | Path) -> list[Instance]:
 
 
 def read_parquet(path: Path) -> list[Instance]:
-    """Instances from a parquet copy of a suite."""
-    from datasets import load_dataset
+    """Instances from a parquet copy of a suite; InputError when the file is not a readable parquet table."""
+    import pyarrow
+    import pyarrow.parquet
 
-    dataset = load_dataset("parquet", data_files=str(path), split="train")
-    return [from_flat_row(row, f"{path}[{i}]") for i, row in enumerate(dataset)]
+    try:
+        rows = pyarrow.parquet.read_table(path).to_pylist()
+    except (OSError, pyarrow.ArrowException) as exc:
+        raise InputError(str(path), None, f"not a readable parquet file: {exc}".splitlines()[0]) from None
+    return [from_flat_row(row, f"{path}[{i}]") for i, row in enumerate(rows)]
 
 
 def read_hub(name: str) -> list[Instance]:

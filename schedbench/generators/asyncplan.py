@@ -32,7 +32,14 @@ import numpy as np
 from pydantic import Field
 
 from schedbench.generators import asyncplan_themes as themes
-from schedbench.generators._common import Draft, GeneratorConfig, instance_seed, parse_levels, parse_stages
+from schedbench.generators._common import (
+    MAX_VALUE,
+    Draft,
+    GeneratorConfig,
+    instance_seed,
+    parse_levels,
+    parse_stages,
+)
 from schedbench.heuristics.asyncplan import list_scheduler
 from schedbench.problems._envelope import Instance
 from schedbench.problems.asyncplan import AsyncplanData, Station, Step
@@ -71,8 +78,8 @@ class AsyncplanGeneratorConfig(GeneratorConfig):
     )
     stage: str = Field("combined", description="a stage, a comma list or 'all': " + ", ".join(STAGE_KNOBS))
     scenario: str = Field("kitchen", description="theme: kitchen, household or abstract (wording only)")
-    max_attended: int = Field(8, ge=1, description="attended steps last 1..max_attended")
-    max_unattended: int = Field(30, ge=3, description="unattended steps last 3..max_unattended")
+    max_attended: int = Field(8, ge=1, le=MAX_VALUE, description="attended steps last 1..max_attended")
+    max_unattended: int = Field(30, ge=3, le=MAX_VALUE, description="unattended steps last 3..max_unattended")
 
 
 def generate(config: AsyncplanGeneratorConfig) -> list[Draft]:

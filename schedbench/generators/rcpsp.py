@@ -29,7 +29,15 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from schedbench.generators import scenarios
-from schedbench.generators._common import Draft, GeneratorConfig, instance_seed, parse_levels, parse_stages
+from schedbench.generators._common import (
+    MAX_SIZE,
+    MAX_VALUE,
+    Draft,
+    GeneratorConfig,
+    instance_seed,
+    parse_levels,
+    parse_stages,
+)
 from schedbench.heuristics.rcpsp import random_priority, serial_sgs
 from schedbench.problems._envelope import Instance
 from schedbench.problems.rcpsp import Downtime, RcpspData, Resource, Task, Window, earliest_starts
@@ -49,13 +57,13 @@ _INJECTS = {
 class RcpspGeneratorConfig(GeneratorConfig):
     """Options of `schedbench generate rcpsp`."""
 
-    tasks: int = Field(15, ge=2, description="tasks per instance")
-    resources: int = Field(2, ge=1, description="renewable resources per instance")
+    tasks: int = Field(15, ge=2, le=MAX_SIZE, description="tasks per instance")
+    resources: int = Field(2, ge=1, le=MAX_SIZE, description="renewable resources per instance")
     inject_p: float = Field(0.75, ge=0, le=1, description="probability of injecting each extra constraint")
     infeasible_share: float = Field(0.0, ge=0, le=1, description="share of instances made infeasible")
-    max_duration: int = Field(10, ge=1, description="durations are drawn from 1..max_duration")
-    max_capacity: int = Field(6, ge=1, description="capacities are drawn from 2..max_capacity")
-    horizon_slack: float = Field(0.5, ge=0, description="horizon = witness makespan × (1 + slack)")
+    max_duration: int = Field(10, ge=1, le=MAX_VALUE, description="durations are drawn from 1..max_duration")
+    max_capacity: int = Field(6, ge=1, le=MAX_VALUE, description="capacities are drawn from 2..max_capacity")
+    horizon_slack: float = Field(0.5, ge=0, le=1000, description="horizon = witness makespan × (1 + slack)")
 
     @field_validator("levels")
     @classmethod

@@ -4,10 +4,11 @@ input (exit 2 naming the field), never an overflow inside a solver or a lost wri
 
 from __future__ import annotations
 
-import math
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictInt
+
+from schedbench._json import has_lone_surrogate
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -25,15 +26,6 @@ def in_int64(value: int) -> bool:
     return INT64_MIN <= value <= INT64_MAX
 
 
-def has_lone_surrogate(text: str) -> bool:
-    """Whether a string holds a UTF-16 surrogate code point (it cannot be written as UTF-8)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _valid_text(text: str) -> str:
     if has_lone_surrogate(text):
         raise ValueError("holds a lone surrogate (not valid Unicode text)")
@@ -44,6 +36,12 @@ Text = Annotated[str, AfterValidator(_valid_text)]
 """A string that is valid Unicode (no lone surrogates): ids and names."""
 
 
-def finite_or_none(value: Any) -> Any:
-    """A float that is NaN or infinite becomes None; anything else is returned unchanged."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+TOTAL_LIMIT = 2**62
+"""The largest sum of an instance's times (or weighted times) that the solvers accept: room to spare in int64
+for the sums and differences they form."""
+
+
+def check_total(what: str, total: int) -> None:
+    """ValueError when a sum of an instance's numbers passes TOTAL_LIMIT."""
+    if total > TOTAL_LIMIT:
+        raise ValueError(f"{what} is {total}, beyond the supported 2^62; scale the instance down")

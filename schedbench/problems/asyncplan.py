@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schedbench.problems._bounds import NonNegativeInt64 as NonNegativeInt
+from schedbench.problems._bounds import PositiveInt64 as PositiveInt
+from schedbench.problems._bounds import Text, check_total
 from schedbench.problems._graph import check_acyclic
 
 
@@ -20,8 +23,8 @@ class Station(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    name: str = ""
+    id: Text
+    name: Text = ""
     capacity: PositiveInt
 
 
@@ -30,11 +33,11 @@ class Step(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    name: str = ""
+    id: Text
+    name: Text = ""
     duration: NonNegativeInt
     attended: NonNegativeInt
-    station: str | None = None
+    station: Text | None = None
 
     @model_validator(mode="after")
     def _attended_within_duration(self) -> Step:
@@ -56,11 +59,12 @@ class AsyncplanData(BaseModel):
     agents: PositiveInt | None
     stations: list[Station] = Field(default_factory=list)
     steps: list[Step]
-    precedences: list[tuple[str, str]] = Field(default_factory=list)
+    precedences: list[tuple[Text, Text]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> AsyncplanData:
         check_references(self)
+        check_total("the sum of the step durations", sum(s.duration for s in self.steps))
         return self
 
     def step_index(self) -> dict[str, int]:
@@ -71,9 +75,16 @@ class AsyncplanData(BaseModel):
         """Station id → capacity."""
         return {s.id: s.capacity for s in self.stations}
 
-    def agent_ids(self) -> list[str]:
-        """The valid agent ids A1..Ak, or an empty list when agents are unlimited."""
-        return [f"A{k}" for k in range(1, (self.agents or 0) + 1)]
+    def agent_ids(self, limit: int | None = None) -> list[str]:
+        """The valid agent ids A1..Ak (the first `limit` of them), or an empty list when agents are unlimited."""
+        count = self.agents or 0
+        return [f"A{k}" for k in range(1, (count if limit is None else min(count, limit)) + 1)]
+
+    def agent_names(self, listed: int = 12) -> str:
+        """The agent ids as prompt text: every id up to `listed` agents, else the first and the last (the text
+        stays the same size whatever the number of agents)."""
+        count = self.agents or 0
+        return ", ".join(self.agent_ids()) if count <= listed else f"A1, A2, ..., A{count}"
 
 
 def check_references(data: AsyncplanData) -> None:

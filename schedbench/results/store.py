@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from schedbench.problems._bounds import has_lone_surrogate, in_int64
+from schedbench._json import safe_json, safe_text
+from schedbench.problems._bounds import in_int64
 
 MAX_STORED_VIOLATIONS = 100
 """Violations kept in an item's stored verification (the rest are counted in `violations_omitted`)."""
@@ -232,13 +233,6 @@ class ItemRecord:
         )
 
 
-def safe_text(value: str | None) -> str | None:
-    """Text SQLite can store: lone surrogates (not encodable as UTF-8) become their escape, e.g. `\\ud800`."""
-    if value is None or not has_lone_surrogate(value):
-        return value
-    return value.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def safe_real(value: Any) -> float | int | None:
     """A number for a REAL column: integers beyond int64 as floats, NaN/infinity (or beyond float) as NULL."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -254,35 +248,6 @@ def safe_real(value: Any) -> float | int | None:
 def safe_int(value: Any) -> int:
     """A count for an INTEGER column (0 when it is missing or beyond int64)."""
     return value if isinstance(value, int) and in_int64(value) else 0
-
-
-def safe_json(value: Any) -> str:
-    """Strict JSON text of `value`: exact integers of any size, NaN/infinity as null, lone surrogates escaped
-    as text (so what is read back can always be written again), nesting too deep to encode as null."""
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except ValueError:
-        text = None
-    except RecursionError:
-        return "null"
-    if text is not None and "\\ud" not in text:
-        return text
-    try:
-        return json.dumps(_clean(value), allow_nan=False)
-    except RecursionError:
-        return "null"
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        return safe_text(value)
-    if isinstance(value, dict):
-        return {safe_text(str(k)): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
 
 
 def bounded_verification(v: dict[str, Any]) -> dict[str, Any]:
