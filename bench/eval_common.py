@@ -18,8 +18,8 @@ PYTHON = sys.executable
 
 def benchmark_suite(instances: int) -> Path:
     """An RCPSP suite of `instances` small instances (generated once, then reused from bench/out)."""
-    from schedbench.cli.generate import run_generate
     from schedbench.problems import get_family
+    from schedbench.references import generate_suite
 
     folder = OUT / f"eval-suite-{instances}"
     if (folder / "instances.jsonl").exists():
@@ -30,7 +30,7 @@ def benchmark_suite(instances: int) -> Path:
     config = family.generator_config(
         levels=f"1-{levels}", per_level=per_level, stage="all", seed=2024, time_limit=5, workers=2
     )
-    run_generate(family, config, folder, show_progress=True)
+    generate_suite(family, config, folder, show_progress=True)
     lines = (folder / "instances.jsonl").read_text().splitlines()[:instances]
     (folder / "instances.jsonl").write_text("\n".join(lines) + "\n")
     (folder / "instances.parquet").unlink(missing_ok=True)

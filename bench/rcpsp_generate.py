@@ -18,9 +18,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from schedbench.cli.generate import run_generate
 from schedbench.generators.rcpsp import RcpspGeneratorConfig, generate
 from schedbench.problems import get_family
+from schedbench.references import generate_suite
 from schedbench.suites import load_instances
 
 
@@ -46,7 +46,7 @@ def main() -> int:
     drawing = time.perf_counter() - began
     with tempfile.TemporaryDirectory() as folder:
         began = time.perf_counter()
-        run_generate(get_family("rcpsp"), config, Path(folder), show_progress=False)
+        generate_suite(get_family("rcpsp"), config, Path(folder), show_progress=False)
         total = time.perf_counter() - began
         instances = load_instances(folder)
     times = [inst.reference.time_s for inst in instances]

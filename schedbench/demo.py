@@ -16,29 +16,24 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from schedbench.cli.generate import run_generate
 from schedbench.evaluate import EvalConfig, evaluate
 from schedbench.problems import family_names, get_family
+from schedbench.references import generate_suite
 from schedbench.results import Store
 from schedbench.results.report import build_reports
 from schedbench.suites import load_instances
 
-#: Small suites that still show each family's ramp (generator options per family).
-DEMO_SUITES: dict[str, dict[str, Any]] = {
-    "rcpsp": {"levels": "2,6,10,15,20,25", "stage": "all", "scenario": "datacenter"},
-    "asyncplan": {"levels": "4,8,12,16", "stage": "all", "scenario": "kitchen"},
-    "smtt": {"levels": "10,20,30", "stage": "unweighted", "tf": "0.4,0.8", "rdd": "0.2,0.6,1.0"},
-}
+#: Options of a family whose record names no demo suite.
 DEFAULT_SUITE = {"levels": "5,10,20", "stage": "all"}
 
 
 def make_suite(name: str, out: Path, seed: int = 7, show_progress: bool = True, **overrides: Any) -> Path:
-    """Generate the demo suite of one family (references solved) into `out`."""
+    """Generate the demo suite of one family (its record's `demo` options; references solved) into `out`."""
     family = get_family(name)
-    options = {**DEMO_SUITES.get(name, DEFAULT_SUITE), **overrides}
+    options = {**(family.demo or DEFAULT_SUITE), **overrides}
     options = {k: v for k, v in options.items() if k in family.generator_config.model_fields}
     config = family.generator_config(seed=seed, time_limit=10, **options)
-    return run_generate(family, config, out, show_progress=show_progress)
+    return generate_suite(family, config, out, show_progress=show_progress)
 
 
 def demo_models(name: str) -> list[str]:

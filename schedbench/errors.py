@@ -1,9 +1,10 @@
-"""Errors that the command line turns into exit codes."""
+"""Domain errors of the library; the command line turns them into exit codes (and option names into flags)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 
 class InputError(Exception):
@@ -15,7 +16,7 @@ class InputError(Exception):
         self.message = message
         super().__init__(str(self))
 
-    def __reduce__(self) -> tuple[type[InputError], tuple[str, str | None, str]]:
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Picklable, so an InputError raised in a worker process reaches the command line intact."""
         return (InputError, (self.source, self.field, self.message))
 
@@ -66,3 +67,44 @@ class StorageError(Exception):
 
     def __str__(self) -> str:
         return f"{self.path}: cannot store results: {self.message}"
+
+
+class UnknownFamilyError(KeyError):
+    """No family is registered under this name (a KeyError, so lookups by name keep their meaning)."""
+
+    def __init__(self, name: str, known: list[str], hint: str = "") -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"unknown family {name!r}; known: {', '.join(known) or 'none'}{hint}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownModeError(KeyError):
+    """The family has no question mode of this name."""
+
+    def __init__(self, family: str, mode: str, known: list[str]) -> None:
+        self.family = family
+        self.mode = mode
+        self.known = known
+        super().__init__(f"family {family} has no question mode {mode!r}; known: {', '.join(known)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class OptionError(InputError):
+    """A bad option value (a configuration field, by its Python name). The command line names the flag
+    (`time_limit` → `--time-limit`); library users see the field name."""
+
+    def __init__(self, option: str | None, message: str) -> None:
+        super().__init__("options", option, message)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (OptionError, (self.field, self.message))
+
+
+def flag_name(option: str) -> str:
+    """The command-line flag of a configuration field: `time_limit` → `--time-limit`."""
+    return option if option.startswith("-") else "--" + option.replace("_", "-")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any, Literal
 
-from schedbench.errors import InputError
+from schedbench.errors import OptionError
 
 ExecutorName = Literal["local", "ray"]
 EXECUTORS: tuple[str, ...] = ("local", "ray")
@@ -125,7 +125,7 @@ def ensure_ray(address: str | None = None) -> Any:
     try:
         import ray
     except ImportError:
-        raise InputError("command line", "--executor", "ray needs Ray: pip install 'schedbench[ray]'") from None
+        raise OptionError("executor", "ray needs Ray: pip install 'schedbench[ray]'") from None
     if ray.is_initialized():
         return ray
     _check_reachable(address)
@@ -135,7 +135,7 @@ def ensure_ray(address: str | None = None) -> Any:
     try:
         ray.init(address=address, **options)
     except ConnectionError as exc:
-        raise InputError("command line", "--ray-address", f"cannot connect to Ray at {address}: {exc}") from None
+        raise OptionError("ray_address", f"cannot connect to Ray at {address}: {exc}") from None
     if not _started_here:
         atexit.register(shutdown_ray)
     _started_here = True
@@ -151,7 +151,7 @@ def _check_reachable(address: str | None) -> None:
         with socket.create_connection((host, int(port)), timeout=5):
             pass
     except (OSError, ValueError) as exc:
-        raise InputError("command line", "--ray-address", f"cannot connect to Ray at {address}: {exc}") from None
+        raise OptionError("ray_address", f"cannot connect to Ray at {address}: {exc}") from None
 
 
 def shutdown_ray() -> None:

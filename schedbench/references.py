@@ -1,16 +1,20 @@
-"""Exact references for many instances at once: parallel solving, witness checks, progress."""
+"""Exact references for many instances at once: parallel solving, witness checks, progress — and the one
+generate-and-solve path (`generate_instances`, `generate_suite`) that the command line, the API, evolution,
+the demo, tests and benchmarks share."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from schedbench.errors import OptionError
 from schedbench.executors import ExecutorName, capped_workers, map_ordered
-from schedbench.problems import Instance, Reference, get_family
+from schedbench.problems import Family, Instance, Reference, get_family
 
 
 def solve_payload(payload: tuple[str, dict[str, Any], float, int, dict[str, Any] | None]) -> dict[str, Any]:
@@ -68,6 +72,73 @@ def check_reference(inst: Instance, expect: str) -> str | None:
     if expect == "feasible" and ref.status == "infeasible":
         return "built feasible, but the solver proved it infeasible"
     return None
+
+
+def generate_instances(family: Family, config: Any, show_progress: bool = True) -> list[Instance]:
+    """Generate a family's instances and solve their exact references (in parallel, `config.workers` at a time).
+
+    Args:
+        family: the family record.
+        config: an instance of `family.generator_config` (levels, stages, seed, time limit, workers, executor).
+        show_progress: draw a progress bar on stderr.
+
+    Returns:
+        The instances, each with its reference, in generation order.
+
+    Raises:
+        OptionError: an option the generator rejects, or an instance built infeasible that the solver did not
+            prove infeasible within `config.time_limit` (option `time_limit`).
+        RuntimeError: a reference contradicts the construction (a generator or solver bug, never bad input).
+    """
+    try:
+        drafts = family.generate(config)
+    except ValueError as exc:
+        raise OptionError(None, str(exc)) from None
+    instances = [d.instance for d in drafts]
+    references = solve_references(
+        instances,
+        [d.hint for d in drafts],
+        time_limit=config.time_limit,
+        workers=config.workers,
+        executor=config.executor,
+        ray_address=config.ray_address,
+        show_progress=show_progress,
+    )
+    for draft, reference in zip(drafts, references, strict=True):
+        draft.instance.reference = reference
+        if draft.expect == "infeasible" and reference.status == "unknown":
+            raise OptionError(
+                "time_limit",
+                f"{draft.instance.id} was built infeasible but not "
+                f"proven so within {config.time_limit:g} s; raise the time limit",
+            )
+        problem = check_reference(draft.instance, draft.expect)
+        if problem:
+            raise RuntimeError(f"{draft.instance.id}: {problem}")
+    return instances
+
+
+def generate_suite(family: Family, config: Any, out: Path, show_progress: bool = True) -> Path:
+    """Generate and solve (`generate_instances`), then write the suite folder with its manifest.
+
+    Returns:
+        The suite folder written.
+
+    Raises:
+        OptionError, RuntimeError: as `generate_instances`; InputError when the folder cannot be written.
+    """
+    from schedbench.suites import write_suite
+
+    instances = generate_instances(family, config, show_progress)
+    manifest = {
+        "family": family.name,
+        "generator": family.generate.__module__,
+        "parameters": config.model_dump(exclude={"workers", "executor", "ray_address"}),
+        "seed": config.seed,
+        "reference_solver": instances[0].reference.solver if instances and instances[0].reference else "",
+        "time_limit_s": config.time_limit,
+    }
+    return write_suite(out, instances, manifest)
 
 
 def progress_bar(enabled: bool = True) -> Progress:

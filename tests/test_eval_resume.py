@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from schedbench.cli.generate import run_generate
 from schedbench.llm._offline import answer_text
 from schedbench.llm.stub_server import StubReply, StubServer
 from schedbench.problems import Instance, get_family
 from schedbench.prompts import render_question
+from schedbench.references import generate_suite
 from schedbench.suites import load_instances
 
 KEY = "sk-proj-LEAKCHECK-4b1d2e9f0a7c"
@@ -31,7 +31,7 @@ ITEM_FIELDS = ("instance_id", "sample", "response", "answer", "parse_error", "ve
 def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Instance]]:
     family = get_family("rcpsp")
     config = family.generator_config(levels="2-5", stage="precedence,windows", seed=5, time_limit=5, workers=2)
-    folder = run_generate(family, config, tmp_path_factory.mktemp("suite"), show_progress=False)
+    folder = generate_suite(family, config, tmp_path_factory.mktemp("suite"), show_progress=False)
     return folder, load_instances(folder)
 
 

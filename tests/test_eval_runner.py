@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from schedbench.cli.generate import run_generate
-from schedbench.errors import InputError
+from schedbench.errors import OptionError
 from schedbench.evaluate import EvalConfig, evaluate
 from schedbench.llm._offline import answer_text
 from schedbench.llm.stub_server import StubReply, StubServer
 from schedbench.problems import Instance, get_family
 from schedbench.prompts import render_question
+from schedbench.references import generate_suite
 from schedbench.results import Store
 from schedbench.results.report import build_reports
 from schedbench.suites import load_instances
@@ -39,7 +39,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Instance
     config = family.generator_config(
         levels="2-4", stage="precedence,downtime,windows", seed=11, time_limit=5, workers=1
     )
-    folder = run_generate(family, config, tmp_path_factory.mktemp("suite"), show_progress=False)
+    folder = generate_suite(family, config, tmp_path_factory.mktemp("suite"), show_progress=False)
     return folder, load_instances(folder)
 
 
@@ -226,7 +226,7 @@ def test_a_run_name_cannot_be_reused_with_other_options(suite, tmp_path) -> None
         model="oracle/exact", suite=str(folder), results=tmp_path / "r.db", run="mine", limit=1, show_progress=False
     )
     evaluate(config)
-    with pytest.raises(InputError, match="--run"):
+    with pytest.raises(OptionError, match=r"run .* exists with other options"):
         evaluate(EvalConfig(**{**config.__dict__, "model": "baseline/lft"}))
 
 

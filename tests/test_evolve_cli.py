@@ -128,7 +128,7 @@ def test_the_report_compares_the_evolved_rule_with_the_baselines(run_dir: Path):
         ),
         (
             ["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/f", "--seed-program", "{tmp}/none.py"],
-            "seed_program",
+            "--seed-program",
         ),
         (["--family", "smtt", "--model", "baseline/mutator", "--out", "{tmp}/g", "--workers", "0"], "workers"),
         (["report", "{tmp}"], "not an evolve run folder"),

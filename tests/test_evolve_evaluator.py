@@ -11,7 +11,7 @@ import pytest
 from schedbench.evolve.config import EvolveConfig
 from schedbench.evolve.evaluator import Evaluator, build_instances, normalised, prepare_set
 from schedbench.evolve.program import with_block
-from schedbench.evolve.specs import EVOLVE_SPECS, get_spec
+from schedbench.evolve.specs import get_spec
 
 SMALL = {
     "smtt": {"levels": "10", "per_level": 1},
@@ -36,7 +36,7 @@ def test_normalised_gap_points():
     assert normalised(80, 80, 80) == 100.0 and normalised(81, 80, 80) == 0.0
 
 
-@pytest.mark.parametrize("family", list(EVOLVE_SPECS))
+@pytest.mark.parametrize("family", ["rcpsp", "asyncplan", "smtt"])
 def test_every_seed_of_every_family_evaluates(family: str, tmp_path: Path):
     evaluator = evaluator_for(family, tmp_path)
     spec = evaluator.spec
@@ -77,12 +77,11 @@ def test_failures_name_their_stage_and_reason(tmp_path: Path):
 
 
 def test_shared_held_out_sets_carry_published_optima(shared_data: Path):
-    from schedbench.evolve.report import SHARED_SETS
     from schedbench.problems import get_family
 
     for family_name, rule in (("smtt", "mdd"), ("rcpsp", "lft")):
         family = get_family(family_name)
-        for name, load in SHARED_SETS[family_name]:
+        for name, load in get_spec(family_name).held_out:
             instances = load(shared_data, 5)
             assert len(instances) == 5, name
             for inst in instances:

@@ -35,13 +35,13 @@ PER_RUN = 3
 
 def build_results(folder: Path) -> Path:
     """Small suites of every family, evaluated by offline baselines through the real evaluate path."""
-    from schedbench.cli.generate import run_generate
     from schedbench.evaluate import EvalConfig, evaluate
+    from schedbench.references import generate_suite
 
     db = folder / "results.db"
     for family_name, options in SUITES.items():
         family = get_family(family_name)
-        run_generate(family, family.generator_config(seed=3, **options), folder / family_name, show_progress=False)
+        generate_suite(family, family.generator_config(seed=3, **options), folder / family_name, show_progress=False)
     for family_name, model in RUNS:
         evaluate(EvalConfig(model=model, suite=str(folder / family_name), results=db, show_progress=False))
     return db
@@ -145,11 +145,11 @@ def test_untrusted_text_is_escaped() -> None:
 
 
 def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
-    from schedbench.cli.generate import run_generate
     from schedbench.evaluate import EvalConfig, evaluate
+    from schedbench.references import generate_suite
 
     family = get_family("rcpsp")
-    run_generate(
+    generate_suite(
         family, family.generator_config(levels="2,4", stage="windows", seed=1), tmp_path / "s", show_progress=False
     )
     db = tmp_path / "r.db"

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from schedbench.cli.generate import run_generate
 from schedbench.llm import ItemContext, get_model
 from schedbench.problems import Instance, family_names, get_family
 from schedbench.prompts import (
@@ -19,6 +18,7 @@ from schedbench.prompts import (
     render_question,
     scenario_terms,
 )
+from schedbench.references import generate_suite
 from schedbench.suites import load_instances
 
 SCENARIOS = {"rcpsp": "datacenter", "asyncplan": "kitchen"}
@@ -31,7 +31,7 @@ def suites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Instance]
         family = get_family(name)
         scenario = SCENARIOS.get(name, family.scenarios[0])
         config = family.generator_config(levels="4,8", stage="all", seed=3, scenario=scenario, time_limit=5, workers=1)
-        folder = run_generate(family, config, tmp_path_factory.mktemp(name), show_progress=False)
+        folder = generate_suite(family, config, tmp_path_factory.mktemp(name), show_progress=False)
         out[name] = load_instances(folder)
     return out
 

@@ -98,12 +98,12 @@ def test_a_failing_task_raises_its_own_exception_type(ray_cluster: str) -> None:
 
 
 def test_generate_with_ray_writes_the_same_suite_as_the_default(ray_cluster: str, tmp_path: Path) -> None:
-    from schedbench.cli.generate import run_generate
     from schedbench.problems import get_family
+    from schedbench.references import generate_suite
 
     options = {"levels": "1-8", "stage": "all", "infeasible_share": 0.2, "seed": 11}
     family = get_family("rcpsp")
-    run_generate(family, family.generator_config(**options), tmp_path / "local", show_progress=False)
+    generate_suite(family, family.generator_config(**options), tmp_path / "local", show_progress=False)
     remote = run_cli(
         "generate",
         "rcpsp",
@@ -174,12 +174,13 @@ def test_a_ray_process_keeps_its_state_between_calls(ray_cluster: str) -> None:
 
 
 def test_missing_ray_is_bad_input_naming_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
-    from schedbench.errors import InputError
+    from schedbench.errors import OptionError
     from schedbench.executors import ensure_ray
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as if the optional extra were not installed
-    with pytest.raises(InputError, match="--executor: ray needs Ray"):
+    with pytest.raises(OptionError, match="executor: ray needs Ray") as caught:
         ensure_ray()
+    assert caught.value.field == "executor"  # the command line shows it as --executor (test_cli_errors)
 
 
 def test_unknown_executor_is_refused() -> None:
@@ -189,13 +190,13 @@ def test_unknown_executor_is_refused() -> None:
 
 def test_evaluate_checks_answers_on_ray_with_the_same_results(ray_cluster: str, tmp_path: Path) -> None:
     """Prompt rendering, extraction and verification in a Ray worker give the same stored items as inline."""
-    from schedbench.cli.generate import run_generate
     from schedbench.evaluate import EvalConfig, evaluate
     from schedbench.problems import get_family
+    from schedbench.references import generate_suite
     from schedbench.results import Store
 
     family = get_family("rcpsp")
-    suite = run_generate(
+    suite = generate_suite(
         family, family.generator_config(levels="1-6", stage="all", seed=5), tmp_path / "suite", show_progress=False
     )
     items = {}

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from schedbench.errors import InputError, StorageError
+from schedbench.errors import InputError, OptionError, StorageError, flag_name
 
 #: command name → (module, attribute, is a group of subcommands). Modules are imported only for the command
 #: being run (all of them for help or an unknown command): `generate` builds its options from every family's
@@ -45,6 +45,13 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
     return app
 
 
+def input_error_line(exc: InputError) -> str:
+    """One line for bad input; an option error names the command-line flag of its option."""
+    if not isinstance(exc, OptionError):
+        return str(exc)
+    return f"command line: {flag_name(exc.field)}: {exc.message}" if exc.field else f"command line: {exc.message}"
+
+
 def main() -> None:
     """Console-script entry point: exit 2 with one line for bad input, 1 for internal errors."""
     try:
@@ -59,7 +66,7 @@ def main() -> None:
             print(f"error: command line: {message}".replace("\n", " "), file=sys.stderr)
         sys.exit(2)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {input_error_line(exc)}", file=sys.stderr)
         sys.exit(2)
     except StorageError as exc:  # results could not be written: the run stopped
         print(f"error: {exc}", file=sys.stderr)

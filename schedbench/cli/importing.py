@@ -39,7 +39,7 @@ def _register(name: str) -> None:
         quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     ) -> None:
         paths = expand_folders(name, paths)
-        instances = importers()[name](paths)
+        instances = importers()[name].read(paths)
         references = solve_references(instances, time_limit=time_limit, workers=workers, show_progress=not quiet)
         for inst, ref in zip(instances, references, strict=True):
             inst.reference = ref
@@ -53,7 +53,7 @@ def _register(name: str) -> None:
         }
         err.print(f"wrote {write_suite(out, instances, manifest)}")
 
-    command.__doc__ = f"Import {name} files."
+    command.__doc__ = importers()[name].description or f"Import {name} files."
     app.command(name)(command)
 
 

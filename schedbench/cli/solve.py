@@ -20,14 +20,14 @@ def load_any(path: Path) -> list[Instance]:
     of such files (every importable file in it, in name order)."""
     importer = importer_for_suffix(path)
     if importer and path.is_file():
-        return importer([path])
+        return importer.read([path])
     if importer:
         raise InputError(str(path), None, "no such file")
     if path.is_dir() and not (path / INSTANCES).exists() and not (path / PARQUET).exists():
         readers = {p: reader for p in sorted(path.iterdir()) if p.is_file() and (reader := importer_for_suffix(p))}
         if not readers:
             raise InputError(str(path), None, f"not a suite folder (no {INSTANCES}) and no importable files")
-        return [inst for p, reader in readers.items() for inst in reader([p])]
+        return [inst for p, reader in readers.items() for inst in reader.read([p])]
     return load_instances(path)
 
 

@@ -24,9 +24,6 @@ from schedbench.errors import pydantic_location, pydantic_message
 from schedbench.problems import Instance, get_family
 from schedbench.prompts import PromptOptions, answer_shape, build_messages, extract_answer, prompt_hash
 
-#: Families whose gaps are also normalised between the optimum (0) and a naive rule (1): DESIGN §5.
-NORMALISING_BASELINE = {"smtt": "edd"}
-
 _instances: dict[str, tuple[Instance, BaseModel]] = {}
 _shared: dict[str, Instance] = {}
 _naive: dict[str, float | None] = {}
@@ -106,8 +103,8 @@ def _check_one(instance_id: str, text: str, finish_reason: str | None, mode: str
 
 
 def normalised_gap(inst: Instance, data: BaseModel, objective: float) -> float | None:
-    """(objective − optimum) / (naive rule − optimum), for families listed in NORMALISING_BASELINE."""
-    rule = NORMALISING_BASELINE.get(inst.family)
+    """(objective − optimum) / (naive rule − optimum), for families whose record names a `gap_baseline`."""
+    rule = get_family(inst.family).gap_baseline
     ref = inst.reference
     if rule is None or ref is None or ref.status != "optimal" or ref.objective is None:
         return None

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schedbench.errors import InputError, StorageError
+from schedbench.errors import InputError, OptionError, StorageError
 from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
@@ -185,11 +185,9 @@ def _check_suite(instances: list[Instance], config: EvalConfig) -> None:
         raise InputError(config.suite, None, "no instances to evaluate")
     mode = config.prompt.mode
     for name in sorted({inst.family for inst in instances}):
-        if mode not in question_modes(name):  # the families' modules are imported later, by the worker
-            raise InputError(
-                "command line",
-                "--mode",
-                f"family {name} has no question mode {mode!r}; known: {', '.join(question_modes(name))}",
+        if mode not in question_modes(name):
+            raise OptionError(
+                "mode", f"family {name} has no question mode {mode!r}; known: {', '.join(question_modes(name))}"
             )
 
 
@@ -199,7 +197,7 @@ def _prices(config: EvalConfig) -> PriceTable:
     except (OSError, ValueError) as exc:
         raise InputError(str(config.prices), None, str(exc)) from None
     if config.max_cost is not None and prices.lookup(config.model) is None:
-        raise InputError("command line", "--max-cost", f"no price known for {config.model}; add it with --prices")
+        raise OptionError("max_cost", f"no price known for {config.model}; add it to a prices file (prices)")
     return prices
 
 
@@ -221,13 +219,11 @@ def _open_run(store: Store, config: EvalConfig, digest: str, count: int) -> Run:
     stored = {k: run.config.get(k) for k in identity}
     if run.model != config.model or stored != identity:
         changed = sorted(k for k in identity if stored.get(k) != identity[k])
-        raise InputError(
-            "command line",
-            "--run",
-            f"run {name!r} exists with other options ({', '.join(changed)}); choose another --run name",
+        raise OptionError(
+            "run", f"run {name!r} exists with other options ({', '.join(changed)}); choose another run name"
         )
     if run.suite_hash != digest:
-        raise InputError("command line", "--run", f"run {name!r} exists for another suite (hash differs)")
+        raise OptionError("run", f"run {name!r} exists for another suite (hash differs)")
     store.mark_run(run.id, "running")
     return run
 
@@ -285,7 +281,7 @@ class _Runner:
                 ray_address=self.config.ray_address,
             )
         except ModelSpecError as exc:
-            raise InputError("command line", "--model", str(exc)) from None
+            raise OptionError("model", str(exc)) from None
 
     async def run(self, todo: list[tuple[Instance, int]]) -> None:
         if not todo:

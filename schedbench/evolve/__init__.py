@@ -3,7 +3,7 @@
 Public API: `EvolveConfig` / `load_config` (every knob, TOML), `run_evolution(out, config)` (run or resume a
 run folder), `Evolution` (the controller, for embedding), `build_report` (the evolved rule against the
 family's baselines on held-out sets), `open_sandbox` / `SandboxConfig` / `ForkServer` (run untrusted code),
-`get_spec` / `EVOLVE_SPECS` (per-family bindings). Importing this package registers the offline model
+`get_spec` / `EvolveSpec` (a family's bindings, from its record). Importing this package registers the offline model
 `baseline/mutator`; everything else is imported on first use, so the command line starts fast.
 """
 
@@ -24,7 +24,6 @@ _EXPORTS = {
     "ForkServer": "sandbox",
     "isolation": "sandbox",
     "open_sandbox": "sandbox",
-    "EVOLVE_SPECS": "specs",
     "EvolveSpec": "specs",
     "get_spec": "specs",
     "build_report": "report",

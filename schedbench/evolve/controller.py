@@ -21,7 +21,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from schedbench.errors import InputError
+from schedbench.errors import InputError, OptionError
 from schedbench.evolve.config import EvolveConfig, ModelChoice
 from schedbench.evolve.database import Program, ProgramDatabase
 from schedbench.evolve.edits import EditError, child_from_reply
@@ -62,15 +62,13 @@ class Evolution:
         model_factory: Callable[[ModelChoice, EvolveConfig], Any] | None = None,
     ) -> None:
         if not config.family:
-            raise InputError("command line", "--family", "which family to evolve (e.g. smtt)")
+            raise OptionError("family", "which family to evolve (e.g. smtt)")
         try:
             self.spec: EvolveSpec = get_spec(config.family)
         except KeyError as exc:
-            raise InputError("command line", "--family", str(exc.args[0])) from None
+            raise OptionError("family", str(exc.args[0])) from None
         if not config.models:
-            raise InputError(
-                "command line", "--model", "a model spec (e.g. baseline/mutator) or a models list in --config"
-            )
+            raise OptionError("model", "a model spec (e.g. baseline/mutator) or a models list in the configuration")
         self.out = out
         self.config = config
         self.show_progress = show_progress
@@ -151,8 +149,7 @@ class Evolution:
         if name and name not in self.spec.seeds:
             path = Path(name)
             if not path.exists():
-                raise InputError(
-                    "command line",
+                raise OptionError(
                     "seed_program",
                     f"{name!r} is neither a seed of {self.spec.family} ({', '.join(self.spec.seeds)}) nor a file",
                 )
@@ -516,11 +513,10 @@ def _default_model(choice: ModelChoice, config: EvolveConfig) -> Any:
     try:
         provider, _ = resolve(choice.spec)
         if config.max_cost is not None and not provider.offline and price_table(config).lookup(choice.spec) is None:
-            raise InputError(
-                "command line",
-                "--max-cost",
+            raise OptionError(
+                "max_cost",
                 f"no price known for {choice.spec}, so the cap cannot "
-                'be enforced; add it to a prices file (prices = "file.toml" in --config)',
+                'be enforced; add it to a prices file (prices = "file.toml" in the configuration)',
             )
         return get_model(
             choice.spec,
@@ -531,7 +527,7 @@ def _default_model(choice: ModelChoice, config: EvolveConfig) -> Any:
             prices=price_table(config),
         )
     except ModelSpecError as exc:
-        raise InputError("command line", "--model", str(exc)) from None
+        raise OptionError("model", str(exc)) from None
 
 
 def run_evolution(out: Path, config: EvolveConfig, *, show_progress: bool = True) -> RunSummary:

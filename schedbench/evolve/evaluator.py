@@ -84,7 +84,7 @@ def build_instances(
     show_progress: bool = False,
 ) -> list[Instance]:
     """Generate and solve a set with the family generator (cached as `folder/instances.jsonl`)."""
-    from schedbench.references import solve_references
+    from schedbench.references import generate_instances
     from schedbench.suites import read_jsonl
 
     path = folder / "instances.jsonl"
@@ -92,13 +92,7 @@ def build_instances(
         return read_jsonl(path)
     family = get_family(spec.family)
     config = family.generator_config.model_validate({"time_limit": time_limit, "workers": workers, **options})
-    drafts = family.generate(config)
-    instances = [d.instance for d in drafts]
-    references = solve_references(
-        instances, [d.hint for d in drafts], time_limit=time_limit, workers=workers, show_progress=show_progress
-    )
-    for inst, ref in zip(instances, references, strict=True):
-        inst.reference = ref
+    instances = generate_instances(family, config, show_progress)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(inst.to_json_line() + "\n" for inst in instances), encoding="utf-8")

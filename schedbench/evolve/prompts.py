@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -49,9 +50,9 @@ def artifacts_text(program: Program, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-def task_text(template: str, **facts: Any) -> str:
-    """The family's task description."""
-    return environment().get_template(template).render(**facts).strip()
+def task_text(template: Path, **facts: Any) -> str:
+    """The family's task description, rendered from its Jinja file."""
+    return environment().from_string(template.read_text(encoding="utf-8")).render(**facts).strip()
 
 
 def build_messages(

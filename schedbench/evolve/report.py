@@ -31,10 +31,8 @@ from schedbench.evolve.controller import RUN_FILE
 from schedbench.evolve.evaluator import build_instances
 from schedbench.evolve.sandbox import open_sandbox
 from schedbench.evolve.specs import EvolveSpec, get_spec
-from schedbench.problems import Instance, Reference, get_family
+from schedbench.problems import Instance, get_family
 from schedbench.verifiers._result import reference_objective
-
-DEFAULT_SIZES = {"smtt": "200,500"}
 
 
 @dataclass
@@ -52,66 +50,6 @@ def shared_data_dir() -> Path | None:
     return None
 
 
-def read_shared_smtt(path: Path, limit: int | None) -> list[Instance]:
-    """Instances from the shared JSONL sets ({"name", "p", "d", "optimum"} per line)."""
-    from schedbench.problems.smtt import from_arrays
-
-    if not path.exists():
-        return []
-    out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
-        if not line.strip():
-            continue
-        raw = json.loads(line)
-        data = from_arrays(raw["p"], raw["d"])
-        reference = Reference(status="optimal", objective=raw["optimum"], bound=raw["optimum"], solver="published")
-        out.append(
-            Instance(
-                id=str(raw.get("name", number)),
-                family="smtt",
-                level=len(raw["p"]),
-                data=data.model_dump(),
-                reference=reference,
-            )
-        )
-        if limit is not None and len(out) >= limit:
-            break
-    return out
-
-
-def read_j30(folder: Path, limit: int | None) -> list[Instance]:
-    """PSPLIB j30 instances with their published optimal makespans (j30_optimum.csv)."""
-    from schedbench.importers.psplib import read_file
-
-    table = folder / "j30_optimum.csv"
-    if not table.exists():
-        return []
-    with open(table, encoding="utf-8") as fh:
-        optima = {row["instance"]: int(row["optimal_makespan"]) for row in csv.DictReader(fh)}
-    out = []
-    for name in sorted(optima)[:limit]:
-        inst = read_file(folder / "j30" / name)
-        inst.reference = Reference(status="optimal", objective=optima[name], bound=optima[name], solver="published")
-        out.append(inst)
-    return out
-
-
-SHARED_SETS: dict[str, list[tuple[str, Callable[[Path, int | None], list[Instance]]]]] = {
-    "smtt": [
-        (
-            "n=20 (shared, published optima)",
-            lambda root, limit: read_shared_smtt(root / "smtt/smtt_n20_discoverheuristics.jsonl", limit),
-        ),
-        (
-            "n=100 (shared, published optima)",
-            lambda root, limit: read_shared_smtt(root / "smtt/smtt_n100_discoverheuristics.jsonl", limit),
-        ),
-    ],
-    "rcpsp": [("PSPLIB j30 (published optima)", lambda root, limit: read_j30(root / "psplib", limit))],
-}
-"""Held-out sets with published optima in the shared data folder, per family."""
-
-
 def held_out_sets(
     spec: EvolveSpec, folder: Path, sizes: str | None, per_class: int, limit: int | None, time_limit: float
 ) -> list[HeldOut]:
@@ -119,8 +57,8 @@ def held_out_sets(
     sets: list[HeldOut] = []
     shared = shared_data_dir()
     if shared is not None:
-        sets += [HeldOut(name, load(shared, limit)) for name, load in SHARED_SETS.get(spec.family, [])]
-    wanted = sizes if sizes is not None else DEFAULT_SIZES.get(spec.family)
+        sets += [HeldOut(name, load(shared, limit)) for name, load in spec.held_out]
+    wanted = sizes if sizes is not None else spec.report_levels
     levels = [s.strip() for s in wanted.split(",") if s.strip()] if wanted else [str(spec.train["levels"])]
     for level in levels:
         options = {**spec.train, "levels": level, "per_level": per_class, "seed": 90210}

@@ -48,9 +48,9 @@ def parse_factors(text: str, name: str) -> list[float]:
     try:
         values = [float(part) for part in str(text).split(",") if part.strip()]
     except ValueError:
-        raise ValueError(f"--{name}: expected a comma list of numbers, got {text!r}") from None
+        raise ValueError(f"{name}: expected a comma list of numbers, got {text!r}") from None
     if not values or any(not 0 <= v <= 2 for v in values):
-        raise ValueError(f"--{name}: values must lie in [0, 2], got {text!r}")
+        raise ValueError(f"{name}: values must lie in [0, 2], got {text!r}")
     return values
 
 

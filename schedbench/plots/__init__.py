@@ -6,7 +6,7 @@ the HTML report and `save_figure` writes PNG/SVG files. Data series carry gids `
 
 from schedbench.plots._figure import FORMATS, figure_svg, inline_svg, save_figure, series_gid
 from schedbench.plots.evolution import best_row, lineage, lineage_chart, read_history, score_over_iterations
-from schedbench.plots.gantt import GANTTS, draw_schedule, schedule_comparison
+from schedbench.plots.gantt import GanttSpec, draw_schedule, gantt_spec, schedule_comparison
 from schedbench.plots.metrics import (
     breakdown_bars,
     cost_tokens,
@@ -19,13 +19,14 @@ from schedbench.plots.metrics import (
 
 __all__ = [
     "FORMATS",
-    "GANTTS",
+    "GanttSpec",
     "best_row",
     "breakdown_bars",
     "cost_tokens",
     "draw_schedule",
     "feasibility_curves",
     "figure_svg",
+    "gantt_spec",
     "gap_curves",
     "gap_distribution",
     "inline_svg",

@@ -272,12 +272,17 @@ def _draw_smtt(axes: list[Axes], data: Any, solution: Any, flagged: set[str]) ->
     return f"total weighted tardiness {total}" + (f"; {dropped} jobs missing" if dropped else "")
 
 
-GANTTS: dict[str, GanttSpec] = {
-    "rcpsp": GanttSpec(_rcpsp_rows, _draw_rcpsp),
-    "asyncplan": GanttSpec(_asyncplan_rows, _draw_asyncplan),
-    "smtt": GanttSpec(_smtt_rows, _draw_smtt),
-}
-"""Gantt drawers by family name (a new family adds one entry)."""
+RCPSP_GANTT = GanttSpec(_rcpsp_rows, _draw_rcpsp)
+ASYNCPLAN_GANTT = GanttSpec(_asyncplan_rows, _draw_asyncplan)
+SMTT_GANTT = GanttSpec(_smtt_rows, _draw_smtt)
+
+
+def gantt_spec(family: str) -> GanttSpec | None:
+    """How a registered family draws schedules (its record's `gantt`), None when it has no drawer."""
+    from schedbench.problems import get_family
+
+    loader = get_family(family).gantt
+    return loader() if loader is not None else None
 
 
 @chart
@@ -294,7 +299,7 @@ def schedule_comparison(
     `data` is the family's typed instance data; `answer` and `witness` are solution JSON (either may be None);
     `flagged` are item ids named by the answer's violations.
     """
-    spec = GANTTS.get(family)
+    spec = gantt_spec(family)
     if spec is None:
         fig, (ax,) = new_figure(4, 1.5)
         empty_note(ax, f"no Gantt chart for family {family!r}")

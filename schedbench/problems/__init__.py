@@ -1,12 +1,13 @@
 """Problem families: instance data, solutions, and the registry that binds every layer's functions."""
 
 from schedbench.problems._envelope import Instance, Reference, Verification, Violation
-from schedbench.problems._family import Baseline, Family
+from schedbench.problems._family import Baseline, Family, Importer
 from schedbench.problems._registry import family_names, get_family
 
 __all__ = [
     "Baseline",
     "Family",
+    "Importer",
     "Instance",
     "Reference",
     "Verification",

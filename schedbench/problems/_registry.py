@@ -1,102 +1,54 @@
-"""The family registry: one entry per family, built lazily so that start-up imports nothing heavy."""
+"""The family registry: families come from the entry-point group `schedbench.families`.
+
+Each entry point names a zero-argument function returning a `Family` (the built-in families are registered
+the same way, in schedbench's own pyproject.toml). Only the names are read at start-up; a family's record —
+and with it its generator, verifier and solver modules — is built the first time it is asked for.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 
+from schedbench.errors import UnknownFamilyError
 from schedbench.problems._family import Family
 
-
-def _rcpsp() -> Family:
-    from schedbench.generators import rcpsp as generator
-    from schedbench.heuristics import rcpsp as heuristics
-    from schedbench.problems.rcpsp import RcpspData, RcpspSolution
-    from schedbench.solvers import rcpsp_cpsat
-    from schedbench.verifiers import rcpsp as verifier
-
-    return Family(
-        name="rcpsp",
-        description="Resource-constrained project scheduling on DAGs with R-ConstraintBench ramps",
-        data_model=RcpspData,
-        solution_model=RcpspSolution,
-        generator_config=generator.RcpspGeneratorConfig,
-        generate=generator.generate,
-        verify=verifier.verify,
-        solve=rcpsp_cpsat.solve,
-        violation_types=verifier.VIOLATION_TYPES,
-        stages=generator.STAGES,
-        scenarios=generator.SCENARIOS,
-        baselines=heuristics.BASELINES,
-        prompt_modes=("plan",),
-    )
+GROUP = "schedbench.families"
 
 
-def _asyncplan() -> Family:
-    from schedbench.generators import asyncplan as generator
-    from schedbench.heuristics import asyncplan as heuristics
-    from schedbench.problems.asyncplan import AsyncplanData, AsyncplanSolution
-    from schedbench.solvers import asyncplan_cpsat
-    from schedbench.verifiers import asyncplan as verifier
-
-    return Family(
-        name="asyncplan",
-        description="Asynchronous planning: agents, steps that run alone once started, stations (AsyncHow, ORS3D)",
-        data_model=AsyncplanData,
-        solution_model=AsyncplanSolution,
-        generator_config=generator.AsyncplanGeneratorConfig,
-        generate=generator.generate,
-        verify=verifier.verify,
-        solve=asyncplan_cpsat.solve,
-        violation_types=verifier.VIOLATION_TYPES,
-        stages=generator.STAGES,
-        scenarios=generator.SCENARIOS,
-        baselines=heuristics.BASELINES,
-        prompt_modes=("plan", "time"),
-    )
-
-
-def _smtt() -> Family:
-    from schedbench.generators import smtt as generator
-    from schedbench.heuristics import smtt as heuristics
-    from schedbench.problems.smtt import SmttData, SmttSolution
-    from schedbench.solvers import smtt_exact
-    from schedbench.verifiers import smtt as verifier
-
-    return Family(
-        name="smtt",
-        description="Single-machine total (weighted) tardiness, Potts-Van Wassenhove instances, n-job ramps",
-        data_model=SmttData,
-        solution_model=SmttSolution,
-        generator_config=generator.SmttGeneratorConfig,
-        generate=generator.generate,
-        verify=verifier.verify,
-        solve=smtt_exact.solve,
-        violation_types=verifier.VIOLATION_TYPES,
-        stages=generator.STAGES,
-        scenarios=generator.SCENARIOS,
-        baselines=heuristics.BASELINES,
-        prompt_modes=("plan",),
-    )
-
-
-_BUILDERS: dict[str, Callable[[], Family]] = {
-    "rcpsp": _rcpsp,
-    "asyncplan": _asyncplan,
-    "smtt": _smtt,
-}
+@cache
+def _entry_points() -> dict[str, EntryPoint]:
+    """Entry points by family name, in name order (a name declared twice: schedbench's own wins)."""
+    points: dict[str, EntryPoint] = {}
+    for point in sorted(entry_points(group=GROUP), key=lambda p: (p.name, p.value.split(".")[0] != "schedbench")):
+        points.setdefault(point.name, point)
+    return points
 
 
 def family_names() -> list[str]:
-    """Names of every registered family, in registration order."""
-    return list(_BUILDERS)
+    """Names of every registered family, in name order."""
+    return list(_entry_points())
 
 
 @cache
 def get_family(name: str) -> Family:
-    """The Family record registered under `name` (KeyError listing the known names otherwise)."""
-    try:
-        builder = _BUILDERS[name]
-    except KeyError:
-        raise KeyError(f"unknown family {name!r}; known: {', '.join(_BUILDERS)}") from None
-    return builder()
+    """The Family record registered under `name`.
+
+    Raises:
+        UnknownFamilyError: no entry point of that name (a KeyError; the message lists the known names).
+        TypeError: the entry point does not give a Family.
+    """
+    points = _entry_points()
+    if name not in points:
+        hint = "" if points else " (no family is registered: reinstall schedbench, e.g. `pip install -e .`)"
+        raise UnknownFamilyError(name, list(points), hint)
+    family = points[name].load()()
+    if not isinstance(family, Family) or family.name != name:
+        raise TypeError(f"entry point {points[name].value} must return the Family named {name!r}")
+    return family
+
+
+def refresh() -> None:
+    """Forget the cached registry (after installing a family package into the running interpreter)."""
+    _entry_points.cache_clear()
+    get_family.cache_clear()

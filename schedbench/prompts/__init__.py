@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
 from schedbench.prompts._render import (
+    TEMPLATES,
     PromptOptions,
     answer_model,
     answer_shape,
@@ -17,6 +18,7 @@ from schedbench.prompts._render import (
 )
 
 __all__ = [
+    "TEMPLATES",
     "AnswerShape",
     "DuplicateKeys",
     "Extraction",

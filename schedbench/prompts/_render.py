@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
-import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel
 
+from schedbench.errors import UnknownModeError
 from schedbench.llm._types import Message
 from schedbench.problems import Family, Instance, get_family
 from schedbench.prompts._extract import AnswerShape
@@ -45,9 +44,10 @@ class PromptOptions:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def _environment(template_dir: Path) -> jinja2.Environment:
+    """Templates of one family's folder, with the shared templates (system prompt, `_answer.j2`) behind it."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([template_dir, TEMPLATES]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -58,64 +58,52 @@ def _environment() -> jinja2.Environment:
 
 
 def answer_model(family: Family, mode: str) -> type[BaseModel]:
-    """The answer model of a question mode: the family module's ANSWER_MODELS[mode], else its solution model."""
-    models = getattr(sys.modules.get(family.solution_model.__module__), "ANSWER_MODELS", None) or {}
-    return models.get(mode, family.solution_model)
+    """The answer model of a question mode (the family's own for that mode, else its solution model)."""
+    return family.answer_model(mode)
 
 
 @cache
 def answer_shape(family_name: str, mode: str) -> AnswerShape:
     """The top-level fields that make a JSON object an answer in this family and mode."""
-    model = answer_model(get_family(family_name), mode)
+    model = get_family(family_name).answer_model(mode)
     required = frozenset(n for n, f in model.model_fields.items() if f.is_required())
     return AnswerShape(frozenset(model.model_fields), required)
 
 
 @cache
 def _schema_text(family_name: str, mode: str) -> str:
-    return json.dumps(answer_model(get_family(family_name), mode).model_json_schema())
-
-
-def template_name(family_name: str, mode: str) -> str:
-    return f"{family_name}_{mode}.j2"
+    return json.dumps(get_family(family_name).answer_model(mode).model_json_schema())
 
 
 def question_modes(family_name: str) -> list[str]:
-    """The question modes with a template for this family (what `--mode` accepts; equal to the family's
-    registered prompt modes, read without importing the family)."""
-    prefix = f"{family_name}_"
-    return sorted(p.name[len(prefix) : -len(".j2")] for p in TEMPLATES.glob(f"{prefix}*.j2"))
+    """The question modes of a family (what `--mode` accepts)."""
+    return sorted(get_family(family_name).prompts)
 
 
 def has_template(family_name: str, mode: str) -> bool:
-    """Whether a prompt template exists for this family and question mode."""
-    return (TEMPLATES / template_name(family_name, mode)).is_file()
+    """Whether the family names a prompt template for this question mode and the file exists."""
+    family = get_family(family_name)
+    return mode in family.prompts and (Path(family.template_dir) / family.prompts[mode]).is_file()
 
 
-@cache
 def scenario_terms(family_name: str, scenario: str) -> dict[str, str]:
-    """The words a scenario theme uses (generators/<family>_themes.TERMS, else generators/scenarios.TERMS)."""
-    terms: dict[str, str] = {}
-    for module in ("schedbench.generators.scenarios", f"schedbench.generators.{family_name}_themes"):
-        try:
-            table = getattr(importlib.import_module(module), "TERMS", {})
-        except ImportError:
-            continue
-        terms.update(table.get(scenario) or {})
-    return terms
+    """The words a scenario uses in this family's prompts."""
+    return get_family(family_name).scenario_terms(scenario)
 
 
 def render_question(instance: Instance, mode: str = "plan", cot: bool = False, data: BaseModel | None = None) -> str:
     """The user prompt for one instance (`data`: its already parsed family data, if at hand)."""
     family = get_family(instance.family)
-    template = _environment().get_template(template_name(family.name, mode))
+    if mode not in family.prompts:
+        raise UnknownModeError(family.name, mode, list(family.prompts))
+    template = _environment(Path(family.template_dir)).get_template(family.prompts[mode])
     data = data if data is not None else family.parse_data(instance.data)
     return (
         template.render(
             data=data,
             instance=instance,
             cot=cot,
-            terms=scenario_terms(family.name, instance.scenario),
+            terms=family.scenario_terms(instance.scenario),
             schema=_schema_text(family.name, mode),
         ).strip()
         + "\n"
@@ -129,7 +117,7 @@ def system_prompt(options: PromptOptions) -> str:
 
 @cache
 def _default_system() -> str:
-    return _environment().get_template("system.j2").render().strip()
+    return _environment(TEMPLATES).get_template("system.j2").render().strip()
 
 
 def build_messages(instance: Instance, options: PromptOptions, data: BaseModel | None = None) -> list[Message]:
