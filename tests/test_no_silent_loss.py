@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from schedbench.cli.generate import run_generate
 from schedbench.errors import StorageError
 from schedbench.evaluate import EvalConfig, evaluate
 from schedbench.llm._offline import answer_text
 from schedbench.llm.stub_server import StubServer
 from schedbench.problems import Instance, get_family
 from schedbench.prompts import render_question
+from schedbench.references import generate_suite
 from schedbench.results import ItemRecord, Store
 from schedbench.suites import load_instances
 
@@ -27,7 +27,7 @@ HOSTILE = ("huge_int", "huge_float", "surrogate", "plain")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Instance]]:
     family = get_family("rcpsp")
     config = family.generator_config(levels="2-6", per_level=4, stage="precedence", seed=3, time_limit=5, workers=1)
-    folder = run_generate(family, config, tmp_path_factory.mktemp("suite"), show_progress=False)
+    folder = generate_suite(family, config, tmp_path_factory.mktemp("suite"), show_progress=False)
     return folder, load_instances(folder)
 
 

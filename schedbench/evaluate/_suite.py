@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from schedbench.errors import InputError, pydantic_location, pydantic_message
 from schedbench.problems import Instance, family_names
-from schedbench.suites import INSTANCES, load_instances
+from schedbench.suites import INSTANCES, check_manifest, load_instances
 
 
 @dataclass
@@ -37,9 +37,10 @@ class LoadedSuite:
 def load_suite(location: str | Path) -> LoadedSuite:
     """Instances from a suite folder, .jsonl/.json/.parquet file, or Hub dataset name."""
     path = Path(location)
-    jsonl = path / INSTANCES if path.is_dir() and (path / INSTANCES).exists() else path
+    folder = path.is_dir() and (path / INSTANCES).exists()
+    jsonl = path / INSTANCES if folder else path
     if jsonl.suffix == ".jsonl" and jsonl.is_file():
-        return _read_jsonl(jsonl)
+        return _read_jsonl(jsonl, path if folder else None)
     return from_instances(load_instances(location))
 
 
@@ -48,13 +49,15 @@ def from_instances(instances: list[Instance]) -> LoadedSuite:
     return LoadedSuite(list(instances))
 
 
-def _read_jsonl(path: Path) -> LoadedSuite:
+def _read_jsonl(path: Path, folder: Path | None) -> LoadedSuite:
+    """A JSON-lines suite; a suite folder's is checked against its manifest (count and hash)."""
     known = set(family_names())
     suite = LoadedSuite([])
     try:
-        lines = path.read_bytes().splitlines()
+        content = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read: {exc.strerror}") from None
+    lines = content.splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -70,4 +73,6 @@ def _read_jsonl(path: Path) -> LoadedSuite:
         suite.sources[inst.id] = source
         suite.lines[inst.id] = line.decode("utf-8")
         suite.instances.append(inst)
+    if folder is not None:
+        check_manifest(folder, len(suite.instances), content)
     return suite
