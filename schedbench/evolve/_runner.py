@@ -289,49 +289,92 @@ def send(channel, message: dict) -> None:
 def fork_server(control_fd: int) -> None:
     """Zygote mode (`_runner.py --fork-server FD`): preload once, then fork one runner per request.
 
-    A request on the control socket is a JSON line {"cwd", "preload"} with three file descriptors (the child's
-    stdin, stdout, stderr); the answer is {"pid": ...}. {"status": pid} answers {"status": wait status or
-    null while running}. The child starts its own session, takes the descriptors as 0, 1, 2, closes the
-    control socket and runs `main()`, which locks it down as in the spawn mode. End of input ends the server.
+    A request on the control socket is a JSON line {"cwd", "preload"} with four file descriptors: the child's
+    stdin, stdout and stderr, and a status pipe that the zygote keeps. The answer is {"pid": ...} with a pidfd
+    of the child (the harness signals the exact process through it, never a pid that may have been reused).
+    When the child ends, the zygote kills what is left of its process group while the child is still an
+    unreaped zombie (so the group id cannot have been reused), reaps it, writes its wait status as one line to
+    the status pipe and closes it: the harness learns the exact status without asking. The child starts its
+    own session, takes the descriptors as 0, 1, 2, and runs `main()`, which locks it down as in the spawn
+    mode. End of input ends the server.
     """
+    import select
     import signal
     import socket
 
     control = socket.socket(fileno=control_fd)
+    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # the wake-up descriptor does the work
+    signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
     loaded: set[str] = set()
-    exited: dict[int, int] = {}
-    signal.signal(signal.SIGCHLD, lambda signum, frame: _reap(exited))  # no zombie outlives its kill
+    status_pipes: dict[int, int] = {}
     while True:
-        message, fds, _, _ = socket.recv_fds(control, 65536, 3)
+        ready, _, _ = select.select([control, wake_read], [], [])
+        if wake_read in ready:
+            while _drained(wake_read):
+                pass
+            _reap(status_pipes)
+        if control not in ready:
+            continue
+        message, fds, _, _ = socket.recv_fds(control, 65536, 4)
         if not message:
             return
-        _reap(exited)
         request = json.loads(message)
-        if "status" in request:
-            control.sendall(json.dumps({"status": exited.pop(int(request["status"]), None)}).encode())
-            continue
         for name in request.get("preload") or ():
             if name not in loaded:
                 __import__(name)
                 loaded.add(name)
         pid = os.fork()
         if pid == 0:
-            control.close()
-            _become_runner(fds, request["cwd"])
-        for fd in fds:
+            signal.set_wakeup_fd(-1)
+            for fd in (control.detach(), wake_read, wake_write, fds[3], *status_pipes.values()):
+                os.close(fd)
+            _become_runner(fds[:3], request["cwd"])
+        pidfd = _pidfd(pid)
+        for fd in fds[:3]:
             os.close(fd)
-        control.sendall(json.dumps({"pid": pid}).encode())
+        status_pipes[pid] = fds[3]
+        socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [pidfd] if pidfd is not None else [])
+        if pidfd is not None:
+            os.close(pidfd)
 
 
-def _reap(exited: dict[int, int]) -> None:
+def _drained(fd: int) -> bool:
+    try:
+        return bool(os.read(fd, 4096))
+    except BlockingIOError:
+        return False
+
+
+def _pidfd(pid: int) -> int | None:
+    """A pidfd of our own unreaped child (it cannot have been reused), or None on kernels without pidfds."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _reap(status_pipes: dict[int, int]) -> None:
+    """Reap every ended child: kill its group while it is a zombie, reap it, and report its wait status."""
+    import contextlib
+    import signal
+
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
             return
-        if pid == 0:
+        if ended is None or ended.si_pid == 0:
             return
-        exited[pid] = status
+        pid = ended.si_pid
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)  # anything the runner left in its group, never a reused id
+        _, status = os.waitpid(pid, 0)
+        fd = status_pipes.pop(pid, None)
+        if fd is not None:
+            with contextlib.suppress(OSError):  # the harness may have stopped listening
+                os.write(fd, f"{status}\n".encode())
+            os.close(fd)
 
 
 def _become_runner(fds: list[int], cwd: str) -> None:

@@ -259,9 +259,16 @@ class Sandbox:
         return out
 
     def kill(self) -> None:
-        """SIGKILL the whole process group (with PID namespaces, every descendant dies with it)."""
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        """SIGKILL the runner's whole process group (with PID namespaces, every descendant dies with it).
+
+        Only while the runner has not been reaped: after that its pid, the group id, may belong to another
+        process. A forked runner is killed through its pidfd, and the zygote kills its group before reaping.
+        """
+        if isinstance(self.process, ForkedProcess):
+            self.process.kill()
+        elif self.process.returncode is None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     async def close(self) -> None:
         """Kill the group (the runner holds nothing worth flushing) and reap the process."""
@@ -314,53 +321,78 @@ def _drop_uid(config: SandboxConfig, iso: Isolation) -> int | None:
     return config.drop_to_uid if os.geteuid() == 0 and "--user" not in iso.prefix else None
 
 
-def _running(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 class ForkedProcess:
-    """A runner forked by the fork server, with the parts of asyncio's Process that Sandbox uses."""
+    """A runner forked by the fork server, with the parts of asyncio's Process that Sandbox uses.
+
+    Its exit status arrives on a status pipe written by the zygote once it has reaped the runner (no polling,
+    no round trip); it is signalled through a pidfd, so a kill can never hit a process that reused its pid.
+    """
 
     def __init__(
         self,
-        server: ForkServer,
         pid: int,
+        pidfd: int | None,
         stdin: asyncio.StreamWriter,
         stdout: asyncio.StreamReader,
         stderr: asyncio.StreamReader,
+        status: asyncio.StreamReader,
     ) -> None:
-        self.server, self.pid, self.stdin, self.stdout, self.stderr = server, pid, stdin, stdout, stderr
+        self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
+        self._pidfd = pidfd
+        self._status = status
         self._returncode: int | None = None
+        self._waiter: asyncio.Future[int] | None = None
 
     @property
     def returncode(self) -> int | None:
-        if self._returncode is None:
-            status = self.server.status(self.pid)
-            if status is not None:
-                self._returncode = os.waitstatus_to_exitcode(status)
-            elif not _running(self.pid):  # reaped elsewhere (e.g. after a zygote restart): report it killed
-                self._returncode = -signal.SIGKILL
+        """The exit code (negative: killed by that signal), or None while the runner has not been reaped."""
         return self._returncode
 
     async def wait(self) -> int:
-        while self.returncode is None:
-            await asyncio.sleep(0.005)
-        return self._returncode  # type: ignore[return-value]
+        """The exit code, once the zygote reports it (a dead zygote reports nothing: the runner counts as killed)."""
+        if self._waiter is None:
+            self._waiter = asyncio.ensure_future(self._collect())
+        return await asyncio.shield(self._waiter)
+
+    async def _collect(self) -> int:
+        line = await self._status.read()
+        if line.strip():
+            self._returncode = os.waitstatus_to_exitcode(int(line))
+        else:  # the zygote died before reaping it: make sure it is gone
+            self.kill()
+            self._returncode = -signal.SIGKILL
+        self._release()
+        return self._returncode
+
+    def kill(self) -> None:
+        """SIGKILL the runner (the zygote then kills the rest of its group before reaping it)."""
+        if self._returncode is not None:
+            return
+        if self._pidfd is None:  # a kernel without pidfds: the group, while the runner has not been reaped
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+            return
+        with suppress(ProcessLookupError, PermissionError, OSError):
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+
+    def _release(self) -> None:
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+
+    def __del__(self) -> None:
+        self._release()
 
 
 class ForkServer:
     """A long-lived zygote (`_runner.py --fork-server`) that forks one runner per candidate.
 
     It saves the interpreter start and the module imports of every evaluation (most of the per-candidate
-    overhead). The zygote runs in a network namespace (no PID namespace: the harness must be able to kill
-    each runner by pid); each runner still starts its own session, sets every rlimit and drops privileges
-    exactly as in the spawn mode, and RLIMIT_NPROC = 1 forbids any process of its own. Thread-safe; any
-    event loop may spawn through it.
+    overhead). The zygote runs in a network namespace; each runner still starts its own session, sets every
+    rlimit and drops privileges exactly as in the spawn mode, and RLIMIT_NPROC = 1 forbids any process of
+    its own. The zygote alone reaps runners and pushes each exit status down a pipe of its own, so the
+    status is exact whatever the load (asking for it and then looking at /proc raced with the exit and
+    reported exits as kills). Thread-safe; any event loop may spawn through it.
     """
 
     def __init__(self, config: SandboxConfig) -> None:
@@ -395,8 +427,8 @@ class ForkServer:
         self._control = ours
         self._home = home
 
-    def _ask(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
-        """One request/answer; a dead zygote is replaced once (a status asked of the new one is just None)."""
+    def _fork(self, request: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
+        """One fork request and its answer (with the child's pidfd); a dead zygote is replaced once."""
         with self._lock:
             for attempt in (1, 2):
                 if self._process is None or self._process.poll() is not None:
@@ -404,44 +436,45 @@ class ForkServer:
                     self._start()
                 assert self._control is not None
                 try:
-                    socket.send_fds(self._control, [json.dumps(message).encode()], fds or [])
-                    reply = self._control.recv(65536)
+                    socket.send_fds(self._control, [json.dumps(request).encode()], fds)
+                    reply, pidfds, _, _ = socket.recv_fds(self._control, 65536, 1)
                 except OSError:
-                    reply = b""
+                    reply, pidfds = b"", []
                 if reply:
-                    return json.loads(reply)
+                    return json.loads(reply), pidfds
+                for fd in pidfds:
+                    os.close(fd)
                 self.close()
                 if attempt == 2:
                     raise OSError("the fork server closed its control socket")
         raise AssertionError("unreachable")
 
-    def status(self, pid: int) -> int | None:
-        """The wait status of an exited runner, or None while it runs."""
-        try:
-            return self._ask({"status": pid})["status"]
-        except (OSError, ValueError):
-            return 9  # the server is gone, and with it any record: report the runner as killed
-
     async def spawn(self, workdir: str) -> ForkedProcess:
-        """Fork a runner working in `workdir`, with asyncio streams on its stdin, stdout and stderr."""
+        """Fork a runner working in `workdir`, with asyncio streams on its stdin, stdout, stderr and status."""
         loop = asyncio.get_running_loop()
-        pipes = [os.pipe() for _ in range(3)]
-        theirs = [pipes[0][0], pipes[1][1], pipes[2][1]]
+        pipes = [os.pipe() for _ in range(4)]
+        theirs = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
         try:
-            reply = await loop.run_in_executor(
-                None, self._ask, {"cwd": workdir, "preload": self.config.preload}, theirs
+            reply, pidfds = await loop.run_in_executor(
+                None, self._fork, {"cwd": workdir, "preload": self.config.preload}, theirs
             )
+        except BaseException:
+            for fd in (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]):
+                os.close(fd)
+            raise
         finally:
             for fd in theirs:
                 os.close(fd)
-        stdout, stderr = asyncio.StreamReader(limit=64 * 2**20), asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout), os.fdopen(pipes[1][0], "rb", 0))
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stderr), os.fdopen(pipes[2][0], "rb", 0))
+        readers = []
+        for read_end, limit in ((pipes[1][0], 64 * 2**20), (pipes[2][0], 2**16), (pipes[3][0], 2**16)):
+            reader = asyncio.StreamReader(limit=limit)
+            await loop.connect_read_pipe(lambda r=reader: asyncio.StreamReaderProtocol(r), os.fdopen(read_end, "rb", 0))
+            readers.append(reader)
         transport, protocol = await loop.connect_write_pipe(
             asyncio.streams.FlowControlMixin, os.fdopen(pipes[0][1], "wb", 0)
         )
         stdin = asyncio.StreamWriter(transport, protocol, None, loop)
-        return ForkedProcess(self, int(reply["pid"]), stdin, stdout, stderr)
+        return ForkedProcess(int(reply["pid"]), pidfds[0] if pidfds else None, stdin, *readers)
 
     def close(self) -> None:
         """Stop the zygote (runners it forked are killed by their own sandboxes)."""
