@@ -30,7 +30,7 @@ from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
 from schedbench.evaluate._work import Checked, Prepared, Work
 from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
 from schedbench.llm._prices import PriceTable
-from schedbench.llm._secrets import Redactor, safe_url
+from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
 from schedbench.prompts import PromptOptions, question_modes
 from schedbench.results import ItemRecord, Run, Store
@@ -204,7 +204,7 @@ def _prices(config: EvalConfig) -> PriceTable:
 def _open_run(store: Store, config: EvalConfig, digest: str, count: int) -> Run:
     name = config.run or default_run_name(config, digest)
     run = store.run(name)
-    identity = json.loads(json.dumps(config.identity(), default=str))
+    identity = redact_config(json.loads(json.dumps(config.identity(), default=str)))  # no secret is stored
     if run is None:
         return store.create_run(
             name,

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from schedbench._json import safe_json, safe_text
+from schedbench._json import jsonable, safe_json, safe_text
 from schedbench.problems._bounds import in_int64
 
 MAX_STORED_VIOLATIONS = 100
@@ -413,7 +413,8 @@ class Store:
         unknown = set(columns) - set(ITEM_COLUMNS)
         if unknown:
             raise ValueError(f"unknown item columns: {', '.join(sorted(unknown))}")
-        return self.db.execute(f"SELECT {', '.join(columns)} FROM items WHERE run_id = ?", (run_id,)).fetchall()
+        rows = self.db.execute(f"SELECT {', '.join(columns)} FROM items WHERE run_id = ?", (run_id,)).fetchall()
+        return [tuple(_finite(v) for v in row) for row in rows]
 
     # cache -----------------------------------------------------------------------------------------------
     def has_cache(self, model: str) -> bool:
@@ -432,11 +433,26 @@ def _sorted(value: Any) -> Any:
     return {k: _sorted(value[k]) for k in sorted(value)} if isinstance(value, dict) else value
 
 
+def _finite(value: Any) -> Any:
+    """A stored value with NaN/infinity (from databases written before values were checked) read as None."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _decode_json(text: str) -> Any:
+    """A JSON column: NaN/infinity as None, text that is not JSON as None (never an exception in a report)."""
+    try:
+        return jsonable(json.loads(text))
+    except (ValueError, RecursionError):
+        return None
+
+
 def decode_item(row: dict[str, Any]) -> dict[str, Any]:
-    """An item row with its JSON columns (answer, verification, violation_types) decoded."""
+    """An item row with its JSON columns (answer, verification, violation_types) decoded, NaN/infinity as None."""
+    for key, value in row.items():
+        row[key] = _finite(value)
     for key in ("answer", "verification", "violation_types"):
         if row.get(key) is not None:
-            row[key] = json.loads(row[key])
+            row[key] = _decode_json(row[key])
     for key in ("feasible", "correct", "optimal", "cached"):
         row[key] = bool(row[key])
     return row
