@@ -97,7 +97,7 @@ def test_secrets_in_model_args_are_never_stored_or_shown(suite, tmp_path, cli) -
 
 
 def test_nan_and_infinity_never_reach_json_or_metrics(suite, tmp_path, cli) -> None:
-    folder, instances = suite
+    folder, _ = suite
     db = tmp_path / "r.db"
     code, _, err = cli(["evaluate", "--model", "oracle/exact", "--suite", str(folder), "--results", str(db), "--quiet"])
     assert code == 0, err
