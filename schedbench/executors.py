@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import signal
 import socket
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -50,8 +51,32 @@ def map_ordered(
         for item in items:
             yield fn(item)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    try:
         yield from pool.map(fn, items, chunksize=1)
+    except BaseException:  # Ctrl-C, an error, or the consumer gave up: stop the workers now, not after their work
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers), so a worker neither prints a
+    traceback of its own nor dies half way through writing a result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel pending work and kill the pool's worker processes without waiting for the running tasks (a solver
+    call cannot be interrupted from outside); the standard library offers no public way to do this before 3.14."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(5)
 
 
 def capped_workers(requested: int, work: int) -> int:

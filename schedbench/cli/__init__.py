@@ -77,5 +77,7 @@ def main() -> None:
     except Exception as exc:
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
+    if code == 130:  # typer turns Ctrl-C inside a command into a returned exit code 130, silently
+        print("interrupted", file=sys.stderr)
     if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, outside standalone mode
         sys.exit(code)

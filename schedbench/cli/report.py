@@ -33,7 +33,7 @@ def report(
     for path in export:
         if path.suffix not in FORMATS:
             raise InputError(str(path), "--export", f"unknown format; use one of {', '.join(FORMATS)}")
-    with Store(results) as store:
+    with Store(results, readonly=True) as store:
         try:
             documents = build_reports(store, run or None)
         except KeyError as exc:

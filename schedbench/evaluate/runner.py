@@ -129,27 +129,47 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     _check_suite(instances, config)
     prices = _prices(config)
     with Store(config.results) as store:
-        run = _open_run(store, config, digest, len(instances))
-        todo = [(inst, s) for inst in instances for s in range(config.samples)]
-        done = store.done_keys(run.id)
-        todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
-        outcome = EvalOutcome(
-            run=run.name,
-            planned=len(instances) * config.samples,
-            already_done=len(instances) * config.samples - len(todo),
-        )
-        runner = _Runner(config, store, run, prices, outcome, suite)
-        status = "interrupted"
+        name = config.run or default_run_name(config, digest)
+        store.lock_run(name)  # a second process on the same run stops here, before any request
         try:
-            asyncio.run(runner.run(todo))
-            status = final_status(store, run, instances, config.samples, outcome)
+            outcome = _run_locked(store, config, suite, name, instances, digest, prices)
         finally:
-            try:
-                store.mark_run(run.id, status, planned=max(run.planned, outcome.planned))
-            except sqlite3.Error as exc:
-                if status != "interrupted":  # else the error that interrupted the run is the one to report
-                    raise StorageError(str(config.results), str(exc)) from None
+            with contextlib.suppress(sqlite3.Error):
+                store.unlock_run(name)
     outcome.elapsed_s = time.perf_counter() - started
+    return outcome
+
+
+def _run_locked(
+    store: Store,
+    config: EvalConfig,
+    suite: LoadedSuite,
+    name: str,
+    instances: list[Instance],
+    digest: str,
+    prices: PriceTable,
+) -> EvalOutcome:
+    """Open (or resume) the run, ask what is missing, and mark how it ended."""
+    run = _open_run(store, config, name, digest, len(instances))
+    todo = [(inst, s) for inst in instances for s in range(config.samples)]
+    done = store.done_keys(run.id)
+    todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
+    outcome = EvalOutcome(
+        run=run.name,
+        planned=len(instances) * config.samples,
+        already_done=len(instances) * config.samples - len(todo),
+    )
+    runner = _Runner(config, store, run, prices, outcome, suite)
+    status = "interrupted"
+    try:
+        asyncio.run(runner.run(todo))
+        status = final_status(store, run, instances, config.samples, outcome)
+    finally:
+        try:
+            store.mark_run(run.id, status, planned=max(run.planned, outcome.planned))
+        except sqlite3.Error as exc:
+            if status != "interrupted":  # else the error that interrupted the run is the one to report
+                raise StorageError(str(config.results), str(exc)) from None
     return outcome
 
 
@@ -201,8 +221,7 @@ def _prices(config: EvalConfig) -> PriceTable:
     return prices
 
 
-def _open_run(store: Store, config: EvalConfig, digest: str, count: int) -> Run:
-    name = config.run or default_run_name(config, digest)
+def _open_run(store: Store, config: EvalConfig, name: str, digest: str, count: int) -> Run:
     run = store.run(name)
     identity = redact_config(json.loads(json.dumps(config.identity(), default=str)))  # no secret is stored
     if run is None:

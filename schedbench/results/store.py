@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from schedbench._json import jsonable, safe_json, safe_text
+from schedbench.errors import InputError
 from schedbench.problems._bounds import in_int64
 
 MAX_STORED_VIOLATIONS = 100
@@ -77,6 +80,12 @@ CREATE TABLE IF NOT EXISTS items (
     error TEXT,
     created_at TEXT NOT NULL,
     PRIMARY KEY (run_id, instance_id, sample)
+);
+CREATE TABLE IF NOT EXISTS run_locks (
+    name TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    acquired_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
@@ -285,18 +294,68 @@ def _bounded_violation(violation: dict[str, Any]) -> dict[str, Any]:
 
 
 class Store:
-    """The results database. Open with `Store(path)`; every write is committed at once."""
+    """The results database. Open with `Store(path)` (every write is committed at once), or
+    `Store(path, readonly=True)` to read one that may sit on a read-only file or folder. A file that cannot be
+    opened, is not a results database or cannot be written raises InputError naming it."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        self.db.executescript(SCHEMA)
+        self.readonly = readonly
+        try:
+            self.db = self._connect_readonly() if readonly else self._connect()
+            self.db.execute("SELECT COUNT(*) FROM runs").fetchone()  # a results database at all?
+        except sqlite3.Error as exc:
+            raise InputError(str(self.path), None, f"cannot open the results database: {exc}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise sqlite3.OperationalError(exc.strerror or str(exc)) from None
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout=10000")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)
+        return db
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """Read-only; a database on a read-only folder (where SQLite cannot make its WAL index) is read as
+        immutable, which is exact as long as nothing writes it meanwhile."""
+        uri = self.path.resolve().as_uri()
+        for mode in ("mode=ro", "immutable=1"):
+            db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            try:
+                db.execute("PRAGMA busy_timeout=10000")
+                db.execute("SELECT COUNT(*) FROM runs").fetchone()
+                return db
+            except sqlite3.OperationalError as exc:
+                db.close()
+                if "no such table" in str(exc):
+                    raise
+        raise sqlite3.OperationalError("cannot read it even as an immutable file")
+
+    # locks -----------------------------------------------------------------------------------------------
+    def lock_run(self, name: str) -> None:
+        """Take the run `name` for this process (in one transaction, so two processes starting the same run
+        cannot both get it); RunBusy when a live process on this machine holds it. A lock left by a process
+        that died is taken over."""
+        pid, host = os.getpid(), socket.gethostname()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            row = self.db.execute("SELECT pid, host, acquired_at FROM run_locks WHERE name = ?", (name,)).fetchone()
+            if row is not None and (row[0], row[1]) != (pid, host) and _alive(row[0], row[1]):
+                raise RunBusy(str(self.path), name, row[0], row[1], row[2])
+            self.db.execute("INSERT OR REPLACE INTO run_locks VALUES (?, ?, ?, ?)", (name, pid, host, now()))
+
+    def unlock_run(self, name: str) -> None:
+        """Release this process's lock on the run `name`."""
+        self.db.execute(
+            "DELETE FROM run_locks WHERE name = ? AND pid = ? AND host = ?", (name, os.getpid(), socket.gethostname())
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -431,6 +490,35 @@ class Store:
 def _sorted(value: Any) -> Any:
     """A configuration with its keys sorted (stored configurations compare as text)."""
     return {k: _sorted(value[k]) for k in sorted(value)} if isinstance(value, dict) else value
+
+
+class RunBusy(InputError):
+    """Another live process is working on this run."""
+
+    def __init__(self, path: str, name: str, pid: int, host: str, since: str) -> None:
+        super().__init__(
+            path,
+            "run",
+            f"run {name!r} is in use by process {pid} on {host} since {since}; wait for it to finish "
+            "(or stop it) and rerun, or choose another run name",
+        )
+        self.args_ = (path, name, pid, host, since)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (RunBusy, self.args_)
+
+
+def _alive(pid: int, host: str) -> bool:
+    """Whether the process holding a lock still runs (always assumed for another machine)."""
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _finite(value: Any) -> Any:
