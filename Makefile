@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test test-all lint bench clean
 
 $(STAMP): pyproject.toml setup.py schedbench/solvers/_smtt_core.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ lint: venv
 	$(BIN)/ruff check schedbench tests bench
 	$(BIN)/ruff format --check schedbench tests bench
 
+# the everyday tier: everything but the checks marked slow (full published sets, throughput runs)
 test: venv lint
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# every test, the slow tier included
+test-all: venv lint
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: venv

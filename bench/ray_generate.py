@@ -7,6 +7,13 @@ start-up apart, the overhead ratio Ray / local, and a check that status, objecti
 instance that hits the wall-clock time limit in one run only can differ whichever executor ran it).
 
     .venv/bin/python bench/ray_generate.py [--instances 1000] [--workers 2] [--repeat 2]
+
+With `--cluster`, the same drafts are solved on one Ray node (a local instance, one CPU per core) and on a
+two-node cluster on loopback addresses (a head and a worker node with one CPU each; the worker runs from a
+virtual environment with only Ray, so schedbench and its libraries are shipped to it), with the cost of the
+first job's shipping (runtime environment set-up) and the dispatch cost per task of each.
+
+    .venv/bin/python bench/ray_generate.py --cluster [--instances 1000] [--repeat 2]
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import argparse
 import os
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from schedbench.executors import ExecutorName, ensure_ray, map_ordered, shutdown_ray
@@ -56,12 +64,16 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--cluster", action="store_true", help="one Ray node vs a two-node loopback cluster")
     args = parser.parse_args()
     batch = drafts(args.instances)
     print(
         f"{len(batch)} RCPSP instances (15 tasks, levels 1-40, 5 stages), {args.workers} workers, "
         f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+    if args.cluster:
+        compare_nodes(batch, args.repeat)
+        return
 
     start = time.perf_counter()
     ray = ensure_ray()
@@ -104,6 +116,65 @@ def main() -> None:
         f"dispatch cost of a trivial task (abs), {len(batch)} tasks: local pool {dispatch['local']:.2f} ms, "
         f"ray {dispatch['ray']:.2f} ms per task"
     )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def ray_figures(batch: list[Any], repeat: int, address: str | None) -> dict[str, Any]:
+    """Connect (to `address`, else a new local instance), time the first trivial task (the job's set-up on the
+    nodes), then `repeat` solves of the whole batch and the dispatch cost; disconnect."""
+    start = time.perf_counter()
+    ray = ensure_ray(address)
+    connect = time.perf_counter() - start
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    start = time.perf_counter()
+    list(map_ordered(abs, [-1], executor="ray", ray_address=address))
+    first_task = time.perf_counter() - start
+    runs = []
+    results: list[tuple[Any, ...]] = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        references = solve_references(
+            [d.instance for d in batch],
+            [d.hint for d in batch],
+            time_limit=10.0,
+            workers=cpus,
+            executor="ray",
+            ray_address=address,
+            show_progress=False,
+        )
+        runs.append(time.perf_counter() - start)
+        results = [(r.status, r.objective, r.bound) for r in references]
+    start = time.perf_counter()
+    trivial = list(map_ordered(abs, range(-len(batch), 0), executor="ray", ray_address=address))
+    assert trivial == list(range(len(batch), 0, -1))
+    dispatch = 1000 * (time.perf_counter() - start) / len(batch)
+    shutdown_ray()
+    if address is not None:
+        ray.shutdown()
+    figures = {"cpus": cpus, "connect": connect, "first": first_task, "runs": runs, "dispatch": dispatch}
+    return figures | {"results": results}
+
+
+def compare_nodes(batch: list[Any], repeat: int) -> None:
+    """One Ray node (2 CPUs) vs a two-node loopback cluster (1 + 1 CPUs, the worker without schedbench)."""
+    import ray
+
+    from schedbench._loopback_ray import WorkerNode, loopback_cluster, node_virtualenv
+
+    one = ray_figures(batch, repeat, None)
+    ray_bin = node_virtualenv(Path(__file__).resolve().parents[1] / ".venv-raynode", ray.__version__)
+    with loopback_cluster(head_cpus=1, workers=[WorkerNode(ray_bin, cpus=1)]) as cluster:
+        os.environ["RAY_AUTH_TOKEN_PATH"] = str(cluster.token_file)
+        two = ray_figures(batch, repeat, cluster.address)
+    for name, figures in (("1 node (local instance)", one), ("2 nodes (loopback cluster)", two)):
+        best = min(figures["runs"])
+        print(
+            f"{name}, {figures['cpus']} CPUs: best {best:.2f} s ({len(batch) / best:.1f} instances/s), runs "
+            f"{', '.join(f'{t:.2f}' for t in figures['runs'])}; connect {figures['connect']:.2f} s, "
+            f"first task {figures['first']:.2f} s; dispatch {figures['dispatch']:.2f} ms/task"
+        )
+    same = sum(a == b for a, b in zip(one["results"], two["results"], strict=True))
+    print(f"ratio 2 nodes / 1 node: {min(two['runs']) / min(one['runs']):.2f}; identical results {same}/{len(batch)}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -3,7 +3,8 @@
 The function and the items are the same whichever executor runs them, so results are identical; only where
 and how fast differ. Ray is optional (`pip install 'schedbench[ray]'`): without `--ray-address` a local Ray
 instance is started once per process, with one CPU per core, and shut down at exit; with an address
-(`ray://head:10001`, `auto`) the work goes to that cluster, whose workers need schedbench installed.
+(`head:6379`, `ray://head:10001`, `auto`, or `RAY_ADDRESS`) the work goes to that cluster, whose nodes need
+only Ray: schedbench travels with the job (`schedbench._raycluster`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any, Literal
 
+from schedbench import _raycluster
 from schedbench.errors import OptionError
 
 ExecutorName = Literal["local", "ray"]
@@ -116,7 +119,8 @@ class RayProcess:
 
     def __init__(self, address: str | None = None) -> None:
         self._ray = ensure_ray(address)
-        self._actor = self._ray.remote(num_cpus=1, max_restarts=0)(_Caller).remote()
+        resources = _raycluster.task_resources()
+        self._actor = self._ray.remote(num_cpus=1, max_restarts=0, resources=resources)(_Caller).remote()
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """`fn(*args)` in the actor's process; an exception raised by `fn` propagates with its own type."""
@@ -142,34 +146,87 @@ _remote_functions: dict[str, Any] = {}
 
 
 def ensure_ray(address: str | None = None) -> Any:
-    """The `ray` module, connected once per process: to `address`, else to a new local instance.
+    """The `ray` module, connected once per process: to `address` (or `RAY_ADDRESS`), else to a new local
+    instance.
 
-    A local instance gets one CPU per core of this machine, no dashboard, and is shut down at exit.
+    A local instance gets one CPU per core of this machine, no dashboard, and is shut down at exit. An existing
+    cluster is joined with its token and gets schedbench shipped to its nodes (`schedbench._raycluster`).
     """
     global _started_here
+    target = address or os.environ.get("RAY_ADDRESS")
+    joining = bool(target) and not _ray_initialized()
+    token = _raycluster.prepare_token_auth() if joining else None  # before Ray reads its configuration
     try:
         import ray
     except ImportError:
         raise OptionError("executor", "ray needs Ray: pip install 'schedbench[ray]'") from None
     if ray.is_initialized():
         return ray
-    _check_reachable(address)
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-    if address is None and not os.environ.get("RAY_ADDRESS"):
+    if target:
+        _check_reachable(target)
+        if _raycluster.ship_mode() == "auto":
+            options["runtime_env"] = _raycluster.runtime_env()
+        # Ray retries a refused handshake for ~20 s, logging each try; a good client is answered at once.
+        os.environ.setdefault("RAY_gcs_server_port_wait_time_s", str(_CONNECT_ATTEMPTS))
+    else:
         options |= {"num_cpus": os.cpu_count() or 1, "object_store_memory": _LOCAL_OBJECT_STORE_BYTES}
-    try:
-        ray.init(address=address, **options)
-    except ConnectionError as exc:
-        raise OptionError("ray_address", f"cannot connect to Ray at {address}: {exc}") from None
+    with _native_stderr_held() as held:
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError) as exc:
+            held.discard()  # Ray's native retry log; the error below says what went wrong, on one line
+            raise _raycluster.connection_error(str(target), exc, token) from None
     if not _started_here:
         atexit.register(shutdown_ray)
     _started_here = True
     return ray
 
 
-def _check_reachable(address: str | None) -> None:
-    """Fail fast on a cluster address nothing listens on (`ray.init` would keep retrying for minutes)."""
-    if not address or address == "auto" or "://" in address or ":" not in address:
+class _Held:
+    """What native code wrote to stderr meanwhile: written back on exit unless discarded."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.keep = True
+
+    def discard(self) -> None:
+        self.keep = False
+
+
+@contextlib.contextmanager
+def _native_stderr_held() -> Iterator[_Held]:
+    """Hold file descriptor 2 (where Ray's C++ code logs) in a temporary file for the duration."""
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        held = _Held(sink)
+        try:
+            yield held
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if held.keep:
+                sink.seek(0)
+                sys.stderr.write(sink.read().decode(errors="replace"))
+                sys.stderr.flush()
+
+
+def _ray_initialized() -> bool:
+    ray = sys.modules.get("ray")
+    return bool(ray is not None and ray.is_initialized())
+
+
+_CONNECT_ATTEMPTS = 3
+"""Handshake attempts (about a second each) when joining a cluster that is known to listen."""
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a cluster address nothing listens on (`ray.init` would keep retrying)."""
+    if address == "auto" or "://" in address or ":" not in address:
         return
     host, _, port = address.rpartition(":")
     try:
@@ -200,7 +257,8 @@ def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
 def _remote(ray: Any) -> Any:
     """The one Ray remote function, exported once per process."""
     if "apply" not in _remote_functions:
-        _remote_functions["apply"] = ray.remote(num_cpus=1, max_retries=0)(_apply)
+        resources = _raycluster.task_resources()
+        _remote_functions["apply"] = ray.remote(num_cpus=1, max_retries=0, resources=resources)(_apply)
     return _remote_functions["apply"]
 
 
@@ -253,6 +311,8 @@ def original_errors(ray: Any) -> Iterator[None]:
     callers handle errors the same whichever executor ran the work."""
     try:
         yield
+    except ray.exceptions.RuntimeEnvSetupError as exc:
+        raise _raycluster.setup_error(exc) from None
     except ray.exceptions.RayTaskError as exc:
         cause = getattr(exc, "cause", None)
         if isinstance(cause, BaseException):

@@ -8,6 +8,7 @@ A local Ray instance is started by the module fixture (2 CPUs); the command-line
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,7 +41,10 @@ def ray_cluster() -> Iterator[str]:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "schedbench", *args], capture_output=True, text=True, check=False)
+    """The command line against the module's Ray instance, whose node has schedbench installed (no shipping)."""
+    env = os.environ | {"SCHEDBENCH_RAY_SHIP": "none"}
+    command = [sys.executable, "-m", "schedbench", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False, env=env)
 
 
 def comparable(suite: Path) -> list[dict[str, Any]]:
@@ -236,4 +240,5 @@ def test_evaluate_checks_answers_on_ray_with_the_same_results(ray_cluster: str, 
         "127.0.0.1:1",
         "--quiet",
     )
-    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--ray-address" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0
+    assert "--ray-address: cannot connect to Ray at 127.0.0.1:1" in bad.stderr

@@ -25,14 +25,14 @@ SOLVER = "smtt-decomposition 1"
 
 
 def core() -> Any:
-    """The compiled core; a clear error if the package was installed without building it."""
+    """The compiled core: the one built at install time, else one built here from the shipped C source (a Ray
+    node of another platform, an uninstalled checkout); RuntimeError when neither is possible."""
     try:
         from schedbench.solvers import _smtt_core
-    except ImportError as exc:  # pragma: no cover - only on a broken install
-        raise RuntimeError(
-            "the compiled SMTT core is missing: reinstall with `pip install -e .` "
-            "(it builds schedbench/solvers/_smtt_core.c)"
-        ) from exc
+    except ImportError:
+        from schedbench.solvers._build_core import build_core
+
+        return build_core()
     return _smtt_core
 
 
