@@ -174,3 +174,19 @@ def test_a_failing_check_is_not_cached(suite, tmp_path, monkeypatch) -> None:
 
 def test_storage_error_names_the_database() -> None:
     assert "results/x.db" in str(StorageError("results/x.db", "disk full"))
+
+
+def test_stored_verification_size_is_bounded(tmp_path) -> None:
+    from schedbench.results.store import MAX_STORED_VIOLATIONS
+
+    violations = [{"type": "unknown", "items": [f"X{i}"] * 50, "detail": "y" * 5000} for i in range(20_000)]
+    item = ItemRecord("i", 0, "rcpsp", 1, "s", "a", "plan", response="r")
+    item.verification = {"feasible": False, "violations": violations}
+    with Store(tmp_path / "r.db") as store:
+        run = store.create_run("r", "m", "s", "h", {}, {}, None, 1)
+        store.add_items(run.id, [(item, None)])
+        (text, types) = store.db.execute("SELECT verification, violation_types FROM items").fetchone()
+    stored = json.loads(text)
+    assert len(text) < 200_000 and len(stored["violations"]) == MAX_STORED_VIOLATIONS
+    assert stored["violations_omitted"] == 20_000 - MAX_STORED_VIOLATIONS
+    assert stored["violations"][0]["items_omitted"] == 30 and json.loads(types) == ["unknown"]
