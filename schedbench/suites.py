@@ -71,11 +71,21 @@ def write_parquet(path: Path, instances: list[Instance]) -> None:
 
     datasets.disable_progress_bars()
     rows = [flat_row(inst) for inst in instances]
+    chained = any("chain" in row for row in rows)
+    for row in rows:  # every row needs the same columns
+        for key in CHAIN_KEYS:
+            if chained:
+                row.setdefault(key, None)
     datasets.Dataset.from_list(rows).to_parquet(str(path))
 
 
+CHAIN_KEYS = ("ramp", "chain")
+"""Envelope keys of instances on a nested ramp chain (absent on independent draws)."""
+
+
 def flat_row(inst: Instance) -> dict[str, Any]:
-    """One parquet/HF row of an instance."""
+    """One parquet/HF row of an instance (with `ramp` and `chain` when it lies on a nested chain)."""
+    extra = inst.model_extra or {}
     return {
         "id": inst.id,
         "family": inst.family,
@@ -85,12 +95,13 @@ def flat_row(inst: Instance) -> dict[str, Any]:
         "seed": inst.seed,
         "data": json.dumps(inst.data),
         "reference": inst.reference.model_dump_json() if inst.reference else None,
+        **{key: extra[key] for key in CHAIN_KEYS if extra.get(key) is not None},
     }
 
 
 def from_flat_row(row: dict[str, Any], source: str) -> Instance:
     """An instance from a parquet/HF row (data and reference as JSON strings or objects)."""
-    row = dict(row)
+    row = {key: value for key, value in row.items() if not (key in CHAIN_KEYS and value is None)}
     for key in ("data", "reference"):
         if isinstance(row.get(key), str):
             try:

@@ -22,6 +22,7 @@ CHARTS = (
     "feasibility_by_stage",
     "feasibility_by_scenario",
     "feasibility_by_family",
+    "chain_breakpoints",
     "violation_taxonomy",
     "gap_by_level",
     "gap_distribution",
@@ -132,6 +133,7 @@ def test_every_chart_has_its_series_in_the_dom(probed: tuple[dict[str, Any], Pat
     assert charts["feasibility_by_level"]["series"] == {"band": len(RUNS), "line": len(RUNS)}
     assert charts["feasibility_by_stage"]["series"] == {"bar": len(RUNS)}
     assert charts["gap_distribution"]["series"] == {"points": len(RUNS)}
+    assert charts["chain_breakpoints"]["series"]  # the rcpsp suite is a nested ramp
     assert measured["items"] == len(RUNS) * PER_RUN
     assert len(measured["gantts"]) == measured["items"] and min(measured["gantts"]) > 0
 

@@ -179,6 +179,7 @@ def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
         "feasibility_by_level",
         "feasibility_by_stage",
         "feasibility_by_scenario",
+        "chain_breakpoints",  # the default rcpsp ramp is nested
         "violation_taxonomy",
         "gap_by_level",
         "gap_distribution",

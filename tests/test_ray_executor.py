@@ -86,7 +86,10 @@ def test_a_slow_task_at_the_head_does_not_idle_the_other_workers(ray_cluster: st
 def test_reference_solving_matches_the_local_pool(ray_cluster: str) -> None:
     from schedbench.generators.rcpsp import RcpspGeneratorConfig, generate
 
-    drafts = generate(RcpspGeneratorConfig(levels="4-12", per_level=2, stage="combined", infeasible_share=0.3, seed=5))
+    config = RcpspGeneratorConfig(
+        levels="4-12", per_level=2, stage="combined", infeasible_share=0.3, seed=5, ramp="independent"
+    )
+    drafts = generate(config)
     payloads = [("rcpsp", d.instance.data, 10.0, 1, None) for d in drafts]
     local = list(map_ordered(solve_payload, payloads, workers=2, executor="local"))
     remote = list(map_ordered(solve_payload, payloads, executor="ray"))

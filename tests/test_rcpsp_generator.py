@@ -48,8 +48,12 @@ def graph_of(data: dict[str, Any]) -> nx.DiGraph:
 
 @pytest.fixture(scope="module")
 def drafts() -> list[Any]:
-    """Every stage, levels 0–40, two copies per level, a quarter infeasible (no references yet)."""
-    return generate(RcpspGeneratorConfig(levels="0-40", stage="all", per_level=2, seed=11, infeasible_share=0.25))
+    """Independent ramp: every stage, levels 0–40, two copies per level, a quarter infeasible (no references)."""
+    return generate(
+        RcpspGeneratorConfig(
+            levels="0-40", stage="all", per_level=2, seed=11, infeasible_share=0.25, ramp="independent"
+        )
+    )
 
 
 def test_every_level_has_exactly_that_many_edges_acyclic_and_transitively_reduced(drafts: list[Any]) -> None:

@@ -78,6 +78,8 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
         ("normalised gap", lambda d: _num(d["mean_normalised_gap"], 3)),
         ("WAUC", lambda d: _num(d["wauc"], 3)),
         ("breakpoint level", lambda d: "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"])),
+        ("chain breakpoint (95% CI)", _chain_breakpoint),
+        ("chains never failing / recovering", _chain_counts),
         ("tokens", lambda d: f"{d['tokens']:,}"),
         ("cost $", lambda d: f"{d['cost_usd']:.4f}"),
         ("cached", lambda d: str(d["cached"])),
@@ -89,6 +91,23 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
     for key, name in (("by_level", "level"), ("by_stage", "stage"), ("by_scenario", "scenario")):
         console.print(_breakdown(Table, documents, key, name))
     console.print(_taxonomy(Table, documents))
+
+
+def _chain_breakpoint(d: dict[str, Any]) -> str:
+    """Median first failing level over the nested chains, with its interval ('>top' past the last level)."""
+    chains = d.get("chains")
+    if not chains:
+        return "-"
+    low, high = (">top" if v is None else f"{v:g}" for v in chains["breakpoint_ci"])
+    median = ">top" if chains["breakpoint_median"] is None else f"{chains['breakpoint_median']:g}"
+    return f"{median} ({low}–{high})"
+
+
+def _chain_counts(d: dict[str, Any]) -> str:
+    chains = d.get("chains")
+    if not chains:
+        return "-"
+    return f"{chains['never_failed']} / {chains['recovered']} of {chains['n_trajectories']}"
 
 
 def _table(table_class: Any, documents: list[dict[str, Any]], first: str, title: str) -> Any:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from schedbench.evaluate.chains import ChainOutcome, chain_analysis
+
 Z95 = 1.959963984540054
 
 
@@ -40,6 +42,8 @@ class ItemFacts:
     cost_usd: float
     latency_s: float | None
     cached: bool
+    chain: str | None = None
+    sample: int = 0
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -113,6 +117,21 @@ def taxonomy(items: Iterable[ItemFacts]) -> tuple[dict[str, float], int]:
     return {t: round(c / len(failed), 4) for t, c in counts.most_common()}, len(failed)
 
 
+def ramp_kind(items: Sequence[ItemFacts]) -> str | None:
+    """'nested' when every item lies on a chain, 'independent' when none does, 'mixed' otherwise."""
+    chained = sum(i.chain is not None for i in items)
+    if not items:
+        return None
+    return "nested" if chained == len(items) else "independent" if chained == 0 else "mixed"
+
+
+def chains_of(items: Sequence[ItemFacts]) -> dict[str, Any] | None:
+    """The chain analysis (`schedbench.evaluate.chains`) of the items on nested chains, None without any."""
+    return chain_analysis(
+        [ChainOutcome(i.chain, i.stage, i.sample, i.level, i.correct) for i in items if i.chain is not None]
+    )
+
+
 def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
     """Every metric of one run (the contract keys of `report --json` among them)."""
     n = len(items)
@@ -153,6 +172,8 @@ def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
         "cost_usd": round(sum(i.cost_usd for i in items), 6),
         "cached": sum(i.cached for i in items),
         "latency_s": {"mean": _mean(latencies), "p50": _quantile(latencies, 0.5), "p95": _quantile(latencies, 0.95)},
+        "ramp": ramp_kind(items),
+        "chains": chains_of(items),
     }
 
 

@@ -465,6 +465,7 @@ class _Runner:
             mode=self.config.prompt.mode,
             prompt_hash=prepared.prompt_hash,
             error=error,
+            chain=(inst.model_extra or {}).get("chain"),
             extra={"model_spec": self.config.model},
         )
         if completion is None:

@@ -120,8 +120,23 @@ def _evolve() -> Any:
         to_input=evolve_input,
         to_solution=evolve_solution,
         zero_point="random",
-        train={"levels": "10-29", "per_level": 2, "stage": "precedence", "tasks": 12, "seed": 2025},
-        gate={"levels": "3", "per_level": 1, "stage": "precedence,downtime,disjunctive", "tasks": 6, "seed": 7},
+        # independent draws: a training set of 40 different projects, not 2 chains of one project each
+        train={
+            "levels": "10-29",
+            "per_level": 2,
+            "stage": "precedence",
+            "tasks": 12,
+            "seed": 2025,
+            "ramp": "independent",
+        },
+        gate={
+            "levels": "3",
+            "per_level": 1,
+            "stage": "precedence,downtime,disjunctive",
+            "tasks": 6,
+            "seed": 7,
+            "ramp": "independent",
+        },
         vocabulary=(
             "instance['duration'][i]",
             "len(instance['successors'][i])",

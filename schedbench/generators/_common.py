@@ -1,4 +1,28 @@
-"""What every generator shares: the common options, the level syntax and per-instance seeding."""
+"""What every generator shares: the common options, the level syntax, per-instance seeding and ramp chains.
+
+Ramps. A family whose level counts constraints of one kind can build its ramp two ways (option `ramp`):
+
+- `independent`: every (level, index) is drawn from its own seed — a new base problem per level.
+- `nested`: `per_level` *chains*; chain c has one seed (`chain_seed`), one base problem and one ordered
+  sequence of constraints of the ramped kind, drawn once for the chain's top level; level k holds the first k
+  of them, and everything else (the stage's extra constraints, the horizon) is the same at every level. So
+  level k+1 is level k plus one constraint, and a model's results along a chain show where it breaks.
+
+A family adds nesting by giving its config a `ramp: Ramp` field, building each chain from `chain_seed(seed, c)`
+and tagging each instance with `chain_fields(family, stage, c)` (the envelope keys `ramp` and `chain` that
+the runner stores and the report's chain analysis reads). Instances without these keys are independent.
+Draw the chain's constraint sequence once for its top level and keep every other draw fixed, so that each
+level holds the one below it; where an infeasible share applies, tip whole chains (feasibility only ever goes
+from feasible to infeasible along a chain).
+
+Per family: `rcpsp` — nested by default, one non-redundant precedence per level (`generators/rcpsp.py`);
+`asyncplan` — independent by default, nested grows a plan by one step per level (`generators/asyncplan.py`);
+`smtt` — independent only: its level is the number of jobs and due dates are drawn relative to the total
+processing time, so a prefix of a larger instance is not an instance of the same TF × RDD class. A family whose
+level counts constraints of one kind per stage (a job shop's windows stage: one more hard window per level)
+nests the same way: the windows are drawn for the top level around one witness, in a fixed order, and level k
+keeps the first k.
+"""
 
 from __future__ import annotations
 
@@ -96,6 +120,20 @@ def parse_stages(text: str, known: tuple[str, ...]) -> list[str]:
 def instance_seed(base_seed: int, *keys: int) -> int:
     """A 32-bit seed for one instance, derived from the base seed and its coordinates."""
     return int(np.random.SeedSequence([base_seed & 0xFFFFFFFF, *keys]).generate_state(1)[0])
+
+
+Ramp = Literal["nested", "independent"]
+_CHAIN_TAG = 0x6E657374  # keeps chain seeds apart from the (level, index) seeds of independent draws
+
+
+def chain_seed(base_seed: int, chain: int) -> int:
+    """The seed of nested chain `chain`: the same for every level of the chain."""
+    return instance_seed(base_seed, _CHAIN_TAG, chain)
+
+
+def chain_fields(family: str, stage: str, chain: int) -> dict[str, str]:
+    """Envelope keys of an instance on a nested chain: the ramp kind and the chain's name."""
+    return {"ramp": "nested", "chain": f"{family}-{stage}-C{chain:02d}"}
 
 
 @dataclass

@@ -20,6 +20,15 @@ and station contention — so that stages differ only in what they vary:
 
 Every plan is feasible (agents ≥ 1, capacities ≥ 1); the list scheduler's plan is the witness handed to the
 exact solver as a hint.
+
+Ramps (`ramp`): `independent` (the default) draws a new plan per (seed, level, index). `nested` draws one plan
+per chain for the top level, puts its steps in a random topological order (components interleave, the
+finishing step last) and numbers them in that order; level n is the first n steps with the dependencies among
+them, so level n+1 is level n plus one step and its incoming dependencies, every draw of a step (kind,
+duration, station) is the same at every level, and so are the agents and the stations with their capacities.
+The level stays the number of steps (a plan grows; its precedences are not a ramp of their own: a fixed set of
+steps with one dependency more per level would need a graph whose every prefix is a recipe, which the recipe
+template does not give). The optimal makespan never decreases along a chain.
 """
 
 from __future__ import annotations
@@ -36,6 +45,9 @@ from schedbench.generators._common import (
     MAX_VALUE,
     Draft,
     GeneratorConfig,
+    Ramp,
+    chain_fields,
+    chain_seed,
     instance_seed,
     parse_levels,
     parse_stages,
@@ -80,6 +92,10 @@ class AsyncplanGeneratorConfig(GeneratorConfig):
     scenario: str = Field("kitchen", description="theme: kitchen, household or abstract (wording only)")
     max_attended: int = Field(8, ge=1, le=MAX_VALUE, description="attended steps last 1..max_attended")
     max_unattended: int = Field(30, ge=3, le=MAX_VALUE, description="unattended steps last 3..max_unattended")
+    ramp: Ramp = Field(
+        "independent",
+        description="independent: a new plan per level; nested: per chain one plan, each level one step more",
+    )
 
 
 def generate(config: AsyncplanGeneratorConfig) -> list[Draft]:
@@ -90,15 +106,29 @@ def generate(config: AsyncplanGeneratorConfig) -> list[Draft]:
     if levels and levels[0] < 1:
         raise ValueError("levels are numbers of steps and start at 1")
     stages = parse_stages(config.stage, STAGES)
+    if config.ramp == "nested":
+        return generate_nested(config, stages, levels)
     drafts = []
     for stage, level, k in itertools.product(stages, levels, range(config.per_level)):
         drafts.append(make_instance(config, stage, level, k, instance_seed(config.seed, level, k)))
     return drafts
 
 
-def make_instance(config: AsyncplanGeneratorConfig, stage: str, level: int, k: int, seed: int) -> Draft:
-    """One instance: the task graph and draws from `seed`, the knobs from `stage`, names from the theme."""
-    knobs = STAGE_KNOBS[stage]
+@dataclass
+class PlanDraw:
+    """The random draws of one plan of n steps, step i at position i (a topological order)."""
+
+    component_of: list[int]
+    edges: list[tuple[int, int]]
+    kinds: list[str]
+    slots: list[int | None]
+    durations: list[int]
+    attended: list[int]
+    capacity_draw: np.ndarray
+
+
+def draw_plan(config: AsyncplanGeneratorConfig, knobs: StageKnobs, level: int, seed: int) -> PlanDraw:
+    """Task graph, kinds, station slots and durations of a plan of `level` steps from `seed`."""
     rng = np.random.default_rng(seed)
     component_of, edges = recipe_graph(level, rng)
     finish = level >= 4  # the last step joins every component
@@ -116,25 +146,45 @@ def make_instance(config: AsyncplanGeneratorConfig, stage: str, level: int, k: i
         for i, kind in enumerate(kinds):
             if kind != "finish" and station_draw[i] < _STATION_USE[kind]:
                 slots[i] = int(slot_draw[i]) % n_slots
-    names = themes.step_names(config.scenario, [(kinds[i], slots[i], component_of[i]) for i in range(level)], seed)
+    durations = [int(unattended_len[i] if kind == "unattended" else attended_len[i]) for i, kind in enumerate(kinds)]
+    attended = [
+        min(int(setup_len[i]), durations[i]) if kind == "unattended" else durations[i] for i, kind in enumerate(kinds)
+    ]
+    return PlanDraw(component_of, edges, kinds, slots, durations, attended, capacity_draw)
+
+
+def plan_data(config: AsyncplanGeneratorConfig, knobs: StageKnobs, draw: PlanDraw, seed: int) -> AsyncplanData:
+    """The plan of a draw: steps S1..Sn in draw order, named by the theme, with the stations they use."""
+    n = len(draw.kinds)
+    roles = [(draw.kinds[i], draw.slots[i], draw.component_of[i]) for i in range(n)]
+    names = themes.step_names(config.scenario, roles, seed)
     steps = []
-    for i, kind in enumerate(kinds):
-        duration = int(unattended_len[i] if kind == "unattended" else attended_len[i])
-        attended = min(int(setup_len[i]), duration) if kind == "unattended" else duration
-        station = themes.station_words(config.scenario, slots[i]).id if slots[i] is not None else None
-        steps.append(Step(id=f"S{i + 1}", name=names[i], duration=duration, attended=attended, station=station))
-    used = sorted({s for s in slots if s is not None})
+    for i in range(n):
+        station = themes.station_words(config.scenario, draw.slots[i]).id if draw.slots[i] is not None else None
+        steps.append(
+            Step(id=f"S{i + 1}", name=names[i], duration=draw.durations[i], attended=draw.attended[i], station=station)
+        )
+    used = sorted({s for s in draw.slots if s is not None})
     stations = [
         Station(
             id=themes.station_words(config.scenario, s).id,
             name=themes.station_words(config.scenario, s).name,
-            capacity=1 if knobs.contention == "tight" else int(capacity_draw[s]),
+            capacity=1 if knobs.contention == "tight" else int(draw.capacity_draw[s]),
         )
         for s in used
     ]
-    data = AsyncplanData(
-        agents=knobs.agents, stations=stations, steps=steps, precedences=[(f"S{a + 1}", f"S{b + 1}") for a, b in edges]
+    return AsyncplanData(
+        agents=knobs.agents,
+        stations=stations,
+        steps=steps,
+        precedences=[(f"S{a + 1}", f"S{b + 1}") for a, b in draw.edges],
     )
+
+
+def make_instance(config: AsyncplanGeneratorConfig, stage: str, level: int, k: int, seed: int) -> Draft:
+    """One instance: the task graph and draws from `seed`, the knobs from `stage`, names from the theme."""
+    knobs = STAGE_KNOBS[stage]
+    data = plan_data(config, knobs, draw_plan(config, knobs, level, seed), seed)
     instance = Instance(
         id=f"asyncplan-{stage}-L{level:03d}-{k:02d}",
         family="asyncplan",
@@ -145,6 +195,76 @@ def make_instance(config: AsyncplanGeneratorConfig, stage: str, level: int, k: i
         data=data.model_dump(),
     )
     return Draft(instance, expect="feasible", hint=list_scheduler(data))
+
+
+def generate_nested(config: AsyncplanGeneratorConfig, stages: list[str], levels: list[int]) -> list[Draft]:
+    """`per_level` chains per stage, each one plan growing by one step per level."""
+    drafts = [
+        draft
+        for stage, chain in itertools.product(stages, range(config.per_level))
+        for draft in make_chain(config, stage, levels, chain, chain_seed(config.seed, chain))
+    ]
+    order = {stage: i for i, stage in enumerate(stages)}
+    return sorted(drafts, key=lambda d: (order[d.instance.stage], d.instance.level, d.instance.id))
+
+
+def make_chain(config: AsyncplanGeneratorConfig, stage: str, levels: list[int], chain: int, seed: int) -> list[Draft]:
+    """Every level of one nested chain: level n is the first n steps of the top level's plan.
+
+    The top plan's steps are put in a random topological order (components interleave, the finishing step
+    stays last), so each prefix is a plan in its own right — every step's predecessors come before it — and
+    level n+1 adds one step with its dependencies to level n. Stations (and their capacities) are the top
+    plan's at every level.
+    """
+    knobs = STAGE_KNOBS[stage]
+    draw = reorder(draw_plan(config, knobs, levels[-1], seed), np.random.default_rng([seed, 1]))
+    top = plan_data(config, knobs, draw, seed)
+    drafts = []
+    for level in levels:
+        ids = {s.id for s in top.steps[:level]}
+        data = top.model_copy(
+            update={
+                "steps": top.steps[:level],
+                "precedences": [(a, b) for a, b in top.precedences if a in ids and b in ids],
+            }
+        )
+        instance = Instance(
+            id=f"asyncplan-{stage}-L{level:03d}-{chain:02d}",
+            family="asyncplan",
+            level=level,
+            stage=stage,
+            scenario=config.scenario,
+            seed=seed,
+            data=data.model_dump(),
+            **chain_fields("asyncplan", stage, chain),
+        )
+        drafts.append(Draft(instance, expect="feasible", hint=list_scheduler(data)))
+    return drafts
+
+
+def reorder(draw: PlanDraw, rng: np.random.Generator) -> PlanDraw:
+    """The same plan with its steps in a random topological order (a random ready step next each time)."""
+    n = len(draw.kinds)
+    predecessors: list[set[int]] = [set() for _ in range(n)]
+    for a, b in draw.edges:
+        predecessors[b].add(a)
+    order: list[int] = []
+    placed: set[int] = set()
+    while len(order) < n:
+        ready = [i for i in range(n) if i not in placed and predecessors[i] <= placed]
+        pick = ready[int(rng.integers(len(ready)))]
+        order.append(pick)
+        placed.add(pick)
+    position = {old: new for new, old in enumerate(order)}
+    return PlanDraw(
+        component_of=[draw.component_of[i] for i in order],
+        edges=sorted((position[a], position[b]) for a, b in draw.edges),
+        kinds=[draw.kinds[i] for i in order],
+        slots=[draw.slots[i] for i in order],
+        durations=[draw.durations[i] for i in order],
+        attended=[draw.attended[i] for i in order],
+        capacity_draw=draw.capacity_draw,
+    )
 
 
 def recipe_graph(n: int, rng: np.random.Generator) -> tuple[list[int], list[tuple[int, int]]]:

@@ -6,14 +6,21 @@ Stages then inject downtime, time windows and disjunctive pairs, each with proba
 eligible elements. Feasibility is by construction: downtime and disjunctive pairs are drawn first, a serial
 SGS builds a witness that respects them, and windows are drawn around the witness.
 
-A requested share of instances is made infeasible on purpose, with the stage's own constraint kinds only:
-a window that contradicts a precedence chain (stages with windows), or a horizon one unit below a simple
-lower bound — critical path, resource energy net of downtime, disjunctive pair — (every stage); CP-SAT must
-prove it.
+On the independent ramp a requested share of instances is made infeasible on purpose, with the stage's own
+constraint kinds only: a window that contradicts a precedence chain (stages with windows), or a horizon one
+unit below a simple lower bound — critical path, resource energy net of downtime, disjunctive pair — (every
+stage); CP-SAT must prove it.
 
-Paired design: the base project of (seed, level, copy) — durations, demands, capacities, DAG — is the same
-in every stage, and each constraint kind is drawn from its own random stream, so a `combined` instance holds
-exactly the downtimes and disjunctive pairs of the `downtime` and `disjunctive` instances of the same
+Ramps (`ramp`): `independent` draws every (seed, level, copy) from its own seed, a new project per level.
+`nested` (the default) draws `per_level` chains: one project per chain whose ordered precedences are drawn for
+the top level, level k keeping the first k (each prefix of the greedy order is its own transitive reduction, as
+each added edge joins unconnected tasks and makes no earlier edge redundant); the other constraints are drawn
+once per chain around a schedule of the top level (see `make_chain`), and infeasibility tips a chain from one
+level on (see `tip_chain`).
+
+Paired design: the base project of (seed, level, copy) — or of a chain — (durations, demands, capacities,
+DAG) is the same in every stage, and each constraint kind is drawn from its own random stream, so a `combined`
+instance holds exactly the downtimes and disjunctive pairs of the `downtime` and `disjunctive` instances of the same
 coordinates (windows follow each stage's own witness). Scenario themes draw names from a separate stream.
 """
 
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -34,6 +42,9 @@ from schedbench.generators._common import (
     MAX_VALUE,
     Draft,
     GeneratorConfig,
+    Ramp,
+    chain_fields,
+    chain_seed,
     instance_seed,
     parse_levels,
     parse_stages,
@@ -64,6 +75,11 @@ class RcpspGeneratorConfig(GeneratorConfig):
     max_duration: int = Field(10, ge=1, le=MAX_VALUE, description="durations are drawn from 1..max_duration")
     max_capacity: int = Field(6, ge=1, le=MAX_VALUE, description="capacities are drawn from 2..max_capacity")
     horizon_slack: float = Field(0.5, ge=0, le=1000, description="horizon = witness makespan × (1 + slack)")
+    ramp: Ramp = Field(
+        "nested",
+        description="nested: per chain one project, each level adds one precedence to the level below; "
+        "independent: a new project per level",
+    )
 
     @field_validator("levels")
     @classmethod
@@ -97,6 +113,8 @@ def generate(config: RcpspGeneratorConfig) -> list[Draft]:
     """Every instance of the requested stages × levels × per_level, without references."""
     levels = parse_levels(config.levels)
     stages = parse_stages(config.stage, STAGES)
+    if config.ramp == "nested":
+        return generate_nested(config, stages, levels)
     instances = []
     for stage, level, k in itertools.product(stages, levels, range(config.per_level)):
         seed = instance_seed(config.seed, level, k)
@@ -114,29 +132,7 @@ _PURPOSES = ("base", "downtime", "disjunctive", "windows", "infeasible", "witnes
 
 def make_instance(config: RcpspGeneratorConfig, stage: str, level: int, k: int, seed: int) -> Draft:
     """One instance from its own seed."""
-    rng = _stream(seed, "base")
-    n, m = config.tasks, config.resources
-    task_ids = [f"T{i + 1}" for i in range(n)]
-    resource_ids = [f"R{j + 1}" for j in range(m)]
-    capacities = rng.integers(2, max(2, config.max_capacity) + 1, size=m)
-    durations = rng.integers(1, config.max_duration + 1, size=n)
-    demands = [
-        {rid: int(rng.integers(1, capacities[j] + 1)) for j, rid in enumerate(resource_ids) if rng.random() < 0.5}
-        for _ in range(n)
-    ]
-    edges = layered_dag(task_ids, level, rng)
-    task_names, resource_names = scenarios.rcpsp_names(config.scenario, n, m, seed)
-    data = RcpspData(
-        horizon=max(1, int(durations.sum())) * 2,
-        resources=[
-            Resource(id=rid, name=resource_names[j], capacity=int(capacities[j])) for j, rid in enumerate(resource_ids)
-        ],
-        tasks=[
-            Task(id=tid, name=task_names[i], duration=int(durations[i]), demands=demands[i])
-            for i, tid in enumerate(task_ids)
-        ],
-        precedences=edges,
-    )
+    data = base_project(config, level, seed)
     injects = _INJECTS[stage]
     estimate = makespan_estimate(data)
     if "downtime" in injects:
@@ -165,6 +161,165 @@ def make_instance(config: RcpspGeneratorConfig, stage: str, level: int, k: int, 
     if infeasible:
         return Draft(instance, expect="infeasible")
     return Draft(instance, expect="feasible", hint={"starts": witness})
+
+
+def generate_nested(config: RcpspGeneratorConfig, stages: list[str], levels: list[int]) -> list[Draft]:
+    """`per_level` chains per stage, each one project whose levels add one precedence at a time."""
+    drafts = [
+        draft
+        for stage, chain in itertools.product(stages, range(config.per_level))
+        for draft in make_chain(config, stage, levels, chain, chain_seed(config.seed, chain))
+    ]
+    order = {stage: i for i, stage in enumerate(stages)}
+    return sorted(drafts, key=lambda d: (order[d.instance.stage], d.instance.level, d.instance.id))
+
+
+def make_chain(config: RcpspGeneratorConfig, stage: str, levels: list[int], chain: int, seed: int) -> list[Draft]:
+    """Every level of one nested chain.
+
+    The base project and its ordered precedences come from the chain's seed, drawn for the top level; level k
+    keeps the first k. Downtimes and disjunctive pairs are drawn on the top level (pairs unrelated there are
+    unrelated at every level), the witness is a schedule of the top level — so it satisfies every level — and
+    windows and the horizon are drawn around it once. A chain drawn infeasible (`tip_chain`) is feasible below
+    its tipping level and infeasible from it on.
+    """
+    top = base_project(config, levels[-1], seed)
+    edges = list(top.precedences)
+    injects = _INJECTS[stage]
+    estimate = makespan_estimate(top)
+    if "downtime" in injects:
+        top.downtimes = draw_downtimes(top, estimate, config.inject_p, _stream(seed, "downtime"))
+    if "disjunctive" in injects:
+        top.disjunctive = draw_disjunctive(top, config.inject_p, _stream(seed, "disjunctive"))
+    chance = _stream(seed, "infeasible")
+    tip = None
+    if chance.random() < config.infeasible_share:
+        tip = tip_chain(config, top, edges, levels, "windows" in injects, seed, chance)
+    else:
+        witness = _witness(top, edges, seed)
+        _place_windows(config, top, witness, "windows" in injects, seed)
+        hint = {"starts": witness}
+    if tip is not None:
+        hint = tip.hint
+    drafts = []
+    for level in levels:
+        data = RcpspData.model_validate({**top.model_dump(), "precedences": edges[:level]})
+        instance = Instance(
+            id=f"rcpsp-{stage}-L{level:03d}-{chain:02d}",
+            family="rcpsp",
+            level=level,
+            stage=stage,
+            scenario=config.scenario,
+            seed=seed,
+            data=data.model_dump(),
+            **chain_fields("rcpsp", stage, chain),
+        )
+        if tip is not None and level >= tip.level:
+            drafts.append(Draft(instance, expect="infeasible"))
+        else:
+            drafts.append(Draft(instance, expect="feasible", hint=hint))
+    return drafts
+
+
+def _witness(data: RcpspData, edges: list[tuple[str, str]], seed: int) -> dict[str, int]:
+    """A serial-SGS schedule of the project with these edges (its downtimes and pairs respected)."""
+    project = data.model_copy(update={"precedences": edges})
+    return serial_sgs(project, random_priority(project, int(_stream(seed, "witness").integers(2**32))))
+
+
+def _place_windows(
+    config: RcpspGeneratorConfig, data: RcpspData, witness: dict[str, int], windows: bool, seed: int
+) -> None:
+    """The horizon (and, in stages with windows, the windows) around a witness, in place."""
+    makespan = max(witness[t.id] + t.duration for t in data.tasks)
+    data.horizon = max(1, math.ceil(makespan * (1 + config.horizon_slack)))
+    if windows:
+        data.windows = draw_windows(data, witness, makespan, config.inject_p, _stream(seed, "windows"))
+
+
+@dataclass(frozen=True)
+class Tip:
+    """Where an infeasible chain tips: levels from `level` on are infeasible; `hint` solves the others."""
+
+    level: int
+    hint: dict[str, Any] | None
+
+
+def tip_chain(
+    config: RcpspGeneratorConfig,
+    data: RcpspData,
+    edges: list[tuple[str, str]],
+    levels: list[int],
+    windows: bool,
+    seed: int,
+    rng: np.random.Generator,
+) -> Tip:
+    """Make a chain infeasible from a tipping level on, in place (horizon and windows); returns the tip.
+
+    The tipping level is drawn uniformly over the chain's levels. With windows, the precedence a → b that
+    the tipping level adds is contradicted: the witness of the levels below schedules b before a (they are
+    unrelated there), a is released at its start and b must end before a, then b, could both run. Without
+    windows the horizon is set one unit below the tipping level's lower bound when a witness of the level
+    below fits under it; the other levels are tried in random order, and when none allows it the whole chain
+    is infeasible (horizon below the lowest level's bound). Feasibility is monotone along a chain, so no
+    level above the tip can become feasible again.
+    """
+    order = [int(i) for i in rng.permutation(len(levels))]
+    if windows:
+        tip = levels[order[0]]
+        if tip == 0:  # no precedence to contradict: a window shorter than the longest task
+            _place_windows(config, data, _witness(data, [], seed), True, seed)
+            longest = max(data.tasks, key=lambda t: t.duration)
+            data.windows[longest.id] = Window(release=0, deadline=longest.duration - 1)
+            return Tip(0, None)
+        a, b = edges[tip - 1]
+        witness = _witness(data, [*edges[: tip - 1], (b, a)], seed)
+        _place_windows(config, data, witness, True, seed)
+        duration = {t.id: t.duration for t in data.tasks}
+        data.windows[a] = Window(release=witness[a], deadline=data.windows.get(a, Window()).deadline)
+        data.windows[b] = Window(
+            release=data.windows.get(b, Window()).release, deadline=witness[a] + duration[a] + duration[b] - 1
+        )
+        return Tip(tip, {"starts": witness})
+    for tip in (levels[i] for i in order if i > 0):
+        bound = makespan_lower_bound(data.model_copy(update={"precedences": edges[:tip]}))
+        witness = _witness(data, edges[: tip - 1], seed)
+        if max(witness[t.id] + t.duration for t in data.tasks) < bound:
+            data.horizon = bound - 1
+            return Tip(tip, {"starts": witness})
+    bound = makespan_lower_bound(data.model_copy(update={"precedences": edges[: levels[0]]}))
+    if bound <= 1:
+        raise ValueError("cannot make this chain infeasible without windows (every lower bound is 1)")
+    data.horizon = bound - 1
+    return Tip(levels[0], None)
+
+
+def base_project(config: RcpspGeneratorConfig, n_edges: int, seed: int) -> RcpspData:
+    """The base project of a seed: capacities, durations, demands, names and `n_edges` precedences (in the
+    order they were added, so every prefix is itself transitively reduced)."""
+    rng = _stream(seed, "base")
+    n, m = config.tasks, config.resources
+    task_ids = [f"T{i + 1}" for i in range(n)]
+    resource_ids = [f"R{j + 1}" for j in range(m)]
+    capacities = rng.integers(2, max(2, config.max_capacity) + 1, size=m)
+    durations = rng.integers(1, config.max_duration + 1, size=n)
+    demands = [
+        {rid: int(rng.integers(1, capacities[j] + 1)) for j, rid in enumerate(resource_ids) if rng.random() < 0.5}
+        for _ in range(n)
+    ]
+    edges = layered_dag(task_ids, n_edges, rng)
+    task_names, resource_names = scenarios.rcpsp_names(config.scenario, n, m, seed)
+    return RcpspData(
+        horizon=max(1, int(durations.sum())) * 2,
+        resources=[
+            Resource(id=rid, name=resource_names[j], capacity=int(capacities[j])) for j, rid in enumerate(resource_ids)
+        ],
+        tasks=[
+            Task(id=tid, name=task_names[i], duration=int(durations[i]), demands=demands[i])
+            for i, tid in enumerate(task_ids)
+        ],
+        precedences=edges,
+    )
 
 
 def layered_dag(task_ids: list[str], n_edges: int, rng: np.random.Generator) -> list[tuple[str, str]]:

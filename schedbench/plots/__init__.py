@@ -9,6 +9,7 @@ from schedbench.plots.evolution import best_row, lineage, lineage_chart, read_hi
 from schedbench.plots.gantt import GanttSpec, draw_schedule, gantt_spec, schedule_comparison
 from schedbench.plots.metrics import (
     breakdown_bars,
+    chain_breakpoints,
     cost_tokens,
     feasibility_curves,
     gap_curves,
@@ -22,6 +23,7 @@ __all__ = [
     "GanttSpec",
     "best_row",
     "breakdown_bars",
+    "chain_breakpoints",
     "cost_tokens",
     "draw_schedule",
     "feasibility_curves",

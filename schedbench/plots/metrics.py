@@ -268,3 +268,58 @@ def cost_tokens(docs: Sequence[Document], title: str = "Tokens and cost per item
     cost_ax.set(ylabel="USD per item", title="cost")
     fig.suptitle(title)
     return fig
+
+
+def _trajectory_name(row: Mapping[str, Any], samples: bool) -> str:
+    name = str(row.get("chain", "?"))
+    return f"{name} #{row.get('sample', 0)}" if samples else name
+
+
+@chart
+def chain_breakpoints(docs: Sequence[Document], title: str = "Breakpoint per chain (nested ramps)") -> Figure:
+    """One row per chain (and sample), the level at which each run first fails on it: a filled dot, hollow
+    when the run succeeds again higher up; a ▷ past the top level when it never fails. A dashed vertical line
+    marks each run's median breakpoint."""
+    per_run = [list((doc.get("chains") or {}).get("per_chain") or []) for doc in docs]
+    samples = any(int(row.get("sample") or 0) for rows in per_run for row in rows)
+    names = sorted({_trajectory_name(row, samples) for rows in per_run for row in rows})
+    fig, (ax,) = new_figure(6.4, min(12.0, max(2.6, 1.4 + 0.16 * len(names))))
+    if not names:
+        empty_note(ax, "no nested chains (independent ramp)")
+        return fig
+    y_of = {name: i for i, name in enumerate(names)}
+    top = max(int(row.get("top_level") or 0) for rows in per_run for row in rows)
+    drawn = [i for i, rows in enumerate(per_run) if rows]
+    for slot, index in enumerate(drawn):
+        doc, rows = docs[index], per_run[index]
+        label, shift = run_label(doc), (slot - (len(drawn) - 1) / 2) * 0.6 / max(1, len(drawn))
+        broken = [r for r in rows if r.get("breakpoint") is not None]
+        for recovers, face in ((False, colour(index)), (True, "none")):
+            subset = [r for r in broken if bool(r.get("recovers")) == recovers]
+            ax.scatter(
+                [r["breakpoint"] for r in subset],
+                [y_of[_trajectory_name(r, samples)] + shift for r in subset],
+                s=22,
+                facecolors=face,
+                edgecolors=colour(index),
+                label=label if not recovers else None,
+                gid=series_gid("recovered" if recovers else "breakpoint", label),
+            )
+        never = [r for r in rows if r.get("breakpoint") is None]
+        ax.scatter(
+            [top + 0.6] * len(never),
+            [y_of[_trajectory_name(r, samples)] + shift for r in never],
+            marker=">",
+            s=22,
+            color=colour(index),
+            gid=series_gid("never", label),
+        )
+        median = (doc.get("chains") or {}).get("breakpoint_median")
+        if median is not None:
+            ax.axvline(median, color=colour(index), linestyle="--", linewidth=1, gid=series_gid("median", label))
+    ax.set_yticks(range(len(names)), names, fontsize=6 if len(names) > 20 else 7)
+    ax.set_ylim(-0.7, len(names) - 0.3)
+    ax.invert_yaxis()
+    ax.set(xlabel="first failing level (▷: never fails)", title=title)
+    runs_legend(fig, ax)
+    return fig

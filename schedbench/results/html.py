@@ -248,6 +248,8 @@ CAPTIONS = {
     "feasibility_by_scenario": "By scenario",
     "feasibility_by_family": "By family",
     "violation_taxonomy": "Violation taxonomy (share of infeasible answers)",
+    "chain_breakpoints": "Nested ramps: first failing level per chain (hollow: solves a higher level again; "
+    "▷: never fails; dashed: median)",
     "gap_by_level": "Mean gap of feasible answers vs. level",
     "gap_distribution": "Gap distribution of feasible answers",
     "normalised_gap_distribution": "SMTT normalised gap (obj − opt) / (EDD − opt): 0 optimal, 1 as bad as EDD",
@@ -277,6 +279,8 @@ def summary_figures(runs: Sequence[RunView]) -> dict[str, Any]:
     }
     if len({row.get("family") for doc in docs for row in doc.get("by_family") or []}) > 1:
         figures["feasibility_by_family"] = plots.breakdown_bars(docs, "by_family")
+    if any(doc.get("chains") for doc in docs):
+        figures["chain_breakpoints"] = plots.chain_breakpoints(docs)
     figures["violation_taxonomy"] = plots.taxonomy_bars(docs)
     figures["gap_by_level"] = plots.gap_curves(docs)
     figures["gap_distribution"] = plots.gap_distribution(gaps_by_run(runs))

@@ -32,6 +32,8 @@ _FACT_COLUMNS = (
     "cost_usd",
     "latency_s",
     "cached",
+    "chain",
+    "sample",
 )
 
 
@@ -58,6 +60,8 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
             cost,
             latency,
             cached,
+            chain,
+            sample,
         ) = row
         facts.append(
             ItemFacts(
@@ -79,6 +83,8 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
                 cost_usd=cost,
                 latency_s=latency,
                 cached=bool(cached),
+                chain=chain,
+                sample=sample,
             )
         )
     return facts

@@ -3,7 +3,8 @@
 - `runs`: one row per run: model, suite and its hash, configuration (no secrets), versions, git hash, times,
   status (`running`, `complete`, `incomplete` with error rows to retry, `stopped` by the budget, `interrupted`).
 - `items`: one row per (run, instance, sample): prompt hash, raw response, parsed answer, verification JSON
-  and its flattened fields, tokens, cost, latency, and the error for items that failed (retried on resume).
+  and its flattened fields, tokens, cost, latency, the error for items that failed (retried on resume), and
+  the nested ramp chain the instance lies on (NULL for independent draws).
 - `cache`: responses keyed by model + base URL + messages + parameters (+ sample), so reruns cost nothing.
 
 Each item is committed as it arrives. Readers (`report`, the HTML report) use `runs()`, `run()` and `items()`.
@@ -79,6 +80,7 @@ CREATE TABLE IF NOT EXISTS items (
     finish_reason TEXT,
     error TEXT,
     created_at TEXT NOT NULL,
+    chain TEXT,
     PRIMARY KEY (run_id, instance_id, sample)
 );
 CREATE TABLE IF NOT EXISTS run_locks (
@@ -129,6 +131,7 @@ ITEM_COLUMNS = (
     "finish_reason",
     "error",
     "created_at",
+    "chain",
 )
 _INSERT_ITEM = (
     f"INSERT OR REPLACE INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' for _ in ITEM_COLUMNS)})"
@@ -190,6 +193,7 @@ class ItemRecord:
     cached: bool = False
     finish_reason: str | None = None
     error: str | None = None
+    chain: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def row(self, run_id: int, stamp: str | None = None) -> tuple[Any, ...]:
@@ -227,6 +231,7 @@ class ItemRecord:
             safe_text(self.finish_reason),
             safe_text(self.error),
             stamp or now(),
+            self.chain,
         )
 
     def cache_row(self, key: str, stamp: str) -> tuple[Any, ...]:
@@ -319,6 +324,7 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(SCHEMA)
+        self._add_missing_columns(db)
         return db
 
     def _connect_readonly(self) -> sqlite3.Connection:
@@ -356,6 +362,13 @@ class Store:
         self.db.execute(
             "DELETE FROM run_locks WHERE name = ? AND pid = ? AND host = ?", (name, os.getpid(), socket.gethostname())
         )
+
+    @staticmethod
+    def _add_missing_columns(db: sqlite3.Connection) -> None:
+        """Bring a database written by an older version up to the current item columns (`chain`)."""
+        present = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+        if "chain" not in present:
+            db.execute("ALTER TABLE items ADD COLUMN chain TEXT")
 
     def close(self) -> None:
         self.db.close()
