@@ -20,8 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from schedbench.generators.asyncplan import STAGE_KNOBS, AsyncplanGeneratorConfig, generate
-from schedbench.heuristics.asyncplan import remaining_path
-from schedbench.problems.asyncplan import AsyncplanData
+from schedbench.problems.asyncplan import AsyncplanData, remaining_path
 from schedbench.solvers import asyncplan_cpsat
 
 TWO_AGENT_STAGES = [name for name, knobs in STAGE_KNOBS.items() if knobs.agents == 2]

@@ -108,3 +108,22 @@ class OptionError(InputError):
 def flag_name(option: str) -> str:
     """The command-line flag of a configuration field: `time_limit` → `--time-limit`."""
     return option if option.startswith("-") else "--" + option.replace("_", "-")
+
+
+class ModelUnavailableError(Exception):
+    """The model or its server cannot answer (a wrong key, an unknown model, nothing listening, ...): the run
+    stops at once; the command line prints this one line and exits 1."""
+
+    def __init__(self, model: str, kind: str, example: str, count: int) -> None:
+        self.model = model
+        self.kind = kind
+        self.example = example
+        self.count = count
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (ModelUnavailableError, (self.model, self.kind, self.example, self.count))
+
+    def __str__(self) -> str:
+        times = "the first request" if self.count == 1 else f"{self.count} requests in a row"
+        return f"{self.model}: stopped after {times} failed with {self.kind}: {self.example}"

@@ -132,15 +132,6 @@ class RayProcess:
         self._ray.kill(self._actor)
 
 
-def ray_available() -> bool:
-    """Whether the optional Ray dependency is installed."""
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 _started_here = False
 _remote_functions: dict[str, Any] = {}
 

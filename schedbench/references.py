@@ -9,9 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+from schedbench._io import progress_bar
 from schedbench.errors import OptionError
 from schedbench.executors import ExecutorName, capped_workers, map_ordered
 from schedbench.problems import Family, Instance, Reference, get_family
@@ -139,16 +137,3 @@ def generate_suite(family: Family, config: Any, out: Path, show_progress: bool =
         "time_limit_s": config.time_limit,
     }
     return write_suite(out, instances, manifest)
-
-
-def progress_bar(enabled: bool = True) -> Progress:
-    """The rich progress bar used for long work; it draws on stderr, so stdout stays clean for --json."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
-        transient=False,
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -119,15 +120,69 @@ def parse_instance(raw: Any, source: str) -> Instance:
         inst = Instance.model_validate(raw)
     except ValidationError as exc:
         raise InputError(source, pydantic_location(exc), pydantic_message(exc).removeprefix("Value error, ")) from None
+    check_family(inst, source)
+    check_data(inst, source)
+    return inst
+
+
+def check_family(inst: Instance, source: str) -> None:
+    """InputError unless the instance's family is registered."""
     if inst.family not in family_names():
         raise InputError(source, "family", f"unknown family {inst.family!r}; known: {', '.join(family_names())}")
+
+
+def check_data(inst: Instance, source: str) -> None:
+    """InputError (field `data.<path>`) unless the instance data fit its family's data model."""
     try:
         get_family(inst.family).parse_data(inst.data)
     except ValidationError as exc:
         location = pydantic_location(exc)
         field = "data" if location == "(root)" else f"data.{location}"
         raise InputError(source, field, pydantic_message(exc).removeprefix("Value error, ")) from None
-    return inst
+
+
+def check_unique(instances: list[Instance], sources: list[str]) -> None:
+    """InputError at the second instance that repeats an id (ids name items in runs and reports)."""
+    seen: set[str] = set()
+    for inst, source in zip(instances, sources, strict=True):
+        if inst.id in seen:
+            raise InputError(source, "id", f"duplicate instance id {inst.id!r}")
+        seen.add(inst.id)
+
+
+@dataclass
+class JsonlSuite:
+    """The envelopes of a JSON-lines suite, where each came from (`file:line`), and each line's text."""
+
+    instances: list[Instance] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, str] = field(default_factory=dict)
+
+
+def scan_jsonl(path: Path) -> JsonlSuite:
+    """The one JSON-lines suite reader: envelopes parsed straight from bytes (family data not yet validated);
+    InputError names `file:line` and the field for a bad envelope, an unknown family or a repeated id."""
+    suite = JsonlSuite()
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot read: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        source = f"{path}:{number}"
+        try:
+            inst = Instance.model_validate_json(line)
+        except ValidationError as exc:
+            message = pydantic_message(exc).removeprefix("Value error, ")
+            raise InputError(source, pydantic_location(exc), message) from None
+        check_family(inst, source)
+        if inst.id in suite.sources:
+            raise InputError(source, "id", f"duplicate instance id {inst.id!r}")
+        suite.sources[inst.id] = source
+        suite.lines[inst.id] = line.decode("utf-8")
+        suite.instances.append(inst)
+    return suite
 
 
 def json_lines(path: Path) -> list[tuple[int, Any]]:
@@ -150,8 +205,11 @@ def json_lines(path: Path) -> list[tuple[int, Any]]:
 
 
 def read_jsonl(path: Path) -> list[Instance]:
-    """Instances from a JSON-lines file; InputError on the first bad line."""
-    return [parse_instance(raw, f"{path}:{number}") for number, raw in json_lines(path)]
+    """Instances from a JSON-lines file, family data validated; InputError on the first bad line."""
+    suite = scan_jsonl(path)
+    for inst in suite.instances:
+        check_data(inst, suite.sources[inst.id])
+    return suite.instances
 
 
 def read_suite_folder(path: Path) -> list[Instance]:
@@ -192,11 +250,12 @@ def load_instances(location: str | Path) -> list[Instance]:
         return read_jsonl(path)
     if path.suffix == ".json":
         raw = read_json_file(path)
-        return (
-            [parse_instance(item, f"{path}[{i}]") for i, item in enumerate(raw)]
-            if isinstance(raw, list)
-            else [parse_instance(raw, str(path))]
-        )
+        if not isinstance(raw, list):
+            return [parse_instance(raw, str(path))]
+        sources = [f"{path}[{i}]" for i in range(len(raw))]
+        instances = [parse_instance(item, source) for item, source in zip(raw, sources, strict=True)]
+        check_unique(instances, sources)
+        return instances
     if path.suffix == ".parquet":
         return read_parquet(path)
     if not path.exists() and _HUB_NAME.match(str(location)) and not path.parent.exists():
@@ -215,7 +274,7 @@ def read_parquet(path: Path) -> list[Instance]:
         rows = pyarrow.parquet.read_table(path).to_pylist()
     except (OSError, pyarrow.ArrowException) as exc:
         raise InputError(str(path), None, f"not a readable parquet file: {exc}".splitlines()[0]) from None
-    return [from_flat_row(row, f"{path}[{i}]") for i, row in enumerate(rows)]
+    return _unique_rows([(row, f"{path}[{i}]") for i, row in enumerate(rows)])
 
 
 def read_hub(name: str) -> list[Instance]:
@@ -226,7 +285,13 @@ def read_hub(name: str) -> list[Instance]:
         dataset = load_dataset(name, split="train")
     except Exception as exc:  # the Hub client raises many types; all mean "cannot load"
         raise InputError(name, None, f"cannot load dataset: {type(exc).__name__}: {exc}".splitlines()[0]) from None
-    return [from_flat_row(row, f"{name}[{i}]") for i, row in enumerate(dataset)]
+    return _unique_rows([(row, f"{name}[{i}]") for i, row in enumerate(dataset)])
+
+
+def _unique_rows(rows: list[tuple[dict[str, Any], str]]) -> list[Instance]:
+    instances = [from_flat_row(row, source) for row, source in rows]
+    check_unique(instances, [source for _, source in rows])
+    return instances
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -82,9 +82,11 @@ def test_bad_instance_files_exit_2_naming_file_and_field(tmp_path: Path, name: s
 def test_bad_line_of_a_suite_is_named_by_line_number(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
-    lines = [json.dumps(envelope()), json.dumps(envelope(precedences=[["T1", "T1x"]]))]
+    lines = [json.dumps(envelope()), json.dumps({**envelope(precedences=[["T1", "T1x"]]), "id": "y"})]
     (suite / "instances.jsonl").write_text("\n".join(lines) + "\n")
     assert_one_line_error(run_cli("solve", str(suite)), "instances.jsonl:2", "T1x")
+    (suite / "instances.jsonl").write_text(json.dumps(envelope()) + "\n" + json.dumps(envelope()) + "\n")
+    assert_one_line_error(run_cli("solve", str(suite)), "instances.jsonl:2", "duplicate instance id")
 
 
 def test_malformed_solution_file_exits_2(tmp_path: Path) -> None:

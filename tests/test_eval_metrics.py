@@ -46,6 +46,17 @@ def test_wilson_is_a_sane_interval(successes: int, n: int) -> None:
     assert mirrored == pytest.approx((1 - high, 1 - low), abs=1e-12)
 
 
+@pytest.mark.parametrize("n", [1, 2, 10, 1000])
+def test_wilson_ends_are_exact_at_zero_and_n(n: int) -> None:
+    """One implementation for metrics, charts and the HTML report: 0 successes start at exactly 0, n at
+    exactly 1, and the other end stays inside (0, 1)."""
+    low, high = wilson(0, n)
+    assert low == 0.0 and 0.0 < high < 1.0
+    low, high = wilson(n, n)
+    assert high == 1.0 and 0.0 < low < 1.0
+    assert wilson(0, n)[1] == pytest.approx(1 - wilson(n, n)[0])
+
+
 def test_wilson_matches_the_textbook_formula() -> None:
     z, n, p = 1.959963984540054, 20, 0.7
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

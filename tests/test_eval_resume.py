@@ -166,7 +166,7 @@ def test_no_api_key_in_database_logs_reports_or_errors(suite, tmp_path, cli, mon
             ["evaluate", "--model", "openai/gpt-stub", "--suite", str(tmp_path / "nosuch"), "--results", str(db)],
         ]
         outputs = [cli(step) for step in steps]
-    assert [code for code, _, _ in outputs] == [0, 0, 0, 2]
+    assert [code for code, _, _ in outputs] == [1, 0, 0, 2]  # the run ended with errors (401s): exit 1
     document = json.loads(outputs[2][1])
     assert document["n"] == 6 and document["error_rate"] == 0.5
     written = [out + err for _, out, err in outputs]

@@ -15,7 +15,7 @@ import pytest
 from conformance import CHECKS, Check, small_suite
 
 from schedbench.problems import Instance, family_names, get_family
-from schedbench.problems._registry import refresh
+from schedbench.problems import refresh_families as refresh
 
 TINY = Path(__file__).parent / "fixtures" / "tinyfamily"
 

@@ -11,7 +11,7 @@ import pytest
 
 from schedbench import plots
 from schedbench.errors import InputError
-from schedbench.plots.metrics import wilson_interval
+from schedbench.evaluate.metrics import wilson
 
 SERIES = re.compile(r'class="sb-series" data-role="([^"]+)" data-series="([^"]*)"')
 
@@ -20,7 +20,7 @@ def document(run: str, rates: list[float], n: int = 20) -> dict[str, Any]:
     """A report document (DESIGN §4 shape) with the given feasibility rate per level 1..k."""
     by_level = []
     for level, rate in enumerate(rates, start=1):
-        low, high = wilson_interval(round(rate * n), n)
+        low, high = wilson(round(rate * n), n)
         by_level.append(
             {"level": level, "n": n, "feasible_rate": rate, "ci_low": low, "ci_high": high, "mean_gap_pct": None}
         )
@@ -64,9 +64,9 @@ def test_feasibility_curves_have_a_line_and_a_band_per_run() -> None:
 
 
 def test_missing_intervals_fall_back_to_wilson() -> None:
-    low, high = wilson_interval(8, 10)
+    low, high = wilson(8, 10)
     assert 0.49 < low < 0.5 and 0.94 < high < 0.95
-    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson(0, 0) == (0.0, 1.0)
     doc = {"run": "r", "by_level": [{"level": 3, "n": 10, "feasible_rate": 0.8}]}
     band = next(c for c in plots.feasibility_curves([doc]).axes[0].collections if c.get_gid() == "series:band:r")
     ys = band.get_paths()[0].vertices[:, 1]

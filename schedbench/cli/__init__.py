@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from schedbench.errors import InputError, OptionError, StorageError, flag_name
+from schedbench.errors import InputError, ModelUnavailableError, OptionError, StorageError, flag_name
 
 #: command name → (module, attribute, is a group of subcommands). Modules are imported only for the command
 #: being run (all of them for help or an unknown command): `generate` builds its options from every family's
@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "verify": ("verify", "verify", False),
     "evaluate": ("evaluate", "evaluate", False),
     "report": ("report", "report", False),
+    "runs": ("runs", "app", True),
+    "merge": ("merge", "merge", False),
     "models": ("models", "models", False),
 }
 
@@ -68,7 +70,7 @@ def main() -> None:
     except InputError as exc:
         print(f"error: {input_error_line(exc)}", file=sys.stderr)
         sys.exit(2)
-    except StorageError as exc:  # results could not be written: the run stopped
+    except (StorageError, ModelUnavailableError) as exc:  # results cannot be written / the model is gone
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -37,7 +37,9 @@ def evaluate(
         "reasoning_effort=high, max_completion_tokens=8000, "
         "thinking.budget_tokens=4000",
     ),
-    mode: str = typer.Option("plan", "--mode", help="question mode (asyncplan: plan or time)"),
+    mode: str = typer.Option(
+        "plan", "--mode", help="question mode: one of the family's prompts (plan; asyncplan also time)"
+    ),
     cot: bool = typer.Option(False, "--cot", help="ask for reasoning first, the answer last"),
     few_shot: int = typer.Option(0, "--few-shot", min=0, help="solved examples shown before each question"),
     few_shot_suite: str = typer.Option(None, "--few-shot-suite", help="separate split the examples come from"),
@@ -49,9 +51,17 @@ def evaluate(
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
     executor: str = typer.Option("local", "--executor", help="where answers are checked: local or ray"),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address (with --executor ray)"),
+    max_consecutive_errors: int = typer.Option(
+        5,
+        "--max-consecutive-errors",
+        min=1,
+        help="stop after this many identical errors in a row that retries cannot fix",
+    ),
+    no_preflight: bool = typer.Option(
+        False, "--no-preflight", help="send the first request with the others (by default it goes alone first)"
+    ),
 ) -> None:
     """Evaluate a model on a suite: every answer is parsed, verified and stored as it arrives."""
-    from schedbench.cli._common import err
     from schedbench.evaluate import EvalConfig
     from schedbench.evaluate import evaluate as run_evaluation
     from schedbench.llm import parse_model_args
@@ -84,6 +94,8 @@ def evaluate(
         show_progress=not quiet,
         executor=executor,
         ray_address=ray_address,
+        preflight=not no_preflight,
+        max_consecutive_errors=max_consecutive_errors,
     )
     from schedbench.evaluate._suite import load_suite
     from schedbench.evaluate.runner import fewer_collections
@@ -93,17 +105,43 @@ def evaluate(
         if few_shot:
             prompt.few_shot = _few_shot(few_shot, few_shot_suite, loaded.instances)
         outcome = run_evaluation(config, loaded)
-    verdict = (
-        "stopped by --max-cost"
-        if outcome.stopped_by_budget
-        else f"{outcome.errors} errors (rerun to retry them)"
-        if outcome.errors
-        else "complete"
-    )
+    summarise(outcome, results)
+
+
+def summarise(outcome: Any, results: Path) -> None:
+    """One screen at the end: what this call did, the run's score, and its errors by kind. A run left with
+    errors exits 1 (rerunning the same command retries them)."""
+    from schedbench.cli._common import err
+    from schedbench.cli.report import error_lines
+    from schedbench.results import Store
+    from schedbench.results.report import build_report
+
+    verdict = "stopped by --max-cost" if outcome.stopped_by_budget else "complete"
     err.print(
         f"run {outcome.run}: {outcome.answered} answered ({outcome.cached} cached), {outcome.already_done} "
-        f"already stored, ${outcome.cost_usd:.4f}, {outcome.rate_limits} rate limits, {verdict}"
+        f"already stored, ${outcome.cost_usd:.4f}, {outcome.rate_limits} rate limits",
+        markup=False,
+        highlight=False,
     )
+    with Store(results) as store:
+        run = store.run(outcome.run)
+        document = build_report(store, run) if run is not None else None
+    if document is None or not document["n"]:
+        return
+    low, high = document["feasible_ci"]
+    correct = round(document["feasible_rate"] * document["n"])
+    gap = document["mean_gap_pct"]
+    err.print(
+        f"score: success {100 * document['feasible_rate']:.1f}% ({correct}/{document['n']}, 95% CI "
+        f"{100 * low:.1f}-{100 * high:.1f}), optimal {100 * (document['optimal_rate'] or 0):.1f}%, mean gap "
+        f"{'-' if gap is None else f'{gap:.2f}%'}; {verdict if not document['errors_by_kind'] else 'incomplete'}",
+        markup=False,
+        highlight=False,
+    )
+    for line in error_lines(document["errors_by_kind"]):
+        err.print(line, markup=False, highlight=False)
+    if document["errors_by_kind"]:
+        raise typer.Exit(1)
 
 
 def _load(suite: str) -> list[Instance]:

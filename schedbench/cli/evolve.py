@@ -21,7 +21,9 @@ app = typer.Typer(
 @app.callback()
 def evolve(
     ctx: typer.Context,
-    family: str | None = typer.Option(None, "--family", help="family to evolve: smtt, rcpsp, asyncplan"),
+    family: str | None = typer.Option(
+        None, "--family", help="family to evolve (any registered family with an evolve spec, e.g. smtt)"
+    ),
     model: list[str] | None = typer.Option(
         None,
         "--model",

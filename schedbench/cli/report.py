@@ -12,8 +12,15 @@ from schedbench.results import DEFAULT_DB
 
 
 def report(
-    run: list[str] = typer.Argument(None, help="run name(s); default: every run in the database"),
+    run: list[str] = typer.Argument(None, help="runs: names, ids or unique starts of names; default: every run"),
     results: Path = typer.Option(Path(DEFAULT_DB), "--results", help="SQLite results database"),
+    model: str = typer.Option(None, "--model", help="only runs of models matching this glob (openai/*)"),
+    suite_filter: str = typer.Option(None, "--suite", help="only runs on suites matching this glob"),
+    family: str = typer.Option(None, "--family", help="only runs with items of this family"),
+    status: str = typer.Option(None, "--status", help="only runs with this status"),
+    strategy: str = typer.Option(None, "--strategy", help="only runs that asked with this strategy"),
+    mode: str = typer.Option(None, "--mode", help="only runs that asked in this question mode"),
+    tag: str = typer.Option(None, "--tag", help="only runs with this tag"),
     as_json: bool = typer.Option(False, "--json", help="print the report document (a list for several runs)"),
     export: list[Path] = typer.Option(
         [], "--export", help="write the items to .jsonl, .csv or .parquet (Hugging Face dataset); repeatable"
@@ -23,10 +30,12 @@ def report(
 ) -> None:
     """Report feasibility (Wilson 95% CI) by level/stage/scenario, WAUC, breakpoint, taxonomy, gaps, cost."""
     from schedbench.cli._common import err, out, print_json
+    from schedbench.cli.runs import filters
     from schedbench.results import Store
     from schedbench.results.export import FORMATS
     from schedbench.results.export import export as write_export
-    from schedbench.results.report import build_reports
+    from schedbench.results.report import build_report
+    from schedbench.results.selection import RunSelectionError, select
 
     if not results.is_file():
         raise InputError(str(results), None, "no results database (run `schedbench evaluate` first)")
@@ -35,10 +44,10 @@ def report(
             raise InputError(str(path), "--export", f"unknown format; use one of {', '.join(FORMATS)}")
     with Store(results, readonly=True) as store:
         try:
-            documents = build_reports(store, run or None)
-        except KeyError as exc:
-            known = ", ".join(r.name for r in store.runs()) or "none"
-            raise InputError(str(results), "RUN", f"no run {exc.args[0]!r}; known: {known}") from None
+            chosen = select(store, run or None, filters(model, suite_filter, family, status, strategy, mode, tag))
+        except RunSelectionError as exc:
+            raise InputError(str(results), "RUN", str(exc)) from None
+        documents = [build_report(store, r) for r in chosen]
         for path in export:
             runs = [store.run(d["run"]) for d in documents]
             count = write_export(store, [r for r in runs if r is not None], path)
@@ -91,6 +100,21 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
     for key, name in (("by_level", "level"), ("by_stage", "stage"), ("by_scenario", "scenario")):
         console.print(_breakdown(Table, documents, key, name))
     console.print(_taxonomy(Table, documents))
+    for index, d in enumerate(documents, start=1):
+        for line in error_lines(d.get("errors_by_kind") or {}):
+            console.print(f"[{index}] {line}", markup=False, highlight=False)
+
+
+def error_lines(errors: dict[str, dict[str, Any]]) -> list[str]:
+    """`errors: N` and one line per kind with its count and an example message (shortened)."""
+    if not errors:
+        return []
+    total = sum(entry["count"] for entry in errors.values())
+    lines = [f"errors: {total} (rerun the same command to retry them)"]
+    for kind, entry in errors.items():
+        example = entry["example"].split(": ", 1)[-1]
+        lines.append(f"  {kind} {entry['count']}, e.g. {example[:150]}")
+    return lines
 
 
 def _chain_breakpoint(d: dict[str, Any]) -> str:

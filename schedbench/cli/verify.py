@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
+from schedbench import api
 from schedbench.cli._common import out, print_json
 from schedbench.cli.solve import load_any
 from schedbench.errors import InputError
-from schedbench.problems import get_family
 from schedbench.suites import read_json_file
 
 
@@ -26,9 +26,7 @@ def verify(
     if len(candidates) != 1:
         raise InputError(str(instance), "--id", f"expected one instance, found {len(candidates)}")
     inst = candidates[0]
-    answer = read_json_file(solution)
-    family = get_family(inst.family)
-    result = family.verify(family.parse_data(inst.data), answer, inst.reference)
+    result = api.verify(inst, read_json_file(solution))
     if as_json:
         print_json(result.model_dump(exclude_none=True))
         return

@@ -11,11 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from schedbench.errors import InputError, pydantic_location, pydantic_message
-from schedbench.problems import Instance, family_names
-from schedbench.suites import INSTANCES, check_manifest, load_instances
+from schedbench.problems import Instance
+from schedbench.suites import INSTANCES, check_manifest, load_instances, scan_jsonl
 
 
 @dataclass
@@ -51,28 +48,7 @@ def from_instances(instances: list[Instance]) -> LoadedSuite:
 
 def _read_jsonl(path: Path, folder: Path | None) -> LoadedSuite:
     """A JSON-lines suite; a suite folder's is checked against its manifest (count and hash)."""
-    known = set(family_names())
-    suite = LoadedSuite([])
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), None, f"cannot read: {exc.strerror}") from None
-    lines = content.splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        source = f"{path}:{number}"
-        try:
-            inst = Instance.model_validate_json(line)
-        except ValidationError as exc:
-            raise InputError(source, pydantic_location(exc), pydantic_message(exc)) from None
-        if inst.family not in known:
-            raise InputError(source, "family", f"unknown family {inst.family!r}; known: {', '.join(sorted(known))}")
-        if inst.id in suite.sources:
-            raise InputError(source, "id", f"duplicate instance id {inst.id!r}")
-        suite.sources[inst.id] = source
-        suite.lines[inst.id] = line.decode("utf-8")
-        suite.instances.append(inst)
+    scanned = scan_jsonl(path)
     if folder is not None:
-        check_manifest(folder, len(suite.instances), content)
-    return suite
+        check_manifest(folder, len(scanned.instances), path.read_bytes())
+    return LoadedSuite(scanned.instances, scanned.sources, scanned.lines)

@@ -22,18 +22,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schedbench.errors import InputError, OptionError, StorageError
+from schedbench._io import progress_bar
+from schedbench.errors import InputError, ModelUnavailableError, OptionError, StorageError
 from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
 from schedbench.evaluate._work import Checked, Prepared, Work
-from schedbench.llm import ChatModel, Completion, ItemContext, ModelSpecError, get_model
-from schedbench.llm._prices import PriceTable
+from schedbench.llm import (
+    ChatModel,
+    Completion,
+    ItemContext,
+    classify,
+    close_model,
+    describe,
+    is_fatal,
+    open_model,
+    probing,
+    require_price,
+)
+from schedbench.llm._prices import PriceTable, load_prices
 from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
 from schedbench.prompts import PromptOptions, question_modes
-from schedbench.results import ItemRecord, Run, Store
+from schedbench.results.store import ItemRecord, Run, Store
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
 FLUSH_AT = 256  # items per check batch and transaction at most (answers of one event-loop turn go together)
@@ -70,6 +82,8 @@ class EvalConfig:
     offload: bool | None = None  # CPU work in a worker process; None: when the run is large enough
     executor: str = "local"  # "ray": prompt rendering, extraction and verification in a Ray worker process
     ray_address: str | None = None
+    preflight: bool = True  # the first request goes alone, with few retries: a dead server stops the run at once
+    max_consecutive_errors: int = 5  # stop after this many identical errors in a row that a retry cannot fix
 
     def identity(self) -> dict[str, Any]:
         """The options that make two runs the same run (not `limit`/`samples`, which only select items)."""
@@ -98,6 +112,8 @@ class EvalOutcome:
     rate_limits: int = 0
     lowest_concurrency: int = 0
     elapsed_s: float = 0.0
+    error_kinds: dict[str, int] = field(default_factory=dict)  # errors of this call by kind
+    error_examples: dict[str, str] = field(default_factory=dict)  # one message per kind
 
 
 @contextlib.contextmanager
@@ -128,11 +144,13 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     instances = suite.instances[: config.limit] if config.limit is not None else suite.instances
     _check_suite(instances, config)
     prices = _prices(config)
+    limit = AdaptiveLimit(config.concurrency)
+    model = _open_model(config, prices, limit)  # a spec that cannot work is refused before any run row exists
     with Store(config.results) as store:
         name = config.run or default_run_name(config, digest)
         store.lock_run(name)  # a second process on the same run stops here, before any request
         try:
-            outcome = _run_locked(store, config, suite, name, instances, digest, prices)
+            outcome = _run_locked(store, config, suite, name, instances, digest, prices, model, limit)
         finally:
             with contextlib.suppress(sqlite3.Error):
                 store.unlock_run(name)
@@ -148,6 +166,8 @@ def _run_locked(
     instances: list[Instance],
     digest: str,
     prices: PriceTable,
+    model: ChatModel,
+    limit: AdaptiveLimit,
 ) -> EvalOutcome:
     """Open (or resume) the run, ask what is missing, and mark how it ended."""
     run = _open_run(store, config, name, digest, len(instances))
@@ -159,11 +179,14 @@ def _run_locked(
         planned=len(instances) * config.samples,
         already_done=len(instances) * config.samples - len(todo),
     )
-    runner = _Runner(config, store, run, prices, outcome, suite)
+    runner = _Runner(config, store, run, prices, outcome, suite, limit)
     status = "interrupted"
     try:
-        asyncio.run(runner.run(todo))
+        asyncio.run(runner.run(todo, model))
         status = final_status(store, run, instances, config.samples, outcome)
+    except ModelUnavailableError:
+        status = "failed"
+        raise
     finally:
         try:
             store.mark_run(run.id, status, planned=max(run.planned, outcome.planned))
@@ -181,6 +204,22 @@ def final_status(store: Store, run: Run, instances: list[Instance], samples: int
     if not missing:
         return "complete"
     return "stopped" if outcome.stopped_by_budget else "incomplete"
+
+
+def _open_model(config: EvalConfig, prices: PriceTable, limit: AdaptiveLimit) -> ChatModel:
+    """The model adapter of `config.model` (OptionError when the spec cannot work, e.g. a missing key)."""
+    return open_model(
+        config.model,
+        base_url=config.base_url,
+        model_args=config.model_args,
+        concurrency=config.concurrency,
+        timeout_s=config.timeout_s,
+        max_retries=config.max_retries,
+        prices=prices,
+        on_rate_limit=limit.on_rate_limit,
+        executor=config.executor,
+        ray_address=config.ray_address,
+    )
 
 
 def default_run_name(config: EvalConfig, suite_hash: str) -> str:
@@ -212,12 +251,9 @@ def _check_suite(instances: list[Instance], config: EvalConfig) -> None:
 
 
 def _prices(config: EvalConfig) -> PriceTable:
-    try:
-        prices = PriceTable.load(config.prices)
-    except (OSError, ValueError) as exc:
-        raise InputError(str(config.prices), None, str(exc)) from None
-    if config.max_cost is not None and prices.lookup(config.model) is None:
-        raise OptionError("max_cost", f"no price known for {config.model}; add it to a prices file (prices)")
+    prices = load_prices(config.prices)
+    if config.max_cost is not None:
+        require_price(config.model, prices)
     return prices
 
 
@@ -252,7 +288,14 @@ class _Runner:
     as they arrive. Replies enter the response cache the moment they arrive, items once verified."""
 
     def __init__(
-        self, config: EvalConfig, store: Store, run: Run, prices: PriceTable, outcome: EvalOutcome, suite: LoadedSuite
+        self,
+        config: EvalConfig,
+        store: Store,
+        run: Run,
+        prices: PriceTable,
+        outcome: EvalOutcome,
+        suite: LoadedSuite,
+        limit: AdaptiveLimit,
     ) -> None:
         self.config = config
         self.suite = suite
@@ -260,7 +303,10 @@ class _Runner:
         self.run_row = run
         self.prices = prices
         self.outcome = outcome
-        self.limit = AdaptiveLimit(config.concurrency)
+        self.limit = limit
+        self.streak: tuple[str, int] = ("", 0)  # the kind of the last errors that a retry cannot fix, how many
+        self.unavailable: ModelUnavailableError | None = None  # set: dispatch stops, the run fails with it
+        self.probed = not config.preflight
         self.in_flight = 0
         self.slot_free: asyncio.Event | None = None
         self.work: Work | None = None
@@ -285,27 +331,9 @@ class _Runner:
         self.checks: set[asyncio.Future] = set()
         self.expect_requests = True
 
-    def model(self) -> ChatModel:
-        try:
-            return get_model(
-                self.config.model,
-                base_url=self.config.base_url,
-                model_args=self.config.model_args,
-                concurrency=self.config.concurrency,
-                timeout_s=self.config.timeout_s,
-                max_retries=self.config.max_retries,
-                prices=self.prices,
-                on_rate_limit=self.limit.on_rate_limit,
-                executor=self.config.executor,
-                ray_address=self.config.ray_address,
-            )
-        except ModelSpecError as exc:
-            raise OptionError("model", str(exc)) from None
-
-    async def run(self, todo: list[tuple[Instance, int]]) -> None:
+    async def run(self, todo: list[tuple[Instance, int]], model: ChatModel) -> None:
         if not todo:
             return
-        model = self.model()
         self.cacheable = bool(getattr(model, "cacheable", True))
         self.slot_free = asyncio.Event()
         # a model with cached replies is probably being rerun: its work is light, keep it in this process
@@ -324,20 +352,23 @@ class _Runner:
             with self._progress(len(todo)):
                 try:
                     await self.dispatch(model, todo, tasks)
+                    if self.unavailable is not None:  # requests in flight would only retry what cannot work
+                        for task in tasks:
+                            task.cancel()
                     if tasks:
-                        await asyncio.gather(*tasks)
+                        await asyncio.gather(*tasks, return_exceptions=self.unavailable is not None)
                 except BaseException:  # interrupted or failing: keep what can be kept, then go on failing
                     with contextlib.suppress(Exception):
                         await self.drain()
                     raise
                 await self.drain()
+                if self.unavailable is not None:
+                    raise self.unavailable
         finally:
             self.outcome.rate_limits = self.limit.rate_limits
             self.outcome.lowest_concurrency = self.limit.lowest
             self.work.close()
-            closer = getattr(model, "aclose", None)
-            if closer is not None:
-                await closer()
+            await close_model(model)
 
     async def load(self, model: ChatModel, todo: list[tuple[Instance, int]]) -> None:
         """Validate every instance still to do (InputError before any request) and start rendering prompts;
@@ -360,10 +391,10 @@ class _Runner:
 
     async def dispatch(self, model: ChatModel, todo: list[tuple[Instance, int]], tasks: set[asyncio.Task]) -> None:
         for inst, sample in todo:
-            while self.in_flight >= self.limit.limit and self.failure is None:
+            while self.in_flight >= self.limit.limit and self.failure is None and self.unavailable is None:
                 self.slot_free.clear()  # type: ignore[union-attr]
                 await self.slot_free.wait()  # type: ignore[union-attr]
-            if self.failure is not None:
+            if self.failure is not None or self.unavailable is not None:
                 return
             prepared = await self.renders[inst.id]
             key = self.cache_key(prepared, sample)
@@ -387,6 +418,13 @@ class _Runner:
                 return
             self.reserved += estimate
             self.in_flight += 1
+            if not self.probed:  # the first request alone: a server that cannot answer is found out at once
+                self.probed = True
+                with probing():
+                    if await self.ask(model, inst, sample, prepared, key, estimate, probe=True):
+                        continue
+                self.reserved += estimate  # a passing fault: the item goes with the others, with every retry
+                self.in_flight += 1
             task = asyncio.create_task(self.ask(model, inst, sample, prepared, key, estimate))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -417,8 +455,17 @@ class _Runner:
         return self.prices.cost(self.config.model, tokens_in, self.max_output_tokens)
 
     async def ask(
-        self, model: ChatModel, inst: Instance, sample: int, prepared: Prepared, key: str, estimate: float
-    ) -> None:
+        self,
+        model: ChatModel,
+        inst: Instance,
+        sample: int,
+        prepared: Prepared,
+        key: str,
+        estimate: float,
+        probe: bool = False,
+    ) -> bool:
+        """Ask one item and hand the reply (or the fault) on; False only for a probe that met a passing fault,
+        which is left for the item to be asked again with every retry."""
         completion: Completion | None = None
         error: str | None = None
         try:
@@ -426,15 +473,36 @@ class _Runner:
                 prepared.messages, context=ItemContext(inst, self.config.prompt.mode, sample), **self.params
             )
         except Exception as exc:  # every fault ends as an error row, retried on resume
-            error = self.redact(f"{type(exc).__name__}: {exc}")[:1000]
+            kind = classify(exc)
+            if probe and not is_fatal(kind):
+                return False
+            error = self.redact(describe(exc))[:1000]
+            self.failed(kind, error)
         finally:
             self.in_flight -= 1
             self.reserved -= estimate
             self.slot_free.set()  # type: ignore[union-attr]
         if completion is not None:
+            self.streak = ("", 0)
             self.limit.on_success()
             self.learn(prepared, completion)
         self.arrived(inst, sample, prepared, key, completion, error)
+        return True
+
+    def failed(self, kind: str, error: str) -> None:
+        """Count an error by kind; stop the run when a retry cannot fix it and it keeps happening (or the probing
+        first request met it)."""
+        self.outcome.error_kinds[kind] = self.outcome.error_kinds.get(kind, 0) + 1
+        self.outcome.error_examples.setdefault(kind, error)
+        if not is_fatal(kind):
+            self.streak = ("", 0)
+            return
+        count = self.streak[1] + 1 if self.streak[0] == kind else 1
+        self.streak = (kind, count)
+        first = self.outcome.answered + self.outcome.errors == 0 and self.config.preflight and count == 1
+        if first or count >= self.config.max_consecutive_errors:
+            message = error.split(": ", 1)[1] if ": " in error else error
+            self.unavailable = ModelUnavailableError(self.config.model, kind, message, count)
 
     def learn(self, prepared: Prepared, completion: Completion) -> None:
         """Tighten the budget estimate with what the provider reported."""
@@ -559,20 +627,13 @@ class _Runner:
             )
 
     def _progress(self, total: int) -> Any:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("feasible {task.fields[feasible]:.0%}"),
-            TextColumn("errors {task.fields[errors]}"),
-            TextColumn("{task.fields[tokens]:,} tok"),
-            TextColumn("${task.fields[cost]:.4f}"),
-            TextColumn("conc {task.fields[limit]}"),
-            TimeElapsedColumn(),
-            disable=not self.config.show_progress,
-            transient=False,
+        self.progress = progress_bar(
+            self.config.show_progress,
+            "feasible {task.fields[feasible]:.0%}",
+            "errors {task.fields[errors]}",
+            "{task.fields[tokens]:,} tok",
+            "${task.fields[cost]:.4f}",
+            "conc {task.fields[limit]}",
         )
         self.task_id = self.progress.add_task(
             self.config.model, total=total, feasible=0.0, errors=0, tokens=0, cost=0.0, limit=self.limit.limit

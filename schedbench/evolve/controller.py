@@ -11,6 +11,7 @@ stored before they are used, so a rerun never pays for a reply twice nor evaluat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from schedbench.errors import InputError, OptionError
+from schedbench._io import atomic_write, progress_bar
+from schedbench.errors import InputError, ModelUnavailableError, OptionError
 from schedbench.evolve.config import EvolveConfig, ModelChoice
 from schedbench.evolve.database import Program, ProgramDatabase
 from schedbench.evolve.edits import EditError, child_from_reply
@@ -30,8 +32,12 @@ from schedbench.evolve.mutator import EditContext
 from schedbench.evolve.program import ProgramError, split_block
 from schedbench.evolve.prompts import build_messages, task_text
 from schedbench.evolve.specs import EvolveSpec, get_spec
+from schedbench.llm import classify, close_model, describe, is_fatal, open_model, probing
+from schedbench.llm._prices import load_prices
 
 DB_FILE = "evolve.db"
+MAX_CONSECUTIVE_MODEL_ERRORS = 5
+"""Unfixable model errors of one kind in a row (authentication, not found, ...) that stop a run."""
 RUN_FILE = "run.json"
 
 
@@ -78,6 +84,9 @@ class Evolution:
         self._check_run_file()
         self.db = ProgramDatabase(out / DB_FILE, config.database)
         self.stop_reason: str | None = None
+        self.model_answered = False  # until a model call succeeds, calls probe (one retry) and one fatal error stops
+        self.model_streak: tuple[str, int] = ("", 0)  # kind of the last unfixable model errors in a row, how many
+        self.unavailable: ModelUnavailableError | None = None
         self._cost_per_call = 0.0
 
     # --- set-up -------------------------------------------------------------------------------------------
@@ -189,35 +198,34 @@ class Evolution:
             finally:
                 self.write_outputs()
                 await self.close_models()
+        if self.unavailable is not None:
+            raise self.unavailable
         return self.summary()
 
     async def close_models(self) -> None:
         """Close the models' connection pools (in the event loop that opened them)."""
         for model in self._models.values():
-            closer = getattr(model, "aclose", None)
-            if closer is not None:
-                await closer()
+            await close_model(model)
 
     async def ensure_seed(self) -> None:
         """Iteration 0: store the seed program and evaluate it (once; a rerun evaluates the stored one)."""
         row = self.db.iteration(0)
         if row.get("state") == "done":
             return
+        seed_id = self.db.program_id(0)
         if not row:
             with self.db.transaction():
                 self.db.start_iteration(0, 0, None, [], "seed", "seed")
                 self.db.add_program(0, None, 0, self.seed_code(), edit_kind="seed", model="seed")
-                self.db.update_iteration(0, state="evaluating", program_id="p000000")
-        evaluation = await self.evaluate(self.db.program("p000000").code)
+                self.db.update_iteration(0, state="evaluating", program_id=seed_id)
+        evaluation = await self.evaluate(self.db.program(seed_id).code)
         if evaluation.status != "ok":
             raise InputError("seed program", None, f"the seed fails: {evaluation.error}")
-        self.store(0, "p000000", evaluation)
+        self.store(0, seed_id, evaluation)
         with self.db.transaction():
-            features = json.loads(
-                self.db.conn.execute("SELECT features FROM programs WHERE id = 'p000000'").fetchone()[0]
-            )
+            features = self.db.stored_features(seed_id)
             for island in range(1, self.config.database.islands):
-                self.db.place(island, "p000000", evaluation.score, features)
+                self.db.place(island, seed_id, evaluation.score, features)
 
     async def evaluate(self, code: str) -> Evaluation:
         """Evaluate here (a sandbox process per candidate) or as a Ray task (the sandbox on a cluster node)."""
@@ -258,6 +266,19 @@ class Evolution:
                 choice.spec,
             )
         return iteration
+
+    def model_failed(self, spec: str, kind: str, error: str) -> None:
+        """Stop the run when the model cannot answer: an unfixable error before any success, or
+        MAX_CONSECUTIVE_MODEL_ERRORS of one kind in a row."""
+        if not is_fatal(kind):
+            self.model_streak = ("", 0)
+            return
+        count = self.model_streak[1] + 1 if self.model_streak[0] == kind else 1
+        self.model_streak = (kind, count)
+        if not self.model_answered or count >= MAX_CONSECUTIVE_MODEL_ERRORS:
+            example = error.split(": ", 2)[-1]
+            self.unavailable = ModelUnavailableError(spec, kind, example, count)
+            self.stop_reason = f"{spec} cannot answer ({kind})"
 
     def within_budget(self) -> bool:
         """False (and the stop reason set) when the next call could spend past --max-cost."""
@@ -311,21 +332,20 @@ class Evolution:
         params = {} if self.config.temperature is None else {"temperature": self.config.temperature}
         asked = time.perf_counter()
         try:
-            completion = await asyncio.wait_for(
-                self.model(choice).complete(messages, context=context, **params), self.config.llm_timeout_s
-            )
+            with probing() if not self.model_answered else contextlib.nullcontext():
+                completion = await asyncio.wait_for(
+                    self.model(choice).complete(messages, context=context, **params), self.config.llm_timeout_s
+                )
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:  # any API fault ends this iteration with its reason
+            error = f"model error: {describe(exc)}"[:300]
             with self.db.transaction():
-                self.db.finish_iteration(
-                    iteration,
-                    "failed",
-                    None,
-                    f"model error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300],
-                )
+                self.db.finish_iteration(iteration, "failed", None, error)
             self.append_history(iteration)
+            self.model_failed(choice.spec, classify(exc), error)
             return False
+        self.model_answered, self.model_streak = True, ("", 0)
         self._cost_per_call = max(self._cost_per_call, completion.cost_usd)
         with self.db.transaction():
             self.db.update_iteration(
@@ -412,11 +432,11 @@ class Evolution:
     def rewrite_history(self) -> None:
         """history.jsonl from the database (repairs a line lost or half-written by a kill)."""
         rows = [self.history_row(r) for r in self.db.history()]
-        _atomic_write(self.out / "history.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+        atomic_write(self.out / "history.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
 
     def write_best(self, best: Program) -> None:
-        _atomic_write(self.out / "best_program.py", best.code)
-        _atomic_write(
+        atomic_write(self.out / "best_program.py", best.code)
+        atomic_write(
             self.out / "best.json",
             json.dumps(
                 {"program_id": best.id, "score": best.score, "metrics": best.metrics, "iteration": best.iteration},
@@ -449,13 +469,8 @@ class Evolution:
     # --- progress -----------------------------------------------------------------------------------------
 
     def _progress(self) -> Progress:
-        return Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("best {task.fields[best]}  ${task.fields[cost]:.4f}  failed {task.fields[failed]}"),
-            TimeElapsedColumn(),
-            disable=not self.show_progress,
+        return progress_bar(
+            self.show_progress, "best {task.fields[best]}  ${task.fields[cost]:.4f}  failed {task.fields[failed]}"
         )
 
     def _refresh(self) -> None:
@@ -481,20 +496,9 @@ def evaluate_remotely(payload: tuple[Evaluator, str]) -> Evaluation:
     return asyncio.run(evaluator.evaluate(code))
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def price_table(config: EvolveConfig) -> Any:
     """The price table (shipped, updated by `config.prices`); InputError when the file is bad."""
-    from schedbench.llm._prices import PriceTable
-
-    try:
-        return PriceTable.load(Path(config.prices) if config.prices else None)
-    except (OSError, ValueError) as exc:
-        raise InputError(config.prices or "prices.toml", None, str(exc)) from None
+    return load_prices(config.prices)
 
 
 def price_snapshot(config: EvolveConfig) -> dict[str, Any]:
@@ -508,26 +512,15 @@ def price_snapshot(config: EvolveConfig) -> dict[str, Any]:
 
 
 def _default_model(choice: ModelChoice, config: EvolveConfig) -> Any:
-    from schedbench.llm import ModelSpecError, get_model, resolve
-
-    try:
-        provider, _ = resolve(choice.spec)
-        if config.max_cost is not None and not provider.offline and price_table(config).lookup(choice.spec) is None:
-            raise OptionError(
-                "max_cost",
-                f"no price known for {choice.spec}, so the cap cannot "
-                'be enforced; add it to a prices file (prices = "file.toml" in the configuration)',
-            )
-        return get_model(
-            choice.spec,
-            base_url=choice.base_url,
-            model_args=choice.model_args,
-            timeout_s=config.llm_timeout_s,
-            concurrency=max(1, config.workers),
-            prices=price_table(config),
-        )
-    except ModelSpecError as exc:
-        raise OptionError("model", str(exc)) from None
+    return open_model(
+        choice.spec,
+        base_url=choice.base_url,
+        model_args=choice.model_args,
+        timeout_s=config.llm_timeout_s,
+        concurrency=max(1, config.workers),
+        prices=price_table(config),
+        max_cost=config.max_cost,
+    )
 
 
 def run_evolution(out: Path, config: EvolveConfig, *, show_progress: bool = True) -> RunSummary:

@@ -116,6 +116,18 @@ class ProgramDatabase:
             raise KeyError(program_id)
         return Program.from_row(row)
 
+    @staticmethod
+    def program_id(iteration: int) -> str:
+        """The id under which the program of an iteration is stored."""
+        return f"p{iteration:06d}"
+
+    def stored_features(self, program_id: str) -> list[int]:
+        """The feature bins recorded for an evaluated program (KeyError when there is no such program)."""
+        row = self.conn.execute("SELECT features FROM programs WHERE id = ?", (program_id,)).fetchone()
+        if row is None:
+            raise KeyError(program_id)
+        return json.loads(row["features"] or "[]")
+
     def programs(self, status: str | None = None) -> list[Program]:
         sql = "SELECT * FROM programs" + (" WHERE status = ?" if status else "") + " ORDER BY iteration"
         return [Program.from_row(r) for r in self.conn.execute(sql, (status,) if status else ())]
@@ -138,8 +150,8 @@ class ProgramDatabase:
         model: str | None = None,
         error: str | None = None,
     ) -> str:
-        """Store a program (`pending` until evaluated); its id is `p<iteration>`."""
-        program_id = f"p{iteration:06d}"
+        """Store a program (`pending` until evaluated); returns its id (`program_id(iteration)`)."""
+        program_id = self.program_id(iteration)
         self.conn.execute(
             "INSERT OR IGNORE INTO programs (id, iteration, parent_id, island, code, code_hash, near_hash, status, "
             "error, edit_kind, model, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -14,7 +14,6 @@ back to the model in the next prompt.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +83,7 @@ def build_instances(
     show_progress: bool = False,
 ) -> list[Instance]:
     """Generate and solve a set with the family generator (cached as `folder/instances.jsonl`)."""
+    from schedbench._io import atomic_write
     from schedbench.references import generate_instances
     from schedbench.suites import read_jsonl
 
@@ -93,10 +93,7 @@ def build_instances(
     family = get_family(spec.family)
     config = family.generator_config.model_validate({"time_limit": time_limit, "workers": workers, **options})
     instances = generate_instances(family, config, show_progress)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(inst.to_json_line() + "\n" for inst in instances), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, "".join(inst.to_json_line() + "\n" for inst in instances))
     return instances
 
 
@@ -235,8 +232,3 @@ def normalised(objective: float, optimum: float, zero: float) -> float:
 
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")[-1500:]
-
-
-def evaluation_json(evaluation: Evaluation) -> dict[str, str]:
-    """The columns stored for an evaluation."""
-    return {"metrics": json.dumps(evaluation.metrics), "artifacts": json.dumps(evaluation.artifacts, default=str)}

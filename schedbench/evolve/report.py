@@ -25,6 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from schedbench._io import atomic_write
 from schedbench.errors import InputError
 from schedbench.evolve.config import EvolveConfig
 from schedbench.evolve.controller import RUN_FILE
@@ -182,7 +183,7 @@ def build_report(
         "held_out": rows,
         "score_over_iterations": series,
     }
-    (run_dir / "report.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    atomic_write(run_dir / "report.json", json.dumps(document, indent=2) + "\n")
     with open(run_dir / "score_over_iterations.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["iteration", "status", "score", "best"])
         writer.writeheader()

@@ -51,8 +51,7 @@ from schedbench.generators._common import (
 )
 from schedbench.heuristics.rcpsp import random_priority, serial_sgs
 from schedbench.problems._envelope import Instance
-from schedbench.problems.rcpsp import Downtime, RcpspData, Resource, Task, Window, earliest_starts
-from schedbench.solvers.rcpsp_cpsat import downtime_profile
+from schedbench.problems.rcpsp import Downtime, RcpspData, Resource, Task, Window, downtime_profile, earliest_starts
 
 STAGES = ("precedence", "downtime", "windows", "disjunctive", "combined")
 SCENARIOS = ("abstract", "datacenter")

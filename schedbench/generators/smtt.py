@@ -15,6 +15,7 @@ import math
 import numpy as np
 from pydantic import Field
 
+from schedbench.errors import OptionError
 from schedbench.generators._common import (
     MAX_VALUE,
     Draft,
@@ -44,13 +45,13 @@ class SmttGeneratorConfig(GeneratorConfig):
 
 
 def parse_factors(text: str, name: str) -> list[float]:
-    """'0.2,0.4' → [0.2, 0.4]; ValueError naming the option otherwise."""
+    """'0.2,0.4' → [0.2, 0.4]; OptionError naming the option otherwise."""
     try:
         values = [float(part) for part in str(text).split(",") if part.strip()]
     except ValueError:
-        raise ValueError(f"{name}: expected a comma list of numbers, got {text!r}") from None
+        raise OptionError(name, f"expected a comma list of numbers, got {text!r}") from None
     if not values or any(not 0 <= v <= 2 for v in values):
-        raise ValueError(f"{name}: values must lie in [0, 2], got {text!r}")
+        raise OptionError(name, f"values must lie in [0, 2], got {text!r}")
     return values
 
 

@@ -16,28 +16,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from schedbench.problems.asyncplan import AsyncplanData
+from schedbench.problems.asyncplan import AsyncplanData, precedence_graph, remaining_path
 
 Priority = Callable[[AsyncplanData], dict[str, float]]
 """A priority rule: step id → value; smaller values are dispatched first."""
-
-
-def precedence_graph(data: AsyncplanData) -> nx.DiGraph:
-    """The steps as a networkx DAG with a `duration` on every node."""
-    graph = nx.DiGraph()
-    for step in data.steps:
-        graph.add_node(step.id, duration=step.duration)
-    graph.add_edges_from(data.precedences)
-    return graph
-
-
-def remaining_path(data: AsyncplanData) -> dict[str, int]:
-    """Length of the longest path from the start of each step to the end of the plan (its tail)."""
-    graph = precedence_graph(data)
-    tail: dict[str, int] = {}
-    for step_id in reversed(list(nx.topological_sort(graph))):
-        tail[step_id] = graph.nodes[step_id]["duration"] + max((tail[s] for s in graph.successors(step_id)), default=0)
-    return tail
 
 
 def assign_agents(data: AsyncplanData, starts: Mapping[str, int]) -> dict[str, str]:

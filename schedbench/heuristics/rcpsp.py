@@ -13,8 +13,7 @@ from collections.abc import Callable
 import networkx as nx
 import numpy as np
 
-from schedbench.problems.rcpsp import RcpspData, Task
-from schedbench.solvers.rcpsp_cpsat import downtime_profile
+from schedbench.problems.rcpsp import RcpspData, Task, downtime_profile
 
 Priority = Callable[[RcpspData], dict[str, float]]
 

@@ -9,12 +9,14 @@ registered beside the `baseline` prefix without colliding.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from schedbench.llm._types import ChatModel, Completion, ItemContext, Message
+from schedbench.llm._errors import ERROR_KINDS, classify, describe, is_fatal, kind_of, probing
+from schedbench.llm._types import ChatModel, Completion, ItemContext, Message, ModelOptions, ModelSpecError
 
 __all__ = [
+    "ERROR_KINDS",
     "ChatModel",
     "Completion",
     "ItemContext",
@@ -22,34 +24,19 @@ __all__ = [
     "ModelOptions",
     "ModelSpecError",
     "Provider",
+    "classify",
+    "close_model",
+    "describe",
     "get_model",
+    "is_fatal",
+    "kind_of",
+    "open_model",
     "parse_model_args",
+    "probing",
     "providers",
     "register_provider",
+    "require_price",
 ]
-
-
-class ModelSpecError(ValueError):
-    """A model spec names no registered provider, or the provider cannot be set up (e.g. a missing key)."""
-
-
-@dataclass
-class ModelOptions:
-    """How an adapter is set up (everything but the model name).
-
-    `on_rate_limit(retry_after_s)` is called on every HTTP 429 the adapter sees, retries included, so the
-    runner can adapt its concurrency while the SDK's own retry machinery does the backoff.
-    """
-
-    base_url: str | None = None
-    model_args: dict[str, Any] = field(default_factory=dict)
-    concurrency: int = 16
-    timeout_s: float = 120.0
-    max_retries: int = 6
-    prices: Any = None
-    on_rate_limit: Callable[[float | None], None] | None = None
-    executor: str = "local"  # where offline rules compute their answers: inline, or "ray"
-    ray_address: str | None = None
 
 
 ModelFactory = Callable[[str, str, ModelOptions], ChatModel]
@@ -97,6 +84,41 @@ def get_model(
     provider, name = resolve(spec)
     opts = ModelOptions(base_url=base_url, model_args=dict(model_args or {}), **options)
     return provider.factory(spec, name, opts)
+
+
+def require_price(spec: str, prices: Any) -> None:
+    """Under a `max_cost` cap: OptionError (`max_cost`) when a paid provider's spec has no price in `prices`,
+    (`model`) when no provider takes the spec."""
+    from schedbench.errors import OptionError
+
+    try:
+        provider, _ = resolve(spec)
+    except ModelSpecError as exc:
+        raise OptionError("model", str(exc)) from None
+    if not provider.offline and (prices is None or prices.lookup(spec) is None):
+        raise OptionError(
+            "max_cost", f"no price known for {spec}, so the cap cannot be enforced; add it to a prices file"
+        )
+
+
+def open_model(spec: str, *, max_cost: float | None = None, **options: Any) -> ChatModel:
+    """`get_model` for the runners: a spec no provider takes (or cannot set up) is a bad `model` option
+    (OptionError); with a `max_cost` cap, `require_price` first."""
+    from schedbench.errors import OptionError
+
+    if max_cost is not None:
+        require_price(spec, options.get("prices"))
+    try:
+        return get_model(spec, **options)
+    except ModelSpecError as exc:
+        raise OptionError("model", str(exc)) from None
+
+
+async def close_model(model: Any) -> None:
+    """Close a model's connection pools, in the event loop that opened them (models without any: nothing)."""
+    closer = getattr(model, "aclose", None)
+    if closer is not None:
+        await closer()
 
 
 def parse_model_args(pairs: list[str]) -> dict[str, Any]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from schedbench.llm import ModelOptions, ModelSpecError
 from schedbench.llm._secrets import remember_secret
-from schedbench.llm._types import ChatModel
+from schedbench.llm._types import ChatModel, ModelOptions, ModelSpecError
 
 VLLM_URL = "http://localhost:8000/v1"
 OLLAMA_URL = "http://localhost:11434/v1"
@@ -66,8 +65,13 @@ def anthropic_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
 
 def baseline_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     from schedbench.llm._offline import BaselineModel
+    from schedbench.problems import family_names, get_family
 
-    return BaselineModel(spec, _need_name(spec, name), executor=opts.executor, ray_address=opts.ray_address)
+    rule = _need_name(spec, name)
+    known = sorted({r for family in family_names() for r in get_family(family).baselines})
+    if rule not in known:
+        raise ModelSpecError(f"{spec}: no family has a baseline rule {rule!r}; known: {', '.join(known)}")
+    return BaselineModel(spec, rule, executor=opts.executor, ray_address=opts.ray_address)
 
 
 def oracle_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx2
 
-from schedbench.llm import ModelOptions
-from schedbench.llm._types import Completion, Message
+from schedbench.llm._errors import probe_retries
+from schedbench.llm._types import Completion, Message, ModelOptions
 
 
 class _SdkChat:
@@ -71,7 +71,9 @@ class _SdkChat:
 
     async def post(self, path: str, body: dict[str, Any]) -> Any:
         """POST through the SDK client (auth, retries, timeout); the decoded JSON response."""
-        response = await self.client().post(path, cast_to=httpx2.Response, body=body)
+        retries = probe_retries()
+        options = {"max_retries": min(retries, self.options.max_retries)} if retries is not None else {}
+        response = await self.client().post(path, cast_to=httpx2.Response, body=body, options=options)
         return response.json()
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from schedbench.llm._types import Completion, ItemContext, Message
+from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
+
+__all__ = ["BaselineModel", "OracleModel", "ReplayModel", "answer_text"]
 
 
 def _item(context: Any) -> ItemContext:
@@ -20,24 +23,6 @@ def _item(context: Any) -> ItemContext:
     if context is not None and hasattr(context, "family"):
         return ItemContext(instance=context)
     raise ValueError("offline models need the instance as `context`")
-
-
-def answer_text(answer: dict[str, Any]) -> str:
-    """An answer rendered the way the prompts ask for it: one JSON object in a fenced block."""
-    return "```json\n" + json.dumps(answer, separators=(", ", ": ")) + "\n```"
-
-
-def answer_for_mode(item: ItemContext, solution: dict[str, Any]) -> dict[str, Any]:
-    """The answer the item's question mode asks for, from a full solution (time mode: its objective)."""
-    from schedbench.problems import get_family
-    from schedbench.prompts import answer_model
-
-    family = get_family(item.instance.family)
-    model = answer_model(family, item.mode)
-    if model is family.solution_model or "makespan" not in model.model_fields:
-        return solution
-    data = family.parse_data(item.instance.data)
-    return {"makespan": family.verify(data, solution, None).objective}
 
 
 class _Offline:
@@ -51,7 +36,7 @@ class _Offline:
 
     def answer(self, item: ItemContext) -> dict[str, Any]:
         """The answer to the item's question mode."""
-        return answer_for_mode(item, self.solution(item))
+        return answer_for_mode(item.instance, item.mode, self.solution(item))
 
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
         started = time.perf_counter()
@@ -94,19 +79,8 @@ class BaselineModel(_Offline):
 class OracleModel(_Offline):
     """Answers with the reference witness, or an infeasibility claim when the reference proved infeasibility."""
 
-    def solution(self, item: ItemContext) -> dict[str, Any]:
-        reference = item.instance.reference
-        if reference is not None and reference.status == "infeasible":
-            return {"infeasible": True}
-        if reference is None or reference.witness is None:
-            raise ValueError(f"{item.instance.id}: no reference witness to answer with")
-        return reference.witness
-
     def answer(self, item: ItemContext) -> dict[str, Any]:
-        reference = item.instance.reference
-        if item.mode == "time" and reference is not None and reference.objective is not None:
-            return {"makespan": reference.objective}
-        return super().answer(item)
+        return reference_answer(item.instance, item.mode)
 
 
 class ReplayModel:

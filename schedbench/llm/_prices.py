@@ -47,6 +47,16 @@ class PriceTable:
         return price.cost(input_tokens, output_tokens) if price else 0.0
 
 
+def load_prices(override: str | Path | None = None) -> PriceTable:
+    """The shipped price table updated by `override`; InputError naming the file when it cannot be read."""
+    from schedbench.errors import InputError
+
+    try:
+        return PriceTable.load(Path(override) if override else None)
+    except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(str(override or "prices.toml"), None, str(exc)) from None
+
+
 def _read(document: dict, source: str) -> dict[str, Price]:
     out = {}
     for spec, row in document.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -43,3 +44,26 @@ class ItemContext:
     instance: Any
     mode: str = "plan"
     sample: int = 0
+
+
+class ModelSpecError(ValueError):
+    """A model spec names no registered provider, or the provider cannot be set up (e.g. a missing key)."""
+
+
+@dataclass
+class ModelOptions:
+    """How an adapter is set up (everything but the model name).
+
+    `on_rate_limit(retry_after_s)` is called on every HTTP 429 the adapter sees, retries included, so the
+    runner can adapt its concurrency while the SDK's own retry machinery does the backoff.
+    """
+
+    base_url: str | None = None
+    model_args: dict[str, Any] = field(default_factory=dict)
+    concurrency: int = 16
+    timeout_s: float = 120.0
+    max_retries: int = 6
+    prices: Any = None
+    on_rate_limit: Callable[[float | None], None] | None = None
+    executor: str = "local"  # where offline rules compute their answers: inline, or "ray"
+    ray_address: str | None = None

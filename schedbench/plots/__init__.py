@@ -15,7 +15,6 @@ from schedbench.plots.metrics import (
     gap_curves,
     gap_distribution,
     taxonomy_bars,
-    wilson_interval,
 )
 
 __all__ = [
@@ -40,5 +39,4 @@ __all__ = [
     "score_over_iterations",
     "series_gid",
     "taxonomy_bars",
-    "wilson_interval",
 ]

@@ -144,7 +144,7 @@ def _profile_panel(ax: Axes, times: list[int], load: list[int], capacity: list[i
 
 
 def _downtimes(data: Any, resource: Any) -> list[tuple[int, int, int]]:
-    from schedbench.solvers.rcpsp_cpsat import downtime_profile
+    from schedbench.problems.rcpsp import downtime_profile
 
     return downtime_profile(data, resource.id, resource.capacity)
 

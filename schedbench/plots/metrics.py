@@ -11,6 +11,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from schedbench.evaluate.metrics import wilson
 from schedbench.plots._figure import chart, colour, empty_note, new_figure, runs_legend, series_gid
 
 Document = Mapping[str, Any]
@@ -21,23 +22,12 @@ def run_label(doc: Document) -> str:
     return str(doc.get("run") or doc.get("model") or "run")
 
 
-def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a proportion (used when a document carries no ci_low/ci_high)."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _band(row: Mapping[str, Any]) -> tuple[float, float]:
     low, high = row.get("ci_low"), row.get("ci_high")
     if low is not None and high is not None:
         return float(low), float(high)
     n = int(row.get("n") or 0)
-    return wilson_interval(float(row.get("feasible_rate") or 0.0) * n, n)
+    return wilson(round(float(row.get("feasible_rate") or 0.0) * n), n)
 
 
 def breakdown_rows(doc: Document, key: str) -> list[dict[str, Any]]:

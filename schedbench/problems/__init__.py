@@ -3,6 +3,7 @@
 from schedbench.problems._envelope import Instance, Reference, Verification, Violation
 from schedbench.problems._family import Baseline, Family, Importer
 from schedbench.problems._registry import family_names, get_family
+from schedbench.problems._registry import refresh as refresh_families
 
 __all__ = [
     "Baseline",
@@ -14,4 +15,5 @@ __all__ = [
     "Violation",
     "family_names",
     "get_family",
+    "refresh_families",
 ]

@@ -8,7 +8,8 @@ and with it its generator, verifier and solver modules — is built the first ti
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
+from pathlib import Path
 
 from schedbench.errors import UnknownFamilyError
 from schedbench.problems._family import Family
@@ -19,10 +20,24 @@ GROUP = "schedbench.families"
 @cache
 def _entry_points() -> dict[str, EntryPoint]:
     """Entry points by family name, in name order (a name declared twice: schedbench's own wins)."""
+    found = [*entry_points(group=GROUP), *_shipped_without_metadata()]
     points: dict[str, EntryPoint] = {}
-    for point in sorted(entry_points(group=GROUP), key=lambda p: (p.name, p.value.split(".")[0] != "schedbench")):
+    for point in sorted(found, key=lambda p: (p.name, p.value.split(".")[0] != "schedbench")):
         points.setdefault(point.name, point)
-    return points
+    return dict(sorted(points.items()))
+
+
+def _shipped_without_metadata() -> list[EntryPoint]:
+    """schedbench's own families when its code runs without install metadata (a Ray node that received the
+    package as a `py_modules` folder): the entry points pyproject.toml declares, one per module of
+    `schedbench/families/` (listed, not imported). Empty when schedbench is installed."""
+    try:
+        distribution("schedbench")
+    except PackageNotFoundError:
+        folder = Path(__file__).resolve().parents[1] / "families"
+        names = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
+        return [EntryPoint(name, f"schedbench.families.{name}:family", GROUP) for name in names]
+    return []
 
 
 def family_names() -> list[str]:

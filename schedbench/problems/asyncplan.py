@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schedbench.problems._bounds import NonNegativeInt64 as NonNegativeInt
@@ -127,3 +128,21 @@ ANSWER_MODELS: dict[str, type[BaseModel]] = {"plan": AsyncplanSolution, "time": 
 def answer_schema(mode: str = "plan") -> dict[str, Any]:
     """The JSON schema of an answer in question mode `plan` or `time`, as shown to models."""
     return ANSWER_MODELS[mode].model_json_schema()
+
+
+def precedence_graph(data: AsyncplanData) -> nx.DiGraph:
+    """The steps as a networkx DAG with a `duration` on every node."""
+    graph = nx.DiGraph()
+    for step in data.steps:
+        graph.add_node(step.id, duration=step.duration)
+    graph.add_edges_from(data.precedences)
+    return graph
+
+
+def remaining_path(data: AsyncplanData) -> dict[str, int]:
+    """Length of the longest path from the start of each step to the end of the plan (its tail)."""
+    graph = precedence_graph(data)
+    tail: dict[str, int] = {}
+    for step_id in reversed(list(nx.topological_sort(graph))):
+        tail[step_id] = graph.nodes[step_id]["duration"] + max((tail[s] for s in graph.successors(step_id)), default=0)
+    return tail

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import graphlib
+import itertools
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -142,6 +143,42 @@ class RcpspSolution(BaseModel):
         if self.starts is None and not self.infeasible:
             raise ValueError("a solution needs 'starts' or 'infeasible': true")
         return self
+
+
+def downtime_profile(data: RcpspData, resource_id: str, capacity: int) -> list[tuple[int, int, int]]:
+    """Disjoint (start, end, capacity) stretches where the resource's capacity is below normal.
+
+    Overlapping downtimes take the smallest capacity, so blocking intervals never double-count.
+    """
+    downs = [d for d in data.downtimes if d.resource == resource_id and d.end > d.start]
+    points = sorted({x for d in downs for x in (d.start, d.end)})
+    stretches: list[tuple[int, int, int]] = []
+    for a, b in itertools.pairwise(points):
+        caps = [d.capacity for d in downs if d.start <= a and b <= d.end]
+        level = min([capacity, *caps])
+        if level < capacity:
+            if stretches and stretches[-1][1] == a and stretches[-1][2] == level:
+                stretches[-1] = (stretches[-1][0], b, level)
+            else:
+                stretches.append((a, b, level))
+    return stretches
+
+
+def time_bounds(data: RcpspData, upper: int) -> dict[str, tuple[int, int]]:
+    """(earliest start, latest start) per task from releases, deadlines, precedences and an upper bound
+    on every end (the earliest may exceed the latest: the instance is then infeasible within `upper`)."""
+    successors: dict[str, list[str]] = {t.id: [] for t in data.tasks}
+    for a, b in data.precedences:
+        successors[a].append(b)
+    earliest = earliest_starts(data)
+    order = list(earliest)  # topological
+    duration = {t.id: t.duration for t in data.tasks}
+    latest_end: dict[str, int] = {}
+    for task in reversed(order):
+        window = data.windows.get(task)
+        own = min(upper, window.deadline) if window and window.deadline is not None else upper
+        latest_end[task] = min([own, *(latest_end[s] - duration[s] for s in successors[task])])
+    return {t: (earliest[t], latest_end[t] - duration[t]) for t in order}
 
 
 def answer_schema() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
 from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
 from schedbench.prompts._render import (
     TEMPLATES,
@@ -23,13 +24,16 @@ __all__ = [
     "DuplicateKeys",
     "Extraction",
     "PromptOptions",
+    "answer_for_mode",
     "answer_model",
     "answer_shape",
+    "answer_text",
     "build_messages",
     "extract_answer",
     "has_template",
     "prompt_hash",
     "question_modes",
+    "reference_answer",
     "render_question",
     "scenario_terms",
     "system_prompt",

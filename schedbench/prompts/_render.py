@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from schedbench.errors import UnknownModeError
 from schedbench.llm._types import Message
 from schedbench.problems import Family, Instance, get_family
+from schedbench.prompts._answers import answer_text, reference_answer
 from schedbench.prompts._extract import AnswerShape
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -122,16 +123,12 @@ def _default_system() -> str:
 
 def build_messages(instance: Instance, options: PromptOptions, data: BaseModel | None = None) -> list[Message]:
     """System message, few-shot turns (question, answer) and the question (`data`: parsed, if at hand)."""
-    from schedbench.llm._offline import OracleModel, answer_text  # the oracle's answer is the few-shot answer
-    from schedbench.llm._types import ItemContext
-
     messages: list[Message] = []
     system = system_prompt(options)
     if system:
         messages.append({"role": "system", "content": system})
     for example in (e for e in options.few_shot if e.family == instance.family):
-        item = ItemContext(example, options.mode)
-        answer = OracleModel("oracle/exact").answer(item)
+        answer = reference_answer(example, options.mode)
         messages.append({"role": "user", "content": render_question(example, options.mode, cot=False)})
         messages.append({"role": "assistant", "content": answer_text(answer)})
     messages.append({"role": "user", "content": render_question(instance, options.mode, options.cot, data)})

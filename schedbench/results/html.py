@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from schedbench import __version__
+from schedbench.errors import OptionError
 from schedbench.executors import map_ordered
 from schedbench.problems import Instance, Verification
 
@@ -166,7 +167,6 @@ def write_report_outputs(
     per_run: int = DRILL_DOWN_PER_RUN,
 ) -> list[Path]:
     """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
-    from schedbench.errors import InputError
 
     views = views_from_store(store, documents)
     written: list[Path] = []
@@ -181,12 +181,12 @@ def write_report_outputs(
                 write_html_report(html, views, title=title, per_run=per_run, workers=workers or os.cpu_count() or 1)
             )
         except OSError as exc:
-            raise InputError(str(html), "--html", f"cannot write: {exc.strerror or exc}") from None
+            raise OptionError("html", f"cannot write {html}: {exc.strerror or exc}") from None
     if plots is not None:
         try:
             written += write_plot_files(plots, views)
         except OSError as exc:
-            raise InputError(str(plots), "--plots", f"cannot write: {exc.strerror or exc}") from None
+            raise OptionError("plots", f"cannot write {plots}: {exc.strerror or exc}") from None
     return written
 
 
@@ -222,14 +222,14 @@ def scenario_rows(run: RunView) -> list[dict[str, Any]]:
             if not isinstance(run.document["by_scenario"], Mapping)
             else [{"scenario": k, **v} for k, v in run.document["by_scenario"].items()]
         )
-    from schedbench.plots.metrics import wilson_interval
+    from schedbench.evaluate.metrics import wilson
 
     groups: dict[str, list[bool]] = {}
     for item in run.items:
         groups.setdefault(item.instance.scenario, []).append(item.success)
     rows = []
     for name, outcomes in groups.items():
-        low, high = wilson_interval(sum(outcomes), len(outcomes))
+        low, high = wilson(sum(outcomes), len(outcomes))
         rows.append(
             {
                 "scenario": name,

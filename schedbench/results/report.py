@@ -110,6 +110,7 @@ def build_report(store: Store, run: Run) -> dict[str, Any]:
     document: dict[str, Any] = {"run": run.name, "model": run.model, "suite": run.suite}
     document.update({key: metrics[key] for key in contract})
     document.update({key: value for key, value in metrics.items() if key not in contract})
+    document["errors_by_kind"] = error_breakdown(store, run.id)
     document.update(
         {
             "status": run.status,
@@ -123,6 +124,19 @@ def build_report(store: Store, run: Run) -> dict[str, Any]:
         }
     )
     return document
+
+
+def error_breakdown(store: Store, run_id: int) -> dict[str, dict[str, Any]]:
+    """Items that ended in an error, by kind (`schedbench.llm.ERROR_KINDS`), each with one example message."""
+    from schedbench.llm import ERROR_KINDS, kind_of
+
+    found: dict[str, dict[str, Any]] = {}
+    for (error,) in store.item_rows(run_id, ("error",)):
+        if error is None:
+            continue
+        entry = found.setdefault(kind_of(error), {"count": 0, "example": error})
+        entry["count"] += 1
+    return {kind: found[kind] for kind in ERROR_KINDS if kind in found}
 
 
 def build_reports(store: Store, names: list[str] | None = None) -> list[dict[str, Any]]:

@@ -89,6 +89,11 @@ CREATE TABLE IF NOT EXISTS run_locks (
     host TEXT NOT NULL,
     acquired_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+);
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     model TEXT NOT NULL,
@@ -435,11 +440,39 @@ class Store:
         self.db.execute("DELETE FROM runs WHERE id = ?", (run.id,))
         return True
 
-    # items -----------------------------------------------------------------------------------------------
-    def add_item(self, run_id: int, item: ItemRecord, cache_key: str | None = None) -> None:
-        """Store one item (replacing an earlier error row) and, for a fresh response, its cache entry."""
-        self.add_items(run_id, [(item, cache_key)])
+    def run_by_id(self, run_id: int) -> Run | None:
+        row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run(row) if row else None
 
+    def remove_runs(self, run_ids: list[int]) -> None:
+        """Delete runs with their items and tags, in one transaction (the response cache stays)."""
+        with self.transaction():
+            self.db.executemany("DELETE FROM items WHERE run_id = ?", [(k,) for k in run_ids])
+            self.db.executemany("DELETE FROM tags WHERE run_id = ?", [(k,) for k in run_ids])
+            self.db.executemany("DELETE FROM runs WHERE id = ?", [(k,) for k in run_ids])
+
+    def rename_run(self, run_id: int, name: str) -> None:
+        """Give a run another name (sqlite3.IntegrityError when the name is taken)."""
+        self.db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+
+    def tags(self, run_id: int) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT tag FROM tags WHERE run_id = ? ORDER BY tag", (run_id,))]
+
+    def set_tags(self, run_id: int, add: list[str], remove: list[str]) -> None:
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)", [(run_id, t) for t in add])
+            self.db.executemany("DELETE FROM tags WHERE run_id = ? AND tag = ?", [(run_id, t) for t in remove])
+
+    def families(self, run_id: int) -> list[str]:
+        """The families of a run's stored items."""
+        rows = self.db.execute("SELECT DISTINCT family FROM items WHERE run_id = ? ORDER BY family", (run_id,))
+        return [r[0] for r in rows]
+
+    def transaction(self) -> Any:
+        """A block whose writes commit together (or not at all)."""
+        return _Transaction(self.db)
+
+    # items -----------------------------------------------------------------------------------------------
     def add_cache(self, entries: list[tuple[str, ItemRecord]]) -> None:
         """Cache fresh replies (key, item) in one transaction."""
         stamp = now()
@@ -564,3 +597,14 @@ def _run(row: sqlite3.Row) -> Run:
     data["config"] = json.loads(data["config"])
     data["versions"] = json.loads(data["versions"])
     return Run(**data)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

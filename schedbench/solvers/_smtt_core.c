@@ -367,18 +367,33 @@ static void rebuild(Solver *s, int a, int b, int r, int64_t t, int depth, int *o
     if (after >= 0) rebuild(s, after, last, rk, ck, depth + 1, out, len);
 }
 
-static const int64_t *g_p, *g_d;
-static int cmp_edd(const void *x, const void *y) {
-    int i = *(const int *)x, j = *(const int *)y;
-    if (g_d[i] != g_d[j]) return g_d[i] < g_d[j] ? -1 : 1;
-    if (g_p[i] != g_p[j]) return g_p[i] < g_p[j] ? -1 : 1;
-    return i - j;
+/* Sorting without globals: each key carries what its comparison needs (ties broken by index). */
+typedef struct { int64_t first, second; int index; } SortKey;
+static int cmp_key(const void *x, const void *y) {
+    const SortKey *u = x, *v = y;
+    if (u->first != v->first) return u->first < v->first ? -1 : 1;
+    if (u->second != v->second) return u->second < v->second ? -1 : 1;
+    return (u->index > v->index) - (u->index < v->index);
 }
-static const int64_t *g_pe;
-static int cmp_len(const void *x, const void *y) {
-    int i = *(const int *)x, j = *(const int *)y;
-    if (g_pe[i] != g_pe[j]) return g_pe[i] < g_pe[j] ? -1 : 1;
-    return i - j;
+/* out = indices 0..n-1 ordered by (first[i], second[i], i); second may be NULL. 0 when out of memory. */
+static int sort_indices(int *out, int n, const int64_t *first, const int64_t *second) {
+    SortKey *keys = malloc((size_t)(n > 0 ? n : 1) * sizeof(SortKey));
+    if (!keys) return 0;
+    for (int i = 0; i < n; i++) keys[i] = (SortKey){first[i], second ? second[i] : 0, i};
+    qsort(keys, (size_t)n, sizeof(SortKey), cmp_key);
+    for (int q = 0; q < n; q++) out[q] = keys[q].index;
+    free(keys);
+    return 1;
+}
+/* A new list of the ints values[order[i]] (order NULL: values[i]), or NULL with an exception set. */
+static PyObject *int_list(const int *values, const int *order, Py_ssize_t n) {
+    PyObject *list = PyList_New(n);
+    for (Py_ssize_t i = 0; list && i < n; i++) {
+        PyObject *item = PyLong_FromLong(values[order ? order[i] : i]);
+        if (!item) { Py_CLEAR(list); break; }
+        PyList_SET_ITEM(list, i, item);
+    }
+    return list;
 }
 
 static int read_ints(PyObject *seq, int64_t *out, Py_ssize_t n, const char *what) {
@@ -450,14 +465,17 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
         free_solver(&s); free(by_len); free(seq); free(p); free(d);
         return PyErr_NoMemory();
     }
-    for (int i = 0; i < n; i++) s.order[i] = i;
-    g_p = p; g_d = d;
-    qsort(s.order, (size_t)n, sizeof(int), cmp_edd);
-    for (int e = 0; e < n; e++) { s.p[e] = p[s.order[e]]; s.d[e] = d[s.order[e]]; by_len[e] = e; }
-    g_pe = s.p;
-    qsort(by_len, (size_t)n, sizeof(int), cmp_len);
-    for (int q = 0; q < n; q++) s.rank[by_len[q]] = q;
+    if (!sort_indices(s.order, (int)n, d, p)) {  /* EDD order, ties by processing time */
+        free_solver(&s); free(by_len); free(seq); free(p); free(d);
+        return PyErr_NoMemory();
+    }
+    for (int e = 0; e < n; e++) { s.p[e] = p[s.order[e]]; s.d[e] = d[s.order[e]]; }
     free(p); free(d);
+    if (!sort_indices(by_len, (int)n, s.p, NULL)) {
+        free_solver(&s); free(by_len); free(seq);
+        return PyErr_NoMemory();
+    }
+    for (int q = 0; q < n; q++) s.rank[by_len[q]] = q;
 
     int64_t cost;
     int len = 0;
@@ -474,8 +492,7 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     if (s.aborted) {
         result = Py_BuildValue("(OLOK)", Py_False, (long long)-1, Py_None, (unsigned long long)s.used);
     } else {
-        PyObject *list = PyList_New(len);
-        for (int i = 0; list && i < len; i++) PyList_SET_ITEM(list, i, PyLong_FromLong(s.order[seq[i]]));
+        PyObject *list = int_list(s.order, seq, len);
         result = list ? Py_BuildValue("(OLNK)", Py_True, (long long)cost, list, (unsigned long long)s.used) : NULL;
     }
     free_solver(&s); free(by_len); free(seq);
@@ -741,8 +758,7 @@ static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
     proven = w_search(&g, pred, succ, seq, &cost, now_seconds() + time_limit, (size_t)max_states, &states);
     Py_END_ALLOW_THREADS
     if (!proven) cost = w_cost(&g, seq);  /* the improved start sequence */
-    PyObject *list = PyList_New(n);
-    for (int i = 0; list && i < n; i++) PyList_SET_ITEM(list, i, PyLong_FromLong(seq[i]));
+    PyObject *list = int_list(seq, NULL, n);
     PyObject *result = list ? Py_BuildValue("(OLNK)", proven ? Py_True : Py_False, (long long)cost, list,
                                             (unsigned long long)states) : NULL;
     free(v); free(pred); free(succ); free(orders);
@@ -785,7 +801,9 @@ static PyObject *py_mdd(PyObject *self, PyObject *args) {
         }
         done[pick] = 1;
         t += p[pick];
-        PyList_SET_ITEM(list, step, PyLong_FromSsize_t(pick));
+        PyObject *item = PyLong_FromSsize_t(pick);
+        if (!item) { Py_DECREF(list); free(p); free(d); free(done); return NULL; }
+        PyList_SET_ITEM(list, step, item);
     }
     free(p); free(d); free(done);
     return list;

@@ -16,9 +16,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from schedbench.heuristics.asyncplan import assign_agents, list_scheduler, precedence_graph, remaining_path
+from schedbench.heuristics.asyncplan import assign_agents, list_scheduler
 from schedbench.problems._envelope import Reference
-from schedbench.problems.asyncplan import AsyncplanData
+from schedbench.problems.asyncplan import AsyncplanData, precedence_graph, remaining_path
 from schedbench.solvers import _cpsat
 
 REDUNDANT_LANES = True

@@ -20,20 +20,9 @@ import numpy as np
 from schedbench.heuristics.smtt import edd_order, mddc_order, psk_order, spt_order
 from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
+from schedbench.solvers.smtt_core import core
 
 SOLVER = "smtt-decomposition 1"
-
-
-def core() -> Any:
-    """The compiled core: the one built at install time, else one built here from the shipped C source (a Ray
-    node of another platform, an uninstalled checkout); RuntimeError when neither is possible."""
-    try:
-        from schedbench.solvers import _smtt_core
-    except ImportError:
-        from schedbench.solvers._build_core import build_core
-
-        return build_core()
-    return _smtt_core
 
 
 def lower_bound(p: np.ndarray, d: np.ndarray) -> int:

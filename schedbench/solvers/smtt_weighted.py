@@ -125,7 +125,7 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
     upper, order = best_hint(p, d, w)
     pairs = dominance_pairs(p, d, w) if len(p) <= DOMINANCE_MAX_JOBS else []
     if len(p) <= DP_MAX_JOBS:
-        from schedbench.solvers.smtt_exact import core
+        from schedbench.solvers.smtt_core import core
 
         predecessors = [0] * len(p)
         for i, j in pairs:

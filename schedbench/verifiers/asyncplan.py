@@ -236,7 +236,7 @@ def verify_time(data: AsyncplanData, claimed: Any, reference: Reference | None) 
 def known_optimum_range(data: AsyncplanData, reference: Reference | None) -> tuple[int | None, int | None]:
     """(proven lower bound, best known plan) on the minimum total time; equal when the optimum is proven."""
     if data.agents is None and not data.stations:
-        from schedbench.heuristics.asyncplan import remaining_path
+        from schedbench.problems.asyncplan import remaining_path
 
         longest = max(remaining_path(data).values(), default=0)
         return longest, longest
