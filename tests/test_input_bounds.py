@@ -177,7 +177,7 @@ def test_workers_are_capped_at_the_work_and_the_cores(monkeypatch) -> None:
     started = []
 
     class Pool:
-        def __init__(self, max_workers: int) -> None:
+        def __init__(self, max_workers: int, **options) -> None:
             started.append(max_workers)
 
         def __enter__(self):

@@ -117,7 +117,18 @@ def test_a_write_failure_stops_the_run_with_exit_1_and_keeps_nothing_half_done(s
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(Store, "add_items", failing)
-    argv = ["evaluate", "--model", "oracle/exact", "--suite", str(folder), "--results", str(db), "--concurrency", "1"]
+    argv = [
+        "evaluate",
+        "--model",
+        "oracle/exact",
+        "--suite",
+        str(folder),
+        "--results",
+        str(db),
+        "--concurrency",
+        "1",
+        "--quiet",
+    ]
     code, _, err = cli(argv)
     assert code == 1
     assert err.count("\n") == 1 and str(db) in err and "database or disk is full" in err
