@@ -189,6 +189,9 @@ def test_workers_are_capped_at_the_work_and_the_cores(monkeypatch) -> None:
         def map(self, fn, items, chunksize=1):
             return map(fn, items)
 
+        def shutdown(self, wait=True, cancel_futures=False):
+            return None
+
     monkeypatch.setattr(executors, "ProcessPoolExecutor", Pool)
     monkeypatch.setattr(executors.os, "cpu_count", lambda: 2)
     assert list(executors.map_ordered(abs, [-1, -2, -3, -4], workers=100_000)) == [1, 2, 3, 4]
