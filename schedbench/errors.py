@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,6 +27,20 @@ class InputError(Exception):
         return f"{where}: {self.message}"
 
 
+@contextlib.contextmanager
+def input_errors(source: str, prefix: str = "") -> Iterator[None]:
+    """Inside the block, a pydantic ValidationError becomes an InputError naming `source` and the failing field
+    (after `prefix`)."""
+    from pydantic import ValidationError
+
+    try:
+        yield
+    except ValidationError as exc:
+        location = pydantic_location(exc)
+        field = prefix.rstrip(".") if location == "(root)" and prefix else prefix + location
+        raise InputError(source, field, pydantic_message(exc).removeprefix("Value error, ")) from None
+
+
 def pydantic_location(error: ValidationError) -> str:
     """Dotted path of the first failing field of a pydantic ValidationError."""
     errors = error.errors()
@@ -38,6 +54,21 @@ def pydantic_message(error: ValidationError) -> str:
     """The first message of a pydantic ValidationError, on one line."""
     errors = error.errors()
     return errors[0]["msg"].replace("\n", " ") if errors else "invalid value"
+
+
+class StorageError(Exception):
+    """Results could not be written: the run stops (exit code 1) with one line naming the database and why."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[type[StorageError], tuple[str, str]]:
+        return (StorageError, (self.path, self.message))
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot store results: {self.message}"
 
 
 class UnknownFamilyError(KeyError):

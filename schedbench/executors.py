@@ -13,6 +13,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import signal
 import socket
 import sys
 from collections import deque
@@ -48,12 +49,42 @@ def map_ordered(
         return
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
-    if workers <= 1 or len(items) <= 1:
+    workers = capped_workers(workers, len(items))
+    if workers <= 1:
         for item in items:
             yield fn(item)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    try:
         yield from pool.map(fn, items, chunksize=1)
+    except BaseException:  # Ctrl-C, an error, or the consumer gave up: stop the workers now, not after their work
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers), so a worker neither prints a
+    traceback of its own nor dies half way through writing a result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel pending work and kill the pool's worker processes without waiting for the running tasks (a solver
+    call cannot be interrupted from outside); the standard library offers no public way to do this before 3.14."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(5)
+
+
+def capped_workers(requested: int, work: int) -> int:
+    """Worker processes worth starting: never more than the items of work nor the machine's cores."""
+    return max(1, min(requested, work, os.cpu_count() or 1))
 
 
 async def run_one(

@@ -4,13 +4,14 @@ the demo, tests and benchmarks share."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from schedbench._io import progress_bar
 from schedbench.errors import OptionError
-from schedbench.executors import ExecutorName, map_ordered
+from schedbench.executors import ExecutorName, capped_workers, map_ordered
 from schedbench.problems import Family, Instance, Reference, get_family
 
 
@@ -36,7 +37,7 @@ def solve_references(
     A single instance gets all `workers` as solver threads instead.
     """
     hints = hints or [None] * len(instances)
-    threads = workers if len(instances) == 1 else 1
+    threads = capped_workers(workers, os.cpu_count() or 1) if len(instances) == 1 else 1
     payloads = [
         (inst.family, inst.data, time_limit, threads, hint) for inst, hint in zip(instances, hints, strict=True)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -11,29 +12,58 @@ from typing import Any
 from pydantic import ValidationError
 
 from schedbench import __version__
-from schedbench._io import atomic_write
+from schedbench._files import atomic_folder
 from schedbench.errors import InputError, pydantic_location, pydantic_message
 from schedbench.problems import Instance, family_names, get_family
 
 INSTANCES = "instances.jsonl"
 MANIFEST = "manifest.json"
 PARQUET = "instances.parquet"
+SUITE_FILES = frozenset({INSTANCES, MANIFEST, PARQUET})
+TOO_DEEP = "malformed JSON: nested too deeply"
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 """A Hugging Face dataset name: owner/name."""
 
 
 def write_suite(out: Path, instances: list[Instance], manifest: dict[str, Any]) -> Path:
-    """Write the three suite files; returns the folder."""
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / INSTANCES, "".join(inst.to_json_line() + "\n" for inst in instances))
+    """Write the three suite files into a temporary folder renamed to `out` when complete (an earlier suite in
+    `out` is replaced whole); the manifest records the count and the SHA-256 of instances.jsonl, which readers
+    check. Returns the folder; InputError when `out` holds other files or cannot be written."""
+    content = "".join(inst.to_json_line() + "\n" for inst in instances).encode("utf-8")
     counts: dict[str, int] = {}
     for inst in instances:
         status = inst.reference.status if inst.reference else "unsolved"
         counts[status] = counts.get(status, 0) + 1
-    full = {"schedbench_version": __version__, **manifest, "count": len(instances), "status_counts": counts}
-    atomic_write(out / MANIFEST, json.dumps(full, indent=2) + "\n")
-    write_parquet(out / PARQUET, instances)
+    full = {
+        "schedbench_version": __version__,
+        **manifest,
+        "count": len(instances),
+        "instances_sha256": hashlib.sha256(content).hexdigest(),
+        "status_counts": counts,
+    }
+    try:
+        with atomic_folder(out, SUITE_FILES) as folder:
+            (folder / INSTANCES).write_bytes(content)
+            (folder / MANIFEST).write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+            write_parquet(folder / PARQUET, instances)
+    except OSError as exc:  # FileExistsError included: never write over a folder of other files
+        raise InputError(str(out), "--out", f"cannot write the suite: {exc.strerror or exc}") from None
     return out
+
+
+def check_manifest(folder: Path, count: int, content: bytes | None) -> None:
+    """InputError unless the suite read from `folder` is the one its manifest describes: the same number of
+    instances and, for instances.jsonl (`content`), the same SHA-256. A folder without a manifest passes."""
+    manifest = read_manifest(folder)
+    if not isinstance(manifest, dict) or not manifest:
+        return
+    source = str(folder / MANIFEST)
+    expected = manifest.get("count")
+    if isinstance(expected, int) and expected != count:
+        raise InputError(source, "count", f"says {expected} instances, the suite holds {count} (half written?)")
+    digest = manifest.get("instances_sha256")
+    if content is not None and isinstance(digest, str) and hashlib.sha256(content).hexdigest() != digest:
+        raise InputError(source, "instances_sha256", f"{INSTANCES} was changed after it was written")
 
 
 def write_parquet(path: Path, instances: list[Instance]) -> None:
@@ -81,7 +111,12 @@ def from_flat_row(row: dict[str, Any], source: str) -> Instance:
     row = {key: value for key, value in row.items() if not (key in CHAIN_KEYS and value is None)}
     for key in ("data", "reference", "extra"):
         if isinstance(row.get(key), str):
-            row[key] = json.loads(row[key])
+            try:
+                row[key] = json.loads(row[key])
+            except json.JSONDecodeError as exc:
+                raise InputError(source, key, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+            except RecursionError:
+                raise InputError(source, key, TOO_DEEP) from None
     extra = row.pop("extra", None)
     if isinstance(extra, dict):
         row = {**extra, **row}
@@ -173,6 +208,8 @@ def json_lines(path: Path) -> list[tuple[int, Any]]:
             out.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}", None, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+        except RecursionError:
+            raise InputError(f"{path}:{number}", None, TOO_DEEP) from None
     return out
 
 
@@ -182,6 +219,21 @@ def read_jsonl(path: Path) -> list[Instance]:
     for inst in suite.instances:
         check_data(inst, suite.sources[inst.id])
     return suite.instances
+
+
+def read_suite_folder(path: Path) -> list[Instance]:
+    """The instances of a suite folder (instances.jsonl, else the parquet copy), checked against its manifest."""
+    if (path / INSTANCES).exists():
+        instances = read_jsonl(path / INSTANCES)
+        check_manifest(path, len(instances), (path / INSTANCES).read_bytes())
+        return instances
+    if (path / PARQUET).exists():
+        instances = read_parquet(path / PARQUET)
+        check_manifest(path, len(instances), None)
+        return instances
+    if (path / "README.md").exists() and any(path.glob("data/*.parquet")):
+        return read_dataset_folder(path)
+    raise InputError(str(path), None, f"not a suite folder (no {INSTANCES})")
 
 
 def read_json_file(path: Path) -> Any:
@@ -196,6 +248,8 @@ def read_json_file(path: Path) -> Any:
         raise InputError(
             str(path), None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise InputError(str(path), None, TOO_DEEP) from None
 
 
 def load_instances(location: str | Path) -> list[Instance]:
@@ -203,13 +257,7 @@ def load_instances(location: str | Path) -> list[Instance]:
     dataset folder, or a Hub name."""
     path = Path(location)
     if path.is_dir():
-        if (path / INSTANCES).exists():
-            return read_jsonl(path / INSTANCES)
-        if (path / PARQUET).exists():
-            return read_parquet(path / PARQUET)
-        if (path / "README.md").exists() and any(path.glob("data/*.parquet")):
-            return read_dataset_folder(path)
-        raise InputError(str(path), None, f"not a suite folder (no {INSTANCES})")
+        return read_suite_folder(path)
     if path.suffix == ".jsonl":
         return read_jsonl(path)
     if path.suffix == ".json":
@@ -230,11 +278,15 @@ def load_instances(location: str | Path) -> list[Instance]:
 
 
 def read_parquet(path: Path) -> list[Instance]:
-    """Instances from a parquet copy of a suite."""
-    from datasets import load_dataset
+    """Instances from a parquet copy of a suite; InputError when the file is not a readable parquet table."""
+    import pyarrow
+    import pyarrow.parquet
 
-    dataset = load_dataset("parquet", data_files=str(path), split="train")
-    return _unique_rows([(row, f"{path}[{i}]") for i, row in enumerate(dataset)])
+    try:
+        rows = pyarrow.parquet.read_table(path).to_pylist()
+    except (OSError, pyarrow.ArrowException) as exc:
+        raise InputError(str(path), None, f"not a readable parquet file: {exc}".splitlines()[0]) from None
+    return _unique_rows([(row, f"{path}[{i}]") for i, row in enumerate(rows)])
 
 
 def read_dataset_folder(path: Path) -> list[Instance]:

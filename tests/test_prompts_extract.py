@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,3 +100,45 @@ def test_an_id_named_like_a_field_does_not_shadow_the_answer() -> None:
     assert extract_answer(reply, RCPSP).answer == {"starts": {"starts": 3, "T2": 0}}
     two = 'draft {"starts": {"T1": 1}} then final [{"starts": {"T1": 2}}] end'
     assert extract_answer(two, RCPSP).answer == {"starts": {"T1": 2}}
+
+
+def test_a_reply_over_the_cap_is_its_own_parse_error() -> None:
+    from schedbench.prompts._extract import MAX_REPLY_CHARS
+
+    reply = "x" * MAX_REPLY_CHARS + '{"starts": {"T1": 0}}'
+    error = extract_answer(reply, RCPSP).error
+    assert error is not None and error.startswith("reply too long")
+
+
+class CountingDecoder(json.JSONDecoder):
+    """Counts the characters handed to the decoder (from the start position to the end of the text)."""
+
+    def __init__(self) -> None:
+        from schedbench.prompts._extract import _object_pairs
+
+        super().__init__(object_pairs_hook=_object_pairs)
+        self.read = 0
+
+    def raw_decode(self, s, idx=0):
+        self.read += len(s) - idx
+        return super().raw_decode(s, idx)
+
+
+CRAFTED = {
+    "braces": "{" * 300_000,
+    "keys_without_colons": '{"a{"' * 60_000,
+    "broken_nests": ('{"a": {"b": ' * 50 + "x ") * 1_000,
+    "unterminated_strings": ('{"a": "' + "x" * 1000) * 300,
+    "drafts": 'Try {"starts": {"T1": 0, "T2": 5}} no. ' * 8_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRAFTED))
+def test_extraction_reads_each_character_a_bounded_number_of_times(name, monkeypatch) -> None:
+    from schedbench.prompts import _extract
+
+    decoder = CountingDecoder()
+    monkeypatch.setattr(_extract, "_DECODER", decoder)
+    reply = CRAFTED[name] + ' {"starts": {"T1": 7}}'
+    assert extract_answer(reply, RCPSP).answer == {"starts": {"T1": 7}}
+    assert decoder.read <= 8 * len(reply), decoder.read / len(reply)

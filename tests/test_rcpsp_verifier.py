@@ -304,19 +304,29 @@ def test_infeasibility_claims_are_correct_only_when_proven() -> None:
     assert not wrong.correct and "infeasible_claim" in wrong.violation_types()
 
 
-def test_huge_instance_numbers_are_exact_past_int64() -> None:
+def test_numbers_near_the_supported_bound_and_answers_past_int64_are_exact() -> None:
     data = RcpspData.model_validate(
         {
-            "horizon": 10**30,
-            "resources": [{"id": "R1", "capacity": 2**64}],
+            "horizon": 2**60,
+            "resources": [{"id": "R1", "capacity": 2**60 + 2**59}],
             "tasks": [
-                {"id": "T1", "duration": 2**62, "demands": {"R1": 2**63}},
-                {"id": "T2", "duration": 3, "demands": {"R1": 2**63 + 1}},
+                {"id": "T1", "duration": 2**58, "demands": {"R1": 2**60}},
+                {"id": "T2", "duration": 3, "demands": {"R1": 2**59 + 1}},
             ],
-            "downtimes": [{"resource": "R1", "start": 2**65, "end": 2**66, "capacity": 2**63}],
+            "downtimes": [{"resource": "R1", "start": 2**59 - 10, "end": 2**59, "capacity": 2**59}],
         }
     )
-    assert verify(data, {"starts": {"T1": 0, "T2": 2**62}}).feasible
-    overlap = verify(data, {"starts": {"T1": 0, "T2": 2**62 - 1}})
-    assert overlap.violation_types() == {"capacity"} and overlap.objective == 2**62 + 2
-    assert verify(data, {"starts": {"T1": 0, "T2": 2**65}}).violation_types() == {"downtime"}
+    assert verify(data, {"starts": {"T1": 0, "T2": 2**58}}).feasible
+    overlap = verify(data, {"starts": {"T1": 0, "T2": 2**58 - 1}})
+    assert overlap.violation_types() == {"capacity"} and overlap.objective == 2**58 + 2
+    assert verify(data, {"starts": {"T1": 0, "T2": 2**59 - 5}}).violation_types() == {"downtime"}
+    late = verify(data, {"starts": {"T1": 0, "T2": 2**64}})
+    assert late.objective == 2**64 + 3 and any(str(2**64 + 3) in v.detail for v in late.violations)
+
+
+def test_instance_numbers_past_int64_are_rejected_by_validation() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="horizon"):
+        RcpspData.model_validate({"horizon": 10**30, "resources": [], "tasks": []})

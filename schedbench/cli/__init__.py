@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from schedbench.errors import InputError, ModelUnavailableError, OptionError, flag_name
+from schedbench.errors import InputError, ModelUnavailableError, OptionError, StorageError, flag_name
 
 #: command name → (module, attribute, is a group of subcommands). Modules are imported only for the command
 #: being run (all of them for help or an unknown command): `generate` builds its options from every family's
@@ -74,7 +74,7 @@ def main() -> None:
     except InputError as exc:
         print(f"error: {input_error_line(exc)}", file=sys.stderr)
         sys.exit(2)
-    except ModelUnavailableError as exc:
+    except (StorageError, ModelUnavailableError) as exc:  # results cannot be written / the model is gone
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
@@ -83,5 +83,7 @@ def main() -> None:
     except Exception as exc:
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
+    if code == 130:  # typer turns Ctrl-C inside a command into a returned exit code 130, silently
+        print("interrupted", file=sys.stderr)
     if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, outside standalone mode
         sys.exit(code)

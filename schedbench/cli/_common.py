@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import json
 import sys
 import types
 import typing
@@ -14,6 +13,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
+from schedbench._json import dumps
 from schedbench.errors import InputError, pydantic_location, pydantic_message
 
 out = Console()
@@ -22,7 +22,7 @@ err = Console(stderr=True)
 
 def print_json(document: Any) -> None:
     """Exactly one JSON document on stdout."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    sys.stdout.write(dumps(document, indent=2) + "\n")
 
 
 def build_config(model: type[BaseModel], values: dict[str, Any], source: str = "command line") -> Any:

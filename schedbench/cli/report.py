@@ -42,7 +42,7 @@ def report(
     for path in export:
         if path.suffix not in FORMATS:
             raise InputError(str(path), "--export", f"unknown format; use one of {', '.join(FORMATS)}")
-    with Store(results) as store:
+    with Store(results, readonly=True) as store:
         try:
             chosen = select(store, run or None, filters(model, suite_filter, family, status, strategy, mode, tag))
         except RunSelectionError as exc:

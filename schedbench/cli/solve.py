@@ -59,6 +59,8 @@ def solve(
     The progress bar goes to stderr.
     """
     instances = load_any(path)
+    if not instances:
+        raise InputError(str(path), None, "no instances to solve")
     references = solve_references(
         instances, time_limit=time_limit, workers=workers, show_progress=not as_json and len(instances) > 1
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from schedbench.importers import load_published, names_published_set
 from schedbench.problems import Instance
-from schedbench.suites import INSTANCES, load_instances, scan_jsonl
+from schedbench.suites import INSTANCES, check_manifest, load_instances, scan_jsonl
 
 
 @dataclass
@@ -41,9 +41,10 @@ def load_suite(location: str | Path) -> LoadedSuite:
     path = Path(location)
     if names_published_set(location):
         return from_instances(load_published(path.as_posix()))
-    jsonl = path / INSTANCES if path.is_dir() and (path / INSTANCES).exists() else path
+    folder = path.is_dir() and (path / INSTANCES).exists()
+    jsonl = path / INSTANCES if folder else path
     if jsonl.suffix == ".jsonl" and jsonl.is_file():
-        return _read_jsonl(jsonl)
+        return _read_jsonl(jsonl, path if folder else None)
     return from_instances(load_instances(location))
 
 
@@ -52,6 +53,9 @@ def from_instances(instances: list[Instance]) -> LoadedSuite:
     return LoadedSuite(list(instances))
 
 
-def _read_jsonl(path: Path) -> LoadedSuite:
+def _read_jsonl(path: Path, folder: Path | None) -> LoadedSuite:
+    """A JSON-lines suite; a suite folder's is checked against its manifest (count and hash)."""
     scanned = scan_jsonl(path)
+    if folder is not None:
+        check_manifest(folder, len(scanned.instances), path.read_bytes())
     return LoadedSuite(scanned.instances, scanned.sources, scanned.lines)

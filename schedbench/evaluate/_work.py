@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -127,6 +128,7 @@ def _ready() -> bool:
 def _exit_with_parent() -> None:
     """Worker initializer: a forked worker holds its own end of the call queue, so it would outlive a parent
     killed with SIGKILL; it watches its parent instead and exits when the parent is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops this worker
     parent = os.getppid()
 
     def watch() -> None:

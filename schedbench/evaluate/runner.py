@@ -15,6 +15,7 @@ import gc
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from schedbench._io import progress_bar
-from schedbench.errors import InputError, ModelUnavailableError, OptionError
+from schedbench.errors import InputError, ModelUnavailableError, OptionError, StorageError
 from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
@@ -41,7 +42,7 @@ from schedbench.llm import (
     require_price,
 )
 from schedbench.llm._prices import PriceTable, load_prices
-from schedbench.llm._secrets import Redactor, safe_url
+from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
 from schedbench.prompts import PromptOptions, question_modes
 from schedbench.results.store import ItemRecord, Run, Store
@@ -146,29 +147,63 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     limit = AdaptiveLimit(config.concurrency)
     model = _open_model(config, prices, limit)  # a spec that cannot work is refused before any run row exists
     with Store(config.results) as store:
-        run = _open_run(store, config, digest, len(instances))
-        todo = [(inst, s) for inst in instances for s in range(config.samples)]
-        done = store.done_keys(run.id)
-        todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
-        outcome = EvalOutcome(
-            run=run.name,
-            planned=len(instances) * config.samples,
-            already_done=len(instances) * config.samples - len(todo),
-        )
-        runner = _Runner(config, store, run, prices, outcome, suite, limit)
-        status = "interrupted"
+        name = config.run or default_run_name(config, digest)
+        store.lock_run(name)  # a second process on the same run stops here, before any request
         try:
-            asyncio.run(runner.run(todo, model))
-            status = "stopped" if outcome.stopped_by_budget else "complete"
-            if outcome.errors:
-                status = "incomplete"
-        except ModelUnavailableError:
-            status = "failed"
-            raise
+            outcome = _run_locked(store, config, suite, name, instances, digest, prices, model, limit)
         finally:
-            store.mark_run(run.id, status, planned=max(run.planned, outcome.planned))
+            with contextlib.suppress(sqlite3.Error):
+                store.unlock_run(name)
     outcome.elapsed_s = time.perf_counter() - started
     return outcome
+
+
+def _run_locked(
+    store: Store,
+    config: EvalConfig,
+    suite: LoadedSuite,
+    name: str,
+    instances: list[Instance],
+    digest: str,
+    prices: PriceTable,
+    model: ChatModel,
+    limit: AdaptiveLimit,
+) -> EvalOutcome:
+    """Open (or resume) the run, ask what is missing, and mark how it ended."""
+    run = _open_run(store, config, name, digest, len(instances))
+    todo = [(inst, s) for inst in instances for s in range(config.samples)]
+    done = store.done_keys(run.id)
+    todo = [(inst, s) for inst, s in todo if (inst.id, s) not in done]
+    outcome = EvalOutcome(
+        run=run.name,
+        planned=len(instances) * config.samples,
+        already_done=len(instances) * config.samples - len(todo),
+    )
+    runner = _Runner(config, store, run, prices, outcome, suite, limit)
+    status = "interrupted"
+    try:
+        asyncio.run(runner.run(todo, model))
+        status = final_status(store, run, instances, config.samples, outcome)
+    except ModelUnavailableError:
+        status = "failed"
+        raise
+    finally:
+        try:
+            store.mark_run(run.id, status, planned=max(run.planned, outcome.planned))
+        except sqlite3.Error as exc:
+            if status != "interrupted":  # else the error that interrupted the run is the one to report
+                raise StorageError(str(config.results), str(exc)) from None
+    return outcome
+
+
+def final_status(store: Store, run: Run, instances: list[Instance], samples: int, outcome: EvalOutcome) -> str:
+    """`complete` only when every planned item is stored without an error; `stopped` by the budget, else
+    `incomplete` (rerun to retry what is missing)."""
+    wanted = {(inst.id, s) for inst in instances for s in range(samples)}
+    missing = wanted - store.done_keys(run.id)
+    if not missing:
+        return "complete"
+    return "stopped" if outcome.stopped_by_budget else "incomplete"
 
 
 def _open_model(config: EvalConfig, prices: PriceTable, limit: AdaptiveLimit) -> ChatModel:
@@ -222,10 +257,9 @@ def _prices(config: EvalConfig) -> PriceTable:
     return prices
 
 
-def _open_run(store: Store, config: EvalConfig, digest: str, count: int) -> Run:
-    name = config.run or default_run_name(config, digest)
+def _open_run(store: Store, config: EvalConfig, name: str, digest: str, count: int) -> Run:
     run = store.run(name)
-    identity = json.loads(json.dumps(config.identity(), default=str))
+    identity = redact_config(json.loads(json.dumps(config.identity(), default=str)))  # no secret is stored
     if run is None:
         return store.create_run(
             name,
@@ -291,8 +325,8 @@ class _Runner:
         self.tokens_total = 0
         self.cacheable = True
         self.redact = Redactor()
-        self.unchecked: list[ItemRecord] = []
-        self.new_cache: list[tuple[str, ItemRecord]] = []
+        self.unchecked: list[tuple[ItemRecord, str | None]] = []  # with the cache key of a fresh reply
+        self.failure: StorageError | None = None  # a write failed: dispatch stops, the run fails with it
         self.check_scheduled = False
         self.checks: set[asyncio.Future] = set()
         self.expect_requests = True
@@ -357,10 +391,10 @@ class _Runner:
 
     async def dispatch(self, model: ChatModel, todo: list[tuple[Instance, int]], tasks: set[asyncio.Task]) -> None:
         for inst, sample in todo:
-            while self.in_flight >= self.limit.limit and self.unavailable is None:
+            while self.in_flight >= self.limit.limit and self.failure is None and self.unavailable is None:
                 self.slot_free.clear()  # type: ignore[union-attr]  # made in run(), inside the event loop
                 await self.slot_free.wait()  # type: ignore[union-attr]  # as above
-            if self.unavailable is not None:
+            if self.failure is not None or self.unavailable is not None:
                 return
             prepared = await self.renders[inst.id]
             key = self.cache_key(prepared, sample)
@@ -503,8 +537,7 @@ class _Runner:
             extra={"model_spec": self.config.model},
         )
         if completion is None:
-            self.store.add_items(self.run_row.id, [(item, None)])
-            self.count(item)
+            self.store_items([(item, None)])
             return
         cost = (
             0.0
@@ -518,9 +551,8 @@ class _Runner:
         item.input_tokens, item.output_tokens = completion.input_tokens, completion.output_tokens
         item.cost_usd, item.latency_s, item.finish_reason = cost, completion.latency_s, completion.finish_reason
         self.spent += cost
-        if self.cacheable and not completion.cached:
-            self.new_cache.append((key, item))
-        self.unchecked.append(item)
+        fresh = self.cacheable and not completion.cached
+        self.unchecked.append((item, key if fresh else None))
         if len(self.unchecked) >= FLUSH_AT:
             self.check_now()
         elif not self.check_scheduled:
@@ -528,38 +560,51 @@ class _Runner:
             asyncio.get_running_loop().call_soon(self.check_now)
 
     def check_now(self) -> None:
-        """Commit the new replies to the cache and send the unchecked ones to be verified."""
+        """Send the unchecked replies to be verified."""
         self.check_scheduled = False
-        if self.new_cache:
-            self.store.add_cache([(key, item) for key, item in self.new_cache])
-            self.new_cache = []
         if not self.unchecked:
             return
         batch, self.unchecked = self.unchecked, []
-        rows = [(item.instance_id, item.response or "", item.finish_reason) for item in batch]
+        rows = [(item.instance_id, item.response or "", item.finish_reason) for item, _ in batch]
         future = self.work.call(_work.check, rows, self.config.prompt.mode)  # type: ignore[union-attr]  # started in run()
         self.checks.add(future)
         future.add_done_callback(lambda done: self.checked(batch, done))
 
-    def checked(self, batch: list[ItemRecord], done: asyncio.Future) -> None:
-        """Store a verified batch in one transaction."""
+    def checked(self, batch: list[tuple[ItemRecord, str | None]], done: asyncio.Future) -> None:
+        """Store a verified batch in one transaction, with the cache entries of the replies that were processed
+        (a reply whose check failed is stored as an error row and not cached, so a rerun asks again)."""
         self.checks.discard(done)
         if done.cancelled() or done.exception() is not None:
             return  # the run is failing; drain() re-raises
         results: list[Checked] = done.result()
-        for item, result in zip(batch, results, strict=True):
+        for (item, _), result in zip(batch, results, strict=True):
             item.answer, item.parse_error = result.answer, result.parse_error
             item.verification, item.normalised_gap = result.verification, result.normalised_gap
             item.error = result.failure
-        self.store.add_items(self.run_row.id, [(item, None) for item in batch])
-        for item in batch:
+        self.store_items([(item, key if item.error is None else None) for item, key in batch])
+
+    def store_items(self, batch: list[tuple[ItemRecord, str | None]]) -> None:
+        """Commit items (and cache entries) in one transaction. Called from callbacks, so it never raises: a
+        failure is kept in `self.failure`, stops the dispatch, and `drain` raises it."""
+        if self.failure is not None:
+            return
+        try:
+            self.store.add_items(self.run_row.id, batch)
+        except Exception as exc:  # sqlite3 errors, a full disk, a value the store refused: all stop the run
+            self.failure = StorageError(str(self.store.path), f"{type(exc).__name__}: {exc}")
+            if self.slot_free is not None:
+                self.slot_free.set()
+            return
+        for item, _ in batch:
             self.count(item)
 
     async def drain(self) -> None:
-        """Check and store every reply that arrived."""
+        """Check and store every reply that arrived; raise the storage failure if there was one."""
         self.check_now()
         while self.checks:
             await asyncio.gather(*list(self.checks))
+        if self.failure is not None:
+            raise self.failure
 
     def count(self, item: ItemRecord) -> None:
         outcome = self.outcome

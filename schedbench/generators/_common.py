@@ -31,27 +31,57 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from schedbench.problems._envelope import Instance
+
+MAX_LEVEL = 10_000
+"""The largest level a generator accepts (tasks, steps or jobs of one instance are bounded alike)."""
+MAX_SIZE = 10_000
+"""The largest size knob (tasks, resources per instance)."""
+MAX_VALUE = 1_000_000
+"""The largest drawn duration, capacity, processing time or weight."""
+MAX_INSTANCES = 100_000
+"""The most instances one `generate` command may build (levels × per level, before stages and classes)."""
 
 
 class GeneratorConfig(BaseModel):
     """Options common to every family's generator (command-line options of `schedbench generate`)."""
 
     levels: str = Field("1-40", description="levels as a range, a comma list or both: 1-40, 5,10,20, 8-12,20")
-    per_level: int = Field(1, ge=1, description="instances per level (and per stage)")
+    per_level: int = Field(1, ge=1, le=MAX_INSTANCES, description="instances per level (and per stage)")
     stage: str = Field("combined", description="stage, a comma list of stages, or 'all'")
     scenario: str = Field("abstract", description="scenario theme (wording only, never the numbers)")
-    seed: int = Field(0, description="base seed: the same command and seed give the same instances")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="base seed: the same command and seed give the same instances")
     time_limit: float = Field(
         10.0,
         gt=0,
         description="per-instance reference limit, in CP-SAT deterministic seconds (reproducible under load)",
     )
-    workers: int = Field(2, ge=1, description="parallel reference solves")
+    workers: int = Field(2, ge=1, description="parallel reference solves (at most the cores and the instances)")
     executor: Literal["local", "ray"] = Field("local", description="where references are solved")
     ray_address: str | None = Field(None, description="Ray cluster address (with --executor ray)")
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_in_range(cls, value: str) -> str:
+        try:
+            parse_levels(value)
+        except ValueError as exc:
+            raise PydanticCustomError("option", str(exc)) from None
+        return value
+
+    @field_validator("per_level")
+    @classmethod
+    def _instances_in_range(cls, value: int, info: ValidationInfo) -> int:
+        levels = info.data.get("levels")
+        count = len(parse_levels(levels)) * value if levels else value
+        if count > MAX_INSTANCES:
+            raise PydanticCustomError(
+                "option", f"{count:,} instances (levels × per level); at most {MAX_INSTANCES:,} per command"
+            )
+        return value
 
 
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
@@ -62,12 +92,16 @@ def parse_levels(text: str) -> list[int]:
     levels: set[int] = set()
     for part in str(text).split(","):
         match = _RANGE.match(part)
-        if not match:
+        if not match or max(len(match.group(1)), len(match.group(2) or "")) > len(str(MAX_LEVEL)):
+            if match:
+                raise ValueError(f"level range {part.strip()!r} goes past the largest level, {MAX_LEVEL:,}")
             raise ValueError(f"cannot read level range {part.strip()!r} (use e.g. 1-40, 5,10 or 8-12,20)")
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) else low
         if high < low:
             raise ValueError(f"level range {part.strip()!r} runs backwards")
+        if high > MAX_LEVEL:
+            raise ValueError(f"level range {part.strip()!r} goes past the largest level, {MAX_LEVEL:,}")
         levels.update(range(low, high + 1))
     return sorted(levels)
 

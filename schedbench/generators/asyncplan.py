@@ -42,6 +42,8 @@ from pydantic import Field
 
 from schedbench.generators import asyncplan_themes as themes
 from schedbench.generators._common import (
+    MAX_INSTANCES,
+    MAX_VALUE,
     Draft,
     GeneratorConfig,
     Ramp,
@@ -89,9 +91,11 @@ class AsyncplanGeneratorConfig(GeneratorConfig):
     )
     stage: str = Field("combined", description="a stage, a comma list or 'all': " + ", ".join(STAGE_KNOBS))
     scenario: str = Field("kitchen", description="theme: kitchen, household or abstract (wording only)")
-    per_level: int = Field(1, ge=1, description="instances per level and stage; chains per stage on a nested ramp")
-    max_attended: int = Field(8, ge=1, description="attended steps last 1..max_attended")
-    max_unattended: int = Field(30, ge=3, description="unattended steps last 3..max_unattended")
+    per_level: int = Field(
+        1, ge=1, le=MAX_INSTANCES, description="instances per level and stage; chains per stage on a nested ramp"
+    )
+    max_attended: int = Field(8, ge=1, le=MAX_VALUE, description="attended steps last 1..max_attended")
+    max_unattended: int = Field(30, ge=3, le=MAX_VALUE, description="unattended steps last 3..max_unattended")
     ramp: Ramp = Field(
         "independent",
         description="independent: a new plan per level; nested: per chain one plan, each level one step more",

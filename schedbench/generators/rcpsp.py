@@ -38,6 +38,9 @@ from pydantic_core import PydanticCustomError
 
 from schedbench.generators import scenarios
 from schedbench.generators._common import (
+    MAX_INSTANCES,
+    MAX_SIZE,
+    MAX_VALUE,
     Draft,
     GeneratorConfig,
     Ramp,
@@ -65,14 +68,16 @@ _INJECTS = {
 class RcpspGeneratorConfig(GeneratorConfig):
     """Options of `schedbench generate rcpsp`."""
 
-    per_level: int = Field(1, ge=1, description="instances per level and stage; chains per stage on a nested ramp")
-    tasks: int = Field(15, ge=2, description="tasks per instance")
-    resources: int = Field(2, ge=1, description="renewable resources per instance")
+    per_level: int = Field(
+        1, ge=1, le=MAX_INSTANCES, description="instances per level and stage; chains per stage on a nested ramp"
+    )
+    tasks: int = Field(15, ge=2, le=MAX_SIZE, description="tasks per instance")
+    resources: int = Field(2, ge=1, le=MAX_SIZE, description="renewable resources per instance")
     inject_p: float = Field(0.75, ge=0, le=1, description="probability of injecting each extra constraint")
     infeasible_share: float = Field(0.0, ge=0, le=1, description="share of instances made infeasible")
-    max_duration: int = Field(10, ge=1, description="durations are drawn from 1..max_duration")
-    max_capacity: int = Field(6, ge=1, description="capacities are drawn from 2..max_capacity")
-    horizon_slack: float = Field(0.5, ge=0, description="horizon = witness makespan × (1 + slack)")
+    max_duration: int = Field(10, ge=1, le=MAX_VALUE, description="durations are drawn from 1..max_duration")
+    max_capacity: int = Field(6, ge=1, le=MAX_VALUE, description="capacities are drawn from 2..max_capacity")
+    horizon_slack: float = Field(0.5, ge=0, le=1000, description="horizon = witness makespan × (1 + slack)")
     ramp: Ramp = Field(
         "nested",
         description="nested: per chain one project, each level adds one precedence to the level below; "

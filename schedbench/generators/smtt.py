@@ -16,7 +16,14 @@ import numpy as np
 from pydantic import Field
 
 from schedbench.errors import OptionError
-from schedbench.generators._common import Draft, GeneratorConfig, instance_seed, parse_levels, parse_stages
+from schedbench.generators._common import (
+    MAX_VALUE,
+    Draft,
+    GeneratorConfig,
+    instance_seed,
+    parse_levels,
+    parse_stages,
+)
 from schedbench.problems._envelope import Instance
 from schedbench.problems.smtt import from_arrays
 
@@ -32,8 +39,8 @@ class SmttGeneratorConfig(GeneratorConfig):
     stage: str = Field("unweighted", description="unweighted (1||ΣTj), weighted (1||ΣwjTj), or all")
     tf: str = Field("0.2,0.4,0.6,0.8", description="tardiness factors, comma list (OR-Library also uses 1.0)")
     rdd: str = Field("0.2,0.4,0.6,0.8,1.0", description="relative ranges of due dates, comma list")
-    max_p: int = Field(100, ge=1, description="processing times are drawn from 1..max_p")
-    max_w: int = Field(10, ge=1, description="weights are drawn from 1..max_w (weighted stage)")
+    max_p: int = Field(100, ge=1, le=MAX_VALUE, description="processing times are drawn from 1..max_p")
+    max_w: int = Field(10, ge=1, le=MAX_VALUE, description="weights are drawn from 1..max_w (weighted stage)")
     clip_negative: bool = Field(False, description="clip negative due dates to 0 (OR-Library convention)")
 
 

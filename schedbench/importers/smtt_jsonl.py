@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from schedbench.errors import InputError
+from schedbench._json import has_lone_surrogate
+from schedbench.errors import InputError, input_errors
 from schedbench.problems import Instance
 from schedbench.problems.smtt import from_arrays
 
@@ -37,10 +38,14 @@ def parse_row(raw: Any, source: str, number: int) -> Instance:
             raise InputError(source, name, f"has {len(values)} values but p has {len(p)}")
     if any(x < 0 for x in p) or any(x < 0 for x in w or []):
         raise InputError(source, "p", "processing times and weights must be >= 0")
-    data = from_arrays(p, d, w)
+    with input_errors(source):
+        data = from_arrays(p, d, w)
+    name = str(raw.get("name") or f"line{number}")
+    if has_lone_surrogate(name):
+        raise InputError(source, "name", "holds a lone surrogate (not valid Unicode text)")
     extra = {"published_optimum": raw["optimum"]} if isinstance(raw.get("optimum"), int) else {}
     return Instance(
-        id=str(raw.get("name") or f"line{number}"),
+        id=name,
         family="smtt",
         level=len(p),
         stage="weighted" if data.weighted else "unweighted",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 _SECRET_NAME = re.compile(r"(API_KEY|_KEY|_TOKEN|_SECRET)$")
@@ -38,6 +39,40 @@ class Redactor:
 def redact(text: str) -> str:
     """The text with every known secret value, and anything shaped like an API key, replaced by ***."""
     return Redactor()(text)
+
+
+_SECRET_FIELD = re.compile(
+    r"(^|[-_. ])(auth\w*|key|token|secret|password|passwd|cookie|credentials?|signature)$", re.IGNORECASE
+)
+"""Configuration names whose values are secrets (Authorization, api_key, X-Api-Token, Helicone-Auth, …)."""
+_HEADERS_FIELD = re.compile(r"headers?$", re.IGNORECASE)
+_BEARER = re.compile(r"\b(Bearer|Basic)\s+\S+", re.IGNORECASE)
+
+
+def redact_config(value: Any, name: str = "") -> Any:
+    """A configuration (model arguments, run options) with every secret replaced by ***: any value under a
+    name that speaks of auth, keys, tokens, secrets or passwords, every header value except a few harmless
+    ones, and any text that looks like a key or a bearer token wherever it sits."""
+    if isinstance(value, dict):
+        headers = bool(_HEADERS_FIELD.search(name))
+        return {k: _redact_entry(k, v, headers) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_config(v, name) for v in value]
+    if isinstance(value, str):
+        return _BEARER.sub(lambda m: f"{m.group(1)} ***", redact(value))
+    return value
+
+
+def _redact_entry(key: Any, value: Any, in_headers: bool) -> Any:
+    name = str(key)
+    if _SECRET_FIELD.search(name) and not isinstance(value, dict | list):
+        return None if value is None else "***"
+    if in_headers and isinstance(value, str) and name.lower() not in _PLAIN_HEADERS:
+        return "***"
+    return redact_config(value, name)
+
+
+_PLAIN_HEADERS = frozenset({"content-type", "accept", "user-agent", "http-referer", "x-title"})
 
 
 def safe_url(url: str | None) -> str | None:

@@ -27,6 +27,8 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 FORMATS = ("png", "svg", "pdf")
 """Files written per chart for papers: PNG (slides), SVG and PDF (vector, fonts embedded as outlines/Type 42)."""
 _RC: dict[RcKeyType, Any] = {
+    "text.parse_math": False,  # labels come from data (ids, run names): "$\\frac$" is text, never math
+    "text.usetex": False,
     "svg.fonttype": "none",
     "font.size": 9,
     "axes.spines.top": False,

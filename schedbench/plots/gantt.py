@@ -169,7 +169,7 @@ def _draw_asyncplan(axes: list[Axes], data: Any, solution: Any, flagged: set[str
     starts, dropped = clean_starts([s.id for s in data.steps], solution)
     assigned = solution.get("agents")
     assigned = assigned if isinstance(assigned, Mapping) else {}
-    lanes = data.agent_ids() or sorted({str(a) for a in assigned.values() if isinstance(a, str)})
+    lanes = data.agent_ids(limit=len(data.steps)) or sorted({str(a) for a in assigned.values() if isinstance(a, str)})
     lane_of = {agent: y for y, agent in enumerate(lanes)}
     for step in data.steps:
         if step.id not in starts or step.attended == 0:

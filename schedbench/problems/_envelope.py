@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
+
+from schedbench.problems._bounds import Int64, Text
 
 ReferenceStatus = Literal["optimal", "feasible", "infeasible", "unknown"]
 
@@ -15,10 +17,10 @@ class Reference(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     status: ReferenceStatus
-    objective: float | int | None = None
-    bound: float | int | None = None
-    solver: str = ""
-    time_s: float = 0.0
+    objective: Int64 | FiniteFloat | None = None
+    bound: Int64 | FiniteFloat | None = None
+    solver: Text = ""
+    time_s: FiniteFloat = 0.0
     witness: dict[str, Any] | None = None
     incumbent: str | None = None
     """The method that produced `objective` and `witness`: the exact solver's name when it found them, else the
@@ -30,12 +32,12 @@ class Instance(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: str
+    id: Text
     family: str
-    level: int
-    stage: str = "default"
-    scenario: str = "abstract"
-    seed: int = 0
+    level: Int64
+    stage: Text = "default"
+    scenario: Text = "abstract"
+    seed: Int64 = 0
     data: dict[str, Any]
     reference: Reference | None = None
 

@@ -19,8 +19,11 @@ from fractions import Fraction
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
+from schedbench.problems._bounds import NonNegativeInt64 as NonNegativeInt
+from schedbench.problems._bounds import PositiveInt64 as PositiveInt
+from schedbench.problems._bounds import Text, check_total
 from schedbench.problems._graph import check_acyclic
 
 
@@ -29,8 +32,8 @@ class Station(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    name: str = ""
+    id: Text
+    name: Text = ""
     capacity: PositiveInt
 
 
@@ -39,11 +42,11 @@ class Step(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    name: str = ""
+    id: Text
+    name: Text = ""
     duration: NonNegativeInt
     attended: NonNegativeInt
-    station: str | None = None
+    station: Text | None = None
     duration_max: NonNegativeInt | None = None
     duration_text: str | None = None
 
@@ -78,13 +81,14 @@ class AsyncplanData(BaseModel):
     agents: PositiveInt | None
     stations: list[Station] = Field(default_factory=list)
     steps: list[Step]
-    precedences: list[tuple[str, str]] = Field(default_factory=list)
+    precedences: list[tuple[Text, Text]] = Field(default_factory=list)
     unit: str | None = None
     answer_range: tuple[NonNegativeInt, NonNegativeInt] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> AsyncplanData:
         check_references(self)
+        check_total("the sum of the step durations", sum(s.duration for s in self.steps))
         if self.unit is not None and unit_seconds(self.unit) is None:
             raise ValueError(f"unit {self.unit!r} is not one of {', '.join(UNIT_SECONDS)}")
         if self.answer_range is not None and self.answer_range[0] > self.answer_range[1]:
@@ -122,9 +126,16 @@ class AsyncplanData(BaseModel):
         """Station id → capacity."""
         return {s.id: s.capacity for s in self.stations}
 
-    def agent_ids(self) -> list[str]:
-        """The valid agent ids A1..Ak, or an empty list when agents are unlimited."""
-        return [f"A{k}" for k in range(1, (self.agents or 0) + 1)]
+    def agent_ids(self, limit: int | None = None) -> list[str]:
+        """The valid agent ids A1..Ak (the first `limit` of them), or an empty list when agents are unlimited."""
+        count = self.agents or 0
+        return [f"A{k}" for k in range(1, (count if limit is None else min(count, limit)) + 1)]
+
+    def agent_names(self, listed: int = 12) -> str:
+        """The agent ids as prompt text: every id up to `listed` agents, else the first and the last (the text
+        stays the same size whatever the number of agents)."""
+        count = self.agents or 0
+        return ", ".join(self.agent_ids()) if count <= listed else f"A1, A2, ..., A{count}"
 
 
 def check_references(data: AsyncplanData) -> None:

@@ -6,26 +6,29 @@ import graphlib
 import itertools
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schedbench.problems._bounds import NonNegativeInt64 as NonNegativeInt
+from schedbench.problems._bounds import PositiveInt64 as PositiveInt
+from schedbench.problems._bounds import Text, check_total
 from schedbench.problems._graph import check_acyclic
 
 
 class Resource(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    name: str = ""
+    id: Text
+    name: Text = ""
     capacity: NonNegativeInt
 
 
 class Task(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    name: str = ""
+    id: Text
+    name: Text = ""
     duration: NonNegativeInt
-    demands: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    demands: dict[Text, NonNegativeInt] = Field(default_factory=dict)
 
 
 class Downtime(BaseModel):
@@ -33,7 +36,7 @@ class Downtime(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    resource: str
+    resource: Text
     start: NonNegativeInt
     end: NonNegativeInt
     capacity: NonNegativeInt = 0
@@ -60,14 +63,15 @@ class RcpspData(BaseModel):
     horizon: PositiveInt
     resources: list[Resource]
     tasks: list[Task]
-    precedences: list[tuple[str, str]] = Field(default_factory=list)
+    precedences: list[tuple[Text, Text]] = Field(default_factory=list)
     downtimes: list[Downtime] = Field(default_factory=list)
-    windows: dict[str, Window] = Field(default_factory=dict)
-    disjunctive: list[tuple[str, str]] = Field(default_factory=list)
+    windows: dict[Text, Window] = Field(default_factory=dict)
+    disjunctive: list[tuple[Text, Text]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> RcpspData:
         check_references(self)
+        check_sizes(self)
         return self
 
     def task_index(self) -> dict[str, int]:
@@ -101,6 +105,16 @@ def check_references(data: RcpspData) -> None:
         if task_id not in tasks:
             raise ValueError(f"windows names unknown task {task_id!r}")
     check_acyclic(data.precedences)
+
+
+def check_sizes(data: RcpspData) -> None:
+    """ValueError when the instance's times or demands add up past what the solvers hold (TOTAL_LIMIT)."""
+    times = [data.horizon, *(t.duration for t in data.tasks), *(d.end for d in data.downtimes)]
+    times += [w.deadline or w.release for w in data.windows.values()]
+    check_total("the horizon plus every duration, downtime end and window", sum(times))
+    for resource in data.resources:
+        demand = sum(t.demands.get(resource.id, 0) for t in data.tasks)
+        check_total(f"the capacity plus the total demand for {resource.id!r}", resource.capacity + demand)
 
 
 def earliest_starts(data: RcpspData) -> dict[str, int]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schedbench.problems._bounds import Int64, NonNegativeInt64, Text, check_total
 
 
 class Job(BaseModel):
@@ -18,10 +20,10 @@ class Job(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    id: str = Field(min_length=1)
-    p: NonNegativeInt
-    d: StrictInt
-    w: NonNegativeInt = 1
+    id: Text = Field(min_length=1)
+    p: NonNegativeInt64
+    d: Int64
+    w: NonNegativeInt64 = 1
 
 
 class SmttData(BaseModel):
@@ -38,6 +40,7 @@ class SmttData(BaseModel):
             if job.id in seen:
                 raise ValueError(f"duplicate job id {job.id!r}")
             seen.add(job.id)
+        check_sizes(self)
         return self
 
     @property
@@ -55,6 +58,14 @@ class SmttData(BaseModel):
         d = np.fromiter((j.d for j in self.jobs), dtype=np.int64, count=len(self.jobs))
         w = np.fromiter((j.w for j in self.jobs), dtype=np.int64, count=len(self.jobs))
         return p, d, w
+
+
+def check_sizes(data: SmttData) -> None:
+    """ValueError unless every completion time and the largest possible total (weighted) tardiness fit int64
+    with room to spare (TOTAL_LIMIT), so the compiled solver and numpy compute them exactly."""
+    span = sum(j.p for j in data.jobs) + max(0, -min(j.d for j in data.jobs))
+    check_total("the sum of the processing times (plus the most negative due date)", span)
+    check_total("the largest possible total weighted tardiness", span * sum(j.w for j in data.jobs))
 
 
 def from_arrays(p: Any, d: Any, w: Any | None = None, prefix: str = "J") -> SmttData:

@@ -4,16 +4,23 @@ Values are not coerced: an object with the right keys goes to the verifier as wr
 a verifier finding (`invalid_value`), not a parse error. Objects with repeated keys become lists of
 [key, value] pairs, so the verifier sees and reports the duplicates (`duplicate`); at the top level the last
 value of a repeated key wins, as in JSON.
+
+The cost is linear in the reply: replies longer than MAX_REPLY_CHARS are a parse error of their own ("reply
+too long"), and a candidate object that fails to parse is not re-read from each `{` inside it: the complete
+objects inside its valid prefix are taken as candidates, and the search goes on from where it failed.
+Objects nested deeper than Python's parser allows are skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 MAX_REPLY_CHARS = 1_000_000
-MAX_CANDIDATES = 5_000
+"""The longest reply read for an answer (characters); a longer one is a parse error ("reply too long")."""
 
 
 class DuplicateKeys(list):
@@ -73,7 +80,11 @@ def extract_answer(text: Any, shape: AnswerShape) -> Extraction:
     """
     if not isinstance(text, str) or not text.strip():
         return Extraction(None, "empty reply")
-    objects = _top_level_objects(text[-MAX_REPLY_CHARS:])
+    if len(text) > MAX_REPLY_CHARS:
+        return Extraction(
+            None, f"reply too long ({len(text):,} characters; answers are read from at most {MAX_REPLY_CHARS:,})"
+        )
+    objects = _top_level_objects(text)
     for value in reversed(objects):
         try:
             found = _outermost_fit(value, shape)
@@ -99,17 +110,103 @@ def _outermost_fit(value: Any, shape: AnswerShape) -> dict[str, Any] | None:
 
 
 def _top_level_objects(text: str) -> list[Any]:
-    """Every JSON object that starts at a '{' outside an earlier object, in order of appearance."""
+    """Every JSON object that starts at a '{' outside an earlier object, in order of appearance; in a candidate
+    that fails to parse, the complete objects before the failure point stand in for it."""
     objects: list[Any] = []
-    position = text.find("{")
-    attempts = 0
-    while position >= 0 and attempts < MAX_CANDIDATES:
-        attempts += 1
+    position = _next_object(text, 0)
+    while position >= 0:
         try:
-            value, end = _DECODER.raw_decode(text, position)
-        except (ValueError, RecursionError):
-            position = text.find("{", position + 1)
+            value, end = _decode_at(text, position)
+        except _Failed as exc:
+            failed_at = max(exc.pos, position + 1)
+            objects += _complete_objects(text, position, failed_at)
+            position = _next_object(text, failed_at)
+            continue
+        except (RecursionError, ValueError):  # nested too deep, or an integer too long: skip the whole object
+            position = _next_object(text, _closing(text, position))
             continue
         objects.append(value)
-        position = text.find("{", end)
+        position = _next_object(text, end)
     return objects
+
+
+_OBJECT_START = re.compile(r'\{\s*["}]')
+"""Where a JSON object can begin: a brace, then a key's quote or the closing brace."""
+
+
+def _next_object(text: str, start: int) -> int:
+    """The position of the next possible object start from `start`, or -1."""
+    match = _OBJECT_START.search(text, start)
+    return match.start() if match else -1
+
+
+def _complete_objects(text: str, start: int, stop: int) -> list[Any]:
+    """The outermost objects that open and close inside text[start + 1:stop], a valid JSON prefix (so the
+    scan below tracks strings exactly); each is complete, so it parses."""
+    spans: list[tuple[int, int]] = []  # outermost complete objects so far, in order
+    open_objects: list[int | None] = []  # per open bracket: where it opened if it is an object
+    in_string = escaped = False
+    for index in range(start + 1, stop):
+        char = text[index]
+        if in_string:
+            escaped = not escaped and char == "\\"
+            in_string = escaped or char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            open_objects.append(index if char == "{" else None)
+        elif char in "}]" and open_objects:
+            begin = open_objects.pop()
+            if begin is not None:
+                while spans and spans[-1][0] > begin:  # nested in the one just closed
+                    spans.pop()
+                spans.append((begin, index + 1))
+    found: list[Any] = []
+    for begin, _ in spans:
+        with contextlib.suppress(ValueError, RecursionError):
+            found.append(_DECODER.raw_decode(text, begin)[0])
+    return found
+
+
+_FIRST_WINDOW = 32
+_TOKEN_MARGIN = 8
+
+
+def _decode_at(text: str, position: int) -> tuple[Any, int]:
+    """`raw_decode(text, position)` whose failures cost time in proportion to the characters read, not to
+    `position` (a JSONDecodeError counts the lines before its position): the decoder reads growing windows
+    until it succeeds or fails clearly before the window's end. JSONDecodeError positions are in `text`."""
+    window = _FIRST_WINDOW
+    while True:
+        chunk = text[position : position + window]
+        try:
+            value, end = _DECODER.raw_decode(chunk)
+            return value, position + end
+        except json.JSONDecodeError as exc:
+            whole = position + window >= len(text)
+            clear = exc.pos < len(chunk) - _TOKEN_MARGIN and not exc.msg.startswith("Unterminated string")
+            if whole or clear:
+                raise _Failed(position + exc.pos) from None
+        window *= 4
+
+
+class _Failed(Exception):
+    """No JSON value at a candidate position; `pos` is where in the text the decoder gave up."""
+
+    def __init__(self, pos: int) -> None:
+        super().__init__(pos)
+        self.pos = pos
+
+
+def _closing(text: str, start: int) -> int:
+    """The index after the bracket that closes the one at `start` (ignoring strings), or the end of the text."""
+    depth = 0
+    for index in range(start, len(text)):
+        char = text[index]
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(text)

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from schedbench.evaluate.metrics import ItemFacts, summarise
+from schedbench.llm._secrets import redact_config
 from schedbench.results.store import Run, Store
 
 _FACT_COLUMNS = (
@@ -124,7 +125,7 @@ def build_report(store: Store, run: Run) -> dict[str, Any]:
             "status": run.status,
             "planned": run.planned,
             "suite_hash": run.suite_hash,
-            "config": run.config,
+            "config": redact_config(run.config),  # also for databases written before configs were redacted
             "versions": run.versions,
             "git_hash": run.git_hash,
             "started_at": run.started_at,

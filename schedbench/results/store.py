@@ -13,12 +13,26 @@ Each item is committed as it arrives. Readers (`report`, the HTML report) use `r
 from __future__ import annotations
 
 import json
+import math
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from schedbench._json import jsonable, safe_json, safe_text
+from schedbench.errors import InputError
+from schedbench.problems._bounds import in_int64
+
+MAX_STORED_VIOLATIONS = 100
+"""Violations kept in an item's stored verification (the rest are counted in `violations_omitted`)."""
+MAX_VIOLATION_ITEMS = 20
+"""Ids kept per stored violation (the rest are counted in its `items_omitted`)."""
+MAX_DETAIL_CHARS = 500
+"""Characters kept of a violation's detail."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -68,6 +82,12 @@ CREATE TABLE IF NOT EXISTS items (
     created_at TEXT NOT NULL,
     chain TEXT,
     PRIMARY KEY (run_id, instance_id, sample)
+);
+CREATE TABLE IF NOT EXISTS run_locks (
+    name TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    acquired_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tags (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -182,63 +202,178 @@ class ItemRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def row(self, run_id: int, stamp: str | None = None) -> tuple[Any, ...]:
+        """The `items` row: every value one SQLite stores as is (see `safe_text`, `safe_real`, `safe_json`)."""
         v = self.verification or {}
-        types = sorted({x["type"] for x in v.get("violations", [])}) if v else []
+        types = sorted({str(x.get("type")) for x in v.get("violations", [])}) if v else []
         return (
             run_id,
-            self.instance_id,
+            safe_text(self.instance_id),
             self.sample,
-            self.family,
+            safe_text(self.family),
             self.level,
-            self.stage,
-            self.scenario,
-            self.mode,
+            safe_text(self.stage),
+            safe_text(self.scenario),
+            safe_text(self.mode),
             self.prompt_hash,
-            self.response,
-            None if self.answer is None else json.dumps(self.answer),
-            self.parse_error,
-            json.dumps(v) if v else None,
+            safe_text(self.response),
+            None if self.answer is None else safe_json(self.answer),
+            safe_text(self.parse_error),
+            safe_json(bounded_verification(v)) if v else None,
             int(bool(v.get("feasible"))),
             int(bool(v.get("correct"))),
             int(bool(v.get("optimal"))),
-            v.get("objective"),
-            v.get("reference"),
-            v.get("gap_pct"),
-            v.get("gap_abs"),
-            self.normalised_gap,
-            json.dumps(types),
-            self.input_tokens,
-            self.output_tokens,
-            self.cost_usd,
-            self.latency_s,
+            safe_real(v.get("objective")),
+            safe_real(v.get("reference")),
+            safe_real(v.get("gap_pct")),
+            safe_real(v.get("gap_abs")),
+            safe_real(self.normalised_gap),
+            safe_json(types),
+            safe_int(self.input_tokens),
+            safe_int(self.output_tokens),
+            safe_real(self.cost_usd) or 0.0,
+            safe_real(self.latency_s),
             int(self.cached),
-            self.finish_reason,
-            self.error,
+            safe_text(self.finish_reason),
+            safe_text(self.error),
             stamp or now(),
             self.chain,
         )
 
+    def cache_row(self, key: str, stamp: str) -> tuple[Any, ...]:
+        """The `cache` row of this item's reply."""
+        return (
+            key,
+            safe_text(self.extra.get("model_spec", "")),
+            safe_text(self.response),
+            safe_int(self.input_tokens),
+            safe_int(self.output_tokens),
+            safe_text(self.finish_reason),
+            stamp,
+        )
+
+
+def safe_real(value: Any) -> float | int | None:
+    """A number for a REAL column: integers beyond int64 as floats, NaN/infinity (or beyond float) as NULL."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and not in_int64(value):
+        try:
+            value = float(value)
+        except OverflowError:
+            return None
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def safe_int(value: Any) -> int:
+    """A count for an INTEGER column (0 when it is missing or beyond int64)."""
+    return value if isinstance(value, int) and in_int64(value) else 0
+
+
+def bounded_verification(v: dict[str, Any]) -> dict[str, Any]:
+    """A verification with its size bounded: at most MAX_STORED_VIOLATIONS violations, MAX_VIOLATION_ITEMS ids
+    each, MAX_DETAIL_CHARS of detail; what is left out is counted, never silently dropped."""
+    violations = v.get("violations") or []
+    if len(violations) <= MAX_STORED_VIOLATIONS and all(_small(x) for x in violations):
+        return v
+    kept = [_bounded_violation(x) for x in violations[:MAX_STORED_VIOLATIONS]]
+    out = {**v, "violations": kept}
+    if len(violations) > MAX_STORED_VIOLATIONS:
+        out["violations_omitted"] = len(violations) - MAX_STORED_VIOLATIONS
+    return out
+
+
+def _small(violation: dict[str, Any]) -> bool:
+    return (
+        len(violation.get("items") or ()) <= MAX_VIOLATION_ITEMS
+        and len(str(violation.get("detail", ""))) <= MAX_DETAIL_CHARS
+    )
+
+
+def _bounded_violation(violation: dict[str, Any]) -> dict[str, Any]:
+    if _small(violation):
+        return violation
+    items = list(violation.get("items") or ())
+    out = {
+        **violation,
+        "items": items[:MAX_VIOLATION_ITEMS],
+        "detail": str(violation.get("detail", ""))[:MAX_DETAIL_CHARS],
+    }
+    if len(items) > MAX_VIOLATION_ITEMS:
+        out["items_omitted"] = len(items) - MAX_VIOLATION_ITEMS
+    return out
+
 
 class Store:
-    """The results database. Open with `Store(path)`; every write is committed at once."""
+    """The results database. Open with `Store(path)` (every write is committed at once), or
+    `Store(path, readonly=True)` to read one that may sit on a read-only file or folder. A file that cannot be
+    opened, is not a results database or cannot be written raises InputError naming it."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        self.db.executescript(SCHEMA)
-        self._add_missing_columns()
+        self.readonly = readonly
+        try:
+            self.db = self._connect_readonly() if readonly else self._connect()
+            self.db.execute("SELECT COUNT(*) FROM runs").fetchone()  # a results database at all?
+        except sqlite3.Error as exc:
+            raise InputError(str(self.path), None, f"cannot open the results database: {exc}") from None
 
-    def _add_missing_columns(self) -> None:
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise sqlite3.OperationalError(exc.strerror or str(exc)) from None
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout=10000")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)
+        self._add_missing_columns(db)
+        return db
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """Read-only; a database on a read-only folder (where SQLite cannot make its WAL index) is read as
+        immutable, which is exact as long as nothing writes it meanwhile."""
+        uri = self.path.resolve().as_uri()
+        for mode in ("mode=ro", "immutable=1"):
+            db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            try:
+                db.execute("PRAGMA busy_timeout=10000")
+                db.execute("SELECT COUNT(*) FROM runs").fetchone()
+                return db
+            except sqlite3.OperationalError as exc:
+                db.close()
+                if "no such table" in str(exc):
+                    raise
+        raise sqlite3.OperationalError("cannot read it even as an immutable file")
+
+    # locks -----------------------------------------------------------------------------------------------
+    def lock_run(self, name: str) -> None:
+        """Take the run `name` for this process (in one transaction, so two processes starting the same run
+        cannot both get it); RunBusy when a live process on this machine holds it. A lock left by a process
+        that died is taken over."""
+        pid, host = os.getpid(), socket.gethostname()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            row = self.db.execute("SELECT pid, host, acquired_at FROM run_locks WHERE name = ?", (name,)).fetchone()
+            if row is not None and (row[0], row[1]) != (pid, host) and _alive(row[0], row[1]):
+                raise RunBusy(str(self.path), name, row[0], row[1], row[2])
+            self.db.execute("INSERT OR REPLACE INTO run_locks VALUES (?, ?, ?, ?)", (name, pid, host, now()))
+
+    def unlock_run(self, name: str) -> None:
+        """Release this process's lock on the run `name`."""
+        self.db.execute(
+            "DELETE FROM run_locks WHERE name = ? AND pid = ? AND host = ?", (name, os.getpid(), socket.gethostname())
+        )
+
+    @staticmethod
+    def _add_missing_columns(db: sqlite3.Connection) -> None:
         """Bring a database written by an older version up to the current item columns (`chain`)."""
-        present = {row[1] for row in self.db.execute("PRAGMA table_info(items)")}
+        present = {row[1] for row in db.execute("PRAGMA table_info(items)")}
         if "chain" not in present:
-            self.db.execute("ALTER TABLE items ADD COLUMN chain TEXT")
+            db.execute("ALTER TABLE items ADD COLUMN chain TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -278,8 +413,8 @@ class Store:
                 model,
                 suite,
                 suite_hash,
-                json.dumps(config, sort_keys=True),
-                json.dumps(versions),
+                safe_json(_sorted(config)),
+                safe_json(versions),
                 git_hash,
                 now(),
                 planned,
@@ -341,19 +476,7 @@ class Store:
     def add_cache(self, entries: list[tuple[str, ItemRecord]]) -> None:
         """Cache fresh replies (key, item) in one transaction."""
         stamp = now()
-        rows = [
-            (
-                key,
-                item.extra.get("model_spec", ""),
-                item.response,
-                item.input_tokens,
-                item.output_tokens,
-                item.finish_reason,
-                stamp,
-            )
-            for key, item in entries
-            if item.response is not None
-        ]
+        rows = [item.cache_row(key, stamp) for key, item in entries if item.response is not None]
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -363,15 +486,7 @@ class Store:
         stamp = now()
         items = [item.row(run_id, stamp) for item, _ in batch]
         cache = [
-            (
-                key,
-                item.extra.get("model_spec", ""),
-                item.response,
-                item.input_tokens,
-                item.output_tokens,
-                item.finish_reason,
-                stamp,
-            )
+            item.cache_row(key, stamp)
             for item, key in batch
             if key is not None and item.error is None and item.response is not None and not item.cached
         ]
@@ -403,7 +518,8 @@ class Store:
         unknown = set(columns) - set(ITEM_COLUMNS)
         if unknown:
             raise ValueError(f"unknown item columns: {', '.join(sorted(unknown))}")
-        return self.db.execute(f"SELECT {', '.join(columns)} FROM items WHERE run_id = ?", (run_id,)).fetchall()
+        rows = self.db.execute(f"SELECT {', '.join(columns)} FROM items WHERE run_id = ?", (run_id,)).fetchall()
+        return [tuple(_finite(v) for v in row) for row in rows]
 
     # cache -----------------------------------------------------------------------------------------------
     def has_cache(self, model: str) -> bool:
@@ -417,11 +533,60 @@ class Store:
         return CachedResponse(*row) if row else None
 
 
+def _sorted(value: Any) -> Any:
+    """A configuration with its keys sorted (stored configurations compare as text)."""
+    return {k: _sorted(value[k]) for k in sorted(value)} if isinstance(value, dict) else value
+
+
+class RunBusy(InputError):
+    """Another live process is working on this run."""
+
+    def __init__(self, path: str, name: str, pid: int, host: str, since: str) -> None:
+        super().__init__(
+            path,
+            "run",
+            f"run {name!r} is in use by process {pid} on {host} since {since}; wait for it to finish "
+            "(or stop it) and rerun, or choose another run name",
+        )
+        self.args_ = (path, name, pid, host, since)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (RunBusy, self.args_)
+
+
+def _alive(pid: int, host: str) -> bool:
+    """Whether the process holding a lock still runs (always assumed for another machine)."""
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _finite(value: Any) -> Any:
+    """A stored value with NaN/infinity (from databases written before values were checked) read as None."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _decode_json(text: str) -> Any:
+    """A JSON column: NaN/infinity as None, text that is not JSON as None (never an exception in a report)."""
+    try:
+        return jsonable(json.loads(text))
+    except (ValueError, RecursionError):
+        return None
+
+
 def decode_item(row: dict[str, Any]) -> dict[str, Any]:
-    """An item row with its JSON columns (answer, verification, violation_types) decoded."""
+    """An item row with its JSON columns (answer, verification, violation_types) decoded, NaN/infinity as None."""
+    for key, value in row.items():
+        row[key] = _finite(value)
     for key in ("answer", "verification", "violation_types"):
         if row.get(key) is not None:
-            row[key] = json.loads(row[key])
+            row[key] = _decode_json(row[key])
     for key in ("feasible", "correct", "optimal", "cached"):
         row[key] = bool(row[key])
     return row
