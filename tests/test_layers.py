@@ -20,6 +20,8 @@ LAYERS: dict[str, int] = {
     "schedbench": 0,  # the facade: only `schedbench.api`, imported on first attribute access (see FACADE)
     "schedbench.errors": 0,
     "schedbench._io": 0,
+    "schedbench._files": 0,
+    "schedbench._json": 0,
     "schedbench.problems": 0,
     "schedbench.datasets": 0,
     # 1: what works on one family's instances
@@ -29,10 +31,12 @@ LAYERS: dict[str, int] = {
     "schedbench.heuristics": 1,
     "schedbench.importers": 1,
     "schedbench.executors": 1,
+    "schedbench.sandbox": 1,  # isolated runs of untrusted programs (evolve now, formalize and tools later)
     "schedbench._raycluster": 1,
     "schedbench._loopback_ray": 1,
     "schedbench.suites": 1,
     "schedbench.references": 1,
+    "schedbench.hub": 1,  # suites as Hugging Face dataset folders
     # 2: questions and models
     "schedbench.prompts": 2,
     "schedbench.llm": 2,
@@ -48,6 +52,7 @@ LAYERS: dict[str, int] = {
     "schedbench.api": 5,
     "schedbench.demo": 5,
     "schedbench.families": 5,
+    "schedbench.inspect_tasks": 5,  # inspect_ai's entry point into schedbench
     "schedbench.__main__": 5,
 }
 FACADE = {("schedbench", "schedbench.api")}
@@ -64,7 +69,9 @@ def module_name(path: Path, root: Path) -> str:
 def layer_of(module: str) -> int | None:
     """The layer of a schedbench module: its longest prefix in LAYERS."""
     parts = module.split(".")
-    for end in range(len(parts), 0, -1):
+    if module == "schedbench":
+        return LAYERS[module]
+    for end in range(len(parts), 1, -1):  # a new top-level module must be placed in LAYERS explicitly
         prefix = ".".join(parts[:end])
         if prefix in LAYERS:
             return LAYERS[prefix]

@@ -33,17 +33,13 @@ import numpy as np
 from schedbench.heuristics.smtt import edd_order, mddc_order, psk_order, spt_order
 from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
-from schedbench.solvers.smtt_core import core
+from schedbench.solvers.smtt_core import core, local_search
 
 SOLVER = "smtt-decomposition 2"
 
 WORK_PER_SECOND = 60_000_000
 """Work units of the exact core per second of time limit: about one second of one core of the reference
 machine (2-core x86-64; hard n=500 instances run about 7·10⁷ units per CPU second there)."""
-
-
-LOCAL_SEARCH_WORK = 200_000_000
-"""Work cap of one local search (places evaluated): a few tenths of a second at n = 1000, never reached below."""
 
 
 def lower_bound(p: np.ndarray, d: np.ndarray) -> int:
@@ -58,15 +54,6 @@ def lower_bound(p: np.ndarray, d: np.ndarray) -> int:
 
 SMALL = 200
 """Up to this many jobs the (numpy) MDDC and PSK rules join the compiled MDD for the upper bound."""
-
-
-def local_search(p: np.ndarray, d: np.ndarray, w: np.ndarray, order: np.ndarray, window: int = 50) -> np.ndarray:
-    """`order` improved by descents (adjacent interchange, insertion, pairwise interchange at most `window`
-    places apart) until none improves: never costlier, always a permutation of `order` (compiled, work-capped)."""
-    sequence, _, _ = core().improve(
-        p.tolist(), d.tolist(), w.tolist(), [int(j) for j in order], window, LOCAL_SEARCH_WORK
-    )
-    return np.asarray(sequence, dtype=np.int64)
 
 
 def best_heuristic(

@@ -94,7 +94,7 @@ def _bits(mask: int) -> list[int]:
 
 def best_hint(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray, str]:
     """(cost, sequence, method): the cheapest of the weighted rules, improved by the local search."""
-    from schedbench.solvers.smtt_exact import local_search
+    from schedbench.solvers.smtt_core import local_search
 
     rules = {"atc": atc_order, "wspt": wspt_order, "edd": edd_order}
     if len(p) <= 200:
