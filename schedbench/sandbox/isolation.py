@@ -109,8 +109,9 @@ def bwrap_command(
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
     else:
         args.append("--unshare-user")
-    args += _system_dirs() + python_binds(site_packages)
-    args += ["--ro-bind", str(RUNNER), INSIDE_RUNNER, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # the private /tmp first: binds below it (an environment in a checkout under /tmp) must land on top of it
+    args += [*_system_dirs(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *python_binds(site_packages)]
+    args += ["--ro-bind", str(RUNNER), INSIDE_RUNNER]
     args += ["--bind", work, INSIDE_WORK, "--chdir", INSIDE_WORK, "--clearenv"]
     for name, value in env.items():
         args += ["--setenv", name, value]
