@@ -97,9 +97,9 @@ def test_ctrl_c_stops_generate_within_seconds_with_one_line(tmp_path) -> None:
         "--levels",
         "30-60",
         "--per-level",
-        "10",
+        "50",
         "--tasks",
-        "40",
+        "60",
         "--workers",
         "2",
         "--time-limit",
@@ -107,7 +107,10 @@ def test_ctrl_c_stops_generate_within_seconds_with_one_line(tmp_path) -> None:
         "--quiet",
     ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 120
+    while process.poll() is None and not children.read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the solver pool runs: thousands of references are then still to come
     assert process.poll() is None
     os.kill(process.pid, signal.SIGINT)
     started = time.monotonic()
