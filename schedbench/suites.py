@@ -67,15 +67,24 @@ def flat_row(inst: Instance) -> dict[str, Any]:
         "data": json.dumps(inst.data),
         "reference": inst.reference.model_dump_json() if inst.reference else None,
         **{key: extra[key] for key in CHAIN_KEYS if extra.get(key) is not None},
+        "extra": json.dumps(others, sort_keys=True) if (others := _other_extras(extra)) else None,
     }
+
+
+def _other_extras(extra: dict[str, Any]) -> dict[str, Any]:
+    """The instance's extra fields that have no column of their own (a published optimum, a title, ...)."""
+    return {key: value for key, value in extra.items() if key not in CHAIN_KEYS}
 
 
 def from_flat_row(row: dict[str, Any], source: str) -> Instance:
     """An instance from a parquet/HF row (data and reference as JSON strings or objects)."""
     row = {key: value for key, value in row.items() if not (key in CHAIN_KEYS and value is None)}
-    for key in ("data", "reference"):
+    for key in ("data", "reference", "extra"):
         if isinstance(row.get(key), str):
             row[key] = json.loads(row[key])
+    extra = row.pop("extra", None)
+    if isinstance(extra, dict):
+        row = {**extra, **row}
     return parse_instance(row, source)
 
 
@@ -190,13 +199,16 @@ def read_json_file(path: Path) -> Any:
 
 
 def load_instances(location: str | Path) -> list[Instance]:
-    """Instances from a suite folder, a .jsonl file, a single-instance .json, a .parquet file, or a Hub name."""
+    """Instances from a suite folder, a .jsonl file, a single-instance .json, a .parquet file, an exported
+    dataset folder, or a Hub name."""
     path = Path(location)
     if path.is_dir():
         if (path / INSTANCES).exists():
             return read_jsonl(path / INSTANCES)
         if (path / PARQUET).exists():
             return read_parquet(path / PARQUET)
+        if (path / "README.md").exists() and any(path.glob("data/*.parquet")):
+            return read_dataset_folder(path)
         raise InputError(str(path), None, f"not a suite folder (no {INSTANCES})")
     if path.suffix == ".jsonl":
         return read_jsonl(path)
@@ -225,14 +237,29 @@ def read_parquet(path: Path) -> list[Instance]:
     return _unique_rows([(row, f"{path}[{i}]") for i, row in enumerate(dataset)])
 
 
+def read_dataset_folder(path: Path) -> list[Instance]:
+    """Instances from a dataset folder as `schedbench export-suite` writes it (data/*.parquet, read directly:
+    no `datasets` cache that could serve an earlier export of the same folder)."""
+    import pyarrow.parquet as pq
+
+    files = sorted(path.glob("data/*.parquet"))
+    rows = [row for file in files for row in pq.read_table(file).to_pylist()]
+    return [from_flat_row(row, f"{path}[{i}]") for i, row in enumerate(rows)]
+
+
 def read_hub(name: str) -> list[Instance]:
-    """Instances from a Hugging Face Hub dataset with the suite's columns."""
+    """Instances from a Hugging Face Hub dataset with the suite's columns: its `test` split (what
+    `schedbench export-suite` writes), else `train`, else its only split."""
     from datasets import load_dataset
 
     try:
-        dataset = load_dataset(name, split="train")
+        splits = load_dataset(name)
     except Exception as exc:  # the Hub client raises many types; all mean "cannot load"
         raise InputError(name, None, f"cannot load dataset: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+    chosen = next((s for s in ("test", "train") if s in splits), None)
+    if chosen is None and len(splits) != 1:
+        raise InputError(name, "split", f"no test or train split among {', '.join(splits)}")
+    dataset = splits[chosen or next(iter(splits))]
     return _unique_rows([(row, f"{name}[{i}]") for i, row in enumerate(dataset)])
 
 

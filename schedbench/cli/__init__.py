@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "verify": ("verify", "verify", False),
     "evaluate": ("evaluate", "evaluate", False),
     "report": ("report", "report", False),
+    "compare": ("compare", "compare", False),
+    "export-suite": ("export_suite", "export_suite", False),
     "runs": ("runs", "app", True),
     "merge": ("merge", "merge", False),
     "models": ("models", "models", False),

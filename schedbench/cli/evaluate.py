@@ -41,6 +41,9 @@ def evaluate(
         "plan", "--mode", help="question mode: one of the family's prompts (plan; asyncplan also time)"
     ),
     cot: bool = typer.Option(False, "--cot", help="ask for reasoning first, the answer last"),
+    prompt_style: str = typer.Option(
+        "plain", "--prompt-style", help="plain, or graph: add the dependency graph as an edge list (asyncplan)"
+    ),
     few_shot: int = typer.Option(0, "--few-shot", min=0, help="solved examples shown before each question"),
     few_shot_suite: str = typer.Option(None, "--few-shot-suite", help="separate split the examples come from"),
     system: str = typer.Option(None, "--system", help="system prompt text or @file ('' for none)"),
@@ -71,7 +74,7 @@ def evaluate(
     from schedbench.evaluate import EvalConfig
     from schedbench.evaluate import evaluate as run_evaluation
     from schedbench.llm import parse_model_args
-    from schedbench.prompts import PromptOptions
+    from schedbench.prompts import PROMPT_STYLES, PromptOptions
 
     try:
         model_args = parse_model_args(model_arg)
@@ -79,7 +82,9 @@ def evaluate(
         raise InputError("command line", "--model-arg", str(exc)) from None
     if executor not in ("local", "ray"):
         raise InputError("command line", "--executor", f"unknown executor {executor!r}; use local or ray")
-    prompt = PromptOptions(mode=mode, cot=cot, system=_system_text(system))
+    if prompt_style not in PROMPT_STYLES:
+        raise InputError("command line", "--prompt-style", f"unknown style {prompt_style!r}; use plain or graph")
+    prompt = PromptOptions(mode=mode, cot=cot, system=_system_text(system), style=prompt_style)
     config = EvalConfig(
         model=model,
         suite=suite,

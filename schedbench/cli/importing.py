@@ -9,6 +9,7 @@ import typer
 from schedbench.cli._common import err
 from schedbench.errors import InputError
 from schedbench.importers import importers, reads_from_folder
+from schedbench.problems import Instance
 from schedbench.references import solve_references
 from schedbench.suites import write_suite
 
@@ -29,6 +30,24 @@ def expand_folders(name: str, paths: list[Path]) -> list[Path]:
     return files
 
 
+def solve_and_write(
+    name: str, paths: list[Path], instances: list[Instance], out: Path, time_limit: float, workers: int, quiet: bool
+) -> Path:
+    """Solve the imported instances' references and write them as a suite."""
+    references = solve_references(instances, time_limit=time_limit, workers=workers, show_progress=not quiet)
+    for inst, ref in zip(instances, references, strict=True):
+        inst.reference = ref
+    manifest = {
+        "family": instances[0].family if instances else None,
+        "generator": f"import:{name}",
+        "parameters": {"files": [str(p) for p in paths]},
+        "seed": None,
+        "reference_solver": sorted({r.solver for r in references}) if references else "",
+        "time_limit_s": time_limit,
+    }
+    return write_suite(out, instances, manifest)
+
+
 def _register(name: str) -> None:
     def command(
         paths: list[Path] = typer.Argument(..., help="files to import (a folder stands for its files)"),
@@ -39,22 +58,43 @@ def _register(name: str) -> None:
     ) -> None:
         paths = expand_folders(name, paths)
         instances = importers()[name].read(paths)
-        references = solve_references(instances, time_limit=time_limit, workers=workers, show_progress=not quiet)
-        for inst, ref in zip(instances, references, strict=True):
-            inst.reference = ref
-        manifest = {
-            "family": instances[0].family if instances else None,
-            "generator": f"import:{name}",
-            "parameters": {"files": [str(p) for p in paths]},
-            "seed": None,
-            "reference_solver": references[0].solver if references else "",
-            "time_limit_s": time_limit,
-        }
-        err.print(f"wrote {write_suite(out, instances, manifest)}")
+        err.print(f"wrote {solve_and_write(name, paths, instances, out, time_limit, workers, quiet)}")
 
     command.__doc__ = importers()[name].description or f"Import {name} files."
     app.command(name)(command)
 
 
+DEDICATED = ("asynchow",)
+"""Importers with their own command below (they take more options than the generic one)."""
+
 for _name in importers():
-    _register(_name)
+    if _name not in DEDICATED:
+        _register(_name)
+
+
+@app.command("asynchow")
+def import_asynchow(
+    paths: list[Path] = typer.Argument(..., help="AsyncHow .jsonl files (a folder stands for its .jsonl files)"),
+    out: Path = typer.Option(..., "--out", help="suite folder to write"),
+    stage: str = typer.Option(
+        "unlimited", help="comma-separated stages: unlimited (AsyncHow's question), one_agent, two_agents; or all"
+    ),
+    time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance for the reference"),
+    workers: int = typer.Option(2, min=1, help="parallel solves"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+) -> None:
+    """Import AsyncHow plans: the gold range answers the time question; agent stages get CP-SAT references."""
+    from schedbench.importers import asynchow
+
+    stages = list(asynchow.STAGES) if stage == "all" else [s.strip() for s in stage.split(",") if s.strip()]
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*.jsonl"))
+            if not found:
+                raise InputError(str(path), None, "no .jsonl files in this folder")
+            files += found
+        else:
+            files.append(path)
+    instances = asynchow.read_files(files, stages)
+    err.print(f"wrote {solve_and_write('asynchow', files, instances, out, time_limit, workers, quiet)}")

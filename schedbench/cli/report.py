@@ -55,7 +55,8 @@ def report(
         if html is not None or plots is not None:
             from schedbench.results.html import write_report_outputs
 
-            for path in write_report_outputs(store, documents, html=html, plots=plots):
+            comparison = leaderboard_comparison(store, documents) if html is not None else None
+            for path in write_report_outputs(store, documents, html=html, plots=plots, comparison=comparison):
                 err.print(f"wrote {path}")
     if as_json:
         print_json(documents[0] if len(documents) == 1 else documents)
@@ -64,6 +65,15 @@ def report(
         out.print("no runs in the database")
         return
     render(documents, out)
+
+
+def leaderboard_comparison(store: Any, documents: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The `compare` document behind the HTML leaderboard: for two or more runs of one suite, else None."""
+    from schedbench.results.compare import compare_runs
+
+    if len(documents) < 2 or len({d["suite_hash"] for d in documents}) != 1:
+        return None
+    return compare_runs(store, [d["run"] for d in documents])
 
 
 def render(documents: list[dict[str, Any]], console: Any) -> None:

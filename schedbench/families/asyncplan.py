@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from schedbench.problems import Family
+from schedbench.problems import Family, Importer, Instance
 
 
 def family() -> Family:
@@ -37,8 +38,20 @@ def family() -> Family:
         baselines=heuristics.BASELINES,
         gantt=_gantt,
         evolve=_evolve,
+        importers={
+            "asynchow": Importer(
+                _read_asynchow, (), "AsyncHow plans (JSON lines); stages unlimited/one_agent/two_agents"
+            )
+        },
         demo={"levels": "4,8,12,16", "stage": "all", "scenario": "kitchen"},
     )
+
+
+def _read_asynchow(paths: list[Path]) -> list[Instance]:
+    """AsyncHow plans, AsyncHow's own question (`schedbench import asynchow --stage` asks for others)."""
+    from schedbench.importers.asynchow import read_files
+
+    return read_files(paths)
 
 
 def _gantt() -> Any:

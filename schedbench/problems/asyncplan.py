@@ -4,14 +4,22 @@ A plan is a DAG of steps. Each step runs for `duration` time units; only its fir
 agent's hands (setting up the washing machine), after which it runs alone. Agents are limited (`agents`, or
 None for unlimited — the AsyncHow setting) and a step holds its station (stove, oven) for its whole duration.
 The objective is the makespan.
+
+Plans imported from real data (AsyncHow) also carry a time `unit` (the word for one time unit: "minutes"),
+per step the duration in the plan's own words (`duration_text`) and, when the plan gives it only as a range
+(a month is 28 to 31 days), its longest value (`duration_max`; `duration` is then the shortest), and the range
+of totals that count as correct answers to the time question (`answer_range`, in `unit`). A time answer may
+then name its own unit (`{"total": 7, "unit": "hours"}`), converted exactly.
 """
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_serializer, model_validator
 
 from schedbench.problems._graph import check_acyclic
 
@@ -36,12 +44,25 @@ class Step(BaseModel):
     duration: NonNegativeInt
     attended: NonNegativeInt
     station: str | None = None
+    duration_max: NonNegativeInt | None = None
+    duration_text: str | None = None
 
     @model_validator(mode="after")
     def _attended_within_duration(self) -> Step:
         if self.attended > self.duration:
             raise ValueError(f"step {self.id!r}: attended {self.attended} exceeds duration {self.duration}")
+        if self.duration_max is not None and self.duration_max < self.duration:
+            raise ValueError(f"step {self.id!r}: duration_max {self.duration_max} is below duration {self.duration}")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_extensions(self, handler: Any) -> dict[str, Any]:
+        return _drop_none(handler(self), ("duration_max", "duration_text"))
+
+    @property
+    def longest(self) -> int:
+        """The step's longest duration (its only one unless it is given as a range)."""
+        return self.duration if self.duration_max is None else self.duration_max
 
     @property
     def unattended(self) -> int:
@@ -58,11 +79,40 @@ class AsyncplanData(BaseModel):
     stations: list[Station] = Field(default_factory=list)
     steps: list[Step]
     precedences: list[tuple[str, str]] = Field(default_factory=list)
+    unit: str | None = None
+    answer_range: tuple[NonNegativeInt, NonNegativeInt] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> AsyncplanData:
         check_references(self)
+        if self.unit is not None and unit_seconds(self.unit) is None:
+            raise ValueError(f"unit {self.unit!r} is not one of {', '.join(UNIT_SECONDS)}")
+        if self.answer_range is not None and self.answer_range[0] > self.answer_range[1]:
+            raise ValueError(f"answer_range {list(self.answer_range)} is not [low, high]")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_extensions(self, handler: Any) -> dict[str, Any]:
+        return _drop_none(handler(self), ("unit", "answer_range"))
+
+    def has_ranges(self) -> bool:
+        """Whether some step's duration is given as a range."""
+        return any(s.duration_max is not None for s in self.steps)
+
+    def graph_edges(self) -> list[tuple[str, str]]:
+        """The dependency graph as an edge list with START and END (AsyncHow's "plan like a graph" form):
+        START before every step without a predecessor, every precedence, every step without a successor
+        before END."""
+        has_before = {b for _, b in self.precedences}
+        has_after = {a for a, _ in self.precedences}
+        starts = [("START", s.id) for s in self.steps if s.id not in has_before]
+        ends = [(s.id, "END") for s in self.steps if s.id not in has_after]
+        return starts + [(a, b) for a, b in self.precedences] + ends
+
+    def at_longest(self) -> AsyncplanData:
+        """The same plan with every ranged step at its longest duration (attended prefixes kept within it)."""
+        steps = [s.model_copy(update={"duration": s.longest, "duration_max": None}) for s in self.steps]
+        return self.model_copy(update={"steps": steps})
 
     def step_index(self) -> dict[str, int]:
         """Step id → position in `steps`."""
@@ -97,6 +147,85 @@ def check_references(data: AsyncplanData) -> None:
     check_acyclic(data.precedences)
 
 
+def _drop_none(dumped: Any, keys: tuple[str, ...]) -> Any:
+    """A dump without the optional extension fields that are unset, so plans without them dump as before."""
+    if isinstance(dumped, dict):
+        for key in keys:
+            if key in dumped and dumped[key] is None:
+                del dumped[key]
+    return dumped
+
+
+UNIT_SECONDS: dict[str, int] = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+"""Time units of fixed length, in seconds (months and years are not: their length is a range)."""
+
+_UNIT_WORDS = {
+    "s": "seconds",
+    "sec": "seconds",
+    "secs": "seconds",
+    "second": "seconds",
+    "min": "minutes",
+    "mins": "minutes",
+    "minute": "minutes",
+    "h": "hours",
+    "hr": "hours",
+    "hrs": "hours",
+    "hour": "hours",
+    "d": "days",
+    "day": "days",
+    "week": "weeks",
+    "wk": "weeks",
+    "wks": "weeks",
+    "month": "months",
+    "year": "years",
+    "yr": "years",
+    "yrs": "years",
+}
+
+RANGE_UNIT_DAYS: dict[str, tuple[int, int]] = {"months": (28, 31), "years": (365, 366)}
+"""Calendar units whose length is a range of days."""
+
+
+def unit_name(word: str) -> str:
+    """The canonical plural name of a time unit word ("hr" → "hours", "month" → "months"); unknown words as
+    they are, lower-cased."""
+    word = word.strip().lower()
+    return _UNIT_WORDS.get(word, word)
+
+
+def unit_seconds(word: str) -> int | None:
+    """Seconds in one unit of a fixed-length time unit word, or None (unknown word, months, years)."""
+    return UNIT_SECONDS.get(unit_name(word))
+
+
+def unit_phrase(count: int | Fraction, unit: str) -> str:
+    """ "1 hour", "3 hours", "1.5 days": a count with its unit word, singular for exactly one."""
+    name = unit_name(unit)
+    text = str(count) if isinstance(count, int) or Fraction(count).denominator == 1 else f"{float(count):g}"
+    return f"{text} {name[:-1] if Fraction(count) == 1 else name}"
+
+
+def total_in_units(total: Any, unit: Any, data_unit: str | None) -> Fraction | str:
+    """A time answer's total converted exactly into the plan's unit, or why it cannot be.
+
+    `total` is a non-negative number (a float is read as the decimal it prints as, so 0.1 hours is exactly
+    6 minutes); `unit` a fixed-length unit word, or None when the plan itself has no unit.
+    """
+    if isinstance(total, bool) or not isinstance(total, int | float) or not math.isfinite(total) or total < 0:
+        return f"total {total!r} is not a non-negative number"
+    value = Fraction(total) if isinstance(total, int) else Fraction(repr(float(total)))
+    if unit is None and data_unit is None:
+        return value
+    if not isinstance(unit, str):
+        return f"unit {unit!r} is missing or not a word; use one of {', '.join(UNIT_SECONDS)}"
+    seconds = unit_seconds(unit)
+    if seconds is None:
+        return f"unit {unit!r} has no fixed length; use one of {', '.join(UNIT_SECONDS)}"
+    if data_unit is None:
+        return f"unit {unit!r} given, but this plan counts plain time units; give the total without a unit"
+    return value * seconds / UNIT_SECONDS[unit_name(data_unit)]
+
+
 class AsyncplanSolution(BaseModel):
     """A plan answer: start per step and agent per attended step (`plan` mode)."""
 
@@ -110,8 +239,18 @@ class AsyncplanTimeAnswer(BaseModel):
     makespan: int
 
 
+class AsyncplanTotalAnswer(BaseModel):
+    """A `time`-mode answer for a plan with a named time unit: a total and its unit (converted exactly)."""
+
+    total: float
+    unit: str
+
+
 #: The answer model of each question mode (`plan`: a full schedule; `time`: only the minimum total time).
 ANSWER_MODELS: dict[str, type[BaseModel]] = {"plan": AsyncplanSolution, "time": AsyncplanTimeAnswer}
+
+#: Other answer forms a question mode accepts (read by answer extraction): a total with its unit.
+ANSWER_ALTERNATIVES: dict[str, tuple[type[BaseModel], ...]] = {"time": (AsyncplanTotalAnswer,)}
 
 
 def answer_schema(mode: str = "plan") -> dict[str, Any]:

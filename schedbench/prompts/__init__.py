@@ -6,6 +6,7 @@ from schedbench.prompts._answers import answer_for_mode, answer_text, reference_
 from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
 from schedbench.prompts._feedback import FEEDBACK_STYLES, feedback_text
 from schedbench.prompts._render import (
+    PROMPT_STYLES,
     TEMPLATES,
     PromptOptions,
     answer_model,
@@ -21,6 +22,7 @@ from schedbench.prompts._render import (
 
 __all__ = [
     "FEEDBACK_STYLES",
+    "PROMPT_STYLES",
     "TEMPLATES",
     "AnswerShape",
     "DuplicateKeys",

@@ -44,20 +44,25 @@ class Extraction:
 
 @dataclass(frozen=True)
 class AnswerShape:
-    """Which top-level fields make a JSON object an answer: all `required` ones, or any of `fields`."""
+    """Which top-level fields make a JSON object an answer: all `required` ones, or any of `fields`; or all
+    the fields of one of the `alternatives` (another accepted form of the answer)."""
 
     fields: frozenset[str]
     required: frozenset[str]
+    alternatives: tuple[frozenset[str], ...] = ()
 
     def fits(self, value: Any) -> bool:
         if not isinstance(value, dict):
             return False
         keys = value.keys()
+        if any(other <= keys for other in self.alternatives):
+            return True
         return self.required <= keys if self.required else bool(self.fields & keys)
 
     def describe(self) -> str:
         names = self.required or self.fields
-        return " and ".join(sorted(names)) if self.required else " or ".join(sorted(names))
+        text = " and ".join(sorted(names)) if self.required else " or ".join(sorted(names))
+        return " or ".join([text, *(" and ".join(sorted(other)) for other in self.alternatives)])
 
 
 def extract_answer(text: Any, shape: AnswerShape) -> Extraction:

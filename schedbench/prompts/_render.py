@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -27,21 +28,27 @@ class PromptOptions:
 
     `system`: None → the default system prompt (`templates/system.j2`); "" → no system message.
     `few_shot`: solved instances of a separate split, shown as earlier question/answer turns.
+    `style`: "plain", or "graph" to add the plan's dependency graph as an explicit edge list (asyncplan).
     """
 
     mode: str = "plan"
     cot: bool = False
     system: str | None = None
     few_shot: list[Instance] = field(default_factory=list)
+    style: str = "plain"
 
     def fingerprint(self) -> dict[str, Any]:
-        """What identifies these options in a run's configuration."""
-        return {
+        """What identifies these options in a run's configuration (the style only when not plain, so runs
+        named before it existed keep their names)."""
+        out = {
             "mode": self.mode,
             "cot": self.cot,
             "system": None if self.system is None else hashlib.sha256(self.system.encode()).hexdigest()[:16],
             "few_shot": [inst.id for inst in self.few_shot],
         }
+        if self.style != "plain":
+            out["style"] = self.style
+        return out
 
 
 @cache
@@ -66,9 +73,12 @@ def answer_model(family: Family, mode: str) -> type[BaseModel]:
 @cache
 def answer_shape(family_name: str, mode: str) -> AnswerShape:
     """The top-level fields that make a JSON object an answer in this family and mode."""
-    model = get_family(family_name).answer_model(mode)
+    family = get_family(family_name)
+    model = answer_model(family, mode)
     required = frozenset(n for n, f in model.model_fields.items() if f.is_required())
-    return AnswerShape(frozenset(model.model_fields), required)
+    others = getattr(sys.modules.get(family.solution_model.__module__), "ANSWER_ALTERNATIVES", None) or {}
+    alternatives = tuple(frozenset(other.model_fields) for other in others.get(mode, ()))
+    return AnswerShape(frozenset(model.model_fields), required, alternatives)
 
 
 @cache
@@ -92,8 +102,14 @@ def scenario_terms(family_name: str, scenario: str) -> dict[str, str]:
     return get_family(family_name).scenario_terms(scenario)
 
 
-def render_question(instance: Instance, mode: str = "plan", cot: bool = False, data: BaseModel | None = None) -> str:
-    """The user prompt for one instance (`data`: its already parsed family data, if at hand)."""
+PROMPT_STYLES = ("plain", "graph")
+
+
+def render_question(
+    instance: Instance, mode: str = "plan", cot: bool = False, data: BaseModel | None = None, style: str = "plain"
+) -> str:
+    """The user prompt for one instance (`data`: its already parsed family data, if at hand; `style`: one of
+    PROMPT_STYLES — "graph" adds the dependency graph as an edge list where the family's template has one)."""
     family = get_family(instance.family)
     if mode not in family.prompts:
         raise UnknownModeError(family.name, mode, list(family.prompts))
@@ -106,6 +122,7 @@ def render_question(instance: Instance, mode: str = "plan", cot: bool = False, d
             cot=cot,
             terms=family.scenario_terms(instance.scenario),
             schema=_schema_text(family.name, mode),
+            style=style,
         ).strip()
         + "\n"
     )
@@ -129,9 +146,13 @@ def build_messages(instance: Instance, options: PromptOptions, data: BaseModel |
         messages.append({"role": "system", "content": system})
     for example in (e for e in options.few_shot if e.family == instance.family):
         answer = reference_answer(example, options.mode)
-        messages.append({"role": "user", "content": render_question(example, options.mode, cot=False)})
+        messages.append(
+            {"role": "user", "content": render_question(example, options.mode, cot=False, style=options.style)}
+        )
         messages.append({"role": "assistant", "content": answer_text(answer)})
-    messages.append({"role": "user", "content": render_question(instance, options.mode, options.cot, data)})
+    messages.append(
+        {"role": "user", "content": render_question(instance, options.mode, options.cot, data, options.style)}
+    )
     return messages
 
 

@@ -136,12 +136,13 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
 
 def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, Any]) -> ItemView:
     mode, cot = str(config.get("mode", "plan")), bool(config.get("cot", False))
+    style = str(config.get("style", "plain"))
 
     def prompt() -> str:  # rendered only for the items the report shows
         from schedbench.prompts import render_question
 
         try:
-            return render_question(instance, mode, cot)
+            return render_question(instance, mode, cot, style=style)
         except Exception as exc:  # e.g. no template for a family added later; the report still renders
             return f"(prompt not available: {type(exc).__name__}: {exc})"
 
@@ -165,8 +166,11 @@ def write_report_outputs(
     plots: Path | None = None,
     workers: int | None = None,
     per_run: int = DRILL_DOWN_PER_RUN,
+    comparison: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written."""
+    """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written.
+
+    `comparison`: a `schedbench compare` document; the HTML report then opens with its leaderboard."""
 
     views = views_from_store(store, documents)
     written: list[Path] = []
@@ -178,7 +182,14 @@ def write_report_outputs(
         )
         try:
             written.append(
-                write_html_report(html, views, title=title, per_run=per_run, workers=workers or os.cpu_count() or 1)
+                write_html_report(
+                    html,
+                    views,
+                    title=title,
+                    per_run=per_run,
+                    workers=workers or os.cpu_count() or 1,
+                    comparison=comparison,
+                )
             )
         except OSError as exc:
             raise OptionError("html", f"cannot write {html}: {exc.strerror or exc}") from None
@@ -383,8 +394,9 @@ def report_context(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the template shows: run summaries, inline charts, drill-down items, evolution."""
+    """Everything the template shows: leaderboard, run summaries, inline charts, drill-down items, evolution."""
     from schedbench.plots import figure_svg, inline_svg
 
     charts = [
@@ -429,6 +441,7 @@ def report_context(
         "charts": charts,
         "evolution": evolution_context,
         "per_run": per_run,
+        "comparison": _plain(comparison) if comparison else None,
     }
 
 
@@ -467,11 +480,12 @@ def render_html_report(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string (opening with the leaderboard of `comparison`, if given)."""
     from markupsafe import Markup
 
-    context = report_context(runs, evolution, title, per_run, workers)
+    context = report_context(runs, evolution, title, per_run, workers, comparison)
     _mark_safe(context, Markup)
     return _environment().get_template("report.html.j2").render(**context)
 
@@ -493,11 +507,12 @@ def write_html_report(
     title: str = "schedbench report",
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
+    comparison: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the self-contained HTML report; returns its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html_report(runs, evolution, title, per_run, workers), encoding="utf-8")
+    path.write_text(render_html_report(runs, evolution, title, per_run, workers, comparison), encoding="utf-8")
     return path
 
 

@@ -11,6 +11,7 @@ than the cumulative allows.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import networkx as nx
@@ -135,7 +136,38 @@ def _heads(data: AsyncplanData) -> dict[str, int]:
 def solve(
     data: AsyncplanData, time_limit: float = 10.0, workers: int = 1, hint: dict[str, Any] | None = None
 ) -> Reference:
-    """Exact reference: minimum makespan, proven bound and a witness plan with agent ids."""
+    """Exact reference: minimum makespan, proven bound and a witness plan with agent ids.
+
+    With unlimited agents and no stations the minimum is the longest path (the AsyncHow question), computed
+    directly. A plan with durations given as ranges is solved at its shortest durations, and again at its
+    longest: that optimum is the reference's `objective_max` (with `bound_max`).
+    """
+    reference = _solve_fixed(data, time_limit, workers, hint)
+    if data.has_ranges():
+        longest = _solve_fixed(data.at_longest(), time_limit, workers, None)
+        reference.objective_max, reference.bound_max = longest.objective, longest.bound
+        reference.time_s = round(reference.time_s + longest.time_s, 4)
+    return reference
+
+
+def longest_path_reference(data: AsyncplanData) -> Reference:
+    """The proven optimum with unlimited agents and no stations: every step at its earliest start."""
+    began = time.perf_counter()
+    starts = _heads(data)
+    makespan = max((starts[s.id] + s.duration for s in data.steps), default=0)
+    return Reference(
+        status="optimal",
+        objective=makespan,
+        bound=makespan,
+        solver="longest path",
+        time_s=round(time.perf_counter() - began, 6),
+        witness={"starts": starts, "agents": assign_agents(data, starts)},
+    )
+
+
+def _solve_fixed(data: AsyncplanData, time_limit: float, workers: int, hint: dict[str, Any] | None) -> Reference:
+    if data.agents is None and not data.stations:
+        return longest_path_reference(data)
     fallback = list_scheduler(data)
     horizon = max((fallback["starts"][s.id] + s.duration for s in data.steps), default=0)
     model, starts = build_model(data, horizon, (hint or fallback).get("starts"))

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from fractions import Fraction
 from typing import Any
 
 from schedbench.problems._envelope import Reference, Verification, Violation
-from schedbench.problems.asyncplan import AsyncplanData
+from schedbench.problems.asyncplan import AsyncplanData, total_in_units
 from schedbench.verifiers._result import as_nonnegative_int, entries, finish, hashable_id
 
 VIOLATION_TYPES = (
@@ -40,8 +41,8 @@ def verify(data: AsyncplanData, solution: Any, reference: Reference | None = Non
     """Check a plan or time answer (any JSON value) against an asynchronous plan; never raises."""
     if isinstance(solution, dict) and solution.get("infeasible") is True:
         return finish([], None, reference, claimed_infeasible=True)
-    if isinstance(solution, dict) and "starts" not in solution and "makespan" in solution:
-        return verify_time(data, solution["makespan"], reference)
+    if isinstance(solution, dict) and "starts" not in solution and ("makespan" in solution or "total" in solution):
+        return verify_time(data, solution, reference)
     raw_starts = solution.get("starts") if isinstance(solution, dict) else None
     raw_agents = solution.get("agents") if isinstance(solution, dict) else None
     starts, violations = read_starts(data, raw_starts)
@@ -211,17 +212,26 @@ def _station_overloads(station: str, capacity: int, uses: list[tuple[int, int, s
     return out
 
 
-def verify_time(data: AsyncplanData, claimed: Any, reference: Reference | None) -> Verification:
-    """A time answer: correct iff it equals the proven minimum total time."""
-    value = as_nonnegative_int(claimed)
-    if value is None:
-        violation = Violation(
-            type="invalid_value", items=["makespan"], detail=f"makespan {claimed!r} is not a non-negative integer"
+def verify_time(data: AsyncplanData, answer: dict[str, Any], reference: Reference | None) -> Verification:
+    """A time answer (`makespan`, or `total` with `unit`): correct iff it equals the proven minimum total time,
+    or, for a plan that defines a range of correct totals (`accepted_range`), iff it falls inside it."""
+    value = claimed_total(data, answer)
+    if isinstance(value, Violation):
+        return finish([value], None, reference)
+    shown = int(value) if value.denominator == 1 else float(value)
+    accepted = accepted_range(data)
+    if accepted is not None:
+        low, high = accepted
+        if low <= value <= high:
+            return Verification(feasible=True, correct=True, objective=shown, reference=low, gap_pct=0.0, optimal=True)
+        where = "below" if value < low else "above"
+        problem = Violation(
+            type="wrong_time", items=["makespan"], detail=f"{shown} is {where} the correct range [{low}, {high}]"
         )
-        return finish([violation], None, reference)
+        return finish([problem], shown, reference)
     low, high = known_optimum_range(data, reference)
     if low is not None and value < low:
-        problem = Violation(type="wrong_time", items=["makespan"], detail=f"{value} is below the proven minimum {low}")
+        problem = Violation(type="wrong_time", items=["makespan"], detail=f"{shown} is below the proven minimum {low}")
     elif high is not None and value > high:
         problem = Violation(type="wrong_time", items=["makespan"], detail=f"a plan taking {high} exists")
     elif low is None or high is None or low != high:
@@ -229,8 +239,42 @@ def verify_time(data: AsyncplanData, claimed: Any, reference: Reference | None) 
             type="unverified_time", items=["makespan"], detail=f"the minimum lies in [{low}, {high}] and is not proven"
         )
     else:
-        return finish([], value, _proven(reference, value))
-    return finish([problem], value, reference)
+        return finish([], shown, _proven(reference, int(value)))
+    return finish([problem], shown, reference)
+
+
+def claimed_total(data: AsyncplanData, answer: dict[str, Any]) -> Fraction | Violation:
+    """The answer's total time in the plan's units (exact), or the `invalid_value` violation saying why not.
+
+    `{"makespan": N}` counts the plan's own units; `{"total": x, "unit": "hours"}` is converted exactly.
+    """
+    if "total" not in answer:
+        claimed = answer.get("makespan")
+        value = as_nonnegative_int(claimed)
+        if value is None:
+            return Violation(
+                type="invalid_value", items=["makespan"], detail=f"makespan {claimed!r} is not a non-negative integer"
+            )
+        return Fraction(value)
+    converted = total_in_units(answer.get("total"), answer.get("unit"), data.unit)
+    if isinstance(converted, str):
+        return Violation(type="invalid_value", items=["total"], detail=converted)
+    return converted
+
+
+def accepted_range(data: AsyncplanData) -> tuple[int, int] | None:
+    """The totals that count as correct when the plan itself defines a range: its `answer_range` (a published
+    gold range), else, with unlimited agents, no stations and durations given as ranges, the longest path at
+    the shortest and at the longest durations. None when a single proven minimum decides."""
+    if data.answer_range is not None:
+        return data.answer_range[0], data.answer_range[1]
+    if data.agents is None and not data.stations and data.has_ranges():
+        from schedbench.heuristics.asyncplan import remaining_path
+
+        shortest = max(remaining_path(data).values(), default=0)
+        longest = max(remaining_path(data.at_longest()).values(), default=0)
+        return shortest, longest
+    return None
 
 
 def known_optimum_range(data: AsyncplanData, reference: Reference | None) -> tuple[int | None, int | None]:
