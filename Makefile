@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 
-.PHONY: venv demo test test-all lint bench clean
+.PHONY: venv demo test test-all lint bench clean sandbox-deps
 
 $(STAMP): pyproject.toml setup.py schedbench/solvers/_smtt_core.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,19 @@ lint: venv
 	$(BIN)/ruff check schedbench tests bench
 	$(BIN)/ruff format --check schedbench tests bench
 
+# Untrusted programs run under bubblewrap (Debian's bubblewrap): installed with apt-get when missing and possible.
+sandbox-deps:
+	@command -v bwrap >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
+	  || (DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) \
+	  || echo "warning: could not install bubblewrap; the sandbox tests will fail" >&2
+	@command -v bwrap >/dev/null 2>&1 || echo "bubblewrap missing: apt-get install bubblewrap (as root)" >&2
+
 # the everyday tier: everything but the checks marked slow (full published sets, throughput runs)
-test: venv lint
+test: venv lint sandbox-deps
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 # every test, the slow tier included
-test-all: venv lint
+test-all: venv lint sandbox-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: venv

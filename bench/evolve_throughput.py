@@ -5,9 +5,9 @@ harness excluding the LLM call and the candidate's own run time.
     .venv/bin/python bench/evolve_throughput.py [--iterations 100] [--workers 1,2] [--llm stub|mutator] [--spawn]
 
 `--llm stub` (default) serves the offline mutator's edits from the local OpenAI-compatible server through
-the real OpenAI adapter (HTTP included); `--llm mutator` calls the mutator in-process. Anchor (REFERENCES /
-issue 6): OpenEvolve 0.4.1 runs 100 iterations of a 200-instance n=25 SMTT evaluator in ~17 s with 2 parallel
-evaluations, with candidates inside its own process (≈ 350 iterations/minute).
+the real OpenAI adapter (HTTP included); `--llm mutator` calls the mutator in-process. Anchor (issue 6):
+OpenEvolve 0.4.1 runs 100 iterations of a 200-instance n=25 SMTT evaluator in ~17 s with 2 parallel evaluations,
+with candidates inside its own process (≈ 350 iterations/minute).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ import threading
 import time
 from pathlib import Path
 
-from schedbench.evolve import Evolution, get_spec, isolation, load_config
+from schedbench.evolve import Evolution, get_spec, load_config
 from schedbench.evolve.evaluator import build_instances
 from schedbench.evolve.mutator import EditContext, Mutator
 from schedbench.llm.stub_server import StubReply, StubRequest, StubServer
+from schedbench.sandbox import isolation
 
 _CODE = re.compile(r"```python\n(.*?)\n```", re.DOTALL)
 
@@ -69,7 +70,9 @@ def prepare_sets(cache: Path) -> None:
     build_instances(spec, dict(spec.gate), cache / "gate", 10.0, 2)
 
 
-def measure(workers: int, iterations: int, llm: str, cache: Path, seed: int, spawn: bool) -> dict[str, float]:
+def measure(
+    workers: int, iterations: int, llm: str, cache: Path, seed: int, spawn: bool, isolated: bool = True
+) -> dict[str, float]:
     out = Path(tempfile.mkdtemp(prefix="evolve-bench-"))
     for name in ("train", "gate"):
         shutil.copytree(cache / name, out / name)
@@ -89,7 +92,7 @@ def measure(workers: int, iterations: int, llm: str, cache: Path, seed: int, spa
                 "workers": workers,
                 "seed": seed,
                 "models": models,
-                "sandbox": {"fork_server": not spawn},
+                "sandbox": {"fork_server": not spawn, "isolation": isolated, "allow_unisolated": not isolated},
             },
         )
         evolution = Evolution(out, config, show_progress=False)
@@ -141,15 +144,20 @@ def main() -> None:
     parser.add_argument(
         "--spawn",
         action="store_true",
-        help="spawn each runner (PID namespace) instead of forking it from the fork server",
+        help="a zygote (sandbox) per candidate instead of one long-lived fork server",
+    )
+    parser.add_argument(
+        "--no-isolation", action="store_true", help="without bubblewrap (rlimits and audit hook only), to compare"
     )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "schedbench-bench-evolve-sets")
     args = parser.parse_args()
-    mode = "spawned runners" if args.spawn else "fork server"
-    print(f"{mode}, isolation: {isolation(pid=args.spawn).note}; load average: {os.getloadavg()[0]:.2f} (1 min)")
+    mode = "zygote per candidate" if args.spawn else "fork server"
+    iso = "off" if args.no_isolation else isolation().note
+    print(f"{mode}, isolation: {iso}; load average: {os.getloadavg()[0]:.2f} (1 min)")
     prepare_sets(args.cache)
     results = [
-        measure(int(w), args.iterations, args.llm, args.cache, args.seed, args.spawn) for w in args.workers.split(",")
+        measure(int(w), args.iterations, args.llm, args.cache, args.seed, args.spawn, not args.no_isolation)
+        for w in args.workers.split(",")
     ]
     base = results[0]["per_minute"]
     print(

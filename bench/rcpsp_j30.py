@@ -20,13 +20,14 @@ import sys
 import time
 from pathlib import Path
 
+from schedbench import datasets
 from schedbench.importers.psplib import read_file
 from schedbench.problems import Reference
 from schedbench.problems.rcpsp import RcpspData
 from schedbench.solvers import _cpsat, rcpsp_cpsat
 from schedbench.verifiers.rcpsp import verify
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "psplib"
+DATA = datasets.ROOT / "psplib"
 
 
 def published_optima(folder: Path) -> dict[str, int]:

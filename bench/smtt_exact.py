@@ -1,10 +1,12 @@
-"""Exact SMTT references: generated Potts–Van Wassenhove sets, the shared published optima, OR-Library wt40.
+"""Exact SMTT references: generated Potts–Van Wassenhove sets, the published sets with optima, OR-Library wt40.
 
 Sections (pick with --only):
 - `generated`: for each n in --sizes, 20 classes (TF 0.2–0.8 × RDD 0.2–1.0) × --per-class instances drawn
   by the schedbench generator (deterministic seeds), each solved by `smtt_exact.solve` (heuristic upper
   bound + compiled decomposition core). Figures per n: share proven optimal, median / 90th percentile / max
-  seconds of the whole solve() call, and the slowest class.
+  seconds of the whole solve() call, for all instances, the hard classes (TF 0.4/0.6 with RDD 0.2) and
+  every class. --seed changes every instance.
+- `weighted`: the same grid with weights (1‖ΣwjTj) at --weighted-sizes (default 50,100): proven share, times.
 - `shared`: the 800 n=20 and 200 n=100 instances with published optima: mismatches and times.
 - `wt40`: the 125 OR-Library n=40 weighted instances (dynamic program, CP-SAT fallback): how many proven
   optimal and equal to wtopt40.txt, median / max seconds.
@@ -12,7 +14,9 @@ Instances run one after another on one core. The core is compiled ahead of time 
 Exit code 1 on any value that contradicts a published optimum.
 
     .venv/bin/python bench/smtt_exact.py [--sizes 100,200,500,1000] [--per-class 5] [--time-limit 60]
-                                         [--only generated,shared,wt40]
+                                         [--only generated,shared,wt40,weighted] [--seed 2026]
+The limit is work-based (`smtt_exact.WORK_PER_SECOND` units per second of --time-limit): the proven share
+does not depend on load, the seconds do.
 """
 
 from __future__ import annotations
@@ -35,20 +39,23 @@ from schedbench.problems.smtt import SmttData, from_arrays
 from schedbench.solvers import smtt_exact
 from schedbench.verifiers.smtt import verify
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "schedbench" / "datasets"
+HARD = ((0.4, 0.2), (0.6, 0.2))
+"""The classes that stayed open longest (clustered due dates, medium tardiness), reported on their own."""
 TF = (0.2, 0.4, 0.6, 0.8)
 RDD = (0.2, 0.4, 0.6, 0.8, 1.0)
 
 
-def solve_checked(data: SmttData, time_limit: float) -> tuple[str, int, float]:
-    """(status, objective, seconds); the witness must pass the verifier with the reported objective."""
+def solve_checked(data: SmttData, time_limit: float) -> tuple[str, int, float, dict]:
+    """(status, objective, seconds, reference fields); the witness must pass the verifier with the objective."""
     began = time.perf_counter()
     reference = smtt_exact.solve(data, time_limit=time_limit)
     seconds = time.perf_counter() - began
     result = verify(data, reference.witness, reference)
     if not result.feasible or result.objective != reference.objective:
         raise AssertionError("the witness does not reproduce the reported objective")
-    return reference.status, int(reference.objective), seconds
+    extra = {"bound": reference.bound, "incumbent": reference.incumbent, "work": getattr(reference, "work", None)}
+    return reference.status, int(reference.objective), seconds, extra
 
 
 def summary(times: list[float]) -> str:
@@ -57,46 +64,54 @@ def summary(times: list[float]) -> str:
     return f"median {statistics.median(ordered):.3f} s, p90 {p90:.3f} s, max {ordered[-1]:.3f} s"
 
 
-def generated(sizes: list[int], per_class: int, time_limit: float, log: Path) -> int:
+def class_line(label: str, rows: list[dict]) -> str:
+    proven = sum(r["status"] == "optimal" for r in rows)
+    return f"{label}: {proven}/{len(rows)} proven, {summary([r['seconds'] for r in rows])}"
+
+
+def generated(sizes: list[int], per_class: int, time_limit: float, log: Path, seed: int, weighted: bool) -> int:
     for n in sizes:
         rows = []
         for (tf, rdd), k in itertools.product(itertools.product(TF, RDD), range(per_class)):
-            p, d, w = draw(n, tf, rdd, np.random.default_rng([2026, n, round(tf * 10), round(rdd * 10), k]))
-            status, objective, seconds = solve_checked(from_arrays(p, d, w), time_limit)
+            rng = np.random.default_rng([seed, n, round(tf * 10), round(rdd * 10), k])
+            p, d, w = draw(n, tf, rdd, rng, weighted=weighted)
+            status, objective, seconds, extra = solve_checked(from_arrays(p, d, w), time_limit)
             rows.append(
                 {
                     "n": n,
+                    "weighted": weighted,
+                    "seed": seed,
                     "tf": tf,
                     "rdd": rdd,
                     "k": k,
                     "status": status,
                     "objective": objective,
                     "seconds": round(seconds, 4),
+                    **extra,
                 }
             )
             with open(log, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(rows[-1]) + "\n")
-        proven = sum(r["status"] == "optimal" for r in rows)
-        by_class = {}
+        by_class: dict[tuple[float, float], list[dict]] = {}
         for r in rows:
-            by_class.setdefault((r["tf"], r["rdd"]), []).append(r["seconds"])
-        slowest = max(by_class, key=lambda c: statistics.median(by_class[c]))
-        print(
-            f"n={n}: {proven}/{len(rows)} proven optimal ({100 * proven / len(rows):.0f}%), "
-            f"{summary([r['seconds'] for r in rows])}; slowest class TF={slowest[0]} RDD={slowest[1]} "
-            f"(median {statistics.median(by_class[slowest]):.3f} s)",
-            flush=True,
-        )
+            by_class.setdefault((r["tf"], r["rdd"]), []).append(r)
+        kind = "weighted " if weighted else ""
+        print(f"{kind}n={n}, seed {seed}: " + class_line("all", rows), flush=True)
+        hard = [r for c in HARD for r in by_class.get(c, [])]
+        if not weighted:
+            print("  hard classes (TF 0.4/0.6, RDD 0.2): " + class_line("", hard).lstrip(": "), flush=True)
+        for c in sorted(by_class):
+            print(f"  TF {c[0]} RDD {c[1]}: " + class_line("", by_class[c]).lstrip(": "), flush=True)
     return 0
 
 
-def shared(time_limit: float) -> int:
+def published(time_limit: float) -> int:
     failures = 0
     for name in ("smtt_n20_discoverheuristics.jsonl", "smtt_n100_discoverheuristics.jsonl"):
         instances = read_jsonl(DATA / "smtt" / name)
         times, proven, mismatched = [], 0, 0
         for inst in instances:
-            status, objective, seconds = solve_checked(SmttData.model_validate(inst.data), time_limit)
+            status, objective, seconds, _ = solve_checked(SmttData.model_validate(inst.data), time_limit)
             times.append(seconds)
             proven += status == "optimal"
             mismatched += status == "optimal" and objective != inst.published_optimum
@@ -113,7 +128,7 @@ def wt40(time_limit: float) -> int:
     instances = read_orlib(DATA / "orlib" / "wt40.txt")
     times, proven, mismatched, open_ids = [], 0, 0, []
     for inst in instances:
-        status, objective, seconds = solve_checked(SmttData.model_validate(inst.data), time_limit)
+        status, objective, seconds, _ = solve_checked(SmttData.model_validate(inst.data), time_limit)
         times.append(seconds)
         if status == "optimal":
             proven += objective == inst.published_optimum
@@ -133,19 +148,25 @@ def main() -> int:
     parser.add_argument("--sizes", default="100,200,500,1000", help="job counts of the generated sets")
     parser.add_argument("--per-class", type=int, default=5, help="instances per TF × RDD class")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
-    parser.add_argument("--only", default="generated,shared,wt40", help="sections to run")
+    parser.add_argument("--only", default="generated,shared,wt40", help="sections to run (and: weighted)")
+    parser.add_argument("--seed", type=int, default=2026, help="first entry of every generated instance's seed")
+    parser.add_argument("--weighted-sizes", default="50,100", help="job counts of the generated weighted sets")
     parser.add_argument("--log", type=Path, default=Path(__file__).parent / "out" / "smtt_exact.jsonl")
     args = parser.parse_args()
     args.log.parent.mkdir(parents=True, exist_ok=True)
     sections = set(args.only.split(","))
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)", flush=True)
     failures = 0
-    if "shared" in sections and (DATA / "smtt").is_dir():
-        failures += shared(args.time_limit)
-    if "wt40" in sections and (DATA / "orlib").is_dir():
+    if "published" in sections:
+        failures += published(args.time_limit)
+    if "wt40" in sections:
         failures += wt40(args.time_limit)
     if "generated" in sections:
-        failures += generated([int(x) for x in args.sizes.split(",")], args.per_class, args.time_limit, args.log)
+        sizes = [int(x) for x in args.sizes.split(",")]
+        failures += generated(sizes, args.per_class, args.time_limit, args.log, args.seed, weighted=False)
+    if "weighted" in sections:
+        sizes = [int(x) for x in args.weighted_sizes.split(",")]
+        failures += generated(sizes, args.per_class, args.time_limit, args.log, args.seed, weighted=True)
     print(f"load average at end: {os.getloadavg()[0]:.2f}", flush=True)
     return 1 if failures else 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 
 class InputError(Exception):
     """Bad user input: shown as one line naming the file and the field, exit code 2."""
@@ -23,18 +25,18 @@ class InputError(Exception):
         return f"{where}: {self.message}"
 
 
-def pydantic_location(error: object) -> str:
+def pydantic_location(error: ValidationError) -> str:
     """Dotted path of the first failing field of a pydantic ValidationError."""
-    errors = error.errors()  # type: ignore[attr-defined]
+    errors = error.errors()
     if not errors:
         return "(root)"
     loc = errors[0].get("loc", ())
     return ".".join(str(part) for part in loc) or "(root)"
 
 
-def pydantic_message(error: object) -> str:
+def pydantic_message(error: ValidationError) -> str:
     """The first message of a pydantic ValidationError, on one line."""
-    errors = error.errors()  # type: ignore[attr-defined]
+    errors = error.errors()
     return errors[0]["msg"].replace("\n", " ") if errors else "invalid value"
 
 

@@ -1,4 +1,4 @@
-"""Suites on disk (DESIGN.md §2): instances.jsonl, manifest.json and a Hugging Face parquet copy."""
+"""Suites on disk (docs/formats.md): instances.jsonl, manifest.json and a Hugging Face parquet copy."""
 
 from __future__ import annotations
 

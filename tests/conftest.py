@@ -1,4 +1,4 @@
-"""Shared fixtures: the reference data folder beside the project (skipped with a reason when absent)."""
+"""Shared fixtures: the published sets shipped in the package, and the command line run in-process."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = ROOT / "schedbench" / "datasets"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """../shared/data, or skip when this checkout has no shared folder beside it."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATA}")
-    return SHARED_DATA
+def published_data() -> Path:
+    """The folder of the published sets inside the package (schedbench/datasets)."""
+    from schedbench import datasets
+
+    return datasets.ROOT
 
 
 CliRun = Callable[[list[str]], tuple[int, str, str]]

@@ -110,8 +110,8 @@ def test_missing_files_exit_2(tmp_path: Path) -> None:
     )
 
 
-def test_truncated_psplib_file_exits_2(shared_data: Path, tmp_path: Path) -> None:
-    text = (shared_data / "psplib" / "j30" / "j301_1.sm").read_text()
+def test_truncated_psplib_file_exits_2(published_data: Path, tmp_path: Path) -> None:
+    text = (published_data / "psplib" / "j30" / "j301_1.sm").read_text()
     half = write(tmp_path / "half.sm", text[: len(text) // 2])
     assert_one_line_error(run_cli("solve", str(half)), "half.sm", "PSPLIB")
     assert_one_line_error(run_cli("import", "psplib", str(half), "--out", str(tmp_path / "out")), "half.sm")

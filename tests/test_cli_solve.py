@@ -79,8 +79,8 @@ def test_a_one_instance_suite_is_still_a_list(tmp_path: Path) -> None:
     assert [r["id"] for r in json.loads(done.stdout)] == ["solo"]
 
 
-def test_solve_psplib_files_and_folders(shared_data: Path, tmp_path: Path) -> None:
-    source = shared_data / "psplib" / "j30"
+def test_solve_psplib_files_and_folders(published_data: Path, tmp_path: Path) -> None:
+    source = published_data / "psplib" / "j30"
     done = run_cli("solve", str(source / "j301_1.sm"), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["objective"] == 43  # j30_optimum.csv

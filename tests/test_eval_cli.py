@@ -158,3 +158,28 @@ def test_bad_instance_data_stops_the_run_before_any_request(suite, tmp_path, cli
 
     with Store(db) as store:
         assert all(not list(store.items(run.id)) for run in store.runs())
+
+
+def test_report_counts_answers_better_than_an_unproven_reference(tmp_path, cli) -> None:
+    """References made weaker than the truth (unproven, objective + 1000): the oracle's answers beat them;
+    `report --json` counts and lists them and averages no negative gap."""
+    folder = make_suite("smtt", tmp_path / "suite", show_progress=False, levels="8", tf="0.6", rdd="0.2,1.0")
+    lines = []
+    for line in (folder / "instances.jsonl").read_text().splitlines():
+        instance = json.loads(line)
+        reference = instance["reference"]
+        reference.update(status="feasible", objective=reference["objective"] + 1000, bound=0)
+        lines.append(json.dumps(instance))
+    weak = tmp_path / "weak.jsonl"
+    weak.write_text("\n".join(lines) + "\n")
+    db = str(tmp_path / "r.db")
+    assert cli(["evaluate", "--model", "oracle/exact", "--suite", str(weak), "--results", db, "--quiet"])[0] == 0
+    code, out, _ = cli(["report", "--results", db, "--json"])
+    document = json.loads(out)
+    document = document[0] if isinstance(document, list) else document
+    assert code == 0 and document["better_than_reference"] == document["n"] == len(lines) > 0
+    assert len(document["better_than_reference_items"]) == len(lines)
+    assert all(item["objective"] + 1000 == item["reference"] for item in document["better_than_reference_items"])
+    assert document["mean_gap_pct"] is None
+    code, out, _ = cli(["report", "--results", db])
+    assert code == 0 and "better than the reference" in out

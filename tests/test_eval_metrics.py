@@ -1,4 +1,4 @@
-"""Metrics of DESIGN.md §5 on hand-made items, each against an independent computation."""
+"""The metrics of docs/metrics.md on hand-made items, each against an independent computation."""
 
 from __future__ import annotations
 
@@ -103,3 +103,27 @@ def test_a_correct_infeasibility_claim_counts_as_success() -> None:
     summary = summarise([claim, _failed(1, "infeasible_claim")])
     assert summary["feasible_rate"] == 0.5
     assert taxonomy([claim, _failed(1, "infeasible_claim")]) == ({"infeasible_claim": 1.0}, 1)
+
+
+def test_answers_better_than_the_reference_are_counted_and_listed_not_averaged() -> None:
+    """Two answers beat an unproven reference (negative gaps): they are counted and listed, and the gap
+    averages are over the others only."""
+    normal = replace(BASE, instance_id="a", objective=110.0, reference=100.0, gap_pct=10.0)
+    better = replace(BASE, instance_id="b", objective=90.0, reference=100.0, gap_pct=-10.0, level=2)
+    also = replace(BASE, instance_id="c", sample=1, objective=50.0, reference=60.0, gap_pct=-16.6667)
+    infeasible = replace(_failed(1), instance_id="d", objective=10.0, reference=100.0)
+    summary = summarise([normal, better, also, infeasible])
+    assert summary["better_than_reference"] == 2
+    assert [(i["instance_id"], i["sample"]) for i in summary["better_than_reference_items"]] == [("b", 0), ("c", 1)]
+    assert summary["better_than_reference_items"][0] == {
+        "instance_id": "b",
+        "sample": 0,
+        "family": "rcpsp",
+        "level": 2,
+        "objective": 90.0,
+        "reference": 100.0,
+    }
+    assert summary["mean_gap_pct"] == 10.0 and summary["median_gap_pct"] == 10.0
+    by_level = {row["level"]: row for row in summary["by_level"]}
+    assert by_level[1]["better_than_reference"] == 1 and by_level[1]["mean_gap_pct"] == 10.0
+    assert by_level[2]["better_than_reference"] == 1 and by_level[2]["mean_gap_pct"] is None

@@ -76,13 +76,15 @@ def test_failures_name_their_stage_and_reason(tmp_path: Path):
     assert "ZeroDivisionError" in result.artifacts["traceback"]
 
 
-def test_shared_held_out_sets_carry_published_optima(shared_data: Path):
+def test_published_held_out_sets_carry_published_optima():
+    from schedbench.evolve.report import published_held_out
     from schedbench.problems import get_family
 
     for family_name, rule in (("smtt", "mdd"), ("rcpsp", "lft")):
         family = get_family(family_name)
-        for name, load in get_spec(family_name).held_out:
-            instances = load(shared_data, 5)
+        held_out = published_held_out(get_spec(family_name), 5)
+        assert len(held_out) == {"smtt": 2, "rcpsp": 1}[family_name]
+        for name, instances in ((h.name, h.instances) for h in held_out):
             assert len(instances) == 5, name
             for inst in instances:
                 data = family.parse_data(inst.data)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from schedbench.evolve import Evolution, load_config
-from schedbench.evolve.sandbox import ForkServer, SandboxConfig, open_sandbox
 from schedbench.llm.stub_server import StubReply, StubRequest, StubServer
+from schedbench.sandbox import ForkServer, SandboxConfig, open_sandbox
 
 SECRET = "sk-hostile-test-key-0123456789"
 FAMILY = os.environ.get("SCHEDBENCH_TEST_EVOLVE_FAMILY", "smtt")
@@ -65,7 +65,7 @@ def is_sandbox(pid: int) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return b"_runner.py" in command or command.startswith(b"unshare") or b"/unshare\0" in command
+    return b"_runner.py" in command or b"bwrap" in command
 
 
 def descendants(root: int) -> list[int]:
@@ -159,6 +159,7 @@ def test_a_dead_fork_server_is_replaced_and_the_evaluation_goes_on():
     try:
         assert asyncio.run(once()) == [[0, 1, 2]]
         os.killpg(server._process.pid, 9)
+        server._process.wait()  # dead (the sandbox inside dies with it)
         assert asyncio.run(once()) == [[0, 1, 2]]
     finally:
         server.close()

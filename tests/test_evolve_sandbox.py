@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from schedbench.evolve.sandbox import ForkServer, SandboxConfig, isolation, open_sandbox, scrubbed_env
+from schedbench.sandbox import ForkServer, SandboxConfig, isolation, open_sandbox, scrubbed_env
 
 INPUT = {"n": 3, "p": [3, 1, 2], "d": [5, 1, 2], "w": [1, 1, 1]}
 _SERVERS: dict[str, ForkServer] = {}
@@ -60,19 +60,7 @@ def test_an_infinite_loop_is_killed_at_the_wall_clock():
     _outputs, error, box, elapsed = run("def schedule(x):\n    while True:\n        pass\n", timeout=1.0)
     assert error is not None and "timeout" in error
     assert elapsed < 4
-    assert group_gone(box.process.pid)
-
-
-def group_gone(pgid: int, within: float = 3.0) -> bool:
-    """Whether no process of the group is left (killed zombies may take a moment to be reaped)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.02)
-    return False
+    assert box.process.returncode == -9  # killed, then reaped by the zygote (which killed its group first)
 
 
 def test_cpu_limit_stops_a_busy_program_before_the_wall_clock():
@@ -109,7 +97,7 @@ def test_writes_inside_the_working_directory_work_and_are_cleaned_up():
     code = "import os\ndef schedule(x):\n    open('scratch.txt', 'w').write('ok')\n    return os.getcwd()\n"
     outputs, error, box, _ = run(code)
     assert error is None
-    assert outputs[0] == box.workdir
+    assert Path(outputs[0]).name == Path(box.workdir).name  # the same directory, seen from inside the sandbox
     assert not Path(box.workdir).exists()
 
 
@@ -145,10 +133,8 @@ def test_sockets_are_refused():
     assert error is not None and "socket" in error
 
 
-@pytest.mark.skipif(
-    not isolation().prefix or "--net" not in isolation().prefix, reason="no network namespace on this machine"
-)
 def test_without_the_policy_layer_the_network_namespace_still_cuts_the_network():
+    assert isolation().available, isolation().note
     code = (
         "def schedule(x):\n    import socket\n    s = socket.socket()\n    s.settimeout(2)\n"
         "    s.connect(('1.1.1.1', 80))\n    return []\n"

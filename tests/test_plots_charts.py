@@ -17,7 +17,7 @@ SERIES = re.compile(r'class="sb-series" data-role="([^"]+)" data-series="([^"]*)
 
 
 def document(run: str, rates: list[float], n: int = 20) -> dict[str, Any]:
-    """A report document (DESIGN §4 shape) with the given feasibility rate per level 1..k."""
+    """A report document (the shape of docs/formats.md) with the given feasibility rate per level 1..k."""
     by_level = []
     for level, rate in enumerate(rates, start=1):
         low, high = wilson(round(rate * n), n)

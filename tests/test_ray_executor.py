@@ -48,7 +48,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def comparable(suite: Path) -> list[dict[str, Any]]:
-    """instances.jsonl without what DESIGN §6 lets differ between runs (solve time and witness)."""
+    """instances.jsonl without what docs/formats.md lets differ between runs (solve time and witness)."""
     rows = [json.loads(line) for line in (suite / "instances.jsonl").read_text().splitlines()]
     for row in rows:
         row["reference"].pop("time_s")
@@ -61,25 +61,37 @@ def test_results_come_back_in_input_order(ray_cluster: str) -> None:
     assert list(map_ordered(int, items, executor="ray")) == list(map_ordered(int, items, executor="local"))
 
 
-def timed_task(seconds: float) -> tuple[float, float]:
-    """Sleep, and say when the task ran (shipped to Ray workers by value, see below)."""
+def marking_task(job: tuple[str, int]) -> tuple[float, float]:
+    """A small task leaves a marker file; the head task (`wanted` > 0) runs until that many markers exist (or a
+    minute passes). Returns when the task ran. Shipped to Ray workers by value, see below."""
     import time
+    import uuid
+    from pathlib import Path
 
+    folder, wanted = job
     start = time.time()
-    time.sleep(seconds)
+    if wanted:
+        while len(list(Path(folder).iterdir())) < wanted and time.time() - start < 60:
+            time.sleep(0.01)
+    else:
+        (Path(folder) / uuid.uuid4().hex).touch()
     return start, time.time()
 
 
-def test_a_slow_task_at_the_head_does_not_idle_the_other_workers(ray_cluster: str) -> None:
+def test_a_slow_task_at_the_head_does_not_idle_the_other_workers(ray_cluster: str, tmp_path: Path) -> None:
+    """The head task runs until 30 later tasks have finished: it ends at once if the executor keeps the other
+    worker busy behind it, and only after its minute if the executor waits for the head (load cannot change
+    which)."""
     from ray import cloudpickle
 
+    jobs = [(str(tmp_path), 30)] + [(str(tmp_path), 0)] * 60
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
     try:
-        spans = list(map_ordered(timed_task, [1.5] + [0.005] * 60, executor="ray"))
+        spans = list(map_ordered(marking_task, jobs, executor="ray"))
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     head_end = spans[0][1]
-    done_meanwhile = sum(1 for _, end in spans[1:] if end < head_end)
+    done_meanwhile = sum(1 for _, end in spans[1:] if end <= head_end)
     assert done_meanwhile >= 30, f"only {done_meanwhile} tasks ran beside the slow head"
 
 

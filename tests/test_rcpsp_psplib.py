@@ -1,4 +1,4 @@
-"""PSPLIB import and the j30 published optima (reference data from ../shared/data, skipped when absent).
+"""PSPLIB import and the j30 published optima (the published set psplib/j30 shipped in the package).
 
 The test solves a deterministic 1-in-24 subsample of j30 (20 instances) to keep the suite fast; all 480 are
 solved by `bench/rcpsp_j30.py` (figures in BENCHMARKS.md).
@@ -26,13 +26,13 @@ from schedbench.verifiers.rcpsp import verify
 J30_SAMPLE_STRIDE = 24
 
 
-def published_optima(shared_data: Path) -> dict[str, int]:
-    with open(shared_data / "psplib" / "j30_optimum.csv", encoding="utf-8") as fh:
+def published_optima(published_data: Path) -> dict[str, int]:
+    with open(published_data / "psplib" / "j30_optimum.csv", encoding="utf-8") as fh:
         return {Path(row["instance"]).stem: int(row["optimal_makespan"]) for row in csv.DictReader(fh)}
 
 
-def test_import_drops_the_dummy_source_and_sink(shared_data: Path) -> None:
-    path = shared_data / "psplib" / "j30" / "j301_1.sm"
+def test_import_drops_the_dummy_source_and_sink(published_data: Path) -> None:
+    path = published_data / "psplib" / "j30" / "j301_1.sm"
     project = psplib.parse(str(path), instance_format="psplib")
     inst = read_file(path)
     data = RcpspData.model_validate(inst.data)
@@ -50,8 +50,8 @@ def test_import_drops_the_dummy_source_and_sink(shared_data: Path) -> None:
     assert data.horizon == sum(t.duration for t in data.tasks)
 
 
-def test_every_line_cut_is_rejected_or_identical(shared_data: Path, tmp_path: Path) -> None:
-    source = shared_data / "psplib" / "j30" / "j3013_1.sm"
+def test_every_line_cut_is_rejected_or_identical(published_data: Path, tmp_path: Path) -> None:
+    source = published_data / "psplib" / "j30" / "j3013_1.sm"
     full = read_file(source).data
     lines = source.read_text().splitlines(keepends=True)
     rejected = 0
@@ -66,11 +66,11 @@ def test_every_line_cut_is_rejected_or_identical(shared_data: Path, tmp_path: Pa
     assert rejected >= len(lines) - 3
 
 
-def test_import_writes_a_normal_suite(shared_data: Path, tmp_path: Path) -> None:
+def test_import_writes_a_normal_suite(published_data: Path, tmp_path: Path) -> None:
     folder = tmp_path / "psplib"
     folder.mkdir()
     for name in ("j3010_1.sm", "j301_1.sm"):
-        shutil.copy(shared_data / "psplib" / "j30" / name, folder / name)
+        shutil.copy(published_data / "psplib" / "j30" / name, folder / name)
     (folder / "notes.txt").write_text("not an instance")  # a folder stands for the files its importer reads
     out = tmp_path / "suite"
     done = subprocess.run(
@@ -92,7 +92,7 @@ def test_import_writes_a_normal_suite(shared_data: Path, tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     instances = load_instances(out)
-    optima = published_optima(shared_data)
+    optima = published_optima(published_data)
     assert [(i.id, i.family, i.stage) for i in instances] == [
         ("j301_1", "rcpsp", "psplib"),
         ("j3010_1", "rcpsp", "psplib"),
@@ -125,9 +125,9 @@ def test_import_writes_a_normal_suite(shared_data: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_j30_sample_solves_to_the_published_optimum(shared_data: Path) -> None:
-    optima = published_optima(shared_data)
-    files = sorted((shared_data / "psplib" / "j30").glob("*.sm"))
+def test_j30_sample_solves_to_the_published_optimum(published_data: Path) -> None:
+    optima = published_optima(published_data)
+    files = sorted((published_data / "psplib" / "j30").glob("*.sm"))
     assert len(files) == 480 == len(optima)
     mismatches = []
     for path in files[::J30_SAMPLE_STRIDE]:

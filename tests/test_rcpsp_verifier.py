@@ -1,6 +1,6 @@
 """The RCPSP verifier against an independent brute-force checker (property-based), plus worked examples.
 
-The brute-force checker below is written from DESIGN.md §2–3 alone: it reads the answer entry by entry and
+The brute-force checker below is written from docs/formats.md alone: it reads the answer entry by entry and
 checks resources time unit by time unit (only the units where some task runs, so huge starts stay cheap).
 Its violation TYPE SET, feasibility and objective must equal the verifier's on every generated pair.
 """

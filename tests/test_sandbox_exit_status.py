@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from schedbench.evolve.sandbox import ForkServer, SandboxConfig, open_sandbox
+from schedbench.sandbox import ForkServer, SandboxConfig, open_sandbox
 
 INPUT = {"n": 3}
 # A crash that closes its output first and exits with a code 20 ms later: the harness sees end of output long before
@@ -34,12 +34,8 @@ CASES = {
     "timeout": ("def schedule(x):\n    while True:\n        pass\n", 0.1, "timeout: no answer within 0.1 s"),
 }
 
-# Exits weigh most: the race was there. A spawned runner sits below `unshare --fork`, which re-raises its child's
-# signal as it likes (SIGABRT comes back as SIGSEGV), so signal names are checked on forked runners only.
-ORDER = {
-    "fork": ["normal", "exit code", "exit code", "abort", "exit code", "timeout"],
-    "spawn": ["normal", "exit code", "exit code", "timeout"],
-}
+# Exits weigh most: the race was there. "spawn" gives each candidate a zygote (and a sandbox) of its own.
+ORDER = ["normal", "exit code", "exit code", "abort", "exit code", "timeout"]
 
 
 async def one(name: str, config: SandboxConfig, server: ForkServer | None) -> tuple[str, str | None, list]:
@@ -50,11 +46,11 @@ async def one(name: str, config: SandboxConfig, server: ForkServer | None) -> tu
     return name, result.error, result.outputs
 
 
-async def many(runs: int, workers: int, mode: str, server: ForkServer | None) -> list[tuple[str, str | None, list]]:
+async def many(runs: int, workers: int, server: ForkServer | None) -> list[tuple[str, str | None, list]]:
     """`runs` candidates cycling through the cases, `workers` at a time, as the evolve evaluator runs them."""
     config = SandboxConfig(cpu_s=20)
     gate = asyncio.Semaphore(workers)
-    names = [ORDER[mode][k % len(ORDER[mode])] for k in range(runs)]
+    names = [ORDER[k % len(ORDER)] for k in range(runs)]
 
     async def gated(name: str):
         async with gate:
@@ -67,7 +63,7 @@ def stress(runs: int, workers: int, mode: str) -> None:
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]  # busy cores beside
     server = ForkServer(SandboxConfig()) if mode == "fork" else None
     try:
-        results = asyncio.run(many(runs, workers, mode, server))
+        results = asyncio.run(many(runs, workers, server))
     finally:
         for hog in hogs:
             hog.kill()

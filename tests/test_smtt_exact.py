@@ -1,4 +1,4 @@
-"""Exact SMTT solvers against brute force, subset DP and the published optima of the shared sets."""
+"""Exact SMTT solvers against brute force, subset DP and the published optima of the published sets."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_unweighted_core_matches_subset_dp(case: tuple[list[int], list[int], lis
     p, d, w = case
     expected = subset_dp(p, d, w)
     for upper in (-1, expected + slack):
-        proven, objective, sequence, _ = smtt_exact.core().solve(p, d, 10.0, upper)
+        proven, objective, sequence, _, _ = smtt_exact.core().solve(p, d, 10**9, upper)
         assert proven and objective == expected
         assert sorted(sequence) == list(range(len(p)))
         assert total_tardiness(np.array(p), np.array(d), np.array(w), np.array(sequence)) == expected
@@ -102,17 +102,17 @@ def test_dominance_keeps_an_optimum(case: tuple[list[int], list[int], list[int]]
     assert min(total_tardiness(p, d, w, np.array(o)) for o in allowed) == brute_force(*case)
 
 
-def read_shared(path: Path) -> list[dict]:
+def read_published(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["smtt_n20_discoverheuristics.jsonl", "smtt_n100_discoverheuristics.jsonl"])
-def test_reproduces_every_published_optimum(shared_data: Path, name: str) -> None:
-    rows = read_shared(shared_data / "smtt" / name)
+def test_reproduces_every_published_optimum(published_data: Path, name: str) -> None:
+    rows = read_published(published_data / "smtt" / name)
     assert len(rows) in (800, 200)
     for row in rows:
-        proven, objective, sequence, _ = smtt_exact.core().solve(row["p"], row["d"], 30.0)
+        proven, objective, sequence, _, _ = smtt_exact.core().solve(row["p"], row["d"], 10**10)
         assert proven and objective == row["optimum"], row["name"]
         order = np.array(sequence)
         p, d = np.array(row["p"]), np.array(row["d"])
@@ -121,16 +121,16 @@ def test_reproduces_every_published_optimum(shared_data: Path, name: str) -> Non
 
 
 @pytest.mark.slow
-def test_weighted_reproduces_wt40_subsample(shared_data: Path) -> None:
+def test_weighted_reproduces_wt40_subsample(published_data: Path) -> None:
     """Every 5th OR-Library wt40 instance (25 of 125, all classes): proven optimal, equal to wtopt40.
     The full set runs in bench/smtt_exact.py."""
     from schedbench.importers.orlib import read_file
 
-    instances = read_file(shared_data / "orlib" / "wt40.txt")
+    instances = read_file(published_data / "orlib" / "wt40.txt")
     assert len(instances) == 125
     for inst in instances[::5]:
         data = SmttData.model_validate(inst.data)
-        reference = smtt_weighted.solve(data, time_limit=30.0)
+        reference = smtt_weighted.solve(data, time_limit=300.0)  # a guard only: the slowest take ~50 s under load
         assert reference.status == "optimal", inst.id
         assert reference.objective == inst.published_optimum, inst.id
         assert verify(data, reference.witness, reference).objective == reference.objective
@@ -144,7 +144,7 @@ def test_time_limit_gives_best_sequence_and_a_proven_bound() -> None:
     reference = smtt_exact.solve(data, time_limit=0.02)
     assert reference.status == "feasible"
     assert 0 <= reference.bound <= reference.objective
-    assert reference.bound == smtt_exact.lower_bound(p, d) > 0
+    assert reference.bound >= smtt_exact.lower_bound(p, d) > 0  # the search proves at least the matching bound
     result = verify(data, reference.witness, reference)
     assert result.feasible and result.objective == reference.objective
 

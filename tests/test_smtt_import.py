@@ -34,9 +34,9 @@ def test_orlib_reader_on_a_small_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_orlib_wt40_import_and_solve(shared_data: Path, tmp_path: Path) -> None:
-    instances = read_file(shared_data / "orlib" / "wt40.txt")
-    optima = [int(x) for x in (shared_data / "orlib" / "wtopt40.txt").read_text().split()]
+def test_orlib_wt40_import_and_solve(published_data: Path, tmp_path: Path) -> None:
+    instances = read_file(published_data / "orlib" / "wt40.txt")
+    optima = [int(x) for x in (published_data / "orlib" / "wtopt40.txt").read_text().split()]
     assert len(instances) == 125 and [i.published_optimum for i in instances] == optima
     assert all(i.level == 40 for i in instances)
     first = instances[0]

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "runs": ("runs", "app", True),
     "merge": ("merge", "merge", False),
     "models": ("models", "models", False),
+    "datasets": ("datasets", "datasets", False),
+    "doctor": ("doctor", "doctor", False),
 }
 
 

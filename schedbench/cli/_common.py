@@ -72,6 +72,6 @@ def options_from_model(
     def command(**values: Any) -> None:
         body(**values)
 
-    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]  # typer reads the options here
     command.__annotations__ = annotations
     return command

@@ -21,7 +21,9 @@ def evaluate(
         help="model spec: openai/…, anthropic/…, openai-compatible/…, "
         "vllm/…, ollama/…, baseline/<rule>, oracle/exact, replay/<file>",
     ),
-    suite: str = typer.Option(..., "--suite", help="suite folder, .jsonl/.parquet file, or a Hugging Face dataset"),
+    suite: str = typer.Option(
+        ..., "--suite", help="suite folder, .jsonl/.parquet file, published set (schedbench datasets), or Hub dataset"
+    ),
     limit: int = typer.Option(None, "--limit", min=1, help="only the first N instances"),
     concurrency: int = typer.Option(16, "--concurrency", min=1, help="requests in flight (lowered on 429s)"),
     max_cost: float = typer.Option(None, "--max-cost", min=0, help="stop before spending more USD than this"),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -16,6 +18,17 @@ app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=True,
 )
+
+
+@contextmanager
+def unisolated_hint() -> Iterator[None]:
+    """A refusal to run candidates without OS isolation names the flag that allows it."""
+    from schedbench.sandbox import IsolationUnavailable
+
+    try:
+        yield
+    except IsolationUnavailable as exc:
+        raise InputError(exc.source, exc.field, f"{exc.message}; or pass --allow-unisolated (unsafe)") from None
 
 
 @app.callback()
@@ -43,6 +56,9 @@ def evolve(
     executor: str | None = typer.Option(None, "--executor", help="where candidates are evaluated: local | ray"),
     ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (--executor ray)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    allow_unisolated: bool = typer.Option(
+        False, "--allow-unisolated", help="run candidates even without OS isolation (no bubblewrap): unsafe"
+    ),
 ) -> None:
     """Run or resume an evolution: `schedbench evolve --family smtt --model baseline/mutator --out runs/x`."""
     if ctx.invoked_subcommand is not None:
@@ -70,7 +86,10 @@ def evolve(
         "ray_address": ray_address,
     }
     settings = load_config(config, overrides)
-    summary = run_evolution(out_dir, settings, show_progress=not quiet)
+    if allow_unisolated:
+        settings.sandbox.allow_unisolated = True
+    with unisolated_hint():
+        summary = run_evolution(out_dir, settings, show_progress=not quiet)
     seed_score = f"{summary.seed_score:.3f}" if summary.seed_score is not None else "-"
     best = f"{summary.best_score:.3f}" if summary.best_score is not None else "-"
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
@@ -100,9 +119,10 @@ def report(
     """The evolved rule vs the family's baselines on held-out sets, and score-over-iterations data."""
     from schedbench.evolve.report import build_report, render_report
 
-    document = build_report(
-        run_dir, sizes=sizes, per_class=per_class, limit=limit, time_limit=time_limit, timeout=timeout
-    )
+    with unisolated_hint():
+        document = build_report(
+            run_dir, sizes=sizes, per_class=per_class, limit=limit, time_limit=time_limit, timeout=timeout
+        )
     if html is not None or plots is not None:
         from schedbench.results.html import write_evolution_html
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
+from schedbench import datasets
 from schedbench.cli._common import err
 from schedbench.errors import InputError
-from schedbench.importers import importers, reads_from_folder
+from schedbench.importers import importers, load_published, reads_from_folder
 from schedbench.problems import Instance
 from schedbench.references import solve_references
 from schedbench.suites import write_suite
 
-app = typer.Typer(help="Import published instance sets as suites (references solved).", no_args_is_help=True)
+app = typer.Typer(
+    help="Import instance files, or a published set by name (schedbench datasets), as a suite (references solved).",
+    no_args_is_help=True,
+)
 
 
 def expand_folders(name: str, paths: list[Path]) -> list[Path]:
@@ -48,13 +53,19 @@ def solve_and_write(
     return write_suite(out, instances, manifest)
 
 
+OUT = typer.Option(..., "--out", help="suite folder to write")
+TIME_LIMIT = typer.Option(10.0, min=0.001, help="seconds per instance for the reference")
+WORKERS = typer.Option(2, min=1, help="parallel solves")
+QUIET = typer.Option(False, "--quiet", help="no progress bar")
+
+
 def _register(name: str) -> None:
     def command(
         paths: list[Path] = typer.Argument(..., help="files to import (a folder stands for its files)"),
-        out: Path = typer.Option(..., "--out", help="suite folder to write"),
-        time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance for the reference"),
-        workers: int = typer.Option(2, min=1, help="parallel solves"),
-        quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+        out: Path = OUT,
+        time_limit: float = TIME_LIMIT,
+        workers: int = WORKERS,
+        quiet: bool = QUIET,
     ) -> None:
         paths = expand_folders(name, paths)
         instances = importers()[name].read(paths)
@@ -98,3 +109,26 @@ def import_asynchow(
             files.append(path)
     instances = asynchow.read_files(files, stages)
     err.print(f"wrote {solve_and_write('asynchow', files, instances, out, time_limit, workers, quiet)}")
+
+
+def _register_published(name: str) -> None:
+    def command(
+        out: Path = typer.Option(..., "--out", help="suite folder to write"),
+        time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance for the reference"),
+        workers: int = typer.Option(2, min=1, help="parallel solves"),
+        quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    ) -> None:
+        instances = load_published(name, published_references=False)
+        folder = solve_and_write(name, datasets.files(name), instances, out, time_limit, workers, quiet)
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest["parameters"] = {"published_set": name}
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        err.print(f"wrote {folder}")
+
+    published = datasets.resolve(name)
+    command.__doc__ = f"Import the published set {name} ({published.count} {published.family} instances)."
+    app.command(name)(command)
+
+
+for _name in datasets.names():
+    _register_published(_name)

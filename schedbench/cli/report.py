@@ -95,6 +95,7 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
         ("mean gap %", lambda d: _num(d["mean_gap_pct"])),
         ("median gap %", lambda d: _num(d["median_gap_pct"])),
         ("normalised gap", lambda d: _num(d["mean_normalised_gap"], 3)),
+        ("better than reference", lambda d: str(d.get("better_than_reference", 0))),
         ("WAUC", lambda d: _num(d["wauc"], 3)),
         ("breakpoint level", lambda d: "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"])),
         ("chain breakpoint (95% CI)", _chain_breakpoint),
@@ -111,6 +112,11 @@ def render(documents: list[dict[str, Any]], console: Any) -> None:
         console.print(_breakdown(Table, documents, key, name))
     console.print(_taxonomy(Table, documents))
     for index, d in enumerate(documents, start=1):
+        for item in d.get("better_than_reference_items") or []:
+            console.print(
+                f"[{index}] better than the reference (not proven optimal): {item['instance_id']} "
+                f"sample {item['sample']}: {item['objective']:g} < {item['reference']:g}"
+            )
         for line in error_lines(d.get("errors_by_kind") or {}):
             console.print(f"[{index}] {line}", markup=False, highlight=False)
 

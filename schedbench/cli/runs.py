@@ -75,8 +75,9 @@ def list_runs(
     from rich.table import Table
 
     table = Table(title=f"Runs in {results}")
-    for column, justify in (("id", "right"), ("name", "left"), ("mode", "left"), ("status", "left")):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table.add_column("id", justify="right", overflow="fold")
+    for column in ("name", "mode", "status"):
+        table.add_column(column, justify="left", overflow="fold")
     table.add_column("items", justify="right", no_wrap=True)
     table.add_column("tags", overflow="fold")
     for row in rows:

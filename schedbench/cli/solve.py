@@ -9,15 +9,18 @@ from rich.table import Table
 
 from schedbench.cli._common import out, print_json
 from schedbench.errors import InputError
-from schedbench.importers import importer_for_suffix
+from schedbench.importers import importer_for_suffix, load_published, names_published_set
 from schedbench.problems import Instance
 from schedbench.references import solve_references
 from schedbench.suites import INSTANCES, PARQUET, load_instances
 
 
 def load_any(path: Path) -> list[Instance]:
-    """Instances from a suite or instance file, from a file an importer reads (.sm, .txt), or from a folder
-    of such files (every importable file in it, in name order)."""
+    """Instances from a suite or instance file, from a file an importer reads (.sm, .txt), from a folder
+    of such files (every importable file in it, in name order), or from a published set's name (`psplib/j30`)
+    when no such path exists."""
+    if names_published_set(path):
+        return load_published(path.as_posix(), published_references=False)
     importer = importer_for_suffix(path)
     if importer and path.is_file():
         return importer.read([path])
@@ -42,7 +45,9 @@ def names_one_instance(path: Path, instances: list[Instance]) -> bool:
 
 def solve(
     path: Path = typer.Argument(
-        ..., help="instance .json, suite folder, .jsonl, a .sm/.txt import, or a folder of .sm files"
+        ...,
+        help="instance .json, suite folder, .jsonl, a .sm/.txt import, a folder of .sm files, or a published "
+        "set's name (schedbench datasets)",
     ),
     time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance"),
     workers: int = typer.Option(2, min=1, help="parallel solves (solver threads for a single instance)"),

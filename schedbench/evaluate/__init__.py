@@ -1,4 +1,4 @@
-"""Evaluation: the async runner (`evaluate`) and the metrics of DESIGN.md §5."""
+"""Evaluation: the async runner (`evaluate`) and the metrics of docs/metrics.md."""
 
 from __future__ import annotations
 

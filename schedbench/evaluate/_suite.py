@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from schedbench.importers import load_published, names_published_set
 from schedbench.problems import Instance
 from schedbench.suites import INSTANCES, load_instances, scan_jsonl
 
@@ -32,8 +33,14 @@ class LoadedSuite:
 
 
 def load_suite(location: str | Path) -> LoadedSuite:
-    """Instances from a suite folder, .jsonl/.json/.parquet file, or Hub dataset name."""
+    """Instances from a suite folder, .jsonl/.json/.parquet file, published set (`psplib/j30`, see
+    `schedbench datasets`; a path of the same name wins) or Hub dataset name.
+
+    A published set's instances carry its published optima as their references.
+    """
     path = Path(location)
+    if names_published_set(location):
+        return from_instances(load_published(path.as_posix()))
     jsonl = path / INSTANCES if path.is_dir() and (path / INSTANCES).exists() else path
     if jsonl.suffix == ".jsonl" and jsonl.is_file():
         return _read_jsonl(jsonl)

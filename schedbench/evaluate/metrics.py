@@ -1,4 +1,8 @@
-"""Metrics of DESIGN.md §5, from stored items.
+"""The metrics of docs/metrics.md, from stored items.
+
+Answers better than the reference (only possible where the reference is not proven optimal) are counted and
+listed (`better_than_reference`, `better_than_reference_items`) and kept out of every gap average, so a
+negative gap never flatters a mean.
 
 Success is `Verification.correct`: a feasible schedule for a feasible instance, or a correct infeasibility
 claim for an instance the reference proved infeasible. The *feasibility rate* counts successes over all items,
@@ -44,6 +48,19 @@ class ItemFacts:
     cached: bool
     chain: str | None = None
     sample: int = 0
+    instance_id: str = ""
+    objective: float | None = None
+    reference: float | None = None
+
+    @property
+    def beats_reference(self) -> bool:
+        """A feasible answer better than the reference: possible only where the reference is not proven."""
+        return (
+            self.feasible
+            and self.objective is not None
+            and self.reference is not None
+            and (self.objective < self.reference)
+        )
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -95,7 +112,7 @@ def group_rates(items: Sequence[ItemFacts], key: Callable[[ItemFacts], Any], nam
         members = groups[value]
         successes = sum(i.correct for i in members)
         low, high = wilson(successes, len(members))
-        gaps = [i.gap_pct for i in members if i.feasible and i.gap_pct is not None]
+        gaps = [i.gap_pct for i in _gapped(members) if i.gap_pct is not None]
         rows.append(
             {
                 name: value,
@@ -105,9 +122,31 @@ def group_rates(items: Sequence[ItemFacts], key: Callable[[ItemFacts], Any], nam
                 "ci_high": round(high, 4),
                 "optimal_rate": round(sum(i.optimal for i in members) / len(members), 4),
                 "mean_gap_pct": _mean(gaps),
+                "better_than_reference": sum(i.beats_reference for i in members),
             }
         )
     return rows
+
+
+def _gapped(items: Iterable[ItemFacts]) -> list[ItemFacts]:
+    """The items whose gap enters the averages: feasible ones not better than their reference."""
+    return [i for i in items if i.feasible and not i.beats_reference]
+
+
+def better_than_reference(items: Iterable[ItemFacts]) -> list[dict[str, Any]]:
+    """Every answer better than its (unproven) reference, ordered by instance."""
+    better = sorted((i for i in items if i.beats_reference), key=lambda i: (i.family, i.instance_id, i.sample))
+    return [
+        {
+            "instance_id": i.instance_id,
+            "sample": i.sample,
+            "family": i.family,
+            "level": i.level,
+            "objective": i.objective,
+            "reference": i.reference,
+        }
+        for i in better
+    ]
 
 
 def taxonomy(items: Iterable[ItemFacts]) -> tuple[dict[str, float], int]:
@@ -139,8 +178,9 @@ def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
     low, high = wilson(successes, n)
     by_level = group_rates(items, lambda i: i.level, "level")
     rates = {row["level"]: row["feasible_rate"] for row in by_level}
-    feasible = [i for i in items if i.feasible]
+    feasible = _gapped(items)
     gaps = [i.gap_pct for i in feasible if i.gap_pct is not None]
+    better = better_than_reference(items)
     latencies = sorted(i.latency_s for i in items if i.latency_s is not None and not i.cached)
     shares, failed = taxonomy(items)
     tokens_in, tokens_out = sum(i.input_tokens for i in items), sum(i.output_tokens for i in items)
@@ -155,6 +195,8 @@ def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
         "median_gap_pct": _median(gaps),
         "mean_gap_abs": _mean([i.gap_abs for i in feasible if i.gap_abs is not None]),
         "mean_normalised_gap": _mean([i.normalised_gap for i in feasible if i.normalised_gap is not None]),
+        "better_than_reference": len(better),
+        "better_than_reference_items": better,
         "wauc": round(w, 4) if (w := wauc(rates)) is not None else None,
         "breakpoint_level": breakpoint_level(rates),
         "by_level": by_level,

@@ -352,7 +352,7 @@ class _Runner:
         """Validate every instance still to do (InputError before any request) and start rendering prompts;
         the SDK is imported meanwhile."""
         unique = list({inst.id: inst for inst, _ in todo}.values())
-        shared = self.work.shares_memory  # type: ignore[union-attr]
+        shared = self.work.shares_memory  # type: ignore[union-attr]  # run() starts the work process first
         rows = [(i.id, None if shared else self.suite.json(i), self.suite.source(i)) for i in unique]
         loading = self.work.call(_work.load, rows)  # type: ignore[union-attr]  # starts before the SDK import
         warm_up = getattr(model, "warm_up", None)
@@ -363,15 +363,15 @@ class _Runner:
             raise InputError(*problem)
         for start in range(0, len(unique), RENDER_CHUNK):
             ids = [inst.id for inst in unique[start : start + RENDER_CHUNK]]
-            future = self.work.call(_work.render, ids, self.config.prompt)
+            future = self.work.call(_work.render, ids, self.config.prompt)  # type: ignore[union-attr]  # as above
             for position, instance_id in enumerate(ids):
                 self.renders[instance_id] = asyncio.ensure_future(_pick(future, position))
 
     async def dispatch(self, model: ChatModel, todo: list[tuple[Instance, int]], tasks: set[asyncio.Task]) -> None:
         for inst, sample in todo:
             while self.in_flight >= self.limit.limit and self.unavailable is None:
-                self.slot_free.clear()  # type: ignore[union-attr]
-                await self.slot_free.wait()  # type: ignore[union-attr]
+                self.slot_free.clear()  # type: ignore[union-attr]  # made in run(), inside the event loop
+                await self.slot_free.wait()  # type: ignore[union-attr]  # as above
             if self.unavailable is not None:
                 return
             prepared = await self.renders[inst.id]
@@ -524,7 +524,7 @@ class _Runner:
         finally:
             self.in_flight -= 1
             self.reserved -= estimate
-            self.slot_free.set()  # type: ignore[union-attr]
+            self.slot_free.set()  # type: ignore[union-attr]  # made in run(), inside the event loop
         if completion is not None:
             self.streak = ("", 0)
             self.limit.on_success()
@@ -602,7 +602,7 @@ class _Runner:
             return
         batch, self.unchecked = self.unchecked, []
         rows = [(item.instance_id, item.response or "", item.finish_reason) for item in batch]
-        future = self.work.call(_work.check, rows, self.config.prompt.mode)  # type: ignore[union-attr]
+        future = self.work.call(_work.check, rows, self.config.prompt.mode)  # type: ignore[union-attr]  # started in run()
         self.checks.add(future)
         future.add_done_callback(lambda done: self.checked(batch, done))
 

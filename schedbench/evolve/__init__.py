@@ -2,7 +2,7 @@
 
 Public API: `EvolveConfig` / `load_config` (every knob, TOML), `run_evolution(out, config)` (run or resume a
 run folder), `Evolution` (the controller, for embedding), `build_report` (the evolved rule against the
-family's baselines on held-out sets), `open_sandbox` / `SandboxConfig` / `ForkServer` (run untrusted code),
+family's baselines on held-out sets), (untrusted code runs through `schedbench.sandbox`),
 `get_spec` / `EvolveSpec` (a family's bindings, from its record). Importing this package registers the offline model
 `baseline/mutator`; everything else is imported on first use, so the command line starts fast.
 """
@@ -20,10 +20,6 @@ _EXPORTS = {
     "Evolution": "controller",
     "RunSummary": "controller",
     "run_evolution": "controller",
-    "SandboxConfig": "sandbox",
-    "ForkServer": "sandbox",
-    "isolation": "sandbox",
-    "open_sandbox": "sandbox",
     "EvolveSpec": "specs",
     "get_spec": "specs",
     "build_report": "report",

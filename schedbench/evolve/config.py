@@ -28,7 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schedbench.errors import InputError, pydantic_location, pydantic_message
-from schedbench.evolve.sandbox import SandboxConfig
+from schedbench.sandbox import SandboxConfig
 
 
 class _Section(BaseModel):

@@ -1,5 +1,5 @@
 """The evolution controller: iterations in parallel pipelines (sample → prompt → model → edit → novelty →
-sandboxed evaluation → database), live progress, cost cap, resume, and the run folder of DESIGN.md §4.
+sandboxed evaluation → database), live progress, cost cap, resume, and the run folder of docs/formats.md.
 
 Run folder: `evolve.db` (everything), `run.json` (what the run is), `train/` and `gate/` (the instance sets,
 with references), and the contract files `best_program.py`, `best.json`, `history.jsonl` (iteration 0 is
@@ -114,12 +114,12 @@ class Evolution:
             import platform
 
             from schedbench import __version__
-            from schedbench.evolve.sandbox import isolation
+            from schedbench.sandbox import isolation
 
             facts = {
                 "schedbench_version": __version__,
                 "python": platform.python_version(),
-                "isolation": isolation(self.config.sandbox.network).note,
+                "isolation": isolation().note if self.config.sandbox.isolation else "turned off",
                 "started": time.time(),
                 "prices_usd_per_million_tokens": price_snapshot(self.config),
             }

@@ -403,7 +403,7 @@ class ProgramDatabase:
         return {r[0]: r[1] for r in rows}
 
     def history(self) -> list[dict[str, Any]]:
-        """One row per finished iteration, in the contract's shape (DESIGN.md §4)."""
+        """One row per finished iteration, in the shape of docs/formats.md (evolve run folder)."""
         rows = self.conn.execute(
             "SELECT iteration, program_id, parent_id, island, status, score, error, model, "
             "cost_usd FROM iterations WHERE state = 'done' ORDER BY iteration"

@@ -3,7 +3,7 @@
 
 Score (higher is better, ADRS style): quality = 100 · (ΣZ − ΣC) / (ΣZ − ΣO) over the training set, where C
 is the candidate's objective, O the exact optimum and Z the spec's zero-point baseline rule — 0 means "as good
-as the baseline", 100 "optimal on every instance" (for SMTT with EDD as Z this is DESIGN §5's normalised
+as the baseline", 100 "optimal on every instance" (for SMTT with EDD as Z this is the normalised
 gap, aggregated like the seed paper's FunSearch fitness). With `aggregate = "instance"` quality is instead the
 mean of the per-instance normalised gaps (each clipped to [−100, 100]), which weighs every instance equally;
 both are always reported as metrics. score = quality − time_weight · (milliseconds per instance, measured by
@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from schedbench.evolve.config import EvaluatorConfig
-from schedbench.evolve.sandbox import ForkServer, SandboxConfig, open_sandbox
 from schedbench.evolve.specs import EvolveSpec
 from schedbench.problems import Family, Instance, get_family
+from schedbench.sandbox import ForkServer, SandboxConfig, open_sandbox
 from schedbench.verifiers._result import reference_objective
 
 

@@ -2,8 +2,8 @@
 seed paper's table layout (one row per set, one column per rule, mean gap % to the optimum over instances
 with a non-zero optimum), plus score-over-iterations data from `history.jsonl`.
 
-Held-out sets: the shared reference data when present (SMTT n = 20 and n = 100, RCPSP PSPLIB j30, all with
-published optima), and generated sets solved exactly — for SMTT Potts–VW sets of the requested sizes (default
+Held-out sets: the published sets shipped with the package (SMTT `smtt/n20` and `smtt/n100`, RCPSP `psplib/j30`,
+all with published optima), and generated sets solved exactly — for SMTT Potts–VW sets of the requested sizes (default
 n = 200, 500), for other families a set like the training set from another seed. The evolved program runs in the
 sandbox (one process per set) and every answer is verified; baselines run in the harness (trusted code).
 Writes `report.json` and `score_over_iterations.csv` into the run folder.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -30,9 +29,9 @@ from schedbench.errors import InputError
 from schedbench.evolve.config import EvolveConfig
 from schedbench.evolve.controller import RUN_FILE
 from schedbench.evolve.evaluator import build_instances
-from schedbench.evolve.sandbox import open_sandbox
 from schedbench.evolve.specs import EvolveSpec, get_spec
 from schedbench.problems import Instance, get_family
+from schedbench.sandbox import open_sandbox
 from schedbench.verifiers._result import reference_objective
 
 
@@ -42,23 +41,18 @@ class HeldOut:
     instances: list[Instance]
 
 
-def shared_data_dir() -> Path | None:
-    """$SCHEDBENCH_SHARED_DATA, or ../shared/data beside the project checkout, if present."""
-    candidates = [os.environ.get("SCHEDBENCH_SHARED_DATA"), Path(__file__).resolve().parents[3] / "shared" / "data"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+def published_held_out(spec: EvolveSpec, limit: int | None) -> list[HeldOut]:
+    """The family's published held-out sets, each instance with its published optimum as the reference."""
+    from schedbench.importers import load_published
+
+    return [HeldOut(label, load_published(name)[:limit]) for label, name in spec.held_out]
 
 
 def held_out_sets(
     spec: EvolveSpec, folder: Path, sizes: str | None, per_class: int, limit: int | None, time_limit: float
 ) -> list[HeldOut]:
     """The held-out sets of a family (generated ones are cached in `folder`)."""
-    sets: list[HeldOut] = []
-    shared = shared_data_dir()
-    if shared is not None:
-        sets += [HeldOut(name, load(shared, limit)) for name, load in spec.held_out]
+    sets = published_held_out(spec, limit)
     wanted = sizes if sizes is not None else spec.report_levels
     levels = [s.strip() for s in wanted.split(",") if s.strip()] if wanted else [str(spec.train["levels"])]
     for level in levels:

@@ -14,10 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schedbench.problems import Instance, get_family
-
-HeldOutLoader = Callable[[Path, int | None], list[Instance]]
-"""Reads a published held-out set from the data folder (at most `limit` instances; [] when absent)."""
+from schedbench.problems import get_family
 
 
 @dataclass(frozen=True)
@@ -28,8 +25,8 @@ class EvolveSpec:
     whether it returns one value per call ("scalar", vocabulary over `j` and the function's arguments) or a
     list ("list", vocabulary over `i` and `instance`, valid in any seed's rule function). `seeds` are program
     files by name; `task` is the Jinja file describing the task to a model. `held_out` are the published sets
-    of `schedbench evolve report` (name, loader(data folder, limit)); `report_levels` the levels of its generated
-    held-out sets (default: the training levels).
+    of `schedbench evolve report` (label, name of a set in `schedbench.datasets`); `report_levels` the levels of
+    its generated held-out sets (default: the training levels).
     """
 
     family: str
@@ -47,7 +44,7 @@ class EvolveSpec:
     comparison: tuple[str, ...] = ()
     array_fields: tuple[str, ...] = ()
     notes: Mapping[str, str] = field(default_factory=dict)
-    held_out: tuple[tuple[str, HeldOutLoader], ...] = ()
+    held_out: tuple[tuple[str, str], ...] = ()
     report_levels: str | None = None
 
     def seed_code(self, name: str | None = None) -> str:

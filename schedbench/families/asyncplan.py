@@ -17,6 +17,7 @@ def family() -> Family:
     from schedbench.problems.asyncplan import AsyncplanData, AsyncplanSolution, AsyncplanTimeAnswer
     from schedbench.prompts import TEMPLATES
     from schedbench.solvers import asyncplan_cpsat
+    from schedbench.solvers.incumbent import never_weaker
     from schedbench.verifiers import asyncplan as verifier
 
     return Family(
@@ -27,7 +28,13 @@ def family() -> Family:
         generator_config=generator.AsyncplanGeneratorConfig,
         generate=generator.generate,
         verify=verifier.verify,
-        solve=asyncplan_cpsat.solve,
+        solve=never_weaker(
+            asyncplan_cpsat.solve,
+            heuristics.BASELINES,
+            verifier.verify,
+            improve=heuristics.justify,
+            label="justification",
+        ),
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "asyncplan_plan.j2", "time": "asyncplan_time.j2"},

@@ -17,6 +17,7 @@ def family() -> Family:
     from schedbench.problems.jobshop import JobshopData, JobshopSolution
     from schedbench.prompts import TEMPLATES
     from schedbench.solvers import jobshop_cpsat
+    from schedbench.solvers.incumbent import never_weaker
     from schedbench.verifiers import jobshop as verifier
 
     return Family(
@@ -27,7 +28,7 @@ def family() -> Family:
         generator_config=generator.JobshopGeneratorConfig,
         generate=generator.generate,
         verify=verifier.verify,
-        solve=jobshop_cpsat.solve,
+        solve=never_weaker(jobshop_cpsat.solve, heuristics.BASELINES, verifier.verify),
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "jobshop_plan.j2"},

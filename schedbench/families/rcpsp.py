@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
-from schedbench.problems import Family, Importer, Instance, Reference
+from schedbench.problems import Family, Importer, Instance
 
 
 def family() -> Family:
@@ -17,6 +16,7 @@ def family() -> Family:
     from schedbench.problems.rcpsp import RcpspData, RcpspSolution
     from schedbench.prompts import TEMPLATES
     from schedbench.solvers import rcpsp_cpsat
+    from schedbench.solvers.incumbent import never_weaker
     from schedbench.verifiers import rcpsp as verifier
 
     return Family(
@@ -27,7 +27,9 @@ def family() -> Family:
         generator_config=generator.RcpspGeneratorConfig,
         generate=generator.generate,
         verify=verifier.verify,
-        solve=rcpsp_cpsat.solve,
+        solve=never_weaker(
+            rcpsp_cpsat.solve, heuristics.BASELINES, verifier.verify, improve=heuristics.justify, label="justification"
+        ),
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "rcpsp_plan.j2"},
@@ -92,24 +94,6 @@ def evolve_solution(data: Any, output: Any) -> Any:
     return {"starts": {t.id: s for t, s in zip(data.tasks, output, strict=False)}}
 
 
-def read_j30(root: Path, limit: int | None) -> list[Instance]:
-    """PSPLIB j30 instances with their published optimal makespans (j30_optimum.csv)."""
-    from schedbench.importers.psplib import read_file
-
-    folder = root / "psplib"
-    table = folder / "j30_optimum.csv"
-    if not table.exists():
-        return []
-    with open(table, encoding="utf-8") as fh:
-        optima = {row["instance"]: int(row["optimal_makespan"]) for row in csv.DictReader(fh)}
-    out = []
-    for name in sorted(optima)[:limit]:
-        inst = read_file(folder / "j30" / name)
-        inst.reference = Reference(status="optimal", objective=optima[name], bound=optima[name], solver="published")
-        out.append(inst)
-    return out
-
-
 def _evolve() -> Any:
     from schedbench.evolve.specs import EvolveSpec, seed_file, task_file
 
@@ -148,5 +132,5 @@ def _evolve() -> Any:
         rule_kind="list",
         task=task_file("task_rcpsp.j2"),
         comparison=("lft", "mts", "spt", "random"),
-        held_out=(("PSPLIB j30 (published optima)", read_j30),),
+        held_out=(("PSPLIB j30 (published optima)", "psplib/j30"),),
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from schedbench.problems import Family, Importer, Instance, Reference
+from schedbench.problems import Family, Importer, Instance
 
 
 def family() -> Family:
@@ -17,6 +16,7 @@ def family() -> Family:
     from schedbench.problems.smtt import SmttData, SmttSolution
     from schedbench.prompts import TEMPLATES
     from schedbench.solvers import smtt_exact
+    from schedbench.solvers.incumbent import never_weaker
     from schedbench.verifiers import smtt as verifier
 
     return Family(
@@ -27,7 +27,13 @@ def family() -> Family:
         generator_config=generator.SmttGeneratorConfig,
         generate=generator.generate,
         verify=verifier.verify,
-        solve=smtt_exact.solve,
+        solve=never_weaker(
+            smtt_exact.solve,
+            heuristics.BASELINES,
+            verifier.verify,
+            improve=smtt_exact.improve_solution,
+            label="local-search",
+        ),
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "smtt_plan.j2"},
@@ -87,40 +93,6 @@ def evolve_solution(data: Any, output: Any) -> Any:
     return {"sequence": sequence}
 
 
-def read_published_jsonl(path: Path, limit: int | None) -> list[Instance]:
-    """Instances with their published optima from the JSONL sets ({"name", "p", "d", "optimum"} per line)."""
-    from schedbench.problems.smtt import from_arrays
-
-    if not path.exists():
-        return []
-    out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
-        if not line.strip():
-            continue
-        raw = json.loads(line)
-        data = from_arrays(raw["p"], raw["d"])
-        reference = Reference(status="optimal", objective=raw["optimum"], bound=raw["optimum"], solver="published")
-        out.append(
-            Instance(
-                id=str(raw.get("name", number)),
-                family="smtt",
-                level=len(raw["p"]),
-                data=data.model_dump(),
-                reference=reference,
-            )
-        )
-        if limit is not None and len(out) >= limit:
-            break
-    return out
-
-
-def _held_out(name: str) -> Any:
-    def load(root: Path, limit: int | None) -> list[Instance]:
-        return read_published_jsonl(root / "smtt" / name, limit)
-
-    return load
-
-
 def _evolve() -> Any:
     from schedbench.evolve.specs import EvolveSpec, seed_file, task_file
 
@@ -148,8 +120,8 @@ def _evolve() -> Any:
         array_fields=("p", "d", "w"),
         comparison=("edd", "eddc", "mdd", "mddc", "psk", "aug_mddc"),
         held_out=(
-            ("n=20 (shared, published optima)", _held_out("smtt_n20_discoverheuristics.jsonl")),
-            ("n=100 (shared, published optima)", _held_out("smtt_n100_discoverheuristics.jsonl")),
+            ("n=20 (published optima)", "smtt/n20"),
+            ("n=100 (published optima)", "smtt/n100"),
         ),
         report_levels="200,500",
     )

@@ -159,7 +159,8 @@ def plan_data(config: AsyncplanGeneratorConfig, knobs: StageKnobs, draw: PlanDra
     names = themes.step_names(config.scenario, roles, seed)
     steps = []
     for i in range(n):
-        station = themes.station_words(config.scenario, draw.slots[i]).id if draw.slots[i] is not None else None
+        slot = draw.slots[i]
+        station = themes.station_words(config.scenario, slot).id if slot is not None else None
         steps.append(
             Step(id=f"S{i + 1}", name=names[i], duration=draw.durations[i], attended=draw.attended[i], station=station)
         )
@@ -292,11 +293,11 @@ def recipe_graph(n: int, rng: np.random.Generator) -> tuple[list[int], list[tupl
 
 def _phases(ids: list[int], rng: np.random.Generator) -> list[list[int]]:
     """Split a component's steps into phases: up to 3 parallel preparations, then phases of 1 or 2 steps."""
-    width = int(min(len(ids), rng.integers(1, 4)))
+    width = min(len(ids), int(rng.integers(1, 4)))
     phases = [ids[:width]]
     rest = ids[width:]
     while rest:
-        width = int(min(len(rest), rng.integers(1, 3)))
+        width = min(len(rest), int(rng.integers(1, 3)))
         phases.append(rest[:width])
         rest = rest[width:]
     return phases

@@ -190,6 +190,7 @@ def make_chain(config: RcpspGeneratorConfig, stage: str, levels: list[int], chai
         top.disjunctive = draw_disjunctive(top, config.inject_p, _stream(seed, "disjunctive"))
     chance = _stream(seed, "infeasible")
     tip = None
+    hint: dict[str, Any] | None
     if chance.random() < config.infeasible_share:
         tip = tip_chain(config, top, edges, levels, "windows" in injects, seed, chance)
     else:

@@ -172,3 +172,49 @@ BASELINES = {
     "spt": _rule(spt_priority),
     "random": _rule(random_priority),
 }
+
+
+def mirrored(data: RcpspData, makespan: int) -> RcpspData:
+    """The project read backwards from `makespan`: time t becomes makespan − t, precedences turn round,
+    downtimes are reflected, a deadline becomes a release and a release a deadline."""
+    downtimes = [
+        d.model_copy(update={"start": max(0, makespan - d.end), "end": max(0, makespan - d.start)})
+        for d in data.downtimes
+        if d.start < makespan
+    ]
+    windows = {
+        task_id: w.model_copy(
+            update={
+                "release": max(0, makespan - w.deadline) if w.deadline is not None else 0,
+                "deadline": makespan - w.release if w.release > 0 else None,
+            }
+        )
+        for task_id, w in data.windows.items()
+    }
+    return data.model_copy(
+        update={
+            "horizon": max(data.horizon, makespan),
+            "precedences": [(b, a) for a, b in data.precedences],
+            "downtimes": downtimes,
+            "windows": windows,
+        }
+    )
+
+
+def justify(data: RcpspData, solution: dict[str, object]) -> dict[str, object]:
+    """Forward–backward improvement (double justification, Valls, Ballestín & Quintanilla 2005): a backward
+    serial SGS in order of latest finish (right-justifies every task against the makespan), then a forward
+    serial SGS in order of those starts (left-justifies). Returns the forward schedule when the backward one
+    fits within the makespan, else the given solution; the caller verifies and keeps the better one."""
+    starts = solution.get("starts")
+    if not isinstance(starts, dict) or set(starts) != {t.id for t in data.tasks}:
+        return solution
+    durations = {t.id: t.duration for t in data.tasks}
+    makespan = max((int(starts[t]) + durations[t] for t in durations), default=0)
+    backward = serial_sgs(
+        mirrored(data, makespan), {t: float(makespan - int(starts[t]) - durations[t]) for t in starts}
+    )
+    if max((backward[t] + durations[t] for t in durations), default=0) > makespan:
+        return solution
+    right = {t: makespan - backward[t] - durations[t] for t in durations}
+    return {"starts": serial_sgs(data, {t: float(s) for t, s in right.items()})}

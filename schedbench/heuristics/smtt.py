@@ -5,7 +5,7 @@ order (weights are ignored by the unweighted rules). `BASELINES` wraps each as i
 (`{"sequence": [...]}`), the same JSON an LLM must produce; they are the `baseline/<rule>` offline models and
 the seeds of heuristic evolution. Ties are broken by EDD order (due date, then processing time, then index).
 
-Rules and sources (see REFERENCES.md, "Single-machine total tardiness"):
+Rules and sources:
 - `edd`, `spt`: earliest due date; shortest processing time.
 - `mdd`: modified due date (Baker & Bertrand 1982): append the job minimising max(t + p_j, d_j).
 - `eddc`: the LLM-found EDD challenger as in the authors' code: start from SPT order (ties by due date) and

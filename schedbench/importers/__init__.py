@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schedbench.problems import Importer, family_names, get_family
+from schedbench.errors import InputError
+from schedbench.problems import Importer, Instance, Reference, family_names, get_family
 
 
 def importers() -> dict[str, Importer]:
@@ -19,6 +20,44 @@ def importer_for_suffix(path: Path) -> Importer | None:
     """The importer that reads files with this suffix directly (for `schedbench solve FILE`)."""
     suffix = path.suffix.lower()
     return next((imp for imp in importers().values() if suffix in imp.suffixes), None)
+
+
+def names_published_set(location: str | Path) -> bool:
+    """Whether `location` names a published set (`psplib/j30`, or a misspelt name under a published source)
+    rather than a path: a path of that name wins."""
+    from schedbench import datasets
+
+    return not Path(location).exists() and datasets.in_namespace(Path(location).as_posix())
+
+
+def load_published(name: str, *, published_references: bool = True) -> list[Instance]:
+    """The instances of the published set `name` (see `schedbench.datasets`), in file order.
+
+    Each instance whose set publishes a proven optimum records it as `published_optimum`; with
+    `published_references` it also gets that optimum as its reference (status optimal, solver "published"), so
+    the set can be evaluated without solving it again. InputError for an unknown name, or for a listed set
+    whose importer is not available yet.
+    """
+    from schedbench import datasets
+
+    published = datasets.resolve(name)
+    reader = importers().get(published.importer)
+    if reader is None:
+        raise InputError(
+            name,
+            None,
+            f"published set of the {published.family} family; its importer ({published.importer}) is not available yet",
+        )
+    instances = reader.read(datasets.files(name))
+    optima = datasets.published_optima(name)
+    for inst in instances:
+        optimum = optima.get(inst.id, getattr(inst, "published_optimum", None))
+        if optimum is None:
+            continue
+        inst.published_optimum = optimum  # type: ignore[attr-defined]  # an extra field: the envelope allows them
+        if published_references:
+            inst.reference = Reference(status="optimal", objective=optimum, bound=optimum, solver="published")
+    return instances
 
 
 def reads_from_folder(name: str, path: Path) -> bool:

@@ -198,7 +198,8 @@ class StubServer:
         if method == "GET" and path.startswith("/_stats"):
             await self._send(writer, 200, json.dumps(self.stats.as_dict()).encode())
             return True
-        api: Api | None = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}.get(path.split("?")[0])
+        routes: dict[str, Api] = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
+        api = routes.get(path.split("?")[0])
         if method != "POST" or api is None:
             await self._send(writer, 404, b'{"error": {"message": "not found"}}')
             return True
@@ -219,7 +220,7 @@ class StubServer:
         delay = self.latency_s if reply.delay_s is None else reply.delay_s
         if reply.hang:  # until the client gives up and closes, or the server stops
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), 3600)  # type: ignore[union-attr]
+                await asyncio.wait_for(self._closing.wait(), 3600)  # type: ignore[union-attr]  # set when the server starts
             return False
         if delay > 0:
             await asyncio.sleep(delay)

@@ -14,18 +14,19 @@ import itertools
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
 """Colour-blind-tolerant tab10 order: one colour per run/model, stable across charts."""
 
 FORMATS = ("png", "svg", "pdf")
 """Files written per chart for papers: PNG (slides), SVG and PDF (vector, fonts embedded as outlines/Type 42)."""
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "font.size": 9,
     "axes.spines.top": False,
@@ -58,8 +59,8 @@ def new_figure(
     height: float = 3.6,
     rows: int = 1,
     cols: int = 1,
-    layout: str | None = "constrained",
-    **subplot_kw: object,
+    layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+    **subplot_kw: Any,
 ) -> tuple[Figure, list[Axes]]:
     """A pyplot-free figure with `rows` × `cols` axes (flattened); call it inside a `@chart` function.
 

@@ -1,4 +1,4 @@
-"""Charts of an evolve run, drawn from its `history.jsonl` rows (DESIGN.md §4): score over iterations, and the
+"""Charts of an evolve run, drawn from its `history.jsonl` rows (docs/formats.md): score over iterations, and the
 lineage of the best program (its chain of parents back to the seed)."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def score_over_iterations(history: Sequence[Row], title: str = "Score over itera
         rows = [row for row in scored if row.get("island", 0) == island]
         ax.scatter(
             [row["iteration"] for row in rows],
-            [_score(row) for row in rows],
+            [score for row in rows if (score := _score(row)) is not None],
             s=10,
             alpha=0.7,
             color=colour(index + 1),
@@ -78,7 +78,7 @@ def score_over_iterations(history: Sequence[Row], title: str = "Score over itera
             gid=series_gid("island", str(island)),
         )
     failed = [row for row in history if _score(row) is None]
-    floor = min(_score(row) for row in scored)
+    floor = min(score for row in scored if (score := _score(row)) is not None)
     if failed:
         ax.scatter(
             [row["iteration"] for row in failed],
@@ -119,7 +119,7 @@ def lineage_chart(
         empty_note(ax, "no lineage (no successful program)")
         return fig
     xs = [row["iteration"] for row in chain]
-    ys = [_score(row) if _score(row) is not None else math.nan for row in chain]
+    ys = [score if (score := _score(row)) is not None else math.nan for row in chain]
     ax.plot(xs, ys, marker="o", color=colour(0), gid=series_gid("lineage", str(chain[-1].get("program_id"))))
     for x, y, row in zip(xs, ys, chain, strict=True):
         ax.annotate(

@@ -1,4 +1,4 @@
-"""Charts of evaluation results, drawn from `report --json` documents (DESIGN.md §4), one series per run.
+"""Charts of evaluation results, drawn from `report --json` documents (docs/formats.md), one series per run.
 
 Each function takes a list of report documents (several runs overlaid) and returns a matplotlib Figure.
 """
@@ -42,7 +42,7 @@ def breakdown_rows(doc: Document, key: str) -> list[dict[str, Any]]:
 @chart
 def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by level") -> Figure:
     """Feasibility rate against level, one line per run with its Wilson 95% band, and a dotted vertical line
-    at the run's breakpoint level (DESIGN §5) when it has one."""
+    at the run's breakpoint level (docs/metrics.md) when it has one."""
     fig, (ax,) = new_figure(6.4, 3.6)
     drawn = 0
     for index, doc in enumerate(docs):
@@ -130,7 +130,9 @@ def breakdown_bars(docs: Sequence[Document], key: str = "by_stage", title: str |
         return fig
     width = 0.8 / max(1, len(docs))
     for index, (doc, rows) in enumerate(zip(docs, per_run, strict=True)):
-        xs, heights, errors = [], [], ([], [])
+        xs: list[float] = []
+        heights: list[float] = []
+        errors: tuple[list[float], list[float]] = ([], [])
         for position, name in enumerate(categories):
             if name not in rows:
                 continue

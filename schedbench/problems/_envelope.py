@@ -1,4 +1,4 @@
-"""The instance envelope shared by every family (DESIGN.md §2, a contract)."""
+"""The instance envelope shared by every family (docs/formats.md; a stable format)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ class Reference(BaseModel):
     solver: str = ""
     time_s: float = 0.0
     witness: dict[str, Any] | None = None
+    incumbent: str | None = None
+    """The method that produced `objective` and `witness`: the exact solver's name when it found them, else the
+    heuristic that did (e.g. `baseline/mdd+local-search`); None on references written before this field."""
 
 
 class Instance(BaseModel):
@@ -50,7 +53,7 @@ class Violation(BaseModel):
 
 
 class Verification(BaseModel):
-    """The verification result of DESIGN.md §3.
+    """The verification result (docs/formats.md).
 
     `feasible` says the answer's schedule satisfies every constraint. `correct` extends the contract: it is
     true for a feasible schedule of a feasible instance and for an infeasibility claim on an instance that the

@@ -1,4 +1,4 @@
-"""Asynchronous-planning instance data and solution models (DESIGN.md §2, `asyncplan`).
+"""Asynchronous-planning instance data and solution models (docs/formats.md, `asyncplan`).
 
 A plan is a DAG of steps. Each step runs for `duration` time units; only its first `attended` units need an
 agent's hands (setting up the washing machine), after which it runs alone. Agents are limited (`agents`, or

@@ -1,4 +1,4 @@
-"""RCPSP instance data and solution models (DESIGN.md §2, `rcpsp`)."""
+"""RCPSP instance data and solution models (docs/formats.md, `rcpsp`)."""
 
 from __future__ import annotations
 

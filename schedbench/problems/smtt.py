@@ -1,4 +1,4 @@
-"""Single-machine total (weighted) tardiness data and solution models (DESIGN.md §2, `smtt`).
+"""Single-machine total (weighted) tardiness data and solution models (docs/formats.md, `smtt`).
 
 One machine processes every job once, without preemption and without idle time, starting at time 0. Job j
 has processing time `p`, due date `d` (may be negative) and weight `w` (default 1). The objective of a

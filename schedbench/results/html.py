@@ -1,7 +1,7 @@
 """The HTML report: one self-contained file (inline SVG charts, inline CSS, a few lines of inline script for the
 drill-down controls, nothing fetched) and the same charts as PNG/SVG/PDF files for papers.
 
-Inputs are plain: one `RunView` per evaluated run (its `report --json` document of DESIGN.md §4 plus the items
+Inputs are plain: one `RunView` per evaluated run (its `report --json` document (docs/formats.md) plus the items
 to drill into) and, for evolve runs, an `EvolutionView` read from the run folder. `views_from_store` builds the
 run views from the results store (items joined with the run's suite); everything else works on the views, so
 the report can be built from any source. Entry points: `write_report_outputs` (`schedbench report --html
@@ -75,7 +75,7 @@ class EvolutionView:
 
 
 def evolution_from_folder(folder: Path) -> EvolutionView:
-    """Read an evolve run folder (DESIGN.md §4: history.jsonl, best.json, best_program.py)."""
+    """Read an evolve run folder (docs/formats.md: history.jsonl, best.json, best_program.py)."""
     from schedbench.errors import InputError
     from schedbench.plots.evolution import read_history
 
@@ -104,6 +104,7 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
     its hash). When the suite can no longer be read, the run is shown without its items.
     """
     from schedbench.errors import InputError
+    from schedbench.importers import load_published, names_published_set
     from schedbench.suites import load_instances
 
     suites: dict[str, dict[str, Instance] | str] = {}
@@ -115,7 +116,8 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
             continue
         if run.suite not in suites:
             try:
-                suites[run.suite] = {inst.id: inst for inst in load_instances(run.suite)}
+                read = load_published if names_published_set(run.suite) else load_instances
+                suites[run.suite] = {inst.id: inst for inst in read(run.suite)}
             except InputError as exc:
                 suites[run.suite] = f"items not shown: cannot read the suite ({exc})"
         instances = suites[run.suite]
@@ -272,7 +274,7 @@ CAPTIONS = {
 
 
 def normalised_gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
-    """Normalised gaps (DESIGN §5, SMTT) of feasible answers, per run that has any."""
+    """Normalised gaps (docs/metrics.md, SMTT) of feasible answers, per run that has any."""
     gaps = {run.label: [item.normalised_gap for item in run.items if item.normalised_gap is not None] for run in runs}
     return {label: values for label, values in gaps.items() if values}
 

@@ -1,4 +1,4 @@
-"""The report document of a run (`schedbench report --json`, DESIGN.md §4), built from the store.
+"""The report document of a run (`schedbench report --json`, docs/formats.md), built from the store.
 
 `build_report(store, run)` is the one place the document is made; the rich tables, the HTML report and the
 exports read it (or the store's `items`) rather than recomputing metrics.
@@ -34,6 +34,9 @@ _FACT_COLUMNS = (
     "cached",
     "chain",
     "sample",
+    "instance_id",
+    "objective",
+    "reference",
 )
 
 
@@ -62,6 +65,9 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
             cached,
             chain,
             sample,
+            instance_id,
+            objective,
+            reference,
         ) = row
         facts.append(
             ItemFacts(
@@ -85,6 +91,9 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
                 cached=bool(cached),
                 chain=chain,
                 sample=sample,
+                instance_id=instance_id,
+                objective=objective,
+                reference=reference,
             )
         )
     return facts

@@ -10,9 +10,9 @@ from schedbench.problems._envelope import Reference
 
 def solver_name() -> str:
     """'cp-sat <ortools version>'."""
-    import ortools
+    import importlib.metadata
 
-    return f"cp-sat {ortools.__version__}"
+    return f"cp-sat {importlib.metadata.version('ortools')}"
 
 
 #: With one solver thread the limit is in CP-SAT's deterministic time (about a second of work each, whatever

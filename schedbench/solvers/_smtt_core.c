@@ -18,8 +18,14 @@
  *     skipped when the next member's due date is <= C_k(j) (k moves one place later at no cost, Potts & Van
  *     Wassenhove 1982) or, for j > ik, when mem[j] is still on time right after k (moving it there costs
  *     nothing); a position stops as soon as its parts' lower bounds reach the best value or the budget.
- * A time limit (checked every 1024 calls) or a full memo (MAX_SLOTS) aborts the search; the caller then falls
- * back to heuristics and a lower bound.
+ * A work limit (members scanned, summed over calls: no clock is read, so the same input always gets the same
+ * answer whatever the load) or a full memo (MAX_SLOTS) aborts the search. Budgets rise in passes from the
+ * proven bound towards the known cost, so an aborted search still returns the best bound a finished pass
+ * proved.
+ * Bounds: a subproblem that cannot beat its budget stores the smallest lower bound over its positions (not just
+ * the budget), so a later call resumes from the strongest bound; the same job set met at another start time t'
+ * bounds it too (f is nondecreasing in t, and falls by at most one unit per job that can be late per unit of
+ * time), and a child's memo entry is read before its lists are built.
  *
  * solve_weighted(): exact 1||sum w_j T_j for n <= 63 by dynamic programming over job sets (see below).
  */
@@ -28,7 +34,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define HOW_EDD (-1)
 #define HOW_SPT (-2)
@@ -41,6 +46,14 @@ typedef struct {
     int32_t how;    /* HOW_EDD, HOW_SPT, or the EDD index (within the member list) k goes after */
 } Entry;
 
+#define NEAR_WAYS 4
+typedef struct {
+    uint64_t abr;        /* the subproblem's key without its start time (0 = empty) */
+    int64_t t[NEAR_WAYS], cost[NEAR_WAYS];   /* lower bounds (or optima) at recent start times; cost -1 = empty */
+    int32_t late[NEAR_WAYS], can[NEAR_WAYS]; /* jobs late in every sequence / in some sequence at that start */
+    int next;
+} Near;
+
 typedef struct {
     int n;
     int64_t *p, *d;      /* by EDD position */
@@ -52,17 +65,12 @@ typedef struct {
     int *sptd;           /* (n + 1) SPT orders, one per recursion depth */
     Entry *table;
     uint64_t capacity, used;
-    uint64_t calls;
-    double deadline;
-    int aborted;         /* 1 = time limit, 2 = out of memory */
+    uint64_t work, work_limit;   /* work done (members scanned by calls) and the limit: no clock is read */
+    int aborted;         /* 1 = work limit, 2 = out of memory, 3 = wrong upper bound */
     int bits;            /* bits per index in keys */
+    Near *near;          /* direct-mapped cache of the same job set's values at other start times */
+    uint64_t near_mask;
 } Solver;
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t make_key(const Solver *s, int a, int b, int r, int64_t t) {
     uint64_t key = (uint64_t)t;
@@ -109,6 +117,46 @@ static int grow(Solver *s) {
     }
     free(old);
     return 1;
+}
+
+/* Bounds on the optimum f(t) of a fixed job set from a value (or bound) c' = f(t') at another start time:
+ * started later, every job late in every sequence at t' ends t - t' later, so f(t) >= c' + late (t - t');
+ * started earlier, each job that can be late at t' gains at most t' - t, so f(t) >= c' - can (t' - t). */
+static int64_t near_bound(const Solver *s, uint64_t abr, int64_t t, int m) {
+    const Near *e = &s->near[mix(abr) & s->near_mask];
+    if (e->abr != abr) return 0;
+    int64_t best = 0;
+    for (int i = 0; i < NEAR_WAYS; i++) {
+        if (e->cost[i] < 0) continue;
+        int64_t lb = e->t[i] <= t ? e->cost[i] + (int64_t)e->late[i] * (t - e->t[i])
+                                  : e->cost[i] - (int64_t)e->can[i] * (e->t[i] - t);
+        if (lb > best) best = lb;
+    }
+    return best;
+}
+
+static void near_remember(Solver *s, uint64_t abr, int64_t t, int64_t cost, const int *mem, int m) {
+    Near *e = &s->near[mix(abr) & s->near_mask];
+    if (e->abr != abr) {
+        e->abr = abr;
+        for (int i = 0; i < NEAR_WAYS; i++) e->cost[i] = -1;
+        e->next = 0;
+    }
+    for (int i = 0; i < NEAR_WAYS; i++)
+        if (e->cost[i] >= 0 && e->t[i] == t) {
+            if (cost > e->cost[i]) e->cost[i] = cost;
+            return;
+        }
+    int64_t end = t;
+    for (int i = 0; i < m; i++) end += s->p[mem[i]];
+    int late = 0, can = 0;
+    for (int i = 0; i < m; i++) can += s->d[mem[i]] < end;
+    for (int i = 0; i < m; i++) late += t + s->p[mem[i]] > s->d[mem[i]];
+    e->t[e->next] = t;
+    e->cost[e->next] = cost;
+    e->late[e->next] = late;
+    e->can[e->next] = can;
+    e->next = (e->next + 1) % NEAR_WAYS;
 }
 
 static void store(Solver *s, uint64_t key, int64_t cost, int how) {
@@ -211,15 +259,33 @@ static int64_t matching_bound(const Solver *s, const int *mem, const int *spt, i
     return bound;
 }
 
+/* The highest-ranked (longest) job among spt[0..count-1] with EDD position in [lo, hi], other than skip. */
+static int top_member(const int *spt, int count, int lo, int hi, int skip) {
+    for (int i = count - 1; i >= 0; i--)
+        if (spt[i] >= lo && spt[i] <= hi && spt[i] != skip) return spt[i];
+    return -1;
+}
+
+/* What the memo holds for S(a, b, rank[top] + 1) at t: -1 if nothing; else a lower bound, and the optimum
+ * in *exact when the entry is exact (the memo need not hold that child's lists). */
+static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int64_t *exact) {
+    const Entry *e = find((Solver *)s, make_key(s, a, b, s->rank[top] + 1, t));
+    if (!e) return -1;
+    if (e->how != HOW_BOUND) *exact = e->cost;
+    return e->cost;
+}
+
 /*
  * The optimal cost of the subproblem whose members (EDD order) and SPT order sit at `depth`, started at t, if
  * it is below `budget` (exact, memoised with how to rebuild it); otherwise a lower bound >= budget (memoised
  * as a bound, so a later call with a larger budget resumes). The memo key is the canonical description
  * S(first member, last member, 1 + top rank) with t.
  */
+#define STORE(c, h) do { int64_t c_ = (c); store(s, key, c_, (h)); near_remember(s, abr, t, c_, mem, m); } while (0)
 static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth) {
     if (s->aborted) return 0;
-    if ((++s->calls & 1023) == 0 && now_seconds() > s->deadline) {
+    s->work += (uint64_t)m + 1;
+    if (s->work > s->work_limit) {
         s->aborted = 1;
         return 0;
     }
@@ -235,18 +301,23 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
     int ik = 0;
     while (mem[ik] != k) ik++;
     uint64_t key = make_key(s, mem[0], mem[m - 1], s->rank[k] + 1, t);
+    uint64_t abr = make_key(s, mem[0], mem[m - 1], s->rank[k] + 1, 0);
     Entry *hit = find(s, key);
-    if (hit && (hit->how != HOW_BOUND || hit->cost >= budget)) return hit->cost;
+    if (hit && (hit->how != HOW_BOUND || hit->cost >= budget)) { return hit->cost; }
     int64_t edd_cost, spt_cost, lower;
     int how = direct(s, mem, spt, m, t, &edd_cost, &spt_cost, &lower);
-    if (how != 0) {
+    if (how != 0) { 
         int64_t cost = how == HOW_SPT ? spt_cost : edd_cost;
-        store(s, key, cost, how);
+        STORE(cost, how);
         return cost;
     }
     if (hit && hit->cost > lower) lower = hit->cost;
-    if (lower >= budget) {
-        store(s, key, lower, HOW_BOUND);
+    if (!hit) {
+        int64_t near = near_bound(s, abr, t, m);
+        if (near > lower) lower = near;
+    }
+    if (lower >= budget) { 
+        STORE(lower, HOW_BOUND);
         return lower;
     }
     int64_t *prefix = s->sums + (size_t)depth * (size_t)(s->n + 2);   /* prefix[i] = t + p(mem[0..i-1]) */
@@ -256,16 +327,18 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
     /* reduction: latest-due jobs that are on time at the very end go there (EDD order) */
     int tail = 0;
     while (tail < m - 1 && s->d[mem[m - 1 - tail]] >= prefix[m - tail]) tail++;
-    if (tail > 0) {
+    if (tail > 0) { 
         int size = child_lists(s, mem, spt, m, mem[0], mem[m - 1 - tail], -1, depth + 1);
         int64_t cost = solve_rec(s, size, t, budget, depth + 1);
         if (s->aborted) return 0;
-        store(s, key, cost, cost < budget ? HOW_TAIL - tail : HOW_BOUND);
+        STORE(cost, cost < budget ? HOW_TAIL - tail : HOW_BOUND);
         return cost;
     }
     int64_t best = edd_cost < spt_cost ? edd_cost : spt_cost;
     int best_how = edd_cost < spt_cost ? HOW_EDD : HOW_SPT;
     int first = mem[0], last = mem[m - 1];
+    int64_t failed = INT64_MAX;   /* the smallest lower bound of a position that could not beat the cutoff */
+#define FAIL(v) do { int64_t v_ = (v); if (v_ < failed) failed = v_; } while (0)
     for (int j = ik; j < m && best > lower; j++) {
         int64_t ck = prefix[j + 1];                          /* k completes after mem[0..j] */
         if (j + 1 < m && s->d[mem[j + 1]] <= ck) continue;   /* k moves one place later at no cost */
@@ -278,43 +351,72 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
         int64_t right_low = j + 1 < m ? end - s->d[last] : 0;
         if (left_low < 0) left_low = 0;
         if (right_low < 0) right_low = 0;
-        if (left_low + late_k + right_low >= cutoff) continue;
-        /* the matching bounds of both parts, from the parent's orders, before any call */
-        if (j > 0) {
+        /* what the memo already knows of either part (no lists built), else the matching bounds */
+        int64_t left_known = -1, right_known = -1, left_memo = -1, right_memo = -1;
+        if (j >= 2) {
+            int top = top_member(spt, m - 1, first, mem[j], k);
+            left_memo = memo_value(s, ik == 0 ? mem[1] : first, left_last, top, t, &left_known);
+            if (left_memo > left_low) left_low = left_memo;
+        }
+        if (m - 1 - j >= 2) {
+            int top = top_member(spt, m - 1, mem[j + 1], last, -1);
+            right_memo = memo_value(s, mem[j + 1], last, top, ck, &right_known);
+            if (right_memo > right_low) right_low = right_memo;
+        }
+        if (left_low + late_k + right_low >= cutoff) { FAIL(left_low + late_k + right_low); continue; }
+        if (j > 0 && left_known < 0) {
             int64_t low = matching_bound(s, mem, spt, m, first, mem[j], k, t);
             if (low > left_low) left_low = low;
         }
-        if (j + 1 < m) {
+        if (j + 1 < m && right_known < 0) {
             int64_t low = matching_bound(s, mem, spt, m, mem[j + 1], last, -1, ck);
             if (low > right_low) right_low = low;
         }
-        if (left_low + late_k + right_low >= cutoff) continue;
+        if (left_low + late_k + right_low >= cutoff) { FAIL(left_low + late_k + right_low); continue; }
         int64_t left = 0;
         if (j > 0) {
-            int size = child_lists(s, mem, spt, m, first, mem[j], k, depth + 1);
-            left = solve_rec(s, size, t, cutoff - late_k - right_low, depth + 1);
-            if (s->aborted) return 0;
+            int64_t child_budget = cutoff - late_k - right_low;
+            if (left_known >= 0) left = left_known;
+            else if (left_memo >= child_budget) left = left_memo;
+            else {
+                int size = child_lists(s, mem, spt, m, first, mem[j], k, depth + 1);
+                left = solve_rec(s, size, t, child_budget, depth + 1);
+                if (s->aborted) return 0;
+            }
         }
-        if (left + late_k + right_low >= cutoff) continue;
+        if (left + late_k + right_low >= cutoff) { FAIL(left + late_k + right_low); continue; }
         int64_t right = 0;
         if (j + 1 < m) {
-            int size = child_lists(s, mem, spt, m, mem[j + 1], last, -1, depth + 1);
-            right = solve_rec(s, size, ck, cutoff - left - late_k, depth + 1);
-            if (s->aborted) return 0;
+            int64_t child_budget = cutoff - left - late_k;
+            if (right_known >= 0) right = right_known;
+            else if (right_memo >= child_budget) right = right_memo;
+            else {
+                int size = child_lists(s, mem, spt, m, mem[j + 1], last, -1, depth + 1);
+                right = solve_rec(s, size, ck, child_budget, depth + 1);
+                if (s->aborted) return 0;
+            }
         }
-        if (left + late_k + right < best) {
+        if (left + late_k + right < best && left + late_k + right < cutoff) {
             best = left + late_k + right;
             best_how = j;
+        } else {
+            FAIL(left + late_k + right);
         }
     }
+#undef FAIL
     if (best < budget) {
-        store(s, key, best, best_how);
+        STORE(best, best_how);
         return best;
     }
-    store(s, key, budget, HOW_BOUND);
-    return budget;
+    /* no position beat the budget: the optimum is at least the smallest position bound (and at most best) */
+    int64_t bound = failed < best ? failed : best;
+    if (bound < lower) bound = lower;
+    if (bound < budget) bound = budget;
+    STORE(bound, HOW_BOUND);
+    return bound;
 }
 
+#undef STORE
 /* Append the optimal sequence of S(a, b, r) started at t (EDD positions) to out[*len]. */
 static void rebuild(Solver *s, int a, int b, int r, int64_t t, int depth, int *out, int *len) {
     int *mem = s->scratch + (size_t)depth * (size_t)(s->n + 1);
@@ -410,15 +512,14 @@ static int read_ints(PyObject *seq, int64_t *out, Py_ssize_t n, const char *what
 
 static void free_solver(Solver *s) {
     free(s->p); free(s->d); free(s->rank); free(s->order); free(s->scratch); free(s->spt); free(s->table);
-    free(s->sums); free(s->sptd);
+    free(s->sums); free(s->sptd); free(s->near);
 }
 
 static PyObject *py_solve(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *p_obj, *d_obj;
-    double time_limit;
-    long long upper = -1;
-    if (!PyArg_ParseTuple(args, "OOd|L", &p_obj, &d_obj, &time_limit, &upper)) return NULL;
+    long long work_limit, upper = -1;
+    if (!PyArg_ParseTuple(args, "OOL|L", &p_obj, &d_obj, &work_limit, &upper)) return NULL;
     PyObject *pf = PySequence_Fast(p_obj, "p must be a sequence");
     if (!pf) return NULL;
     PyObject *df = PySequence_Fast(d_obj, "d must be a sequence");
@@ -459,9 +560,13 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     s.sptd = malloc((size_t)(n + 2) * (size_t)(n + 1) * sizeof(int));
     s.capacity = 1 << 16;
     s.table = calloc(s.capacity, sizeof(Entry));
+    uint64_t near_slots = 1024;   /* the near cache grows with n^2 subproblem shapes, up to 2^19 slots */
+    while (near_slots < (1u << 19) && near_slots < 64 * (uint64_t)n * (uint64_t)n) near_slots *= 2;
+    s.near_mask = near_slots - 1;
+    s.near = calloc(s.near_mask + 1, sizeof(Near));
     int *by_len = malloc((size_t)n * sizeof(int));
     int *seq = malloc((size_t)n * sizeof(int));
-    if (!s.p || !s.d || !s.rank || !s.order || !s.scratch || !s.spt || !s.sums || !s.sptd || !s.table || !by_len || !seq) {
+    if (!s.p || !s.d || !s.rank || !s.order || !s.scratch || !s.spt || !s.sums || !s.sptd || !s.table || !s.near || !by_len || !seq) {
         free_solver(&s); free(by_len); free(seq); free(p); free(d);
         return PyErr_NoMemory();
     }
@@ -477,23 +582,38 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     }
     for (int q = 0; q < n; q++) s.rank[by_len[q]] = q;
 
-    int64_t cost;
+    int64_t cost = 0, proven_bound = 0;
     int len = 0;
     Py_BEGIN_ALLOW_THREADS
-    s.deadline = now_seconds() + time_limit;
-    int64_t budget = upper >= 0 ? (int64_t)upper + 1 : INT64_MAX;
-    for (int e = 0; e < n; e++) { s.scratch[e] = e; s.sptd[e] = by_len[e]; }
-    cost = solve_rec(&s, (int)n, 0, budget, 0);
-    if (!s.aborted && cost >= budget) s.aborted = 3;  /* the given upper bound was wrong */
+    s.work_limit = work_limit > 0 ? (uint64_t)work_limit : 0;
+    int64_t top = upper >= 0 ? (int64_t)upper + 1 : INT64_MAX;
+    /* Budgets rise from the proven bound towards the known cost: every pass that ends proves a bound (the
+     * memo keeps it), so a run stopped by the work limit still reports the best bound it proved. */
+    for (int pass = 0; !s.aborted; pass++) {
+        int64_t budget = top;
+        if (top != INT64_MAX && pass < 3) {
+            int64_t gap = top - proven_bound;
+            budget = proven_bound + (pass == 0 ? gap / 8 : pass == 1 ? gap / 3 : gap / 1);
+            if (budget <= proven_bound) budget = proven_bound + 1;
+        }
+        for (int e = 0; e < n; e++) { s.scratch[e] = e; s.sptd[e] = by_len[e]; }
+        cost = solve_rec(&s, (int)n, 0, budget, 0);
+        if (s.aborted) break;
+        if (cost < budget) break;                     /* the optimum */
+        if (cost > proven_bound) proven_bound = cost;
+        if (budget >= top) { s.aborted = 3; break; }  /* the given upper bound was wrong */
+    }
     if (!s.aborted) rebuild(&s, 0, (int)n - 1, (int)n, 0, 0, seq, &len);
     Py_END_ALLOW_THREADS
 
     PyObject *result;
     if (s.aborted) {
-        result = Py_BuildValue("(OLOK)", Py_False, (long long)-1, Py_None, (unsigned long long)s.used);
+        result = Py_BuildValue("(OLOKK)", Py_False, (long long)proven_bound, Py_None, (unsigned long long)s.used,
+                               (unsigned long long)s.work);
     } else {
         PyObject *list = int_list(s.order, seq, len);
-        result = list ? Py_BuildValue("(OLNK)", Py_True, (long long)cost, list, (unsigned long long)s.used) : NULL;
+        result = list ? Py_BuildValue("(OLNKK)", Py_True, (long long)cost, list, (unsigned long long)s.used,
+                                      (unsigned long long)s.work) : NULL;
     }
     free_solver(&s); free(by_len); free(seq);
     return result;
@@ -609,10 +729,11 @@ static const WState *w_find(const WState *level, size_t count, uint64_t mask) {
 /* Backward: sets are the jobs at the END of the sequence (prepend a job whose successors are all in the
  * set; it completes at P - p(set)); tardiness sits at the end, so costs and pruning grow from the start. */
 static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, int *seq, int64_t *cost,
-                    double deadline, size_t max_states, size_t *states_out) {
+                    uint64_t work_limit, size_t max_states, size_t *states_out, uint64_t *work_out) {
     int n = g->n;
     uint64_t full = n == 64 ? ~0ULL : ((1ULL << n) - 1);
     int64_t upper = w_improve(g, seq);
+    uint64_t work = 0;
     int64_t total_p = 0;
     for (int j = 0; j < n; j++) total_p += g->p[j];
     (void)pred;
@@ -635,7 +756,8 @@ static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, 
         for (size_t i = 0; i < cap; i++) slot[i] = -1;
         size_t used = 0;
         for (size_t s = 0; s < counts[level] && ok; s++) {
-            if ((s & 255) == 0 && now_seconds() > deadline) { ok = 0; break; }
+            work += (uint64_t)n;   /* transitions tried: the limit counts work, never the clock */
+            if (work > work_limit) { ok = 0; break; }
             const WState *st = &levels[level][s];
             int64_t in_set = 0;
             for (int j = 0; j < n; j++) if ((st->mask >> j) & 1) in_set += g->p[j];
@@ -674,6 +796,7 @@ static int w_search(const WData *g, const uint64_t *pred, const uint64_t *succ, 
         if (kept == 0) break;   /* nothing beats the known sequence */
     }
     *states_out = total;
+    *work_out = work;
     if (ok) {
         const WState *end = counts[n] ? w_find(levels[n], counts[n], full) : NULL;
         if (end && end->cost < upper) {
@@ -706,9 +829,8 @@ static int wspt_before(const int64_t *p, const int64_t *w, int a, int b) {
 static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *p_obj, *d_obj, *w_obj, *pred_obj, *seq_obj;
-    double time_limit;
-    long long max_states = 20000000;
-    if (!PyArg_ParseTuple(args, "OOOOOd|L", &p_obj, &d_obj, &w_obj, &pred_obj, &seq_obj, &time_limit,
+    long long work_limit, max_states = 20000000;
+    if (!PyArg_ParseTuple(args, "OOOOOL|L", &p_obj, &d_obj, &w_obj, &pred_obj, &seq_obj, &work_limit,
                           &max_states))
         return NULL;
     PyObject *objs[5] = {p_obj, d_obj, w_obj, pred_obj, seq_obj};
@@ -754,15 +876,179 @@ static PyObject *py_solve_weighted(PyObject *self, PyObject *args) {
     int64_t cost = -1;
     size_t states = 0;
     int proven;
+    uint64_t work = 0;
     Py_BEGIN_ALLOW_THREADS
-    proven = w_search(&g, pred, succ, seq, &cost, now_seconds() + time_limit, (size_t)max_states, &states);
+    proven = w_search(&g, pred, succ, seq, &cost, work_limit > 0 ? (uint64_t)work_limit : 0, (size_t)max_states,
+                      &states, &work);
     Py_END_ALLOW_THREADS
     if (!proven) cost = w_cost(&g, seq);  /* the improved start sequence */
     PyObject *list = int_list(seq, NULL, n);
-    PyObject *result = list ? Py_BuildValue("(OLNK)", proven ? Py_True : Py_False, (long long)cost, list,
-                                            (unsigned long long)states) : NULL;
+    PyObject *result = list ? Py_BuildValue("(OLNKK)", proven ? Py_True : Py_False, (long long)cost, list,
+                                            (unsigned long long)states, (unsigned long long)work) : NULL;
     free(v); free(pred); free(succ); free(orders);
     return result;
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Local search for 1||sum w_j T_j (w = 1: unweighted): descents from a given sequence, repeated until none
+ * improves: adjacent interchanges (O(1) each), insertions of one job at every other place (all places of one
+ * job in O(n), accumulating the shift of the jobs in between), and pairwise interchanges of jobs at most
+ * `window` places apart (O(distance) each). Each accepted move strictly lowers the cost, and the work (places
+ * evaluated) is capped, so it stops; the result is always a permutation of the start sequence.
+ * ------------------------------------------------------------------------------------------------------- */
+
+static inline int64_t tard(const int64_t *d, const int64_t *w, int j, int64_t c) {
+    return c > d[j] ? w[j] * (c - d[j]) : 0;
+}
+
+static void completions(const int64_t *p, const int *seq, int n, int64_t *c) {
+    int64_t t = 0;
+    for (int i = 0; i < n; i++) { t += p[seq[i]]; c[i] = t; }
+}
+
+static int64_t ls_cost(const int64_t *p, const int64_t *d, const int64_t *w, const int *seq, int n) {
+    int64_t t = 0, cost = 0;
+    for (int i = 0; i < n; i++) { t += p[seq[i]]; cost += tard(d, w, seq[i], t); }
+    return cost;
+}
+
+static int ls_adjacent(const int64_t *p, const int64_t *d, const int64_t *w, int *seq, int n, int64_t *c,
+                       uint64_t *work) {
+    int improved = 0;
+    for (int i = 0; i + 1 < n; i++) {
+        int a = seq[i], b = seq[i + 1];
+        int64_t start = c[i] - p[a], end = c[i + 1];
+        int64_t before = tard(d, w, a, c[i]) + tard(d, w, b, end);
+        int64_t after = tard(d, w, b, start + p[b]) + tard(d, w, a, end);
+        (*work)++;
+        if (after < before) {
+            seq[i] = b; seq[i + 1] = a; c[i] = start + p[b];
+            improved = 1;
+        }
+    }
+    return improved;
+}
+
+/* Move seq[from] to place `to`, shifting the jobs in between. */
+static void ls_move(int *seq, int from, int to) {
+    int x = seq[from];
+    if (from < to) memmove(seq + from, seq + from + 1, (size_t)(to - from) * sizeof(int));
+    else memmove(seq + to + 1, seq + to, (size_t)(from - to) * sizeof(int));
+    seq[to] = x;
+}
+
+static int ls_insert(const int64_t *p, const int64_t *d, const int64_t *w, int *seq, int n, int64_t *c,
+                     uint64_t *work, uint64_t limit) {
+    int improved = 0;
+    for (int i = 0; i < n && *work <= limit; i++) {
+        int x = seq[i];
+        int64_t own = tard(d, w, x, c[i]), shift = 0, best = 0;
+        int to = -1;
+        for (int j = i + 1; j < n; j++) {   /* later: the jobs in between end p_x earlier, x ends at c[j] */
+            shift += tard(d, w, seq[j], c[j] - p[x]) - tard(d, w, seq[j], c[j]);
+            int64_t delta = shift + tard(d, w, x, c[j]) - own;
+            if (delta < best) { best = delta; to = j; }
+        }
+        shift = 0;
+        for (int j = i - 1; j >= 0; j--) {  /* earlier: the jobs in between end p_x later */
+            shift += tard(d, w, seq[j], c[j] + p[x]) - tard(d, w, seq[j], c[j]);
+            int64_t delta = shift + tard(d, w, x, c[j] - p[seq[j]] + p[x]) - own;
+            if (delta < best) { best = delta; to = j; }
+        }
+        *work += (uint64_t)n;
+        if (to >= 0) {
+            ls_move(seq, i, to);
+            completions(p, seq, n, c);
+            improved = 1;
+        }
+    }
+    return improved;
+}
+
+static int ls_swap(const int64_t *p, const int64_t *d, const int64_t *w, int *seq, int n, int64_t *c, int window,
+                   uint64_t *work, uint64_t limit) {
+    int improved = 0;
+    for (int i = 0; i < n && *work <= limit; i++) {
+        for (int j = i + 2; j < n && j <= i + window; j++) {   /* i + 1: the adjacent pass */
+            int a = seq[i], b = seq[j];
+            int64_t diff = p[b] - p[a];
+            int64_t delta = tard(d, w, b, c[i] - p[a] + p[b]) - tard(d, w, a, c[i]) + tard(d, w, a, c[j]) -
+                            tard(d, w, b, c[j]);
+            for (int l = i + 1; l < j; l++) delta += tard(d, w, seq[l], c[l] + diff) - tard(d, w, seq[l], c[l]);
+            *work += (uint64_t)(j - i);
+            if (delta < 0) {
+                seq[i] = b; seq[j] = a;
+                completions(p, seq, n, c);
+                improved = 1;
+                break;
+            }
+        }
+    }
+    return improved;
+}
+
+static int64_t local_search(const int64_t *p, const int64_t *d, const int64_t *w, int *seq, int n, int window,
+                            uint64_t limit, uint64_t *work) {
+    int64_t *c = malloc((size_t)(n + 1) * sizeof(int64_t));
+    if (!c) return -1;
+    completions(p, seq, n, c);
+    int improved = 1;
+    while (improved && *work <= limit) {
+        improved = 0;
+        while (ls_adjacent(p, d, w, seq, n, c, work) && *work <= limit) improved = 1;
+        if (*work > limit) break;
+        improved |= ls_insert(p, d, w, seq, n, c, work, limit);
+        if (*work > limit) break;
+        if (!improved) improved |= ls_swap(p, d, w, seq, n, c, window, work, limit);
+    }
+    free(c);
+    return ls_cost(p, d, w, seq, n);
+}
+
+static PyObject *py_improve(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *p_obj, *d_obj, *w_obj, *seq_obj;
+    int window = 50;
+    long long work_limit = 100000000;
+    if (!PyArg_ParseTuple(args, "OOOO|iL", &p_obj, &d_obj, &w_obj, &seq_obj, &window, &work_limit)) return NULL;
+    PyObject *objs[4] = {p_obj, d_obj, w_obj, seq_obj};
+    PyObject *fast[4] = {NULL, NULL, NULL, NULL};
+    Py_ssize_t n = -1;
+    int ok = 1;
+    for (int k = 0; k < 4 && ok; k++) {
+        fast[k] = PySequence_Fast(objs[k], "expected a sequence");
+        if (!fast[k]) { ok = 0; break; }
+        Py_ssize_t len = PySequence_Fast_GET_SIZE(fast[k]);
+        if (n < 0) n = len;
+        if (len != n) { PyErr_SetString(PyExc_ValueError, "all arguments need the same length"); ok = 0; }
+    }
+    int64_t *v = ok ? malloc((size_t)(n + 1) * 4 * sizeof(int64_t)) : NULL;
+    int *seq = ok ? malloc((size_t)(n + 1) * sizeof(int)) : NULL;
+    char *seen = ok ? calloc((size_t)n + 1, 1) : NULL;
+    if (ok && (!v || !seq || !seen)) { PyErr_NoMemory(); ok = 0; }
+    for (int k = 0; k < 4 && ok; k++) ok = read_ints(fast[k], v + (size_t)k * (size_t)n, n, "argument");
+    for (int k = 0; k < 4; k++) Py_XDECREF(fast[k]);
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        int64_t j = v[3 * n + i];
+        if (j < 0 || j >= n || seen[j]) { PyErr_SetString(PyExc_ValueError, "sequence is not a permutation"); ok = 0; }
+        else { seen[j] = 1; seq[i] = (int)j; }
+    }
+    if (!ok) { free(v); free(seq); free(seen); return NULL; }
+    uint64_t work = 0;
+    int64_t cost;
+    Py_BEGIN_ALLOW_THREADS
+    cost = local_search(v, v + n, v + 2 * n, seq, (int)n, window < 1 ? 1 : window,
+                        work_limit > 0 ? (uint64_t)work_limit : 0, &work);
+    Py_END_ALLOW_THREADS
+    PyObject *list = cost >= 0 ? PyList_New(n) : NULL;
+    for (Py_ssize_t i = 0; list && i < n; i++) {
+        PyObject *item = PyLong_FromLong(seq[i]);
+        if (!item) { Py_DECREF(list); list = NULL; break; }
+        PyList_SET_ITEM(list, i, item);
+    }
+    free(v); free(seq); free(seen);
+    if (!list) return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    return Py_BuildValue("(NLK)", list, (long long)cost, (unsigned long long)work);
 }
 
 /* MDD (Baker & Bertrand 1982) in O(n^2): append the unscheduled job minimising max(t + p_j, d_j); ties go to
@@ -811,15 +1097,22 @@ static PyObject *py_mdd(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"solve", py_solve, METH_VARARGS,
-     "solve(p, d, time_limit, upper=-1) -> (proven, objective, sequence, states)\n\n"
-     "Minimum total tardiness on one machine. proven is False when the time limit (or memory) ran out; then\n"
-     "objective is -1 and sequence is None. sequence lists job indices; states counts memoised subproblems.\n"
+     "solve(p, d, work_limit, upper=-1) -> (proven, value, sequence, states, work)\n\n"
+     "Minimum total tardiness on one machine. work counts the members scanned by the search's calls; the\n"
+     "search stops once it exceeds work_limit (no clock is read, so the answer never depends on load).\n"
+     "proven: value is the optimum and sequence an optimal order (job indices); otherwise value is the best\n"
+     "lower bound the search proved and sequence is None. states counts memoised subproblems.\n"
      "upper, when >= 0, is the cost of a known sequence: it prunes the search from the start."},
+    {"improve", py_improve, METH_VARARGS,
+     "improve(p, d, w, sequence, window=50, work_limit=100_000_000) -> (sequence, cost, work)\n\n"
+     "Local search for total weighted tardiness (w all 1: unweighted) from a sequence of job indices:\n"
+     "adjacent interchanges, insertions, and interchanges at most `window` places apart, repeated until none\n"
+     "improves or `work_limit` places were evaluated. The result is a permutation of the input sequence."},
     {"mdd", py_mdd, METH_VARARGS,
      "mdd(p, d) -> sequence: the modified due date rule (job indices), compiled for the solver's upper bound."},
     {"solve_weighted", py_solve_weighted, METH_VARARGS,
-     "solve_weighted(p, d, w, pred_masks, start_sequence, time_limit, max_states=20_000_000)\n"
-     "    -> (proven, objective, sequence, states)\n\n"
+     "solve_weighted(p, d, w, pred_masks, start_sequence, work_limit, max_states=20_000_000)\n"
+     "    -> (proven, objective, sequence, states, work)\n\n"
      "Minimum total weighted tardiness for n <= 63 by dynamic programming over precedence-closed job sets.\n"
      "pred_masks[j] is the bit mask of jobs that must precede j; start_sequence is a known sequence (it is\n"
      "improved by local search and bounds the search). When not proven, objective and sequence are those of\n"

@@ -100,8 +100,8 @@ def _add_task_constraints(
             continue
         ivs = [intervals[t.id] for t in users]
         demands = [t.demands[resource.id] for t in users]
-        for a, b, level in downtime_profile(data, resource.id, resource.capacity) if with_downtime else ():
-            ivs.append(model.new_fixed_size_interval_var(a, b - a, f"down_{resource.id}_{a}"))
+        for begin, end, level in downtime_profile(data, resource.id, resource.capacity) if with_downtime else ():
+            ivs.append(model.new_fixed_size_interval_var(begin, end - begin, f"down_{resource.id}_{begin}"))
             demands.append(resource.capacity - level)
         model.add_cumulative(ivs, demands, resource.capacity)
     for a, b in data.disjunctive:
@@ -118,8 +118,8 @@ def branching_pairs(data: RcpspData) -> list[tuple[str | None, str | None, tuple
     n = len(ids)
     index = {task: i for i, task in enumerate(ids)}
     succ: list[set[int]] = [set() for _ in range(n + 2)]  # n: project start, n + 1: project end
-    for a, b in data.precedences:
-        succ[index[a]].add(index[b])
+    for first, second in data.precedences:
+        succ[index[first]].add(index[second])
     with_predecessors = set().union(*succ[:n]) if n else set()
     for i in range(n):
         if i not in with_predecessors:
@@ -182,8 +182,10 @@ def relaxed_delay(
     _add_task_constraints(model, data, starts, intervals, with_downtime=False)
     for task in tasks:
         model.add(span >= ends[task])
-    lows: dict[str | None, Any] = {earlier: 0, **ends}  # `earlier` ends at time 0, `later` starts at the span
-    highs: dict[str | None, Any] = {later: span, **starts}
+    lows: dict[str | None, Any] = {earlier: 0}  # `earlier` ends at time 0, `later` starts at the span
+    lows.update(ends)
+    highs: dict[str | None, Any] = {later: span}
+    highs.update(starts)
     for delay in known:
         low, high = lows.get(delay.earlier), highs.get(delay.later)
         if low is not None and high is not None:  # both ends inside this sub-project

@@ -6,7 +6,8 @@ the best heuristic sequence (improved by local search). Larger instances, or a D
 back to CP-SAT: one interval per job on a no-overlap machine, tardiness T_j ≥ C_j − d_j, minimise Σ w_j T_j.
 Both use:
 - Dominance (Rinnooy Kan, Lageweg & Lenstra 1975), see `dominance_pairs`.
-- The best of ATC, WSPT, EDD and the augmented MDDC rule is a solution hint and the starting upper bound.
+- The best of ATC, WSPT, EDD and the augmented MDDC rule, improved by the local search of `smtt_exact`, is a
+  solution hint and the starting upper bound; the DP counts work (transitions tried), not time.
 An unproven reference carries the larger of CP-SAT's proven objective bound and the closed-form `lower_bound`.
 """
 
@@ -91,14 +92,21 @@ def _bits(mask: int) -> list[int]:
     return out
 
 
-def best_hint(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray]:
-    """The cheapest sequence among the weighted rules."""
-    candidates = [rule(p, d, w) for rule in (atc_order, wspt_order, edd_order)]
+def best_hint(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray, str]:
+    """(cost, sequence, method): the cheapest of the weighted rules, improved by the local search."""
+    from schedbench.solvers.smtt_exact import local_search
+
+    rules = {"atc": atc_order, "wspt": wspt_order, "edd": edd_order}
     if len(p) <= 200:
-        candidates.append(aug_mddc_order(p, d, w))
-    costs = [total_tardiness(p, d, w, order) for order in candidates]
-    best = int(np.argmin(costs))
-    return costs[best], candidates[best]
+        rules["aug_mddc"] = aug_mddc_order
+    candidates = {name: rule(p, d, w) for name, rule in rules.items()}
+    costs = {name: total_tardiness(p, d, w, order) for name, order in candidates.items()}
+    name = min(costs, key=lambda key: (costs[key], key))
+    improved = local_search(p, d, w, candidates[name])
+    cost = total_tardiness(p, d, w, improved)
+    if cost < costs[name]:
+        return cost, improved, f"baseline/{name}+local-search"
+    return costs[name], candidates[name], f"baseline/{name}"
 
 
 def lower_bound(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> int:
@@ -112,7 +120,10 @@ def lower_bound(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> int:
     return max(own, matching, flow, 0)
 
 
-DP_SOLVER = "smtt-weighted-dp 1"
+DP_SOLVER = "smtt-weighted-dp 2"
+DP_WORK_PER_SECOND = 20_000_000
+"""Work units of the DP (transitions tried) per second of time limit: the DP reads no clock, so its answer
+never depends on the machine's load (CP-SAT beyond runs on deterministic time with one thread)."""
 DP_MAX_JOBS = 63
 DOMINANCE_MAX_JOBS = 300
 """Beyond this many jobs the (pure Python, quadratic per pass) dominance rules are skipped."""
@@ -122,7 +133,7 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
     """Exact reference for a weighted instance (works for unweighted ones too)."""
     began = time.perf_counter()
     p, d, w = data.arrays()
-    upper, order = best_hint(p, d, w)
+    upper, order, method = best_hint(p, d, w)
     pairs = dominance_pairs(p, d, w) if len(p) <= DOMINANCE_MAX_JOBS else []
     if len(p) <= DP_MAX_JOBS:
         from schedbench.solvers.smtt_core import core
@@ -130,8 +141,13 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
         predecessors = [0] * len(p)
         for i, j in pairs:
             predecessors[j] |= 1 << i
-        proven, value, sequence, states = core().solve_weighted(
-            p.tolist(), d.tolist(), w.tolist(), predecessors, order.tolist(), time_limit
+        proven, value, sequence, states, work = core().solve_weighted(
+            p.tolist(),
+            d.tolist(),
+            w.tolist(),
+            predecessors,
+            order.tolist(),
+            max(1, int(time_limit * DP_WORK_PER_SECOND)),
         )
         ids = [job.id for job in data.jobs]
         if proven:
@@ -142,15 +158,26 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
                 solver=DP_SOLVER,
                 time_s=round(time.perf_counter() - began, 4),
                 witness={"sequence": [ids[j] for j in sequence]},
+                incumbent=DP_SOLVER,
                 edd_objective=total_tardiness(p, d, w, edd_order(p, d)),
                 states=states,
+                work=work,
             )
-        upper, order = value, np.asarray(sequence, dtype=np.int64)
-    return solve_cpsat(data, max(0.01, time_limit - (time.perf_counter() - began)), workers, upper, order, pairs)
+        if value < upper:
+            upper, order, method = value, np.asarray(sequence, dtype=np.int64), f"{method}+swap-insert descent"
+    return solve_cpsat(
+        data, max(0.01, time_limit - (time.perf_counter() - began)), workers, upper, order, pairs, method
+    )
 
 
 def solve_cpsat(
-    data: SmttData, time_limit: float, workers: int, upper: int, order: np.ndarray, pairs: list[tuple[int, int]]
+    data: SmttData,
+    time_limit: float,
+    workers: int,
+    upper: int,
+    order: np.ndarray,
+    pairs: list[tuple[int, int]],
+    method: str = "hint",
 ) -> Reference:
     """CP-SAT with the dominance precedences, the known sequence as hint and its cost as upper bound."""
     from ortools.sat.python import cp_model
@@ -183,6 +210,10 @@ def solve_cpsat(
     if name in ("optimal", "feasible"):
         sequence = sorted(range(len(p)), key=lambda j: solver.value(starts[j]))
         value = total_tardiness(p, d, w, np.asarray(sequence))
+        if value >= upper:  # CP-SAT only met the hint again: the hint's sequence and method stand
+            sequence, value, incumbent = [int(j) for j in order], upper, method
+        else:
+            incumbent = _cpsat.solver_name()
         proven = max(int(np.ceil(solver.best_objective_bound - 1e-6)), lower_bound(p, d, w))
         if proven >= value:
             name = "optimal"
@@ -194,6 +225,7 @@ def solve_cpsat(
             solver=_cpsat.solver_name(),
             time_s=total,
             witness={"sequence": [ids[j] for j in sequence]},
+            incumbent=incumbent,
             edd_objective=edd,
         )
     # no solution found in time (or proven none better than the hint): the hint stands
@@ -205,5 +237,6 @@ def solve_cpsat(
         solver=_cpsat.solver_name(),
         time_s=total,
         witness={"sequence": [ids[j] for j in order]},
+        incumbent=method,
         edd_objective=edd,
     )

@@ -1,4 +1,4 @@
-"""Turning a list of violations and an objective into the verification result of DESIGN.md §3."""
+"""Turning a list of violations and an objective into the verification result of docs/formats.md."""
 
 from __future__ import annotations
 

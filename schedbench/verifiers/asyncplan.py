@@ -1,4 +1,4 @@
-"""Asynchronous-plan verifier: plan answers (DESIGN.md §3 taxonomy) and time answers, by event sweep.
+"""Asynchronous-plan verifier: plan answers (violation types of docs/formats.md) and time answers, by event sweep.
 
 Plan answers `{"starts": {...}, "agents": {...}}` are checked for precedence, agent overlap on attended
 prefixes, agent ids and station capacity. With unlimited agents (`agents: null`) an agent id is optional (a
@@ -66,8 +66,9 @@ def read_starts(data: AsyncplanData, raw: Any) -> tuple[dict[str, int], list[Vio
     starts: dict[str, int] = {}
     violations: list[Violation] = []
     repeated = [step for step, count in counts.items() if count > 1]
-    for step in repeated:
-        violations.append(Violation(type="duplicate", items=[step], detail=f"{step} is scheduled {counts[step]} times"))
+    for twice in repeated:
+        detail = f"{twice} is scheduled {counts[twice]} times"
+        violations.append(Violation(type="duplicate", items=[twice], detail=detail))
     for step, key, value in pairs:
         if step is None or step not in known:
             violations.append(Violation(type="unknown", items=[str(key)], detail=f"no step {key!r}"))
@@ -121,7 +122,7 @@ def read_agents(data: AsyncplanData, raw: Any, starts: dict[str, int]) -> tuple[
                 )
             )
         else:
-            agents[step_id] = value
+            agents[step_id] = str(value)  # a valid agent id, already a string
     return agents, violations
 
 

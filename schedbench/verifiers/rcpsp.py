@@ -1,4 +1,4 @@
-"""RCPSP verifier: every constraint of DESIGN.md §2 with the violation taxonomy of §3, by event sweep."""
+"""RCPSP verifier: every constraint and violation type of docs/formats.md, by event sweep."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """SMTT verifier: the answer must be a permutation of the job ids; its objective is vectorised with numpy.
 
 Any permutation is a feasible schedule (one machine, no idle time), so the violation taxonomy is `missing`,
-`unknown` and `duplicate` (DESIGN.md §3). The objective is defined only for a permutation.
+`unknown` and `duplicate` (docs/formats.md). The objective is defined only for a permutation.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The sandbox runner: executed as its own process (`python -I _runner.py`), never imported by the harness.
+"""The sandbox runner, forked by its zygote (`python -I _runner.py --fork-server FD`); never imported by the harness.
+
+Two kinds of runner: the evolve protocol below, and a plain program (`run_python`): the source runs as
+`__main__` with the caller's stdin, stdout and stderr, under the same limits, and its exit code is the process's.
 
 Protocol (one JSON document per line): the harness writes a setup line, the runner answers
 `{"ready": true}` or `{"error": ...}`; then for each batch line `{"batch": [input, ...]}` it answers
@@ -168,7 +171,8 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
     if uid is None or os.geteuid() != 0:
         return
     os.setgroups([])
-    os.setresgid(gid, gid, gid)
+    if gid is not None:
+        os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
 
 
@@ -208,7 +212,7 @@ def _check_inside(workdir: str, path: object, what: str) -> None:
     if isinstance(path, int):
         return
     try:
-        real = os.path.realpath(os.fsdecode(path))
+        real = os.path.realpath(os.fsdecode(path))  # type: ignore[arg-type]  # any object: TypeError is the answer
     except (TypeError, ValueError):
         raise SandboxViolation(f"sandbox: {what} on {path!r} is not allowed") from None
     if real != workdir and not real.startswith(workdir + os.sep):
@@ -309,7 +313,8 @@ def fork_server(control_fd: int) -> None:
     loaded: set[str] = set()
     status_pipes: dict[int, int] = {}
     while True:
-        ready, _, _ = select.select([control, wake_read], [], [])
+        watched: list[socket.socket | int] = [control, wake_read]
+        ready, _, _ = select.select(watched, [], [])
         if wake_read in ready:
             while _drained(wake_read):
                 pass
@@ -329,7 +334,7 @@ def fork_server(control_fd: int) -> None:
             signal.set_wakeup_fd(-1)
             for fd in (control.detach(), wake_read, wake_write, fds[3], *status_pipes.values()):
                 os.close(fd)
-            _become_runner(fds[:3], request["cwd"])
+            _become_runner(fds[:3], request["cwd"], request.get("program"))
         pidfd = _pidfd(pid)
         for fd in fds[:3]:
             os.close(fd)
@@ -377,7 +382,7 @@ def _reap(status_pipes: dict[int, int]) -> None:
             os.close(fd)
 
 
-def _become_runner(fds: list[int], cwd: str) -> None:
+def _become_runner(fds: list[int], cwd: str, program: dict | None) -> None:
     import signal
 
     try:
@@ -390,9 +395,45 @@ def _become_runner(fds: list[int], cwd: str) -> None:
         os.environ["HOME"] = os.environ["TMPDIR"] = cwd
         for name in ("socket", "_socket", "selectors", "select"):
             sys.modules.pop(name, None)
+        if program is not None:
+            run_program(program)
         main()
     finally:
         os._exit(0)
+
+
+def run_program(setup: dict) -> None:
+    """Run `setup["code"]` as `__main__` under the limits, the policy and the dropped uid; exit with its code."""
+    workdir = os.path.realpath(os.getcwd())
+    limit_resources(setup.get("limits") or {})
+    if setup.get("policy", True):
+        sys.addaudithook(_policy(workdir, int(setup.get("max_files", 32))))
+    drop_privileges(setup.get("uid"), setup.get("gid"))
+    filename = os.path.join(workdir, "program.py")
+    sys.argv = [filename]
+    code = 0
+    try:
+        exec(compile(setup["code"], filename, "exec"), {"__name__": "__main__", "__file__": filename})
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            code = code or 1
+    os._exit(code)
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -1,26 +1,22 @@
-"""Running untrusted candidate programs: one killable, resource-limited process per candidate.
+"""Running untrusted programs: one killable, resource-limited process per program, inside bubblewrap.
 
-Layers, outermost first (DESIGN.md §6):
+Layers, outermost first:
 
-- **Process**: the candidate runs in `python -I _runner.py` (or in a runner forked from a preloaded zygote,
-  `ForkServer`, which saves the interpreter start; no PID namespace then), in its own session with a
-  scrubbed environment (a fixed whitelist: no `*_KEY`, `*_TOKEN`, `*_SECRET`, minimal `PATH`) in a fresh
-  temporary working directory, which is deleted afterwards. On any timeout the whole group is SIGKILLed.
-- **Namespaces** (where the OS allows it, probed once at run time): `unshare --net` — no network interfaces
-  but a down loopback — and, for spawned runners, `--pid --fork --kill-child --mount-proc`: its own PID space
-  (killing the group tears down every process the candidate could have started, even one that called
-  setsid) and a /proc that shows only the sandbox. Forked runners share the zygote's namespaces and rely on
-  RLIMIT_NPROC = 1 instead. Unprivileged users get the same through a user namespace. When
-  `unshare` is missing or refused (containers without user namespaces), the sandbox still runs, with a
-  warning in `isolation().note`: the audit hook below is then the only network barrier.
+- **Operating system** (`isolation`): a zygote (`_runner.py --fork-server`) runs inside bubblewrap — new PID,
+  network, IPC, UTS and mount namespaces, a read-only root of only what the interpreter needs, one private
+  writable /sandbox/work, `--die-with-parent` — and forks one runner per program, in that same sandbox, each in a
+  directory of its own under /sandbox/work. A one-off program gets a zygote of its own (`open_sandbox` without a
+  server, `run_python`). Without bubblewrap, running is refused (`IsolationUnavailable`) unless the caller
+  passes `allow_unisolated`.
+- **Process**: each runner starts its own session with a scrubbed environment (a fixed whitelist: no
+  `*_KEY`, `*_TOKEN`, `*_SECRET`); the zygote reaps it, kills what is left of its group and reports its exact
+  wait status; the harness signals it through a pidfd. Working directories are deleted afterwards.
 - **Kernel limits** set by the runner on itself: RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE (file size),
   RLIMIT_NPROC = 1 (no new processes or threads). Started as root, the runner drops to an unprivileged uid
-  (nobody) after loading the allowed modules, so RLIMIT_NPROC applies and the file system is read-mostly.
-- **Audit hook** (PEP 578) inside the runner: no process creation, sockets, ctypes, kill, environment writes,
-  writes outside the working directory, more than `max_files` files written, or reads of /proc/*/environ —
-  with a clear reason for the history.
-  It is a policy layer with good messages, not a security boundary on its own (native code could bypass it);
-  the kernel layers are the boundary.
+  (nobody) after loading the allowed modules, so RLIMIT_NPROC applies.
+- **Audit hook** (PEP 578) inside the runner: clear refusals (process creation, sockets, ctypes, writes
+  outside the working directory, ...) with a reason for the history. A second layer with good messages;
+  nothing relies on it — the candidate can switch it off, the layers above still hold.
 
 Every answer is re-verified by the harness; the runner's own timings are not trusted (the harness measures).
 """
@@ -34,20 +30,27 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-RUNNER = Path(__file__).with_name("_runner.py")
+from schedbench.sandbox.isolation import (
+    INSIDE_RUNNER,
+    INSIDE_WORK,
+    RUNNER,
+    Isolation,
+    bwrap_command,
+    interpreter,
+    require_isolation,
+)
+
 _SAFE_ENV = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -89,7 +92,12 @@ class SandboxConfig(BaseModel):
     )
     start_timeout_s: float = Field(20.0, gt=0, description="wall clock to load and compile the candidate")
     network: bool = Field(False, description="leave the network reachable (default: cut it where possible)")
-    namespaces: bool = Field(True, description="use unshare (net, pid, /proc) when the OS allows it")
+    allow_unisolated: bool = Field(
+        False, description="run even where bubblewrap is unavailable (rlimits and the audit hook only)"
+    )
+    isolation: bool = Field(
+        True, description="run inside bubblewrap when available (off only to measure; needs allow_unisolated)"
+    )
     policy: bool = Field(True, description="the audit-hook policy layer (disable only to test kernel limits)")
     drop_to_uid: int | None = Field(_NOBODY, description="uid to run as when the harness runs as root")
     preload: list[str] = Field(
@@ -104,44 +112,11 @@ class SandboxConfig(BaseModel):
     env: dict[str, str] = Field(default_factory=dict, description="extra environment (secret-looking names dropped)")
     fork_server: bool = Field(
         True,
-        description="fork each runner from a preloaded zygote (saves the "
-        "interpreter start per candidate; PID namespace not used) instead of spawning it",
+        description="fork each runner from one long-lived preloaded zygote (saves the sandbox and interpreter "
+        "start per candidate) instead of a zygote per candidate",
     )
     tmp_root: str | None = Field(
         None, description="where the temporary working directories go (default: the system temporary directory)"
-    )
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """How candidates are isolated on this machine: the command prefix and a human note."""
-
-    prefix: tuple[str, ...]
-    note: str
-
-
-@cache
-def isolation(network: bool = False, pid: bool = True) -> Isolation:
-    """Probe once which namespaces `unshare` may create here; the fallback is documented in the note."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return Isolation((), "unshare not found: no network/PID namespaces (rlimits and audit hook only)")
-    flags = (["--pid", "--fork", "--kill-child", "--mount-proc"] if pid else []) + ([] if network else ["--net"])
-    if not flags:
-        return Isolation((), "no namespaces requested")
-    attempts = [[unshare, *flags]] if os.geteuid() == 0 else []
-    attempts.append([unshare, "--user", "--map-root-user", *flags])
-    for prefix in attempts:
-        with suppress(OSError):
-            probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
-            if probe.returncode == 0:
-                kinds = " and ".join(k for k, on in (("PID", pid), ("network", not network)) if on) + " namespaces"
-                via = "unshare --user" if "--user" in prefix else "unshare"
-                return Isolation(tuple(prefix), f"{kinds} via {via}")
-    return Isolation(
-        (),
-        "unshare refused here (no user namespaces?): no network/PID namespaces; "
-        "the audit hook blocks sockets and process creation, rlimits still apply",
     )
 
 
@@ -169,9 +144,11 @@ class BatchResult:
 
 
 class Sandbox:
-    """One live candidate process. Use `open_sandbox`, which guarantees the kill and the clean-up."""
+    """One live runner speaking the evolve protocol (JSON lines: setup, then batches of inputs).
 
-    def __init__(self, process: asyncio.subprocess.Process, workdir: str, config: SandboxConfig) -> None:
+    Use `open_sandbox`, which guarantees the kill and the clean-up."""
+
+    def __init__(self, process: ForkedProcess, workdir: str, config: SandboxConfig) -> None:
         self.process = process
         self.workdir = workdir
         self.config = config
@@ -223,8 +200,6 @@ class Sandbox:
             if name == "SIGXFSZ":
                 return f"killed: file size limit of {self.config.file_mb} MB exceeded"
             return f"killed by {name}"
-        if b"unshare:" in self.stderr_tail:  # unshare re-raising the signal that killed its child
-            return "killed (hard resource limit)"
         return f"the process exited with code {code}"
 
     async def load(self, setup: dict[str, Any]) -> bool:
@@ -259,16 +234,8 @@ class Sandbox:
         return out
 
     def kill(self) -> None:
-        """SIGKILL the runner's whole process group (with PID namespaces, every descendant dies with it).
-
-        Only while the runner has not been reaped: after that its pid, the group id, may belong to another
-        process. A forked runner is killed through its pidfd, and the zygote kills its group before reaping.
-        """
-        if isinstance(self.process, ForkedProcess):
-            self.process.kill()
-        elif self.process.returncode is None:
-            with suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+        """SIGKILL the runner (through its pidfd; the zygote then kills the rest of its process group)."""
+        self.process.kill()
 
     async def close(self) -> None:
         """Kill the group (the runner holds nothing worth flushing) and reap the process."""
@@ -312,13 +279,12 @@ def runner_setup(
     }
 
 
-def _python_flags(config: SandboxConfig, numpy_inputs: bool = False) -> list[str]:
-    needs_site = config.site_packages or numpy_inputs or "numpy" in config.preload
-    return ["-I"] if needs_site else ["-I", "-S"]
+def _python_flags(site_packages: bool) -> list[str]:
+    return ["-I"] if site_packages else ["-I", "-S"]
 
 
-def _drop_uid(config: SandboxConfig, iso: Isolation) -> int | None:
-    return config.drop_to_uid if os.geteuid() == 0 and "--user" not in iso.prefix else None
+def _drop_uid(config: SandboxConfig) -> int | None:
+    return config.drop_to_uid if os.geteuid() == 0 else None
 
 
 class ForkedProcess:
@@ -385,54 +351,100 @@ class ForkedProcess:
 
 
 class ForkServer:
-    """A long-lived zygote (`_runner.py --fork-server`) that forks one runner per candidate.
+    """A long-lived zygote (`_runner.py --fork-server`) inside bubblewrap that forks one runner per program.
 
-    It saves the interpreter start and the module imports of every evaluation (most of the per-candidate
-    overhead). The zygote runs in a network namespace; each runner still starts its own session, sets every
-    rlimit and drops privileges exactly as in the spawn mode, and RLIMIT_NPROC = 1 forbids any process of
-    its own. The zygote alone reaps runners and pushes each exit status down a pipe of its own, so the
-    status is exact whatever the load (asking for it and then looking at /proc raced with the exit and
-    reported exits as kills). Thread-safe; any event loop may spawn through it.
+    It saves the sandbox set-up, the interpreter start and the module imports of every evaluation (most of
+    the per-candidate overhead). Every runner shares the zygote's namespaces and starts its own session, sets
+    every rlimit and drops privileges; RLIMIT_NPROC = 1 forbids any process of its own. The zygote alone
+    reaps runners and pushes each exit status down a pipe of its own, so the status is exact whatever the
+    load (asking for it and then looking at /proc raced with the exit and reported exits as kills).
+    Runners of one server can see each other (one sandbox); the harness, its files and /proc cannot be seen.
+    Thread-safe; any event loop may spawn through it. Raises `IsolationUnavailable` when there is no
+    bubblewrap and `config.allow_unisolated` is off.
     """
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, *, site_packages: bool = False) -> None:
         self.config = config
-        self.iso = isolation(config.network, pid=False) if config.namespaces else Isolation((), "namespaces off")
+        self.site_packages = site_packages or config.site_packages or "numpy" in config.preload
+        self.iso: Isolation = require_isolation(config.allow_unisolated, config.isolation)
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
+        self._home: str | None = None
+        self.drop_uid = _drop_uid(config)
+        # bubblewrap's --die-with-parent follows the thread that started it: one thread starts the zygote and
+        # talks to it for the server's whole life (a pool thread that ends would take the sandbox with it)
+        self._thread: ThreadPoolExecutor | None = None
+
+    def _launcher(self) -> ThreadPoolExecutor:
+        """The one thread that starts the zygote and talks to it (created on first use, ended by `close`)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="schedbench-fork-server")
+        return self._thread
+
+    @property
+    def isolated(self) -> bool:
+        return self.iso.available
+
+    @property
+    def home(self) -> str:
+        """The host directory mounted writable at /sandbox/work in the sandbox; every runner works below it."""
+        if self._home is None:
+            self._home = tempfile.mkdtemp(prefix="schedbench-sandbox-", dir=self.config.tmp_root)
+            os.chmod(self._home, 0o711)  # runners that dropped to nobody must reach their own directories
+        return self._home
+
+    def new_workdir(self) -> tuple[str, str]:
+        """A fresh working directory for one runner: (path on the host, path the runner sees)."""
+        host = tempfile.mkdtemp(prefix="run-", dir=self.home)
+        if self.drop_uid is not None:
+            os.chown(host, self.drop_uid, self.drop_uid)
+            os.chmod(host, 0o711)  # the zygote, root without capabilities, must be able to enter it
+        inside = f"{INSIDE_WORK}/{os.path.basename(host)}" if self.isolated else host
+        return host, inside
+
+    def command(self, fd: int) -> list[str]:
+        """The zygote's command line: inside bubblewrap when isolated."""
+        python = interpreter(self.site_packages)
+        runner = INSIDE_RUNNER if self.isolated else str(RUNNER)
+        tail = [python, *_python_flags(self.site_packages), runner, "--fork-server", str(fd)]
+        if not self.isolated:
+            return tail
+        env = scrubbed_env(self.config.env, INSIDE_WORK)
+        assert self.iso.bwrap is not None
+        prefix = bwrap_command(
+            self.iso.bwrap, self.home, env, network=self.config.network, site_packages=self.site_packages
+        )
+        return prefix + tail
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        home = tempfile.mkdtemp(prefix="schedbench-forkserver-", dir=self.config.tmp_root)
-        self._process = subprocess.Popen(
-            [
-                *self.iso.prefix,
-                sys.executable,
-                *_python_flags(self.config),
-                str(RUNNER),
-                "--fork-server",
-                str(theirs.fileno()),
-            ],
-            pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=home,
-            env=scrubbed_env(self.config.env, home),
-            start_new_session=True,
-        )
+        log = os.open(os.path.join(self.home, ".zygote.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:  # no /dev/null: some machines deny it to ordinary users
+            self._process = subprocess.Popen(
+                self.command(theirs.fileno()),
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=log,
+                cwd=self.home,
+                env=scrubbed_env(self.config.env, self.home),
+                start_new_session=True,
+            )
+        finally:
+            os.close(log)
+        assert self._process.stdin is not None
+        self._process.stdin.close()
         theirs.close()
         ours.settimeout(self.config.start_timeout_s)
         self._control = ours
-        self._home = home
 
     def _fork(self, request: dict[str, Any], fds: list[int]) -> tuple[dict[str, Any], list[int]]:
         """One fork request and its answer (with the child's pidfd); a dead zygote is replaced once."""
         with self._lock:
             for attempt in (1, 2):
                 if self._process is None or self._process.poll() is not None:
-                    self.close()
+                    self._stop()
                     self._start()
                 assert self._control is not None
                 try:
@@ -444,19 +456,23 @@ class ForkServer:
                     return json.loads(reply), pidfds
                 for fd in pidfds:
                     os.close(fd)
-                self.close()
+                self._stop()
                 if attempt == 2:
                     raise OSError("the fork server closed its control socket")
         raise AssertionError("unreachable")
 
-    async def spawn(self, workdir: str) -> ForkedProcess:
-        """Fork a runner working in `workdir`, with asyncio streams on its stdin, stdout, stderr and status."""
+    async def spawn(self, workdir: str, program: dict[str, Any] | None = None) -> ForkedProcess:
+        """Fork a runner working in `workdir` (as the runner sees it), with asyncio streams on its stdin, stdout,
+        stderr and status: the evolve protocol runner, or with `program` a plain program (`run_python`)."""
         loop = asyncio.get_running_loop()
         pipes = [os.pipe() for _ in range(4)]
         theirs = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
         try:
             reply, pidfds = await loop.run_in_executor(
-                None, self._fork, {"cwd": workdir, "preload": self.config.preload}, theirs
+                self._launcher(),
+                self._fork,
+                {"cwd": workdir, "preload": self.config.preload, "program": program},
+                theirs,
             )
         except BaseException:
             for fd in (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]):
@@ -476,8 +492,8 @@ class ForkServer:
         stdin = asyncio.StreamWriter(transport, protocol, None, loop)
         return ForkedProcess(int(reply["pid"]), pidfds[0] if pidfds else None, stdin, *readers)
 
-    def close(self) -> None:
-        """Stop the zygote (runners it forked are killed by their own sandboxes)."""
+    def _stop(self) -> None:
+        """Stop the zygote and, with it, its whole sandbox (runners it forked die with the namespace)."""
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -486,47 +502,39 @@ class ForkServer:
                 os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait()
             self._process = None
+
+    def close(self) -> None:
+        """Stop the zygote and delete its directory."""
+        if self._thread is not None:
+            self._thread.submit(self._stop).result()
+            self._thread.shutdown()
+            self._thread = None
+        self._stop()
+        if self._home is not None:
             shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
 
 
 @asynccontextmanager
 async def open_sandbox(
     code: str, config: SandboxConfig | None = None, *, server: ForkServer | None = None, **setup: Any
 ) -> AsyncIterator[Sandbox]:
-    """Start a runner process for `code` (spawned, or forked by `server`) and load it; the process group is
-    killed and the directory deleted on exit, whatever happens (timeouts, exceptions, cancellation)."""
+    """Start a runner process for `code` (forked by `server`, or by a zygote of its own) and load it; the
+    runner is killed and its directory deleted on exit, whatever happens (timeouts, exceptions, cancellation).
+    Raises `IsolationUnavailable` when there is no OS isolation and `config.allow_unisolated` is off."""
     config = config or SandboxConfig()
-    workdir = tempfile.mkdtemp(prefix="schedbench-sandbox-", dir=config.tmp_root)
-    iso = (
-        server.iso
-        if server is not None
-        else isolation(config.network)
-        if config.namespaces
-        else Isolation((), "namespaces disabled")
-    )
-    drop = _drop_uid(config, iso)
-    if drop is not None:
-        os.chown(workdir, drop, drop)
-    if server is not None:
-        process: Any = await server.spawn(workdir)
-    else:
-        process = await asyncio.create_subprocess_exec(
-            *iso.prefix,
-            sys.executable,
-            *_python_flags(config, bool(setup.get("numpy_inputs"))),
-            str(RUNNER),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=workdir,
-            env=scrubbed_env(config.env, workdir),
-            start_new_session=True,
-            limit=64 * 2**20,
-        )
-    box = Sandbox(process, workdir, config)
+    own = server is None
+    if server is None:
+        server = ForkServer(config, site_packages=bool(setup.get("numpy_inputs")))
     try:
-        await box.load(runner_setup(code, config, uid=drop, **setup))
-        yield box
+        workdir, inside = server.new_workdir()
+        box = Sandbox(await server.spawn(inside), workdir, config)
+        try:
+            await box.load(runner_setup(code, config, uid=server.drop_uid, **setup))
+            yield box
+        finally:
+            await box.close()
+            shutil.rmtree(workdir, ignore_errors=True)
     finally:
-        await box.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if own:
+            server.close()
