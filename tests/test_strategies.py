@@ -287,3 +287,39 @@ def test_bad_strategy_flags_exit_2(tmp_path, cli, rcpsp, flags) -> None:
 def store_rounds_any(db: Path) -> bool:
     with Store(db) as store:
         return bool(store.runs())
+
+
+def test_repair_objective_tells_a_feasible_improvable_answer_its_objective_once(tmp_path) -> None:
+    suite = sb.generate("smtt", levels="6,8", per_level=3)
+    rule = get_family("smtt").gap_baseline or next(iter(get_family("smtt").baselines))
+    config = EvalConfig(
+        model=f"baseline/{rule}",
+        suite="smtt",
+        results=tmp_path / "r.db",
+        strategy="repair",
+        strategy_options={"rounds": K, "objective_turn": True},
+        show_progress=False,
+    )
+    outcome = evaluate(config, suite)
+    with Store(tmp_path / "r.db") as store:
+        conversations = store.rounds(store.run(outcome.run).id)
+    told = 0
+    for inst in suite:
+        turns = conversations[(inst.id, 0)]
+        first = turns[0]["verification"]
+        improvable = first["feasible"] and (first.get("gap_pct") or first.get("gap_abs") or 0) > 0
+        assert len(turns) == (2 if improvable else 1)  # one objective turn at most, the rule answers the same
+        if improvable:
+            text = turns[1]["user"]
+            assert f"feasible, with objective {first['objective']}," in text
+            assert str(inst.reference.objective) not in _numbers(text)
+            told += 1
+    assert told >= 1
+
+
+def test_findings_use_the_scenario_words(every_family) -> None:
+    inst = next(i for i in every_family if i.family == "asyncplan").model_copy(update={"scenario": "kitchen"})
+    violation = {"type": "agent_overlap", "items": ["S1", "S2"], "detail": "S2 starts at 3 while S1 runs until 5"}
+    text = feedback_text(inst, "plan", "full", None, {"feasible": False, "violations": [violation]}) or ""
+    assert "one cook does two steps at once: S2 starts at 3 while S1 runs until 5" in text
+    assert "S1, S2" in text

@@ -17,8 +17,18 @@ from schedbench.problems import Instance, get_family
 from schedbench.prompts._render import _environment, _schema_text
 
 FEEDBACK_STYLES = ("full", "types", "bare")
+#: The words a phrase uses when the scenario names none of its own.
+DEFAULT_TERMS = {
+    "resource": "resource",
+    "station": "station",
+    "agent": "worker",
+    "machine": "machine",
+    "operation": "operation",
+    "downtime": "downtime",
+}
 #: Violation types whose detail text quotes the reference: they are named, never detailed.
 REFERENCE_REVEALING = frozenset({"infeasible_claim", "wrong_time", "unverified_time"})
+#: Each violated constraint in words; {term} placeholders take the scenario's words.
 PHRASES = {
     "missing": "something is missing",
     "unknown": "an id that is not in the problem",
@@ -26,14 +36,14 @@ PHRASES = {
     "invalid_value": "a value that is not a non-negative integer",
     "precedence": "starts before a predecessor ends",
     "job_order": "starts before the previous operation of its job ends",
-    "capacity": "a resource is used beyond its capacity",
-    "station_capacity": "an appliance is used by more steps than it holds",
-    "agent_overlap": "one worker does two steps at once",
-    "unknown_agent": "a worker that does not exist",
-    "machine_overlap": "two operations on one machine at once",
+    "capacity": "a {resource} is used beyond its capacity",
+    "station_capacity": "a {station} is used by more steps than it holds",
+    "agent_overlap": "one {agent} does two steps at once",
+    "unknown_agent": "a {agent} that does not exist",
+    "machine_overlap": "two {operation}s on one {machine} at once",
     "disjunctive": "two items that cannot overlap do overlap",
-    "eligibility": "an operation on a machine that cannot run it",
-    "downtime": "runs while its resource is down",
+    "eligibility": "an {operation} on a {machine} that cannot run it",
+    "downtime": "runs during a {downtime}",
     "release": "starts before its release time",
     "deadline": "ends after its deadline",
     "horizon": "ends after the horizon",
@@ -74,7 +84,7 @@ def feedback_text(
             objective=verification.get("objective"),
             violations=violations,
             counts=sorted(Counter(v["type"] for v in violations).items()),
-            phrases=PHRASES,
+            phrases={kind: phrase.format_map({**DEFAULT_TERMS, **terms}) for kind, phrase in PHRASES.items()},
             item_word=_item_word(terms),
         ).strip()
         + "\n"
