@@ -65,6 +65,12 @@ def evaluate(
     no_preflight: bool = typer.Option(
         False, "--no-preflight", help="send the first request with the others (by default it goes alone first)"
     ),
+    strategy: str = typer.Option("direct", "--strategy", help="how items are asked: direct or repair"),
+    rounds: int = typer.Option(3, "--rounds", min=1, help="repair: answers per item at most"),
+    feedback: str = typer.Option("full", "--feedback", help="repair: what a failed answer is told: full, types, bare"),
+    repair_objective: bool = typer.Option(
+        False, "--repair-objective", help="repair: a feasible answer that can be improved is told so (no number)"
+    ),
 ) -> None:
     """Evaluate a model on a suite: every answer is parsed, verified and stored as it arrives."""
     from schedbench.evaluate import EvalConfig
@@ -103,6 +109,8 @@ def evaluate(
         ray_address=ray_address,
         preflight=not no_preflight,
         max_consecutive_errors=max_consecutive_errors,
+        strategy=strategy,
+        strategy_options=_strategy_options(strategy, rounds, feedback, repair_objective),
     )
     from schedbench.evaluate._suite import load_suite
     from schedbench.evaluate.runner import fewer_collections
@@ -190,3 +198,10 @@ def _few_shot(count: int, source: str | None, evaluated: list[Instance]) -> list
     if missing:
         raise InputError(source, "--few-shot-suite", f"no solved examples of {', '.join(sorted(missing))}")
     return [inst for bucket in chosen.values() for inst in bucket]
+
+
+def _strategy_options(strategy: str, rounds: int, feedback: str, repair_objective: bool) -> dict[str, Any]:
+    """The options of the strategy chosen (the others' flags are ignored)."""
+    if strategy == "repair":
+        return {"rounds": rounds, "feedback": feedback, "objective_turn": repair_objective}
+    return {}

@@ -23,7 +23,14 @@ from pydantic import BaseModel, ValidationError
 
 from schedbench.errors import pydantic_location, pydantic_message
 from schedbench.problems import Instance, get_family
-from schedbench.prompts import PromptOptions, answer_shape, build_messages, extract_answer, prompt_hash
+from schedbench.prompts import (
+    PromptOptions,
+    answer_shape,
+    build_messages,
+    extract_answer,
+    feedback_text,
+    prompt_hash,
+)
 
 _instances: dict[str, tuple[Instance, BaseModel]] = {}
 _shared: dict[str, Instance] = {}
@@ -90,6 +97,19 @@ def check(rows: list[tuple[str, str, str | None]], mode: str) -> list[Checked]:
         except Exception as exc:  # one broken check must not lose the batch
             out.append(Checked(failure=f"checking the answer failed: {type(exc).__name__}: {exc}"[:1000]))
     return out
+
+
+def feedback(
+    instance_id: str,
+    mode: str,
+    style: str,
+    parse_error: str | None,
+    verification: dict[str, Any] | None,
+    objective_turn: bool,
+) -> str | None:
+    """The repair feedback after one checked answer of a loaded instance (None: nothing to repair)."""
+    inst, _ = _instances[instance_id]
+    return feedback_text(inst, mode, style, parse_error, verification, objective_turn)
 
 
 def _check_one(instance_id: str, text: str, finish_reason: str | None, mode: str) -> Checked:

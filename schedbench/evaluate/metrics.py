@@ -223,3 +223,38 @@ def _quantile(ordered: Sequence[float], q: float) -> float | None:
     if not ordered:
         return None
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)
+
+
+def round_metrics(conversations: list[list[dict[str, Any]]], rounds: int) -> dict[str, Any]:
+    """Multi-turn (repair) metrics over items' stored rounds: success@k and optimal@k for k = 1..rounds (the
+    share of items correct / optimal within their first k answers), rounds used, tokens and cost per solved item."""
+    n = len(conversations)
+    first_correct = [_first(c, "correct") for c in conversations]
+    first_optimal = [_first(c, "optimal") for c in conversations]
+    solved = sum(f is not None for f in first_correct)
+    tokens = sum(r.get("input_tokens", 0) + r.get("output_tokens", 0) for c in conversations for r in c)
+    cost = sum(r.get("cost_usd", 0.0) for c in conversations for r in c)
+    used = Counter(len(c) for c in conversations)
+    return {
+        "rounds": rounds,
+        "items": n,
+        "success_at": {str(k): _share(first_correct, k, n) for k in range(1, rounds + 1)},
+        "optimal_at": {str(k): _share(first_optimal, k, n) for k in range(1, rounds + 1)},
+        "rounds_used": {str(k): used[k] for k in sorted(used)},
+        "mean_rounds": round(sum(len(c) for c in conversations) / n, 4) if n else None,
+        "solved": solved,
+        "tokens_per_solved": round(tokens / solved, 2) if solved else None,
+        "cost_per_solved_usd": round(cost / solved, 6) if solved else None,
+    }
+
+
+def _first(conversation: list[dict[str, Any]], flag: str) -> int | None:
+    """The 1-based round of the first answer with `verification[flag]`, or None."""
+    for number, turn in enumerate(conversation, start=1):
+        if (turn.get("verification") or {}).get(flag):
+            return number
+    return None
+
+
+def _share(firsts: list[int | None], k: int, n: int) -> float | None:
+    return round(sum(f is not None and f <= k for f in firsts) / n, 4) if n else None

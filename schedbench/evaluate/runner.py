@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import json
@@ -29,6 +30,7 @@ from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
 from schedbench.evaluate._work import Checked, Prepared, Work
+from schedbench.evaluate.strategies import Round, Strategy, make_strategy
 from schedbench.llm import (
     ChatModel,
     Completion,
@@ -44,7 +46,7 @@ from schedbench.llm import (
 from schedbench.llm._prices import PriceTable, load_prices
 from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
-from schedbench.prompts import PromptOptions, question_modes
+from schedbench.prompts import PromptOptions, prompt_hash, question_modes
 from schedbench.results.store import ItemRecord, Run, Store
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
@@ -84,6 +86,12 @@ class EvalConfig:
     ray_address: str | None = None
     preflight: bool = True  # the first request goes alone, with few retries: a dead server stops the run at once
     max_consecutive_errors: int = 5  # stop after this many identical errors in a row that a retry cannot fix
+    strategy: str = "direct"  # how each item is asked (schedbench.evaluate.strategies)
+    strategy_options: dict[str, Any] = field(default_factory=dict)  # e.g. repair: rounds, feedback, objective_turn
+
+    def make_strategy(self) -> Strategy:
+        """The strategy object (OptionError for an unknown name or a bad option)."""
+        return make_strategy(self.strategy, **self.strategy_options)
 
     def identity(self) -> dict[str, Any]:
         """The options that make two runs the same run (not `limit`/`samples`, which only select items)."""
@@ -93,6 +101,7 @@ class EvalConfig:
             "temperature": self.temperature,
             "model_args": self.model_args,
             **self.prompt.fingerprint(),
+            **self.make_strategy().identity(),  # empty for direct: its runs keep their names
         }
 
 
@@ -143,6 +152,7 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     digest = suite_hash(suite.instances)  # of the whole suite: --limit only selects items of the run
     instances = suite.instances[: config.limit] if config.limit is not None else suite.instances
     _check_suite(instances, config)
+    config.make_strategy()  # a bad strategy option is refused before any run row exists
     prices = _prices(config)
     limit = AdaptiveLimit(config.concurrency)
     model = _open_model(config, prices, limit)  # a spec that cannot work is refused before any run row exists
@@ -266,7 +276,7 @@ def _open_run(store: Store, config: EvalConfig, name: str, digest: str, count: i
             config.model,
             config.suite,
             digest,
-            {**identity, "samples": config.samples, "limit": config.limit},
+            {"strategy": config.strategy, **identity, "samples": config.samples, "limit": config.limit},
             versions(),
             git_hash(),
             count * config.samples,
@@ -330,6 +340,8 @@ class _Runner:
         self.check_scheduled = False
         self.checks: set[asyncio.Future] = set()
         self.expect_requests = True
+        self.strategy = config.make_strategy()
+        self.strategy_identity = self.strategy.identity()
 
     async def run(self, todo: list[tuple[Instance, int]], model: ChatModel) -> None:
         if not todo:
@@ -397,6 +409,20 @@ class _Runner:
             if self.failure is not None or self.unavailable is not None:
                 return
             prepared = await self.renders[inst.id]
+            if not self.strategy.single_turn:
+                if self.over_budget(self.estimate(prepared)):
+                    self.outcome.stopped_by_budget = True
+                    return
+                self.in_flight += 1
+                if not self.probed:  # the first conversation alone: a server that cannot answer is found out
+                    self.probed = True
+                    with probing():
+                        await self.converse(model, inst, sample, prepared)
+                    continue
+                task = asyncio.create_task(self.converse(model, inst, sample, prepared))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                continue
             key = self.cache_key(prepared, sample)
             hit = self.store.cached(key) if self.cacheable and self.config.use_cache else None
             if hit is not None:
@@ -430,19 +456,70 @@ class _Runner:
             task.add_done_callback(tasks.discard)
 
     def cache_key(self, prepared: Prepared, sample: int) -> str:
-        blob = json.dumps(
-            [
-                self.config.model,
-                safe_url(self.config.base_url),
-                prepared.prompt_hash,
-                self.params,
-                self.config.model_args,
-                sample,
-            ],
-            sort_keys=True,
-            default=str,
-        )
+        """The response cache key of one request: model, server, conversation, parameters, sample and (for any
+        strategy but direct, whose keys stay those of before strategies) the strategy's identity."""
+        parts = [
+            self.config.model,
+            safe_url(self.config.base_url),
+            prepared.prompt_hash,
+            self.params,
+            self.config.model_args,
+            sample,
+        ]
+        if self.strategy_identity:
+            parts.append(self.strategy_identity)
+        blob = json.dumps(parts, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    async def converse(self, model: ChatModel, inst: Instance, sample: int, prepared: Prepared) -> None:
+        """Hand one item to a multi-turn strategy, then store its rounds and its result (the last round)."""
+        turns = _Turns(self, model, inst, sample, prepared)
+        try:
+            rounds = await self.strategy.run(turns)
+        finally:
+            self.in_flight -= 1
+            self.slot_free.set()  # type: ignore[union-attr]
+        self.conversation_done(inst, sample, prepared, rounds, turns.error)
+
+    def conversation_done(
+        self, inst: Instance, sample: int, prepared: Prepared, rounds: list[Round], error: str | None
+    ) -> None:
+        """Store a conversation's item: the last round's answer with every round's tokens, cost and latency. A
+        fault makes it an error row (asked again on resume, its stored rounds from the cache); the budget
+        stopping it before any round stores nothing."""
+        if not rounds and error is None:
+            return
+        item = self.item_record(inst, sample, prepared, error)
+        if rounds:
+            last = rounds[-1]
+            item.response, item.answer, item.parse_error = last.response, last.answer, last.parse_error
+            item.verification, item.normalised_gap = last.verification, last.normalised_gap
+            item.finish_reason = last.finish_reason
+            item.input_tokens = sum(r.input_tokens for r in rounds)
+            item.output_tokens = sum(r.output_tokens for r in rounds)
+            item.cost_usd = sum(r.cost_usd for r in rounds)
+            item.latency_s = sum(r.latency_s for r in rounds)
+            item.cached = all(r.cached for r in rounds)
+            item.error = error or last.failure
+        self.store.add_items(self.run_row.id, [(item, None)])
+        self.store.add_rounds(self.run_row.id, inst.id, sample, [dataclasses.asdict(r) for r in rounds])
+        self.count(item)
+
+    def item_record(self, inst: Instance, sample: int, prepared: Prepared, error: str | None) -> ItemRecord:
+        """An item row without its reply yet."""
+        return ItemRecord(
+            instance_id=inst.id,
+            sample=sample,
+            family=inst.family,
+            level=inst.level,
+            stage=inst.stage,
+            scenario=inst.scenario,
+            mode=self.config.prompt.mode,
+            prompt_hash=prepared.prompt_hash,
+            error=error,
+            chain=(inst.model_extra or {}).get("chain"),
+            extra={"model_spec": self.config.model},
+        )
 
     def over_budget(self, estimate: float) -> bool:
         """Whether one more request (at `estimate` USD) could take the run past --max-cost."""
@@ -523,19 +600,7 @@ class _Runner:
         error: str | None,
     ) -> None:
         """Account for one reply (or fault) and queue it for checking; errors are stored at once."""
-        item = ItemRecord(
-            instance_id=inst.id,
-            sample=sample,
-            family=inst.family,
-            level=inst.level,
-            stage=inst.stage,
-            scenario=inst.scenario,
-            mode=self.config.prompt.mode,
-            prompt_hash=prepared.prompt_hash,
-            error=error,
-            chain=(inst.model_extra or {}).get("chain"),
-            extra={"model_spec": self.config.model},
-        )
+        item = self.item_record(inst, sample, prepared, error)
         if completion is None:
             self.store_items([(item, None)])
             return
@@ -643,3 +708,109 @@ class _Runner:
 
 async def _pick(batch: asyncio.Future, position: int) -> Prepared:
     return (await batch)[position]
+
+
+class _Turns:
+    """What the runner offers a multi-turn strategy for one item: ask (through the response cache, under the
+    budget, each reply checked as it arrives) and word the feedback. `error` holds the fault that ended it."""
+
+    def __init__(self, runner: _Runner, model: ChatModel, inst: Instance, sample: int, prepared: Prepared) -> None:
+        self.runner = runner
+        self.model = model
+        self.inst = inst
+        self.sample = sample
+        self.messages = prepared.messages
+        self.error: str | None = None
+
+    async def ask(self, messages: list[dict[str, str]], user: str | None) -> Round | None:
+        runner = self.runner
+        if runner.unavailable is not None or runner.outcome.stopped_by_budget:
+            return None
+        request = Prepared(messages, prompt_hash(messages), sum(len(m["content"]) for m in messages))
+        key = runner.cache_key(request, self.sample)
+        completion = self.cached(key)
+        cost = 0.0
+        if completion is None:
+            completion = await self.request(request)
+            if completion is None:
+                return None
+            cost = completion.cost_usd or runner.prices.cost(
+                runner.config.model, completion.input_tokens, completion.output_tokens
+            )
+            runner.spent += cost
+            if runner.cacheable:
+                record = runner.item_record(self.inst, self.sample, request, None)
+                record.response, record.finish_reason = completion.text, completion.finish_reason
+                record.input_tokens, record.output_tokens = completion.input_tokens, completion.output_tokens
+                runner.store.add_cache([(key, record)])
+        checked: Checked = (
+            await runner.work.call(  # type: ignore[union-attr]
+                _work.check, [(self.inst.id, completion.text, completion.finish_reason)], runner.config.prompt.mode
+            )
+        )[0]
+        return Round(
+            user=user,
+            response=runner.redact(completion.text),
+            answer=checked.answer,
+            parse_error=checked.parse_error,
+            verification=checked.verification,
+            normalised_gap=checked.normalised_gap,
+            input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens,
+            cost_usd=cost,
+            latency_s=completion.latency_s,
+            cached=completion.cached,
+            finish_reason=completion.finish_reason,
+            failure=checked.failure,
+        )
+
+    def cached(self, key: str) -> Completion | None:
+        runner = self.runner
+        hit = runner.store.cached(key) if runner.cacheable and runner.config.use_cache else None
+        if hit is None:
+            return None
+        return Completion(
+            text=hit.response,
+            input_tokens=hit.input_tokens,
+            output_tokens=hit.output_tokens,
+            cached=True,
+            finish_reason=hit.finish_reason,
+        )
+
+    async def request(self, request: Prepared) -> Completion | None:
+        """One request under the budget; None (with `error` set on a fault) when it cannot be made."""
+        runner = self.runner
+        estimate = runner.estimate(request)
+        if runner.over_budget(estimate):
+            runner.outcome.stopped_by_budget = True
+            return None
+        runner.reserved += estimate
+        try:
+            completion = await self.model.complete(
+                request.messages,
+                context=ItemContext(self.inst, runner.config.prompt.mode, self.sample),
+                **runner.params,
+            )
+        except Exception as exc:  # the item becomes an error row, asked again on resume
+            kind = classify(exc)
+            self.error = runner.redact(describe(exc))[:1000]
+            runner.failed(kind, self.error)
+            return None
+        finally:
+            runner.reserved -= estimate
+        runner.streak = ("", 0)
+        runner.limit.on_success()
+        runner.learn(request, completion)
+        return completion
+
+    async def feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
+        runner = self.runner
+        return await runner.work.call(  # type: ignore[union-attr]
+            _work.feedback,
+            self.inst.id,
+            runner.config.prompt.mode,
+            style,
+            last.parse_error,
+            last.verification,
+            objective_turn,
+        )

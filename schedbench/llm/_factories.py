@@ -80,6 +80,12 @@ def oracle_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     return OracleModel(spec)
 
 
+def repairer_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
+    from schedbench.llm._offline import RepairerModel
+
+    return RepairerModel(spec)
+
+
 def replay_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     from schedbench.llm._offline import ReplayModel
 

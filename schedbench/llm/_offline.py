@@ -6,7 +6,9 @@ They read the item from `context` (an ItemContext, or a bare Instance for plan-m
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 from schedbench.llm._types import Completion, ItemContext, Message
 from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
 
-__all__ = ["BaselineModel", "OracleModel", "ReplayModel", "answer_text"]
+__all__ = ["BaselineModel", "OracleModel", "RepairerModel", "ReplayModel", "answer_text"]
 
 
 def _item(context: Any) -> ItemContext:
@@ -109,3 +111,69 @@ class ReplayModel:
         if text is None:
             raise KeyError(f"no recorded response for {item.instance.id} sample {item.sample}")
         return Completion(text=text, model=self.spec, finish_reason="stop")
+
+
+class RepairerModel(_Offline):
+    """`oracle/repairer`: a model that improves its answer only from the feedback it is given.
+
+    Its first answer is the reference answer with one or two entries left out (which ones, and how many,
+    depend only on the instance id and sample). After that it reads the feedback turns of the conversation:
+    each one that names a left-out item by its id gets that one item put back (one per turn, in the order
+    left out). Feedback that names no id (`types`, `bare`) changes nothing, so success@k rises with the
+    rounds only when the findings say what is wrong. Infeasibility claims and answers with nothing to leave
+    out are given right away.
+    """
+
+    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
+        started = time.perf_counter()
+        item = _item(context)
+        answer = reference_answer(item.instance, item.mode)
+        field_name, withheld = _withheld(answer, f"{item.instance.id}#{item.sample}")
+        if field_name is not None:
+            restored = _restored(withheld, _feedback_turns(messages, item))
+            answer = _without(answer, field_name, [k for k in withheld if k not in restored])
+        return Completion(
+            text=answer_text(answer), latency_s=time.perf_counter() - started, model=self.spec, finish_reason="stop"
+        )
+
+
+def _withheld(answer: dict[str, Any], seed: str) -> tuple[str | None, list[str]]:
+    """The answer field entries are left out of (the first dict or list of ids) and which, 1 or 2 of them."""
+    for name, value in answer.items():
+        keys = list(value) if isinstance(value, dict | list) else []
+        if keys and all(isinstance(k, str) for k in keys):
+            digest = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
+            count = min(len(keys), 1 + digest % 2)
+            start = digest % len(keys)
+            return name, [keys[(start + i) % len(keys)] for i in range(count)]
+    return None, []
+
+
+def _feedback_turns(messages: list[Message], item: ItemContext) -> list[str]:
+    """The user turns after the item's question (the question found by its rendered text)."""
+    from schedbench.prompts import render_question
+
+    questions = {render_question(item.instance, item.mode, cot=cot) for cot in (False, True)}
+    asked = [i for i, m in enumerate(messages) if m.get("role") == "user" and m.get("content") in questions]
+    start = asked[-1] + 1 if asked else len(messages)
+    return [m["content"] for m in messages[start:] if m.get("role") == "user"]
+
+
+def _restored(withheld: list[str], turns: list[str]) -> set[str]:
+    """The left-out ids put back: per feedback turn, the first one (in order) that the turn names."""
+    restored: set[str] = set()
+    for text in turns:
+        for key in withheld:
+            if key not in restored and re.search(rf"(?<![\w.]){re.escape(key)}(?!\w|\.\w)", text):
+                restored.add(key)
+                break
+    return restored
+
+
+def _without(answer: dict[str, Any], field_name: str, keys: list[str]) -> dict[str, Any]:
+    value = answer[field_name]
+    if isinstance(value, dict):
+        kept: Any = {k: v for k, v in value.items() if k not in keys}
+    else:
+        kept = [k for k in value if k not in keys]
+    return {**answer, field_name: kept}

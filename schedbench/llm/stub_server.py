@@ -51,6 +51,18 @@ class StubRequest:
         users = [m["content"] for m in self.messages if m.get("role") == "user"]
         return users[-1] if users else ""
 
+    @property
+    def question(self) -> str:
+        """The text of the first user message (the item's question in a conversation without few-shot turns)."""
+        users = [m["content"] for m in self.messages if m.get("role") == "user"]
+        return users[0] if users else ""
+
+    @property
+    def turn(self) -> int:
+        """Which answer of a conversation is asked for: 1 + the assistant messages after the first user one."""
+        first = next((i for i, m in enumerate(self.messages) if m.get("role") == "user"), len(self.messages))
+        return 1 + sum(m.get("role") == "assistant" for m in self.messages[first:])
+
 
 @dataclass
 class StubReply:
@@ -315,6 +327,19 @@ def answers_script(path: str | Path) -> Script:
 
     def script(request: StubRequest) -> StubReply:
         return StubReply(text=answers.get(prompt_digest(request.prompt), "```json\n{}\n```"))
+
+    return script
+
+
+def conversation_script(replies: dict[str, list[str]], default: str = "```json\n{}\n```") -> Script:
+    """A multi-turn script: the conversation whose question has digest d (`prompt_digest`) gets
+    `replies[d][turn - 1]` as its turn-th answer (the last one again once the list runs out)."""
+
+    def script(request: StubRequest) -> StubReply:
+        turns = replies.get(prompt_digest(request.question))
+        if not turns:
+            return StubReply(text=default)
+        return StubReply(text=turns[min(request.turn, len(turns)) - 1])
 
     return script
 

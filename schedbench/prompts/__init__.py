@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
 from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
+from schedbench.prompts._feedback import FEEDBACK_STYLES, feedback_text
 from schedbench.prompts._render import (
     PROMPT_STYLES,
     TEMPLATES,
@@ -20,6 +21,7 @@ from schedbench.prompts._render import (
 )
 
 __all__ = [
+    "FEEDBACK_STYLES",
     "PROMPT_STYLES",
     "TEMPLATES",
     "AnswerShape",
@@ -32,6 +34,7 @@ __all__ = [
     "answer_text",
     "build_messages",
     "extract_answer",
+    "feedback_text",
     "has_template",
     "prompt_hash",
     "question_modes",

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schedbench.evaluate.metrics import ItemFacts, summarise
+from schedbench.evaluate.metrics import ItemFacts, round_metrics, summarise
 from schedbench.llm._secrets import redact_config
+from schedbench.results.selection import strategy_of
 from schedbench.results.store import Run, Store
 
 _FACT_COLUMNS = (
@@ -120,6 +121,10 @@ def build_report(store: Store, run: Run) -> dict[str, Any]:
     document.update({key: metrics[key] for key in contract})
     document.update({key: value for key, value in metrics.items() if key not in contract})
     document["errors_by_kind"] = error_breakdown(store, run.id)
+    document["strategy"] = strategy_of(run)
+    conversations = store.rounds(run.id)
+    if conversations:
+        document["repair"] = round_metrics(list(conversations.values()), int(run.config.get("rounds") or 1))
     document.update(
         {
             "status": run.status,

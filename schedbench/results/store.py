@@ -5,6 +5,8 @@
 - `items`: one row per (run, instance, sample): prompt hash, raw response, parsed answer, verification JSON
   and its flattened fields, tokens, cost, latency, the error for items that failed (retried on resume), and
   the nested ramp chain the instance lies on (NULL for independent draws).
+- `rounds`: the turns of a multi-turn strategy (repair): per (run, instance, sample, round) its user message,
+  response, answer, verification, tokens, cost and latency; the item row holds the last round.
 - `cache`: responses keyed by model + base URL + messages + parameters (+ sample), so reruns cost nothing.
 
 Each item is committed as it arrives. Readers (`report`, the HTML report) use `runs()`, `run()` and `items()`.
@@ -93,6 +95,14 @@ CREATE TABLE IF NOT EXISTS tags (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     tag TEXT NOT NULL,
     PRIMARY KEY (run_id, tag)
+);
+CREATE TABLE IF NOT EXISTS rounds (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    instance_id TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, instance_id, sample, round)
 );
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
@@ -500,6 +510,29 @@ class Store:
         """(instance id, sample) of every item stored without an error."""
         rows = self.db.execute("SELECT instance_id, sample FROM items WHERE run_id = ? AND error IS NULL", (run_id,))
         return {(r[0], r[1]) for r in rows}
+
+    def add_rounds(self, run_id: int, instance_id: str, sample: int, rounds: list[dict[str, Any]]) -> None:
+        """Store every round of one item (replacing earlier ones), committed before returning."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "DELETE FROM rounds WHERE run_id = ? AND instance_id = ? AND sample = ?", (run_id, instance_id, sample)
+            )
+            self.db.executemany(
+                "INSERT INTO rounds (run_id, instance_id, sample, round, data) VALUES (?, ?, ?, ?, ?)",
+                [(run_id, instance_id, sample, n, json.dumps(r)) for n, r in enumerate(rounds, start=1)],
+            )
+
+    def rounds(self, run_id: int) -> dict[tuple[str, int], list[dict[str, Any]]]:
+        """The stored rounds of a run's items by (instance id, sample), in round order."""
+        out: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        cursor = self.db.execute(
+            "SELECT instance_id, sample, data FROM rounds WHERE run_id = ? ORDER BY instance_id, sample, round",
+            (run_id,),
+        )
+        for instance_id, sample, data in cursor:
+            out.setdefault((instance_id, sample), []).append(json.loads(data))
+        return out
 
     def spent(self, run_id: int) -> float:
         """USD spent by a run so far."""
