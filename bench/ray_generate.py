@@ -9,8 +9,8 @@ instance that hits the wall-clock time limit in one run only can differ whicheve
     .venv/bin/python bench/ray_generate.py [--instances 1000] [--workers 2] [--repeat 2]
 
 With `--cluster`, the same drafts are solved on one Ray node (a local instance, one CPU per core) and on a
-two-node cluster on loopback addresses (a head and a worker node with one CPU each; the worker runs from a
-virtual environment with only Ray, so schedbench and its libraries are shipped to it), with the cost of the
+two-node cluster on loopback addresses: a head without CPUs and a worker node with 2 CPUs running from a virtual
+environment with only Ray (so schedbench and its libraries are shipped to it), with the cost of the
 first job's shipping (runtime environment set-up) and the dispatch cost per task of each.
 
     .venv/bin/python bench/ray_generate.py --cluster [--instances 1000] [--repeat 2]
@@ -155,18 +155,28 @@ def ray_figures(batch: list[Any], repeat: int, address: str | None) -> dict[str,
     return figures | {"results": results}
 
 
+def in_fresh_process(batch: list[Any], repeat: int, address: str | None) -> dict[str, Any]:
+    """`ray_figures` in a new interpreter (spawned), which connects to Ray for the first time."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(ray_figures, batch, repeat, address).result()
+
+
 def compare_nodes(batch: list[Any], repeat: int) -> None:
     """One Ray node (2 CPUs) vs a two-node loopback cluster (1 + 1 CPUs, the worker without schedbench)."""
     import ray
 
     from schedbench._loopback_ray import WorkerNode, loopback_cluster, node_virtualenv
 
-    one = ray_figures(batch, repeat, None)
+    one = in_fresh_process(batch, repeat, None)  # Ray keeps one token per process: each setting gets its own
     ray_bin = node_virtualenv(Path(__file__).resolve().parents[1] / ".venv-raynode", ray.__version__)
-    with loopback_cluster(head_cpus=1, workers=[WorkerNode(ray_bin, cpus=1)]) as cluster:
+    nodes = [WorkerNode(ray_bin, cpus=2)]  # the head (no CPUs) only coordinates
+    with loopback_cluster(head_cpus=0, workers=nodes) as cluster:
         os.environ["RAY_AUTH_TOKEN_PATH"] = str(cluster.token_file)
-        two = ray_figures(batch, repeat, cluster.address)
-    for name, figures in (("1 node (local instance)", one), ("2 nodes (loopback cluster)", two)):
+        two = in_fresh_process(batch, repeat, cluster.address)
+    for name, figures in (("1 node (local instance)", one), ("head + worker node (loopback cluster)", two)):
         best = min(figures["runs"])
         print(
             f"{name}, {figures['cpus']} CPUs: best {best:.2f} s ({len(batch) / best:.1f} instances/s), runs "
