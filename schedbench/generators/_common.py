@@ -26,7 +26,9 @@ keeps the first k.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -129,6 +131,20 @@ _CHAIN_TAG = 0x6E657374  # keeps chain seeds apart from the (level, index) seeds
 def chain_seed(base_seed: int, chain: int) -> int:
     """The seed of nested chain `chain`: the same for every level of the chain."""
     return instance_seed(base_seed, _CHAIN_TAG, chain)
+
+
+def nested_drafts(
+    config: Any, stages: list[str], levels: list[int], make_chain: Callable[..., list[Draft]]
+) -> list[Draft]:
+    """`config.per_level` chains per stage (`make_chain(config, stage, levels, chain, seed)` draws one chain's
+    levels), ordered by stage, level and id like independent draws."""
+    drafts = [
+        draft
+        for stage, chain in itertools.product(stages, range(config.per_level))
+        for draft in make_chain(config, stage, levels, chain, chain_seed(config.seed, chain))
+    ]
+    order = {stage: i for i, stage in enumerate(stages)}
+    return sorted(drafts, key=lambda d: (order[d.instance.stage], d.instance.level, d.instance.id))
 
 
 def chain_fields(family: str, stage: str, chain: int) -> dict[str, str]:

@@ -48,8 +48,8 @@ from schedbench.generators._common import (
     GeneratorConfig,
     Ramp,
     chain_fields,
-    chain_seed,
     instance_seed,
+    nested_drafts,
     parse_levels,
     parse_stages,
 )
@@ -111,7 +111,7 @@ def generate(config: AsyncplanGeneratorConfig) -> list[Draft]:
         raise ValueError("levels are numbers of steps and start at 1")
     stages = parse_stages(config.stage, STAGES)
     if config.ramp == "nested":
-        return generate_nested(config, stages, levels)
+        return nested_drafts(config, stages, levels, make_chain)
     drafts = []
     for stage, level, k in itertools.product(stages, levels, range(config.per_level)):
         drafts.append(make_instance(config, stage, level, k, instance_seed(config.seed, level, k)))
@@ -200,17 +200,6 @@ def make_instance(config: AsyncplanGeneratorConfig, stage: str, level: int, k: i
         data=data.model_dump(),
     )
     return Draft(instance, expect="feasible", hint=list_scheduler(data))
-
-
-def generate_nested(config: AsyncplanGeneratorConfig, stages: list[str], levels: list[int]) -> list[Draft]:
-    """`per_level` chains per stage, each one plan growing by one step per level."""
-    drafts = [
-        draft
-        for stage, chain in itertools.product(stages, range(config.per_level))
-        for draft in make_chain(config, stage, levels, chain, chain_seed(config.seed, chain))
-    ]
-    order = {stage: i for i, stage in enumerate(stages)}
-    return sorted(drafts, key=lambda d: (order[d.instance.stage], d.instance.level, d.instance.id))
 
 
 def make_chain(config: AsyncplanGeneratorConfig, stage: str, levels: list[int], chain: int, seed: int) -> list[Draft]:

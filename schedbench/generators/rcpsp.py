@@ -45,8 +45,8 @@ from schedbench.generators._common import (
     GeneratorConfig,
     Ramp,
     chain_fields,
-    chain_seed,
     instance_seed,
+    nested_drafts,
     parse_levels,
     parse_stages,
 )
@@ -117,7 +117,7 @@ def generate(config: RcpspGeneratorConfig) -> list[Draft]:
     levels = parse_levels(config.levels)
     stages = parse_stages(config.stage, STAGES)
     if config.ramp == "nested":
-        return generate_nested(config, stages, levels)
+        return nested_drafts(config, stages, levels, make_chain)
     instances = []
     for stage, level, k in itertools.product(stages, levels, range(config.per_level)):
         seed = instance_seed(config.seed, level, k)
@@ -164,17 +164,6 @@ def make_instance(config: RcpspGeneratorConfig, stage: str, level: int, k: int, 
     if infeasible:
         return Draft(instance, expect="infeasible")
     return Draft(instance, expect="feasible", hint={"starts": witness})
-
-
-def generate_nested(config: RcpspGeneratorConfig, stages: list[str], levels: list[int]) -> list[Draft]:
-    """`per_level` chains per stage, each one project whose levels add one precedence at a time."""
-    drafts = [
-        draft
-        for stage, chain in itertools.product(stages, range(config.per_level))
-        for draft in make_chain(config, stage, levels, chain, chain_seed(config.seed, chain))
-    ]
-    order = {stage: i for i, stage in enumerate(stages)}
-    return sorted(drafts, key=lambda d: (order[d.instance.stage], d.instance.level, d.instance.id))
 
 
 def make_chain(config: RcpspGeneratorConfig, stage: str, levels: list[int], chain: int, seed: int) -> list[Draft]:
