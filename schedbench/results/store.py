@@ -442,14 +442,6 @@ class Store:
             (status, finished, planned, run_id),
         )
 
-    def delete_run(self, name: str) -> bool:
-        run = self.run(name)
-        if run is None:
-            return False
-        self.db.execute("DELETE FROM items WHERE run_id = ?", (run.id,))
-        self.db.execute("DELETE FROM runs WHERE id = ?", (run.id,))
-        return True
-
     def run_by_id(self, run_id: int) -> Run | None:
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run(row) if row else None
