@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from schedbench.cli.runs import BY_FAMILY, BY_MODE, BY_MODEL, BY_STATUS, BY_STRATEGY, BY_SUITE, BY_TAG
 from schedbench.errors import InputError
 from schedbench.results import DEFAULT_DB
 
@@ -14,13 +15,13 @@ from schedbench.results import DEFAULT_DB
 def report(
     run: list[str] = typer.Argument(None, help="runs: names, ids or unique starts of names; default: every run"),
     results: Path = typer.Option(Path(DEFAULT_DB), "--results", help="SQLite results database"),
-    model: str = typer.Option(None, "--model", help="only runs of models matching this glob (openai/*)"),
-    suite_filter: str = typer.Option(None, "--suite", help="only runs on suites matching this glob"),
-    family: str = typer.Option(None, "--family", help="only runs with items of this family"),
-    status: str = typer.Option(None, "--status", help="only runs with this status"),
-    strategy: str = typer.Option(None, "--strategy", help="only runs that asked with this strategy"),
-    mode: str = typer.Option(None, "--mode", help="only runs that asked in this question mode"),
-    tag: str = typer.Option(None, "--tag", help="only runs with this tag"),
+    model: str = BY_MODEL,
+    suite_filter: str = BY_SUITE,
+    family: str = BY_FAMILY,
+    status: str = BY_STATUS,
+    strategy: str = BY_STRATEGY,
+    mode: str = BY_MODE,
+    tag: str = BY_TAG,
     as_json: bool = typer.Option(False, "--json", help="print the report document (a list for several runs)"),
     export: list[Path] = typer.Option(
         [], "--export", help="write the items to .jsonl, .csv or .parquet (Hugging Face dataset); repeatable"

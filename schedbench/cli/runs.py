@@ -13,6 +13,14 @@ from schedbench.results import DEFAULT_DB
 app = typer.Typer(help="List, delete, rename and tag runs.", invoke_without_command=True, no_args_is_help=False)
 
 RESULTS = typer.Option(Path(DEFAULT_DB), "--results", help="SQLite results database")
+# the run filters that `runs` and `report` share
+BY_MODEL = typer.Option(None, "--model", help="only runs of models matching this glob (openai/*)")
+BY_SUITE = typer.Option(None, "--suite", help="only runs on suites matching this glob")
+BY_FAMILY = typer.Option(None, "--family", help="only runs with items of this family")
+BY_STATUS = typer.Option(None, "--status", help="only runs with this status (complete, incomplete, ...)")
+BY_STRATEGY = typer.Option(None, "--strategy", help="only runs that asked with this strategy")
+BY_MODE = typer.Option(None, "--mode", help="only runs that asked in this question mode")
+BY_TAG = typer.Option(None, "--tag", help="only runs with this tag")
 
 
 def filters(
@@ -33,13 +41,13 @@ def filters(
 def list_runs(
     ctx: typer.Context,
     results: Path = RESULTS,
-    model: str = typer.Option(None, "--model", help="only runs of models matching this glob (openai/*)"),
-    suite: str = typer.Option(None, "--suite", help="only runs on suites matching this glob"),
-    family: str = typer.Option(None, "--family", help="only runs with items of this family"),
-    status: str = typer.Option(None, "--status", help="only runs with this status (complete, incomplete, ...)"),
-    strategy: str = typer.Option(None, "--strategy", help="only runs that asked with this strategy"),
-    mode: str = typer.Option(None, "--mode", help="only runs that asked in this question mode"),
-    tag: str = typer.Option(None, "--tag", help="only runs with this tag"),
+    model: str = BY_MODEL,
+    suite: str = BY_SUITE,
+    family: str = BY_FAMILY,
+    status: str = BY_STATUS,
+    strategy: str = BY_STRATEGY,
+    mode: str = BY_MODE,
+    tag: str = BY_TAG,
     as_json: bool = typer.Option(False, "--json", help="print the list as JSON"),
 ) -> None:
     """List runs: id, name, model, mode and strategy, status, items, tags (filters narrow the list)."""
