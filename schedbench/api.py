@@ -102,18 +102,23 @@ def solve(instance: Instance, *, time_limit: float = 10.0, workers: int = 1) -> 
 
     Args:
         instance: the instance (its reference, if any, is neither used nor changed).
-        time_limit: solver time limit in seconds.
+        time_limit: solver time limit in seconds; it covers the whole solve (heuristics and model building
+            included): wall-clock seconds with several workers, CP-SAT's deterministic time with one (the wall
+            clock then stops the solve at three times the limit).
         workers: solver threads.
 
     Returns:
-        The reference: status (optimal, feasible, infeasible or unknown), objective, bound and witness.
+        The reference: status (optimal, feasible, infeasible or unknown), objective, bound and witness; `note`
+        says when the time limit stopped the solve before it finished (the best schedule found by then stands).
 
     Raises:
         UnknownFamilyError: the instance's family is not registered.
         pydantic.ValidationError: the instance data do not fit the family's data model.
     """
+    from schedbench.solvers._deadline import solve_within
+
     family = get_family(instance.family)
-    return family.solve(family.parse_data(instance.data), time_limit=time_limit, workers=workers, hint=None)
+    return solve_within(family.solve, family.parse_data(instance.data), time_limit, workers, None)
 
 
 def verify(instance: Instance, answer: dict[str, Any] | str, *, mode: str = "plan") -> Verification:

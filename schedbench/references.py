@@ -16,11 +16,14 @@ from schedbench.problems import Family, Instance, Reference, get_family
 
 
 def solve_payload(payload: tuple[str, dict[str, Any], float, int, dict[str, Any] | None]) -> dict[str, Any]:
-    """Worker entry point: (family, data, time limit, solver threads, hint) → reference as a dict."""
+    """Worker entry point: (family, data, time limit, solver threads, hint) → reference as a dict. The time limit
+    covers the whole solve (`schedbench.solvers._deadline`)."""
+    from schedbench.solvers._deadline import solve_within
+
     family_name, raw, time_limit, threads, hint = payload
     family = get_family(family_name)
     data = family.parse_data(raw)
-    return family.solve(data, time_limit=time_limit, workers=threads, hint=hint).model_dump()
+    return solve_within(family.solve, data, time_limit, threads, hint).model_dump()
 
 
 def solve_references(

@@ -25,6 +25,9 @@ class Reference(BaseModel):
     incumbent: str | None = None
     """The method that produced `objective` and `witness`: the exact solver's name when it found them, else the
     heuristic that did (e.g. `baseline/mdd+local-search`); None on references written before this field."""
+    note: Text | None = None
+    """Why the solve ended early, when it did: the time limit reached before the solver finished (the best
+    schedule found by then stands); None otherwise."""
 
 
 class Instance(BaseModel):

@@ -27,10 +27,13 @@ def run(
 
     One thread: reproducible (deterministic time limit). Several threads: a wall-clock limit, since the
     parallel portfolio is not reproducible anyway. `parameters` sets further CP-SAT parameters by name
-    (lists extend repeated fields).
+    (lists extend repeated fields). Inside a solve's deadline the wall clock is capped at the time left.
     """
     from ortools.sat.python import cp_model
 
+    from schedbench.solvers import _deadline
+
+    cap = _deadline.cpsat_cap()
     solver = cp_model.CpSolver()
     threads = max(1, int(workers))
     solver.parameters.num_workers = threads
@@ -45,6 +48,8 @@ def run(
             getattr(solver.parameters, name).extend(value)
         else:
             setattr(solver.parameters, name, value)
+    if cap is not None:  # inside a solve's deadline (schedbench.solvers._deadline): never past it
+        solver.parameters.max_time_in_seconds = min(solver.parameters.max_time_in_seconds, cap)
     began = time.perf_counter()
     status = solver.solve(model)
     return solver, status, time.perf_counter() - began

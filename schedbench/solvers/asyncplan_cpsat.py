@@ -20,7 +20,7 @@ import numpy as np
 from schedbench.heuristics.asyncplan import assign_agents, list_scheduler
 from schedbench.problems._envelope import Reference
 from schedbench.problems.asyncplan import AsyncplanData, precedence_graph, remaining_path
-from schedbench.solvers import _cpsat
+from schedbench.solvers import _cpsat, _deadline
 
 REDUNDANT_LANES = True
 """Add lanes beside each cumulative of capacity > 1 (set False only for ablations, as bench/ does)."""
@@ -142,8 +142,9 @@ def solve(
     directly. A plan with durations given as ranges is solved at its shortest durations, and again at its
     longest: that optimum is the reference's `objective_max` (with `bound_max`).
     """
-    reference = _solve_fixed(data, time_limit, workers, hint)
+    reference = _solve_fixed(data, time_limit, workers, hint, offer=True)
     if data.has_ranges():
+        _deadline.stage("solving the plan at its longest durations")
         longest = _solve_fixed(data.at_longest(), time_limit, workers, None)
         reference.objective_max, reference.bound_max = longest.objective, longest.bound
         reference.time_s = round(reference.time_s + longest.time_s, 4)
@@ -165,15 +166,43 @@ def longest_path_reference(data: AsyncplanData) -> Reference:
     )
 
 
-def _solve_fixed(data: AsyncplanData, time_limit: float, workers: int, hint: dict[str, Any] | None) -> Reference:
+def _solve_fixed(
+    data: AsyncplanData, time_limit: float, workers: int, hint: dict[str, Any] | None, offer: bool = False
+) -> Reference:
+    """One solve at fixed durations; `offer`: the list schedule stands if the time limit stops the solve."""
     if data.agents is None and not data.stations:
+        _deadline.stage("computing the longest path")
         return longest_path_reference(data)
+    began = time.perf_counter()
+    _deadline.stage("finding a warm start (list scheduling)")
     fallback = list_scheduler(data)
     horizon = max((fallback["starts"][s.id] + s.duration for s in data.steps), default=0)
+    if offer and _deadline.active() and (listed := _list_reference(data, fallback, began)) is not None:
+        _deadline.offer(listed)
+    _deadline.stage("building the CP-SAT model")
     model, starts = build_model(data, horizon, (hint or fallback).get("starts"))
+    _deadline.stage("solving with CP-SAT")
     solver, status, seconds = _cpsat.run(model, time_limit, workers)
     witness = None
     if _cpsat.status_name(status) in ("optimal", "feasible"):
         plan = {step_id: int(solver.value(var)) for step_id, var in starts.items()}
         witness = {"starts": plan, "agents": assign_agents(data, plan)}
     return _cpsat.reference(solver, status, seconds, witness)
+
+
+def _list_reference(data: AsyncplanData, plan: dict[str, Any], began: float) -> Reference | None:
+    """The list schedule as an unproven reference when it verifies (what stands if the time limit stops the
+    solve), else None."""
+    from schedbench.verifiers.asyncplan import verify
+
+    result = verify(data, plan)
+    if not result.feasible or result.objective is None:
+        return None
+    return Reference(
+        status="feasible",
+        objective=result.objective,
+        solver=_cpsat.solver_name(),
+        time_s=round(time.perf_counter() - began, 4),
+        witness=plan,
+        incumbent="baseline/list",
+    )

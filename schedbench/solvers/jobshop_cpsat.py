@@ -19,7 +19,7 @@ from typing import Any
 
 from schedbench.problems._envelope import Reference
 from schedbench.problems.jobshop import JobshopData, downtime_blocks
-from schedbench.solvers import _cpsat
+from schedbench.solvers import _cpsat, _deadline
 
 #: CP-SAT parameters for job shops, on top of the shared fixed seed and limits. With two or more threads the
 #: portfolio gets a lower-bound tree search worker, which is what closes the gap on classic instances.
@@ -186,11 +186,16 @@ def solve(
     the bound at the limit, `infeasible`, or `unknown`). Limits follow the shared CP-SAT rule: deterministic
     time with one worker, wall-clock seconds with several."""
     began = time.perf_counter()
+    _deadline.stage("finding a warm start (dispatching rules)")
     start, upper = warm_start(data, hint)
     bound = lower_bound(data)
     if upper is not None and upper <= bound:  # the dispatching schedule is already optimal
         return _record("optimal", upper, upper, start, began)
+    if start is not None:
+        _deadline.offer(_record("feasible", upper, None, start, began))
+    _deadline.stage("building the CP-SAT model")
     built = build_model(data, upper if upper is not None else serial_horizon(data), start)
+    _deadline.stage("solving with CP-SAT")
     solver, status, _ = _cpsat.run(built.model, time_limit * OPTIMISE_SHARE, workers, _parameters(workers))
     used = _used(solver, workers, began)
     name = _cpsat.status_name(status)
@@ -201,7 +206,9 @@ def solve(
         return _record(name, None, None, None, began)
     else:  # out of time before CP-SAT reported: the warm start stands
         bound = max(bound, round(solver.best_objective_bound))
+    _deadline.offer(_record("feasible", upper, min(bound, upper), start, began))
     if bound < upper:
+        _deadline.stage("proving the bound by descent")
         wall_end = began + time_limit * (_cpsat.WALL_CLOCK_BACKSTOP if workers <= 1 else 1.0)
         start, upper, bound = prove_by_descent(data, start, upper, bound, time_limit - used, workers, wall_end)
     return _record("optimal" if bound >= upper else "feasible", upper, min(bound, upper), start, began)

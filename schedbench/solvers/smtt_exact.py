@@ -26,6 +26,7 @@ bound; `incumbent` names the method that produced the sequence. Every reference 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ import numpy as np
 from schedbench.heuristics.smtt import edd_order, mddc_order, psk_order, spt_order
 from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
+from schedbench.solvers import _deadline
 from schedbench.solvers.smtt_core import core, local_search
 
 SOLVER = "smtt-decomposition 2"
@@ -57,19 +59,29 @@ SMALL = 200
 
 
 def best_heuristic(
-    p: np.ndarray, d: np.ndarray, w: np.ndarray, hint: list[int] | None = None
+    p: np.ndarray,
+    d: np.ndarray,
+    w: np.ndarray,
+    hint: list[int] | None = None,
+    work_limit: int | None = None,
+    offer: Callable[[int, np.ndarray, str], None] | None = None,
 ) -> tuple[int, np.ndarray, str, int]:
     """(cost, sequence, method, rule cost): the cheapest of the compiled MDD, EDD, SPT (and MDDC, PSK on small
-    instances) and the hint, improved by `local_search`; the last entry is that rule's own cost."""
+    instances) and the hint, improved by `local_search`; the last entry is that rule's own cost. MDD takes n²
+    steps: it is left out when that passes `work_limit` (the work the time limit buys). `offer` gets the best
+    rule's sequence before the local search starts."""
     rules = {"edd": edd_order, "spt": spt_order}
     if len(p) <= SMALL:
         rules |= {"mddc": mddc_order, "psk": psk_order}
     candidates = {name: rule(p, d, w) for name, rule in rules.items()}
-    candidates["mdd"] = np.asarray(core().mdd(p.tolist(), d.tolist()), dtype=np.int64)
+    if work_limit is None or len(p) ** 2 <= work_limit:
+        candidates["mdd"] = np.asarray(core().mdd(p.tolist(), d.tolist()), dtype=np.int64)
     if hint is not None:
         candidates["hint"] = np.asarray(hint, dtype=np.int64)
     costs = {name: total_tardiness(p, d, w, order) for name, order in candidates.items()}
     name = min(costs, key=lambda key: (costs[key], key))
+    if offer is not None:
+        offer(costs[name], candidates[name], f"baseline/{name}")
     improved = local_search(p, d, w, candidates[name])
     cost = total_tardiness(p, d, w, improved)
     if cost < costs[name]:
@@ -94,8 +106,15 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
         return smtt_weighted.solve(data, time_limit=time_limit, workers=workers, hint=hint)
     began = time.perf_counter()
     p, d, w = data.arrays()
-    upper, upper_order, method, rule_cost = best_heuristic(p, d, w, hint_order(data, hint))
+    _deadline.stage("running the dispatching rules and local search")
     work_limit = max(1, int(time_limit * WORK_PER_SECOND))
+
+    def offer(cost: int, order: np.ndarray, method: str) -> None:
+        offer_sequence(data, cost, order, method, SOLVER, began)
+
+    upper, upper_order, method, rule_cost = best_heuristic(p, d, w, hint_order(data, hint), work_limit, offer)
+    offer(upper, upper_order, method)
+    _deadline.stage("searching with the exact decomposition")
     try:
         # The search's top budget is the rule's cost, not the (lower) local-search cost: with the tighter
         # budget fewer subproblems end exact and get reused (2.9e8 vs 4.4e8 work on a hard n=500 instance).
@@ -132,6 +151,22 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
         states=states,
         work=work,
     )
+
+
+def offer_sequence(data: SmttData, cost: int, order: Any, method: str, solver: str, began: float) -> None:
+    """Offer a heuristic sequence as the schedule that stands if the time limit stops the solve."""
+    if _deadline.active():
+        ids = [job.id for job in data.jobs]
+        _deadline.offer(
+            Reference(
+                status="feasible",
+                objective=int(cost),
+                solver=solver,
+                time_s=round(time.perf_counter() - began, 4),
+                witness={"sequence": [ids[int(i)] for i in order]},
+                incumbent=method,
+            )
+        )
 
 
 def improve_solution(data: SmttData, solution: dict[str, Any]) -> dict[str, Any]:

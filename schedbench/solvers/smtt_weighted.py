@@ -21,7 +21,7 @@ import numpy as np
 from schedbench.heuristics.smtt import atc_order, aug_mddc_order, edd_order, wspt_order
 from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
-from schedbench.solvers import _cpsat
+from schedbench.solvers import _cpsat, _deadline
 
 
 def dominance_pairs(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> list[tuple[int, int]]:
@@ -132,8 +132,13 @@ DOMINANCE_MAX_JOBS = 300
 def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict[str, Any] | None = None) -> Reference:
     """Exact reference for a weighted instance (works for unweighted ones too)."""
     began = time.perf_counter()
+    from schedbench.solvers.smtt_exact import offer_sequence
+
     p, d, w = data.arrays()
+    _deadline.stage("running the weighted dispatching rules and local search")
     upper, order, method = best_hint(p, d, w)
+    offer_sequence(data, upper, order, method, DP_SOLVER, began)
+    _deadline.stage("searching with the exact dynamic program / CP-SAT")
     pairs = dominance_pairs(p, d, w) if len(p) <= DOMINANCE_MAX_JOBS else []
     if len(p) <= DP_MAX_JOBS:
         from schedbench.solvers.smtt_core import core
