@@ -325,6 +325,10 @@ class Store:
             self.db = self._connect_readonly() if readonly else self._connect()
             self.db.execute("SELECT COUNT(*) FROM runs").fetchone()  # a results database at all?
         except sqlite3.Error as exc:
+            if not readonly and not writable(self.path):
+                raise InputError(
+                    str(self.path), None, "the results database is read-only (its file or folder cannot be written)"
+                ) from None
             raise InputError(str(self.path), None, f"cannot open the results database: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
@@ -333,6 +337,15 @@ class Store:
         except OSError as exc:
             raise sqlite3.OperationalError(exc.strerror or str(exc)) from None
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            self._prepare(db)
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        """Settings and schema of a writable connection; sqlite3.Error when the database cannot be written."""
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA busy_timeout=10000")
         db.execute("PRAGMA journal_mode=WAL")
@@ -340,7 +353,11 @@ class Store:
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(SCHEMA)
         self._add_missing_columns(db)
-        return db
+        db.execute("BEGIN IMMEDIATE")  # SQLite opens a read-only file without a word: probe a write, rolled back
+        try:
+            db.execute("DELETE FROM run_locks WHERE 0")
+        finally:
+            db.execute("ROLLBACK")
 
     def _connect_readonly(self) -> sqlite3.Connection:
         """Read-only; a database on a read-only folder (where SQLite cannot make its WAL index) is read as
@@ -556,6 +573,13 @@ class Store:
             "SELECT response, input_tokens, output_tokens, finish_reason FROM cache WHERE key = ?", (key,)
         ).fetchone()
         return CachedResponse(*row) if row else None
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write the database file (or create it in its folder): false on a read-only
+    mount or an immutable file, for root too."""
+    target = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
+    return os.access(target, os.W_OK) and (not path.exists() or os.access(path.parent, os.W_OK))
 
 
 def _sorted(value: Any) -> Any:
