@@ -6,6 +6,10 @@ import time
 from typing import Any
 
 from schedbench.problems._envelope import Reference
+from schedbench.solvers import _deadline
+from schedbench.solvers._deadline import WALL_CLOCK_BACKSTOP
+
+__all__ = ["WALL_CLOCK_BACKSTOP", "reference", "run", "solver_name", "status_name"]
 
 
 def solver_name() -> str:
@@ -13,11 +17,6 @@ def solver_name() -> str:
     import importlib.metadata
 
     return f"cp-sat {importlib.metadata.version('ortools')}"
-
-
-#: With one solver thread the limit is in CP-SAT's deterministic time (about a second of work each, whatever
-#: the machine's load), so a suite solved twice gets the same references; the wall clock is only a backstop.
-WALL_CLOCK_BACKSTOP = 3.0
 
 
 def run(
@@ -30,8 +29,6 @@ def run(
     (lists extend repeated fields). Inside a solve's deadline the wall clock is capped at the time left.
     """
     from ortools.sat.python import cp_model
-
-    from schedbench.solvers import _deadline
 
     cap = _deadline.cpsat_cap()
     solver = cp_model.CpSolver()

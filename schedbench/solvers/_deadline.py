@@ -28,6 +28,9 @@ from typing import Any
 
 from schedbench.problems._envelope import Reference
 
+#: With one solver thread the limit is in CP-SAT's deterministic time (about a second of work each, whatever
+#: the machine's load), so a suite solved twice gets the same references; the wall clock is only a backstop.
+WALL_CLOCK_BACKSTOP = 3.0
 #: Share of the time left that a CP-SAT call may use: the rest reads its solution before the alarm.
 CPSAT_SHARE = 0.9
 
@@ -54,8 +57,6 @@ _active: Budget | None = None
 def wall_seconds(time_limit: float, workers: int) -> float:
     """The wall-clock deadline of a whole solve: the time limit itself with several solver threads (CP-SAT's
     limit is in seconds then), and the wall-clock backstop of the deterministic limit with one thread."""
-    from schedbench.solvers._cpsat import WALL_CLOCK_BACKSTOP
-
     return float(time_limit) * (WALL_CLOCK_BACKSTOP if int(workers) <= 1 else 1.0)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
+
+from schedbench.problems._envelope import Reference
+from schedbench.solvers import _deadline
 
 
 def core() -> Any:
@@ -30,3 +34,19 @@ def local_search(p: np.ndarray, d: np.ndarray, w: np.ndarray, order: np.ndarray,
         p.tolist(), d.tolist(), w.tolist(), [int(j) for j in order], window, LOCAL_SEARCH_WORK
     )
     return np.asarray(sequence, dtype=np.int64)
+
+
+def offer_sequence(data: Any, cost: int, order: Any, method: str, solver: str, began: float) -> None:
+    """Offer a heuristic sequence as the schedule that stands if the time limit stops the solve."""
+    if _deadline.active():
+        ids = [job.id for job in data.jobs]
+        _deadline.offer(
+            Reference(
+                status="feasible",
+                objective=int(cost),
+                solver=solver,
+                time_s=round(time.perf_counter() - began, 4),
+                witness={"sequence": [ids[int(i)] for i in order]},
+                incumbent=method,
+            )
+        )

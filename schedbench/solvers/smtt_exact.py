@@ -35,7 +35,7 @@ from schedbench.heuristics.smtt import edd_order, mddc_order, psk_order, spt_ord
 from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
 from schedbench.solvers import _deadline
-from schedbench.solvers.smtt_core import core, local_search
+from schedbench.solvers.smtt_core import core, local_search, offer_sequence
 
 SOLVER = "smtt-decomposition 2"
 
@@ -151,22 +151,6 @@ def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict
         states=states,
         work=work,
     )
-
-
-def offer_sequence(data: SmttData, cost: int, order: Any, method: str, solver: str, began: float) -> None:
-    """Offer a heuristic sequence as the schedule that stands if the time limit stops the solve."""
-    if _deadline.active():
-        ids = [job.id for job in data.jobs]
-        _deadline.offer(
-            Reference(
-                status="feasible",
-                objective=int(cost),
-                solver=solver,
-                time_s=round(time.perf_counter() - began, 4),
-                witness={"sequence": [ids[int(i)] for i in order]},
-                incumbent=method,
-            )
-        )
 
 
 def improve_solution(data: SmttData, solution: dict[str, Any]) -> dict[str, Any]:

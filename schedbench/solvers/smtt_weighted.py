@@ -132,7 +132,7 @@ DOMINANCE_MAX_JOBS = 300
 def solve(data: SmttData, time_limit: float = 10.0, workers: int = 1, hint: dict[str, Any] | None = None) -> Reference:
     """Exact reference for a weighted instance (works for unweighted ones too)."""
     began = time.perf_counter()
-    from schedbench.solvers.smtt_exact import offer_sequence
+    from schedbench.solvers.smtt_core import offer_sequence
 
     p, d, w = data.arrays()
     _deadline.stage("running the weighted dispatching rules and local search")
