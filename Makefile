@@ -23,11 +23,14 @@ lint: venv
 	$(BIN)/ruff check schedbench tests bench
 	$(BIN)/ruff format --check schedbench tests bench
 
-# Untrusted programs run under bubblewrap (Debian's bubblewrap): installed with apt-get when missing and possible.
+# Untrusted programs run under bubblewrap (Debian's bubblewrap) with a seccomp filter that libseccomp (Debian's
+# libseccomp2) compiles: both installed with apt-get when missing and possible.
 sandbox-deps:
-	@command -v bwrap >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
-	  || (DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) \
-	  || echo "warning: could not install bubblewrap; the sandbox tests will fail" >&2
+	@(command -v bwrap && /sbin/ldconfig -p | grep -q libseccomp.so.2) >/dev/null 2>&1 \
+	  || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
+	  || (DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	      && apt-get install -y -qq bubblewrap libseccomp2 >/dev/null) \
+	  || echo "warning: could not install bubblewrap and libseccomp2; the sandbox tests will fail" >&2
 	@command -v bwrap >/dev/null 2>&1 || echo "bubblewrap missing: apt-get install bubblewrap (as root)" >&2
 
 # the everyday tier: everything but the checks marked slow (full published sets, throughput runs)

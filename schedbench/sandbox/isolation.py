@@ -5,9 +5,11 @@ process lives in new PID, network, IPC, UTS and mount namespaces and sees a root
 read-only binds of only what the interpreter needs (/usr, the Python installation, the runner script) plus one
 private writable directory; no /home, no /root, no run folder, no results database, and a /proc showing only
 the sandbox. It dies with its parent (`--die-with-parent`) and starts a new session (no terminal injection).
-Started by root, the sandbox keeps only CAP_SETUID/CAP_SETGID so that the runner can drop to an unprivileged
-uid (then RLIMIT_NPROC applies); started by an ordinary user it runs in a user namespace, which bubblewrap
-creates unprivileged where the kernel allows user namespaces.
+A seccomp deny-list (`schedbench.sandbox.seccomp`, compiled by libseccomp) is loaded by bubblewrap before the
+program starts: tracing, mounts, keyrings, eBPF, perf events, userfaultfd, io_uring, kexec, modules, reboot and
+new namespaces fail with EPERM. Started by root, the sandbox keeps only CAP_SETUID/CAP_SETGID so that the runner
+can drop to an unprivileged uid (then RLIMIT_NPROC applies); started by an ordinary user it runs in a user
+namespace, which bubblewrap creates unprivileged where the kernel allows user namespaces.
 
 Without bubblewrap (or where it cannot create namespaces) nothing isolates the program but rlimits and the
 audit hook; callers refuse to run untrusted code then unless explicitly allowed (`IsolationUnavailable`).
@@ -24,6 +26,7 @@ from functools import cache
 from pathlib import Path
 
 from schedbench.errors import InputError
+from schedbench.sandbox import seccomp
 
 #: Where the sandbox's private writable directory and the runner script appear inside the sandbox.
 INSIDE_WORK = "/sandbox/work"
@@ -48,6 +51,8 @@ class Isolation:
     bwrap: str | None
     user_namespace: bool
     note: str
+    seccomp: bool = False
+    seccomp_note: str = "not probed"
 
     def layers(self, *, policy: bool = True, network: bool = False) -> list[tuple[str, bool, str]]:
         """(layer, active, detail) for every layer a sandboxed program gets, outermost first."""
@@ -63,7 +68,7 @@ class Isolation:
             ("privilege drop", root, "root drops to nobody inside the sandbox" if root else "already unprivileged"),
             ("rlimits", True, "address space, CPU, file size, processes"),
             ("audit hook (second layer)", policy, "clear refusals; not a security boundary"),
-            ("seccomp", False, "no maintained filter available from the standard library"),
+            ("seccomp", on and self.seccomp, self.seccomp_note),
         ]
 
 
@@ -99,10 +104,19 @@ def _system_dirs() -> list[str]:
 
 
 def bwrap_command(
-    bwrap: str, work: str, env: dict[str, str], *, network: bool = False, site_packages: bool = False
+    bwrap: str,
+    work: str,
+    env: dict[str, str],
+    *,
+    network: bool = False,
+    site_packages: bool = False,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
-    """The bubblewrap command prefix: namespaces, a root of read-only binds, `work` writable at /sandbox/work."""
+    """The bubblewrap command prefix: namespaces, a root of read-only binds, `work` writable at /sandbox/work, and
+    the seccomp filter read from `seccomp_fd` (which the caller passes to the process and closes after)."""
     args = [bwrap, *_NAMESPACES, "--die-with-parent", "--new-session"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     if not network:
         args.append("--unshare-net")
     if os.geteuid() == 0:
@@ -120,21 +134,43 @@ def bwrap_command(
 
 @cache
 def isolation() -> Isolation:
-    """Probe once whether bubblewrap can start the interpreter here in its namespaces."""
+    """Probe once whether bubblewrap can start the interpreter here in its namespaces, and whether it can load
+    the seccomp filter there too."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return Isolation(False, None, False, "bwrap not found")
+    failure = _probe(bwrap, with_seccomp=False)
+    if failure is not None:
+        return Isolation(False, bwrap, False, failure)
+    user = os.geteuid() != 0
+    note = f"{bwrap} ({'user namespace' if user else 'as root, caps dropped'})"
+    if seccomp.filter_program() is None:
+        return Isolation(True, bwrap, user, note, False, seccomp.note())
+    failure = _probe(bwrap, with_seccomp=True)
+    if failure is not None:
+        return Isolation(True, bwrap, user, note, False, f"the kernel refused the filter: {failure}")
+    return Isolation(True, bwrap, user, note, True, seccomp.note())
+
+
+def _probe(bwrap: str, with_seccomp: bool) -> str | None:
+    """Why bubblewrap (with the seccomp filter, if asked) cannot start the interpreter here; None when it can."""
     work = Path(os.environ.get("TMPDIR", "/tmp"))
-    probe = [*bwrap_command(bwrap, str(work), {"PATH": "/usr/bin"}), interpreter(False), "-I", "-S", "-c", "pass"]
+    descriptor = seccomp.filter_descriptor() if with_seccomp else None
+    prefix = bwrap_command(bwrap, str(work), {"PATH": "/usr/bin"}, seccomp_fd=descriptor)
+    probe = [*prefix, interpreter(False), "-I", "-S", "-c", "pass"]
     try:
-        done = subprocess.run(probe, capture_output=True, timeout=30, check=False)
+        done = subprocess.run(
+            probe, capture_output=True, timeout=30, check=False, pass_fds=[descriptor] if descriptor else []
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Isolation(False, bwrap, False, f"bwrap failed to start ({exc})")
+        return f"bwrap failed to start ({exc})"
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-        return Isolation(False, bwrap, False, f"bwrap cannot create its namespaces here: {reason[0]}")
-    user = os.geteuid() != 0
-    return Isolation(True, bwrap, user, f"{bwrap} ({'user namespace' if user else 'as root, caps dropped'})")
+        return f"bwrap cannot create its namespaces here: {reason[0]}"
+    return None
 
 
 def require_isolation(allow_unisolated: bool, wanted: bool = True) -> Isolation:

@@ -41,6 +41,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from schedbench.sandbox import seccomp
 from schedbench.sandbox.isolation import (
     INSIDE_RUNNER,
     INSIDE_WORK,
@@ -403,8 +404,9 @@ class ForkServer:
         inside = f"{INSIDE_WORK}/{os.path.basename(host)}" if self.isolated else host
         return host, inside
 
-    def command(self, fd: int) -> list[str]:
-        """The zygote's command line: inside bubblewrap when isolated."""
+    def command(self, fd: int, seccomp_fd: int | None = None) -> list[str]:
+        """The zygote's command line: inside bubblewrap when isolated (with the seccomp filter read from
+        `seccomp_fd`)."""
         python = interpreter(self.site_packages)
         runner = INSIDE_RUNNER if self.isolated else str(RUNNER)
         tail = [python, *_python_flags(self.site_packages), runner, "--fork-server", str(fd)]
@@ -413,17 +415,24 @@ class ForkServer:
         env = scrubbed_env(self.config.env, INSIDE_WORK)
         assert self.iso.bwrap is not None
         prefix = bwrap_command(
-            self.iso.bwrap, self.home, env, network=self.config.network, site_packages=self.site_packages
+            self.iso.bwrap,
+            self.home,
+            env,
+            network=self.config.network,
+            site_packages=self.site_packages,
+            seccomp_fd=seccomp_fd,
         )
         return prefix + tail
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = os.open(os.path.join(self.home, ".zygote.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        filter_fd = seccomp.filter_descriptor() if self.isolated and self.iso.seccomp else None
+        passed = [theirs.fileno()] if filter_fd is None else [theirs.fileno(), filter_fd]
         try:  # no /dev/null: some machines deny it to ordinary users
             self._process = subprocess.Popen(
-                self.command(theirs.fileno()),
-                pass_fds=[theirs.fileno()],
+                self.command(theirs.fileno(), filter_fd),
+                pass_fds=passed,
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=log,
@@ -433,6 +442,8 @@ class ForkServer:
             )
         finally:
             os.close(log)
+            if filter_fd is not None:
+                os.close(filter_fd)
         assert self._process.stdin is not None
         self._process.stdin.close()
         theirs.close()
