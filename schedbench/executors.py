@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import os
 import signal
 import socket
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -56,11 +58,60 @@ def map_ordered(
         return
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
     try:
-        yield from pool.map(fn, items, chunksize=1)
+        with _deferred_interrupts() as interrupted:
+            yield from _pool_results(pool, fn, items, workers * POOL_IN_FLIGHT_PER_WORKER, interrupted)
     except BaseException:  # Ctrl-C, an error, or the consumer gave up: stop the workers now, not after their work
         stop_pool(pool)
         raise
     pool.shutdown(wait=True)
+
+
+POOL_IN_FLIGHT_PER_WORKER = 4
+"""Items submitted ahead per local worker: enough to keep every worker busy, few to cancel on Ctrl-C."""
+_POLL_S = 0.2
+"""How often the waiting parent looks whether Ctrl-C was pressed."""
+_END = object()
+
+
+def _pool_results(
+    pool: ProcessPoolExecutor, fn: Callable[[Any], Any], items: Sequence[Any], in_flight: int, interrupted: Any
+) -> Iterator[Any]:
+    """Results of `fn` over `items` through `pool`, in input order, `in_flight` submitted ahead; raises
+    KeyboardInterrupt (between two library calls, never inside one) once `interrupted` is set."""
+    pending: deque[Any] = deque()
+    remaining = iter(items)
+
+    def fill() -> None:
+        while len(pending) < in_flight and (item := next(remaining, _END)) is not _END:
+            pending.append(pool.submit(fn, item))
+
+    fill()
+    while pending:
+        head = pending[0]
+        while not concurrent.futures.wait([head], timeout=_POLL_S).done:
+            if interrupted.is_set():
+                raise KeyboardInterrupt
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        pending.popleft()
+        fill()
+        yield head.result()
+
+
+@contextlib.contextmanager
+def _deferred_interrupts() -> Iterator[threading.Event]:
+    """Ctrl-C sets the returned event instead of raising KeyboardInterrupt wherever the main thread is: a
+    KeyboardInterrupt inside the process pool's own code (submitting, spawning a worker) can leave one of its
+    locks held, and the interrupted command then hangs instead of stopping. Outside the main thread: no change."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _ignore_interrupts() -> None:
