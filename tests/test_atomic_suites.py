@@ -79,28 +79,26 @@ def test_a_folder_of_other_files_is_never_overwritten(tmp_path, cli) -> None:
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a running process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_a_sigkilled_generate_leaves_no_half_suite(tmp_path) -> None:
     out = tmp_path / "suite"
     command = [
-        sys.executable,
-        "-m",
-        "schedbench",
-        "generate",
-        "rcpsp",
-        "--out",
-        str(out),
-        "--levels",
-        "1-60",
-        "--per-level",
-        "4",
-        "--workers",
-        "1",
-        "--quiet",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(4)
+        *(sys.executable, "-m", "schedbench", "generate", "rcpsp", "--out", str(out)),
+        *("--levels", "1-60", "--per-level", "20", "--tasks", "30", "--workers", "1", "--quiet"),
+    ]  # 1,200 references: about 20 s of CPU, solved in this one process
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while process.poll() is None and cpu_seconds(process.pid) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # CPU time, not wall time: past the imports and into the solving, whatever the load
+    assert process.poll() is None, f"generate ended before it could be killed: {process.stderr.read()}"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    process.stderr.close()
     assert not out.exists()
     leftovers = [p for p in tmp_path.iterdir() if p.name != "suite"]
     assert all(p.name.startswith(".suite.") for p in leftovers)  # at most a hidden temporary folder, never a suite

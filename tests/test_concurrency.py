@@ -118,7 +118,7 @@ def test_ctrl_c_stops_generate_within_seconds_with_one_line(tmp_path) -> None:
     stopped_after = time.monotonic() - started
     err = process.stderr.read()
     assert code == 130 and err.strip() == "interrupted", err
-    assert stopped_after < 10, stopped_after
+    assert stopped_after < 20, stopped_after  # not minutes: the references still to come would take that long
     assert not (tmp_path / "s").exists()
 
 

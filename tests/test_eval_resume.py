@@ -95,7 +95,9 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(worker: bool, suite, tmp
     folder, instances = suite
     killed_db, clean_db = tmp_path / "killed.db", tmp_path / "clean.db"
     recorder = Recorder(instances)
-    with StubServer(recorder, latency_s=0.05) as server:
+    # 0.25 s a reply, two at a time: the two thirds of the run left when the kill is sent take seconds, so the
+    # kill lands mid-run even when this process is slow to send it (load 30+)
+    with StubServer(recorder, latency_s=0.25) as server:
         process = subprocess.Popen(
             _command(folder, killed_db, server.openai_url, worker), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -189,7 +191,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _assert_gone(pids: list[int], within_s: float = 10.0) -> None:
+def _assert_gone(pids: list[int], within_s: float = 60.0) -> None:
     """The killed run's worker process exits with its parent instead of lingering."""
     deadline = time.monotonic() + within_s
     alive = pids

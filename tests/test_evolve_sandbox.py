@@ -33,7 +33,7 @@ def stop_fork_server():
         _SERVERS["fork"].close()
 
 
-def run(code: str, config: SandboxConfig | None = None, timeout: float = 5.0, **setup):
+def run(code: str, config: SandboxConfig | None = None, timeout: float = 30.0, **setup):
     server = _SERVERS.get("current")
     if server is not None and setup.get("numpy_inputs"):
         server = None  # the zygote starts without site-packages; numpy inputs take the spawn path here
@@ -41,13 +41,12 @@ def run(code: str, config: SandboxConfig | None = None, timeout: float = 5.0, **
     async def go():
         async with open_sandbox(code, config or SandboxConfig(cpu_s=5), server=server, **setup) as box:
             if box.load_error:
-                return None, box.load_error, box
+                return None, box.load_error, box, 0.0
+            began = time.perf_counter()
             result = await box.run([INPUT, INPUT], timeout)
-            return result.outputs, result.error, box
+            return result.outputs, result.error, box, time.perf_counter() - began
 
-    began = time.perf_counter()
-    outputs, error, box = asyncio.run(go())
-    return outputs, error, box, time.perf_counter() - began
+    return asyncio.run(go())
 
 
 def test_a_good_program_answers_every_input():
@@ -59,16 +58,18 @@ def test_a_good_program_answers_every_input():
 def test_an_infinite_loop_is_killed_at_the_wall_clock():
     _outputs, error, box, elapsed = run("def schedule(x):\n    while True:\n        pass\n", timeout=1.0)
     assert error is not None and "timeout" in error
-    assert elapsed < 4
+    assert elapsed < 1.0 + 5  # the run alone (the sandbox's start is not timed): killed at its second, not later
     assert box.process.returncode == -9  # killed, then reaped by the zygote (which killed its group first)
 
 
 def test_cpu_limit_stops_a_busy_program_before_the_wall_clock():
+    # the wall clock is far off: at load 30+ one CPU second can take 20 s of wall time; the error's kind says
+    # which limit stopped the program
     _outputs, error, _, elapsed = run(
-        "def schedule(x):\n    while True:\n        pass\n", SandboxConfig(cpu_s=1), timeout=20
+        "def schedule(x):\n    while True:\n        pass\n", SandboxConfig(cpu_s=1), timeout=300
     )
     assert error is not None and "CPU limit" in error
-    assert elapsed < 10
+    assert elapsed < 300
 
 
 def test_a_20_gb_allocation_fails_with_memory_error():
