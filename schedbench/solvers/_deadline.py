@@ -110,6 +110,9 @@ def solve_within(
     global _active
     if _active is not None:  # already inside a solve: its deadline holds
         return solve(data, time_limit=time_limit, workers=workers, hint=hint)
+    import ortools.sat.python.cp_model  # noqa: F401  (loaded before the clock starts: an alarm inside a module's
+    # initialisation turns into an ImportError, and loading it is no part of the solve)
+
     seconds = wall_seconds(time_limit, workers)
     began = time.monotonic()
     budget = _active = Budget(seconds=seconds, ends=began + seconds)
