@@ -89,6 +89,17 @@ def entries(mapping_or_pairs: Any, key_names: tuple[str, ...], value_name: str) 
     return pairs
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A value from an answer as the model wrote it (JSON: `null`, `"x"`, `1.5`), shortened; never Python's `None`."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def hashable_id(value: Any) -> str | None:
     """An answer's item id as a string if it is a string or an integer, else None."""
     if isinstance(value, str):
