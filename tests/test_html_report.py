@@ -108,10 +108,10 @@ def test_drill_down_is_capped_and_shows_failures_first(report_html: str) -> None
     sections = report_html.split("<h3>")[1:]
     assert len(sections) == len(RUNS)
     for section in sections:
-        badges = re.findall(r'<span class="badge (ok|bad|err)">', section)
+        badges = re.findall(r'<span class="badge (ok|bad|err)" data-outcome="\w+">', section)
         assert 0 < len(badges) <= PER_RUN
         assert badges == sorted(badges, key=lambda b: b == "ok"), "failures must come first"
-        kinds = re.findall(r'<span class="badge ok">(\w+)</span>', section)
+        kinds = re.findall(r'<span class="badge ok" data-outcome="\w+">([\w ]+)</span>', section)
         assert kinds == sorted(kinds, key=lambda k: k == "optimal"), "suboptimal before optimal"
         assert section.count('class="gantt"') == len(badges)
     spt = next(s for s in sections if s.startswith("baseline/spt"))

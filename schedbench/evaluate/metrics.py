@@ -145,6 +145,28 @@ def group_rates(items: Sequence[ItemFacts], key: Callable[[ItemFacts], Any], nam
                 "optimal_n": sum(i.optimality_defined for i in members),
                 "mean_gap_pct": _mean(gaps),
                 "better_than_reference": sum(i.beats_reference for i in members),
+                "outcomes": counts(i.outcome for i in members),
+            }
+        )
+    return rows
+
+
+def family_sections(items: Sequence[ItemFacts]) -> list[dict[str, Any]]:
+    """`by_family` rows, each with what a per-family table or chart needs: its own curve by level (levels
+    mean different things in different families), WAUC, breakpoint and taxonomy."""
+    rows = group_rates(items, lambda i: i.family, "family")
+    for row in rows:
+        members = [i for i in items if i.family == row["family"]]
+        by_level = group_rates(members, lambda i: i.level, "level")
+        rates = {r["level"]: r["feasible_rate"] for r in by_level}
+        shares, failed = taxonomy(members)
+        row.update(
+            {
+                "wauc": round(w, 4) if (w := wauc(rates)) is not None else None,
+                "breakpoint_level": breakpoint_level(rates),
+                "by_level": by_level,
+                "taxonomy": shares,
+                "taxonomy_n": failed,
             }
         )
     return rows
@@ -232,7 +254,7 @@ def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
         "by_level": by_level,
         "by_stage": group_rates(items, lambda i: i.stage, "stage"),
         "by_scenario": group_rates(items, lambda i: i.scenario, "scenario"),
-        "by_family": group_rates(items, lambda i: i.family, "family"),
+        "by_family": family_sections(items),
         "taxonomy": shares,
         "taxonomy_n": failed,
         "tokens": tokens_in + tokens_out,

@@ -20,6 +20,7 @@ from typing import Any
 
 from schedbench import __version__
 from schedbench.errors import OptionError
+from schedbench.evaluate.outcomes import OUTCOMES, SUCCESSES
 from schedbench.executors import map_ordered
 from schedbench.problems import Instance, Verification
 
@@ -42,6 +43,21 @@ class ItemView:
     error: str | None = None
     sample: int = 0
     normalised_gap: float | None = None
+    errored: bool = False  # an API error (not a parse error): `error` then holds its message
+    rounds: Sequence[Mapping[str, Any]] = ()  # a multi-turn strategy's stored rounds, in order
+
+    @property
+    def outcome(self) -> str:
+        """The outcome key (`schedbench.evaluate.outcomes.OUTCOMES`)."""
+        from schedbench.evaluate.outcomes import outcome_of_verification
+
+        verification = self.verification.model_dump() if self.verification else None
+        return outcome_of_verification(verification, self.errored, self.answer is not None)
+
+    @property
+    def is_claim(self) -> bool:
+        """The answer claims the instance is infeasible: shown as a verdict, there is no schedule to draw."""
+        return self.outcome in ("correct_claim", "wrong_claim", "unchecked_claim")
 
     @property
     def success(self) -> bool:
@@ -125,11 +141,14 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
             views.append(RunView(document, note=instances))
             continue
         rows = list(store.items(run.id))
+        conversations = store.rounds(run.id)
         items = [
             _item_view(row, instances[row["instance_id"]], run.config)
             for row in rows
             if row["instance_id"] in instances
         ]
+        for item in items:
+            item.rounds = conversations.get((item.instance.id, item.sample), [])
         missing = len(rows) - len(items)
         note = f"{missing} items not shown: their instances are no longer in {run.suite}" if missing else ""
         views.append(RunView(document, items, note))
@@ -158,6 +177,7 @@ def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, 
         row.get("error") or row.get("parse_error"),
         int(row.get("sample") or 0),
         row.get("normalised_gap"),
+        errored=row.get("error") is not None,
     )
 
 
@@ -169,6 +189,7 @@ def write_report_outputs(
     workers: int | None = None,
     per_run: int = DRILL_DOWN_PER_RUN,
     comparison: Mapping[str, Any] | None = None,
+    exact: bool = False,
 ) -> list[Path]:
     """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written.
 
@@ -336,14 +357,25 @@ def drill_down_share(per_run: int, runs: int) -> int:
 
 
 def drill_down(run: RunView, limit: int) -> list[ItemView]:
-    """The items shown in full, at most `limit`: failures first, then feasible but not optimal answers,
-    then optimal ones; by level within each group."""
+    """The items shown in full, at most `limit`: every outcome the run has gets a turn (failures first, so a rare
+    outcome such as a correct infeasibility claim is not crowded out), then they are listed failures first, then
+    feasible but not optimal answers, then optimal ones; by level within each group."""
 
     def key(item: ItemView) -> tuple[Any, ...]:
         optimal = bool(item.verification and item.verification.optimal)
         return item.success, optimal, item.instance.level, item.instance.id, item.sample
 
-    return sorted(run.items, key=key)[:limit]
+    order = ("api_error", "parse_error", "wrong_claim", "infeasible", "unchecked_claim", "correct_claim", "feasible")
+    groups: dict[str, list[ItemView]] = {}
+    for item in sorted(run.items, key=key):
+        groups.setdefault(item.outcome, []).append(item)
+    queues = [groups[k] for k in (*order, "optimal") if k in groups]
+    chosen: list[ItemView] = []
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    return sorted(chosen, key=key)
 
 
 def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
@@ -363,11 +395,66 @@ def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
         "response": item.response,
         "error": item.error,
         "success": item.success,
+        "outcome": item.outcome,
+        "outcome_label": OUTCOMES[item.outcome],
+        "verdict": claim_verdict(item) if item.is_claim else None,
+        "rounds": [_round_context(number, turn) for number, turn in enumerate(item.rounds, start=1)],
         "answer": json.dumps(item.answer, indent=1, default=str) if item.answer is not None else None,
         "verification": verification.model_dump() if verification else None,
         "reference_status": ref.status if ref else "none",
         "gantt": inline_svg(svg, f"g{index}") if svg else "",
     }
+
+
+def claim_verdict(item: ItemView) -> str:
+    """The words shown instead of a Gantt chart for an infeasibility claim."""
+    ref = item.instance.reference
+    outcome = item.outcome
+    if outcome == "correct_claim":
+        by = f" ({ref.solver})" if ref is not None and ref.solver else ""
+        return f"Claimed infeasible: correct. The reference proves that no schedule satisfies every constraint{by}."
+    if outcome == "wrong_claim":
+        objective = ref.objective if ref is not None else None
+        found = f" with objective {objective:g}" if isinstance(objective, int | float) else ""
+        return f"Claimed infeasible: wrong. A schedule{found} satisfies every constraint."
+    return "Claimed infeasible: unchecked. The instance has no reference, so nobody can tell."
+
+
+def _round_context(number: int, turn: Mapping[str, Any]) -> dict[str, Any]:
+    """One round of a conversation: the user turn that opened it, the reply, its outcome, and any extra record
+    of the strategy (tool calls and results, a program and its output)."""
+    from schedbench.evaluate.outcomes import outcome_of_verification
+
+    verification = turn.get("verification")
+    errored = (
+        bool(turn.get("failure")) and not verification and turn.get("answer") is None and not turn.get("parse_error")
+    )
+    key = outcome_of_verification(verification, errored, turn.get("answer") is not None)
+    extra = turn.get("extra") or {}
+    return {
+        "number": number,
+        "user": turn.get("user"),
+        "response": turn.get("response") or "",
+        "parse_error": turn.get("parse_error"),
+        "failure": turn.get("failure"),
+        "outcome": key,
+        "outcome_label": OUTCOMES[key],
+        "success": key in SUCCESSES,
+        "violations": [
+            f"{v.get('type')}: {v.get('detail')}"
+            for v in (verification or {}).get("violations") or []
+            if isinstance(v, Mapping)
+        ][:20],
+        "tokens": int(turn.get("input_tokens") or 0) + int(turn.get("output_tokens") or 0),
+        "extra": [{"key": str(k), "text": _extra_text(v)} for k, v in extra.items()],
+    }
+
+
+def _extra_text(value: Any) -> str:
+    """An extra record of a round as readable text (strings as they are, anything else as indented JSON)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(_plain(value), indent=1, default=str, ensure_ascii=False)
 
 
 def _gantt_payloads(items: Sequence[ItemView]) -> list[tuple[str, dict[str, Any], Any, Any, list[str]]]:
@@ -406,8 +493,11 @@ def report_context(
         for stem, fig in (summary_figures(runs) if runs else {}).items()
     ]
     shown = [drill_down(run, drill_down_share(per_run, len(runs))) for run in runs]
-    flat = [item for items in shown for item in items]
-    svgs = iter(map_ordered(item_gantt_svg, _gantt_payloads(flat), workers=workers))
+    drawn = [item for items in shown for item in items if not item.is_claim]
+    drawings = dict(
+        zip(map(id, drawn), map_ordered(item_gantt_svg, _gantt_payloads(drawn), workers=workers), strict=True)
+    )
+    svgs = iter([drawings.get(id(item), "") for items in shown for item in items])
     run_contexts = []
     for number, (run, items) in enumerate(zip(runs, shown, strict=True)):
         run_contexts.append(
