@@ -22,6 +22,7 @@ from schedbench import __version__
 from schedbench.errors import OptionError
 from schedbench.evaluate.outcomes import OUTCOMES, SUCCESSES
 from schedbench.executors import map_ordered
+from schedbench.plots._figure import abbreviate
 from schedbench.problems import Instance, Verification
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -212,6 +213,7 @@ def write_report_outputs(
                     per_run=per_run,
                     workers=workers or os.cpu_count() or 1,
                     comparison=comparison,
+                    exact=exact,
                 )
             )
         except OSError as exc:
@@ -236,15 +238,15 @@ def write_evolution_html(run_dir: Path, path: Path, plots: Path | None = None) -
 # --- charts ---------------------------------------------------------------------------------------------------
 
 
-def gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
-    """Gap % of every feasible answer with a reference, per run."""
+def gaps_by_run(runs: Sequence[RunView], labels: Sequence[str] | None = None) -> dict[str, list[float]]:
+    """Gap % of every feasible answer with a reference, per run (named by `labels`, else the runs' labels)."""
     return {
-        run.label: [
+        label: [
             item.verification.gap_pct
             for item in run.items
             if item.verification and item.verification.feasible and item.verification.gap_pct is not None
         ]
-        for run in runs
+        for label, run in zip(labels or [run.label for run in runs], runs, strict=True)
     }
 
 
@@ -285,46 +287,146 @@ CAPTIONS = {
     "chain_breakpoints": "Nested ramps: first failing level per chain (hollow: solves a higher level again; "
     "▷: never fails; dashed: median)",
     "gap_by_level": "Mean gap of feasible answers vs. level",
-    "gap_distribution": "Gap distribution of feasible answers",
+    "gap_distribution": "Gap distribution of feasible answers, by run",
     "normalised_gap_distribution": "SMTT normalised gap (obj − opt) / (EDD − opt): 0 optimal, 1 as bad as EDD",
-    "cost_and_tokens": "Tokens and cost",
+    "cost_and_tokens": "Tokens and cost per item, by run",
+    "strategy_curves": "Feasibility vs. level per strategy (runs of a strategy pooled; Wilson 95% bands)",
+    "success_at_k": "Success within k rounds (success@k) per run",
+    "cost_per_solved": "Tokens and cost per solved item, by run",
     "evolution_score": "Score over iterations (best so far as a step line)",
     "evolution_lineage": "Lineage of the best program",
 }
 """Chart captions by file stem, in the order the report shows them."""
 
 
-def normalised_gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
+def normalised_gaps_by_run(runs: Sequence[RunView], labels: Sequence[str] | None = None) -> dict[str, list[float]]:
     """Normalised gaps (docs/metrics.md, SMTT) of feasible answers, per run that has any."""
-    gaps = {run.label: [item.normalised_gap for item in run.items if item.normalised_gap is not None] for run in runs}
+    gaps = {
+        label: [item.normalised_gap for item in run.items if item.normalised_gap is not None]
+        for label, run in zip(labels or [run.label for run in runs], runs, strict=True)
+    }
     return {label: values for label, values in gaps.items() if values}
 
 
-def summary_figures(runs: Sequence[RunView]) -> dict[str, Any]:
-    """Every cross-run chart, by file stem (optional ones only when they carry information)."""
-    from schedbench import plots
+@dataclass
+class FigureGroups:
+    """The report's charts, grouped as the page shows them: per family (each with its own level axis), across
+    every run, and the strategy comparison; plus the full run names behind the short series labels."""
 
-    docs = [run.document for run in runs]
-    with_scenarios = [{**run.document, "by_scenario": scenario_rows(run)} for run in runs]
-    figures = {
-        "feasibility_by_level": plots.feasibility_curves(docs),
-        "feasibility_by_stage": plots.breakdown_bars(docs, "by_stage"),
-        "feasibility_by_scenario": plots.breakdown_bars(with_scenarios, "by_scenario"),
+    families: list[tuple[str, dict[str, Any]]]
+    across: dict[str, Any]
+    strategies: dict[str, Any]
+    names: dict[str, str]
+    family_documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def flat(self) -> dict[str, Any]:
+        """Every chart by file stem (`rcpsp_feasibility_by_level`, `gap_distribution`, …); for papers also each
+        family's violation taxonomy as bars (the HTML report shows it as a heat table)."""
+        from schedbench import plots
+
+        figures = {f"{family}_{stem}": fig for family, charts in self.families for stem, fig in charts.items()}
+        for family, docs in self.family_documents.items():
+            if any(doc.get("taxonomy") for doc in docs):
+                figures[f"{family}_violation_taxonomy"] = plots.taxonomy_bars(
+                    docs, title=f"{family}: violation taxonomy"
+                )
+        return figures | self.across | self.strategies
+
+
+def run_keys(runs: Sequence[RunView]) -> list[str]:
+    """`[1]`, `[2]`, …: how charts over many runs name them (the summary table gives the full names)."""
+    return [f"[{number}]" for number in range(1, len(runs) + 1)]
+
+
+def family_members(runs: Sequence[RunView]) -> list[tuple[str, list[tuple[int, RunView, Mapping[str, Any]]]]]:
+    """Families in order of appearance, each with (run number, run, the run's section of that family)."""
+    found: dict[str, list[tuple[int, RunView, Mapping[str, Any]]]] = {}
+    for number, run in enumerate(runs):
+        sections = list(run.document.get("by_family") or [])
+        if not sections:  # a document without per-family sections: one section from the run's own rows
+            families = sorted({item.instance.family for item in run.items}) or ["?"]
+            sections = [{"family": families[0], **run.document}]
+        for section in sections:
+            found.setdefault(str(section["family"]), []).append((number, run, section))
+    return list(found.items())
+
+
+def _family_document(key: str, run: RunView, section: Mapping[str, Any], single: bool) -> dict[str, Any]:
+    """What a family chart reads of one run: the family's own curve; stages, scenarios and chains when the run
+    has no other family."""
+    document = dict(run.document)
+    label = f"{key} {abbreviate(str(document.get('run') or document.get('model') or 'run'), 34)}"
+    out: dict[str, Any] = {
+        "run": label,
+        "model": document.get("model"),
+        "strategy": document.get("strategy"),
+        "config": document.get("config"),
+        "by_level": section.get("by_level") or document.get("by_level") or [],
+        "breakpoint_level": section.get("breakpoint_level", document.get("breakpoint_level")),
+        "taxonomy": section.get("taxonomy") or {},
     }
-    if len({row.get("family") for doc in docs for row in doc.get("by_family") or []}) > 1:
-        figures["feasibility_by_family"] = plots.breakdown_bars(docs, "by_family")
-    if any(doc.get("chains") for doc in docs):
-        figures["chain_breakpoints"] = plots.chain_breakpoints(docs)
-    figures["violation_taxonomy"] = plots.taxonomy_bars(docs)
-    figures["gap_by_level"] = plots.gap_curves(docs)
-    figures["gap_distribution"] = plots.gap_distribution(gaps_by_run(runs))
-    normalised = normalised_gaps_by_run(runs)
-    if normalised:
-        figures["normalised_gap_distribution"] = plots.gap_distribution(
-            normalised, title="Normalised gap (SMTT)", ylabel="(obj − opt) / (EDD − opt)"
+    if single:
+        out.update(
+            {
+                "by_stage": document.get("by_stage") or [],
+                "by_scenario": scenario_rows(run),
+                "chains": document.get("chains"),
+            }
         )
-    figures["cost_and_tokens"] = plots.cost_tokens(docs)
-    return figures
+    return out
+
+
+def figure_groups(runs: Sequence[RunView]) -> FigureGroups:
+    """Every chart of the report, grouped (see FigureGroups)."""
+    from schedbench import plots
+    from schedbench.plots.strategies import cost_per_solved, strategy_curves, strategy_of, success_at_k
+
+    keys = run_keys(runs)
+    names: dict[str, str] = {}
+    families = []
+    family_documents: dict[str, list[dict[str, Any]]] = {}
+    for family, members in family_members(runs):
+        docs = []
+        for number, run, section in members:
+            single = len(run.document.get("by_family") or []) <= 1
+            doc = _family_document(keys[number], run, section, single)
+            names[doc["run"]] = str(run.document.get("run") or run.label)
+            docs.append(doc)
+        charts: dict[str, Any] = {
+            "feasibility_by_level": plots.feasibility_curves(docs, title=f"{family}: feasibility by level")
+        }
+        charts["gap_by_level"] = plots.gap_curves(docs, title=f"{family}: mean gap by level")
+        for key, stem in (("by_stage", "feasibility_by_stage"), ("by_scenario", "feasibility_by_scenario")):
+            if any(len(doc.get(key) or []) > 1 for doc in docs):
+                charts[stem] = plots.breakdown_bars(docs, key, title=f"{family}: feasibility by {key[3:]}")
+        if any(doc.get("chains") for doc in docs):
+            charts["chain_breakpoints"] = plots.chain_breakpoints(docs, title=f"{family}: breakpoint per chain")
+        normalised = normalised_gaps_by_run([run for _, run, _ in members], [keys[n] for n, _, _ in members])
+        if normalised:
+            charts["normalised_gap_distribution"] = plots.gap_distribution(
+                normalised, title=f"{family}: normalised gap", ylabel="(obj − opt) / (EDD − opt)"
+            )
+        if len({strategy_of(doc) for doc in docs}) > 1:
+            charts["strategy_curves"] = strategy_curves(docs, title=f"{family}: feasibility by level, per strategy")
+        families.append((family, charts))
+        family_documents[family] = docs
+    for key, run in zip(keys, runs, strict=True):
+        names[key] = str(run.document.get("run") or run.label)
+    short = [{**run.document, "run": key} for key, run in zip(keys, runs, strict=True)]
+    across = {
+        "gap_distribution": plots.gap_distribution(gaps_by_run(runs, keys)),
+        "cost_and_tokens": plots.cost_tokens(short),
+    }
+    strategies = {}
+    if any(run.document.get("repair") for run in runs):
+        strategies["success_at_k"] = success_at_k([run.document for run in runs], keys)
+    strategies["cost_per_solved"] = cost_per_solved([run.document for run in runs], keys)
+    return FigureGroups(families, across, strategies, names, family_documents)
+
+
+def summary_figures(runs: Sequence[RunView]) -> dict[str, Any]:
+    """Every cross-run chart, by file stem (family charts prefixed with their family)."""
+    return figure_groups(runs).flat()
 
 
 def evolution_figures(evolution: EvolutionView) -> dict[str, Any]:
@@ -484,15 +586,37 @@ def report_context(
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
     comparison: Mapping[str, Any] | None = None,
+    exact: bool = False,
 ) -> dict[str, Any]:
     """Everything the template shows: leaderboard, run summaries, inline charts, drill-down items, evolution."""
     from schedbench.plots import figure_svg, inline_svg
 
-    charts = [
-        {"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
-        for stem, fig in (summary_figures(runs) if runs else {}).items()
+    groups = figure_groups(runs) if runs else FigureGroups([], {}, {}, {})
+
+    def rendered(prefix: str, figures: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "stem": stem,
+                "id": prefix + stem,
+                "caption": CAPTIONS[stem],
+                "svg": inline_svg(figure_svg(fig), prefix + stem, groups.names),
+            }
+            for stem, fig in figures.items()
+        ]
+
+    keys = run_keys(runs)
+    members = dict(family_members(runs)) if runs else {}
+    families = [
+        {
+            "name": family,
+            "runs": [keys[number] for number, _, _ in members[family]],
+            "charts": rendered(f"{family}-", charts),
+            "heat": heat_table([(keys[number], section) for number, _, section in members[family]]),
+        }
+        for family, charts in groups.families
     ]
-    shown = [drill_down(run, drill_down_share(per_run, len(runs))) for run in runs]
+    share = per_run if exact else drill_down_share(per_run, len(runs))
+    shown = [drill_down(run, share) for run in runs]
     drawn = [item for items in shown for item in items if not item.is_claim]
     drawings = dict(
         zip(map(id, drawn), map_ordered(item_gantt_svg, _gantt_payloads(drawn), workers=workers), strict=True)
@@ -502,10 +626,12 @@ def report_context(
     for number, (run, items) in enumerate(zip(runs, shown, strict=True)):
         run_contexts.append(
             {
+                "key": keys[number],
                 "label": run.label,
                 "document": dict(run.document),
                 "total": len(run.items),
                 "note": run.note,
+                "strategy": strategy_row(run),
                 "items": [_item_context(item, next(svgs), f"r{number}i{k}") for k, item in enumerate(items)],
             }
         )
@@ -530,10 +656,72 @@ def report_context(
         "version": __version__,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "runs": run_contexts,
-        "charts": charts,
+        "families": families,
+        "across": rendered("", groups.across),
+        "strategy_charts": rendered("", groups.strategies),
+        "outcome_words": OUTCOMES,
+        "outcomes_seen": sorted({key for run in runs for key in run.document.get("outcomes") or {}}),
+        "rounds_depth": max((len(r["strategy"]["success_at"]) for r in run_contexts), default=0),
         "evolution": evolution_context,
         "per_run": per_run,
         "comparison": _plain(comparison) if comparison else None,
+    }
+
+
+def heat_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """The violation taxonomy of one family as a heat table: a row per violation type (most frequent first), a
+    column per run, each cell the share of that run's failed parsed answers showing the type."""
+    kinds: dict[str, float] = {}
+    for _, section in columns:
+        for kind, share in (section.get("taxonomy") or {}).items():
+            kinds[kind] = max(kinds.get(kind, 0.0), float(share or 0.0))
+    rows = []
+    for kind in sorted(kinds, key=lambda k: (-kinds[k], k)):
+        cells = []
+        for _, section in columns:
+            share = float((section.get("taxonomy") or {}).get(kind) or 0.0)
+            cells.append(
+                {"share": share, "text": f"{100 * share:.0f}%" if share else "·", "alpha": round(0.08 + 0.8 * share, 3)}
+            )
+        rows.append({"kind": kind, "cells": cells})
+    return {
+        "keys": [key for key, _ in columns],
+        "rows": rows,
+        "failed": [int(s.get("taxonomy_n") or 0) for _, s in columns],
+    }
+
+
+def strategy_row(run: RunView) -> dict[str, Any]:
+    """One run in the strategy comparison: how it asked, success, success@k, rounds, tokens and cost per solved
+    item, and what its rounds recorded (tool calls, failure types of programs) when a strategy stores them."""
+    from schedbench.plots.strategies import per_solved, strategy_of
+
+    document = run.document
+    repair = document.get("repair") or {}
+    tool_calls = 0
+    failures: dict[str, int] = {}
+    for item in run.items:
+        for turn in item.rounds:
+            extra = turn.get("extra") or {}
+            calls = extra.get("tool_calls")
+            tool_calls += len(calls) if isinstance(calls, list) else 0
+            kind = extra.get("failure_type")
+            if kind:
+                failures[str(kind)] = failures.get(str(kind), 0) + 1
+    tokens, cost = per_solved(document)
+    return {
+        "strategy": strategy_of(document),
+        "mode": (document.get("config") or {}).get("mode") or "plan",
+        "families": ", ".join(str(row.get("family")) for row in document.get("by_family") or []),
+        "success": document.get("feasible_rate"),
+        "success_at": [
+            repair.get("success_at", {}).get(str(k)) for k in range(1, len(repair.get("success_at") or {}) + 1)
+        ],
+        "mean_rounds": repair.get("mean_rounds"),
+        "tokens_per_solved": tokens,
+        "cost_per_solved": cost,
+        "tool_calls": tool_calls,
+        "failures": ", ".join(f"{k} {v}" for k, v in sorted(failures.items())),
     }
 
 
@@ -573,18 +761,22 @@ def render_html_report(
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
     comparison: Mapping[str, Any] | None = None,
+    exact: bool = False,
 ) -> str:
-    """The report as one HTML string (opening with the leaderboard of `comparison`, if given)."""
+    """The report as one HTML string (opening with the leaderboard of `comparison`, if given). `exact`: show
+    `per_run` items of every run, not fewer when there are many runs."""
     from markupsafe import Markup
 
-    context = report_context(runs, evolution, title, per_run, workers, comparison)
+    context = report_context(runs, evolution, title, per_run, workers, comparison, exact)
     _mark_safe(context, Markup)
     return _environment().get_template("report.html.j2").render(**context)
 
 
 def _mark_safe(context: dict[str, Any], markup: Callable[[str], Any]) -> None:
     """Our own SVG is trusted markup; everything else stays autoescaped."""
-    charts = context["charts"] + (context["evolution"]["charts"] if context["evolution"] else [])
+    charts = [chart for family in context["families"] for chart in family["charts"]]
+    charts += context["across"] + context["strategy_charts"]
+    charts += context["evolution"]["charts"] if context["evolution"] else []
     for chart in charts:
         chart["svg"] = markup(chart["svg"])
     for run in context["runs"]:
@@ -600,11 +792,12 @@ def write_html_report(
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
     comparison: Mapping[str, Any] | None = None,
+    exact: bool = False,
 ) -> Path:
     """Write the self-contained HTML report; returns its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html_report(runs, evolution, title, per_run, workers, comparison), encoding="utf-8")
+    path.write_text(render_html_report(runs, evolution, title, per_run, workers, comparison, exact), encoding="utf-8")
     return path
 
 
