@@ -82,9 +82,9 @@ def read_starts(data: JobshopData, raw: Any) -> tuple[dict[str, int], list[Viola
             bad.add(op)
         elif op not in bad:
             starts[op] = start
-    for _, _, op in data.operations():
-        if op.id not in seen:
-            violations.append(Violation(type="missing", items=[op.id], detail=f"{op.id} has no start"))
+    for _, _, operation in data.operations():
+        if operation.id not in seen:
+            violations.append(Violation(type="missing", items=[operation.id], detail=f"{operation.id} has no start"))
     return starts, violations
 
 
@@ -106,22 +106,22 @@ def read_machines(data: JobshopData, raw: Any) -> tuple[dict[str, str], list[Vio
         else:
             named[op] = value
     machines: dict[str, str] = {}
-    for op_id, op in ops.items():
+    for op_id, operation in ops.items():
         if op_id in repeated:
             continue
         if op_id not in named:
-            if len(op.durations) == 1:
-                machines[op_id] = next(iter(op.durations))
+            if len(operation.durations) == 1:
+                machines[op_id] = next(iter(operation.durations))
             else:
                 violations.append(Violation(type="missing", items=[op_id], detail=f"{op_id} has no machine"))
             continue
         machine = hashable_id(named[op_id])
-        if machine is None or machine not in op.durations:
+        if machine is None or machine not in operation.durations:
             violations.append(
                 Violation(
                     type="eligibility",
                     items=[op_id, str(named[op_id])],
-                    detail=f"{op_id} cannot run on {named[op_id]!r} (eligible: {', '.join(op.durations)})",
+                    detail=f"{op_id} cannot run on {named[op_id]!r} (eligible: {', '.join(operation.durations)})",
                 )
             )
         else:
