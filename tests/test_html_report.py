@@ -186,8 +186,7 @@ def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "r.html").read_text().count('class="item"') == 2
     stems = {
         "rcpsp_feasibility_by_level",
-        "rcpsp_chain_breakpoints",  # the default rcpsp ramp is nested
-        "rcpsp_violation_taxonomy",
+        "rcpsp_chain_breakpoints",  # the default rcpsp ramp is nested (no taxonomy: baseline/lft breaks nothing)
         "rcpsp_gap_by_level",
         "gap_distribution",
         "cost_and_tokens",

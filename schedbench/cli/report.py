@@ -67,11 +67,19 @@ def report(
             count = write_export(store, [r for r in runs if r is not None], path)
             err.print(f"wrote {count} items to {path}")
         if html is not None or plots is not None:
-            from schedbench.results.html import write_report_outputs
+            from schedbench.results.html import DRILL_DOWN_PER_RUN, write_report_outputs
 
             comparison = leaderboard_comparison(store, documents) if html is not None else None
-            shown = {} if items is None else {"per_run": items, "exact": True}
-            for path in write_report_outputs(store, documents, html=html, plots=plots, comparison=comparison, **shown):
+            written = write_report_outputs(
+                store,
+                documents,
+                html=html,
+                plots=plots,
+                comparison=comparison,
+                per_run=DRILL_DOWN_PER_RUN if items is None else items,
+                exact=items is not None,
+            )
+            for path in written:
                 err.print(f"wrote {path}")
     if as_json:
         print_json(documents[0] if len(documents) == 1 else documents)

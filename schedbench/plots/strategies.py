@@ -109,7 +109,7 @@ def success_at_k(docs: Sequence[Document], labels: Sequence[str], title: str = "
         empty_note(ax, "no run with rounds (only direct runs)")
         return fig
     ax.set(xlabel="rounds k", ylabel="share solved within k rounds", ylim=(-0.02, 1.02), title=title)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xticks(range(1, max(len((doc.get("repair") or {}).get("success_at") or {}) for doc in docs) + 1))
     runs_legend(fig, ax)
     return fig
 

@@ -623,6 +623,7 @@ def report_context(
     )
     svgs = iter([drawings.get(id(item), "") for items in shown for item in items])
     run_contexts = []
+    strategy_rows = [strategy_row(run) for run in runs]
     for number, (run, items) in enumerate(zip(runs, shown, strict=True)):
         run_contexts.append(
             {
@@ -631,7 +632,7 @@ def report_context(
                 "document": dict(run.document),
                 "total": len(run.items),
                 "note": run.note,
-                "strategy": strategy_row(run),
+                "strategy": strategy_rows[number],
                 "items": [_item_context(item, next(svgs), f"r{number}i{k}") for k, item in enumerate(items)],
             }
         )
@@ -661,7 +662,7 @@ def report_context(
         "strategy_charts": rendered("", groups.strategies),
         "outcome_words": OUTCOMES,
         "outcomes_seen": sorted({key for run in runs for key in run.document.get("outcomes") or {}}),
-        "rounds_depth": max((len(r["strategy"]["success_at"]) for r in run_contexts), default=0),
+        "rounds_depth": max((len(row["success_at"]) for row in strategy_rows), default=0),
         "evolution": evolution_context,
         "per_run": per_run,
         "comparison": _plain(comparison) if comparison else None,

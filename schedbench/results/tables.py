@@ -86,10 +86,8 @@ def report_tables(documents: Sequence[Document]) -> list[Table]:
     tables = [runs_table(documents), cost_table(documents)]
     groups: dict[tuple[str, str], list[tuple[int, Document, Mapping[str, Any]]]] = {}
     for index, document in enumerate(documents, start=1):
-        for section in families_of(document):
-            groups.setdefault((str(section["family"]), str(document.get("suite"))), []).append(
-                (index, document, section)
-            )
+        for part in families_of(document):
+            groups.setdefault((str(part["family"]), str(document.get("suite"))), []).append((index, document, part))
     for (family, suite), members in groups.items():
         section = [summary_table(members), outcome_table(members), level_table(members), taxonomy_table(members)]
         singles = [m for m in members if len(families_of(m[1])) == 1]
