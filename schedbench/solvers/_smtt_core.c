@@ -61,6 +61,7 @@ typedef struct {
 typedef struct {
     int j;
     int64_t low, left_low, right_low, left_known, right_known, left_memo, right_memo;
+    int64_t left_value, right_value;   /* once searched: lower bounds (or optima) of its two parts */
 } Position;          /* an admissible position of the longest job with its parts' bounds */
 
 typedef struct {
@@ -293,6 +294,41 @@ static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int
     return e->cost;
 }
 
+/* Bounds of position j's parts from positions already searched at the same node (memo reuse between
+ * siblings). With L_j = mem[0..j] minus k (started at t) and R_j = mem[j+1..] (started when k ends, prefix[j+1]):
+ *   j < j':  f(L_j') >= f(L_j) + min(p(B), max(0, end(L_j') - d_max(B)))      B = mem[j+1..j'] added, due later;
+ *   j > j':  f(L_j') >= f(L_j) - tardiness of B appended in EDD order          B = mem[j'+1..j] removed;
+ *   j < j':  f(R_j') >= f(R_j) - tardiness of B run first in EDD order         B = mem[j+1..j'] removed.
+ * (Adding jobs never lowers the others' cost; removed jobs can always be put back at the end or the front.) */
+#define SIBLINGS 8
+static void sibling_bounds(const Solver *s, const int *mem, const int64_t *prefix, int k, size_t base, int q,
+                           int j, int64_t *left_low, int64_t *right_low) {
+    int64_t pk = s->p[k];
+    for (int r = q - 1; r >= 0 && r >= q - SIBLINGS; r--) {
+        const Position *o = &s->pos[base + (size_t)r];
+        int i0 = o->j;
+        if (i0 < j) {
+            int64_t added = prefix[j + 1] - prefix[i0 + 1];       /* p(B) */
+            int64_t over = prefix[j + 1] - pk - s->d[mem[j]];     /* end(L_j) - d_max(B) */
+            int64_t gain = over < 0 ? 0 : over < added ? over : added;
+            if (o->left_value + gain > *left_low) *left_low = o->left_value + gain;
+            int64_t front = 0;
+            for (int i = i0 + 1; i <= j; i++) {
+                int64_t late = prefix[i + 1] - s->d[mem[i]];
+                if (late > 0) front += late;
+            }
+            if (o->right_value - front > *right_low) *right_low = o->right_value - front;
+        } else if (i0 > j) {
+            int64_t back = 0;
+            for (int i = j + 1; i <= i0; i++) {
+                int64_t late = prefix[i + 1] - pk - s->d[mem[i]];
+                if (late > 0) back += late;
+            }
+            if (o->left_value - back > *left_low) *left_low = o->left_value - back;
+        }
+    }
+}
+
 /*
  * The optimal cost of the subproblem whose members (EDD order) and SPT order sit at `depth`, started at t, if
  * it is below `budget` (exact, memoised with how to rebuild it); otherwise a lower bound >= budget (memoised
@@ -427,29 +463,36 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
         int64_t cutoff = best < budget ? best : budget;
         int64_t late_k = ck > s->d[k] ? ck - s->d[k] : 0;
         int64_t left_low = at.left_low, right_low = at.right_low;
-        if (at.low >= cutoff) { FAIL(at.low); continue; }
+        sibling_bounds(s, mem, prefix, k, base, q, j, &left_low, &right_low);
+        if (at.left_known >= 0) left_low = at.left_known;
+        if (at.right_known >= 0) right_low = at.right_known;
+        s->pos[base + (size_t)q].left_value = left_low;
+        s->pos[base + (size_t)q].right_value = right_low;
+        if (left_low + late_k + right_low >= cutoff) { FAIL(left_low + late_k + right_low); continue; }
         int64_t left = 0;
         if (j > 0) {
             int64_t child_budget = cutoff - late_k - right_low;
             if (at.left_known >= 0) left = at.left_known;
-            else if (at.left_memo >= child_budget) left = at.left_memo;
+            else if (left_low >= child_budget) left = left_low;
             else {
                 int size = child_lists(s, mem, spt, m, first, mem[j], k, depth + 1);
                 left = solve_rec(s, size, t, child_budget, depth + 1);
                 if (s->aborted) return 0;
             }
+            s->pos[base + (size_t)q].left_value = left;
         }
         if (left + late_k + right_low >= cutoff) { FAIL(left + late_k + right_low); continue; }
         int64_t right = 0;
         if (j + 1 < m) {
             int64_t child_budget = cutoff - left - late_k;
             if (at.right_known >= 0) right = at.right_known;
-            else if (at.right_memo >= child_budget) right = at.right_memo;
+            else if (right_low >= child_budget) right = right_low;
             else {
                 int size = child_lists(s, mem, spt, m, mem[j + 1], last, -1, depth + 1);
                 right = solve_rec(s, size, ck, child_budget, depth + 1);
                 if (s->aborted) return 0;
             }
+            s->pos[base + (size_t)q].right_value = right;
         }
         if (left + late_k + right < best && left + late_k + right < cutoff) {
             best = left + late_k + right;

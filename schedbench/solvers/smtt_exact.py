@@ -11,6 +11,10 @@ Method (unweighted):
    - branching order: every admissible position is scored first by those cheap bounds (plus the longest
      job's own tardiness there) and searched in increasing order of the score, so a good value is found early
      and cuts the remaining positions;
+   - memo reuse between sibling positions: the parts of a position already searched bound those of the next
+     (a left part that gains jobs costs at least as much, plus the last job's unavoidable delay; jobs a part
+     loses can be put back at its end or front, so the smaller part costs at least the larger one's value
+     minus that tardiness);
    - a subproblem is asked only whether it beats a budget; if not, it stores the smallest lower bound over
      its positions, which a later call with a larger budget resumes from;
    - the same job set at another start time t' bounds the subproblem at t: its optimum is nondecreasing in t
