@@ -48,6 +48,7 @@ from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
 from schedbench.prompts import PromptOptions, prompt_hash, question_modes
 from schedbench.results.store import ItemRecord, Run, Store
+from schedbench.verifiers._result import reference_objective
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
 FLUSH_AT = 256  # items per check batch and transaction at most (answers of one event-loop turn go together)
@@ -419,7 +420,7 @@ class _Runner:
                     with probing():
                         await self.converse(model, inst, sample, prepared)
                     continue
-                task = asyncio.create_task(self.converse(model, inst, sample, prepared))
+                task: asyncio.Task[Any] = asyncio.create_task(self.converse(model, inst, sample, prepared))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 continue
@@ -478,7 +479,7 @@ class _Runner:
             rounds = await self.strategy.run(turns)
         finally:
             self.in_flight -= 1
-            self.slot_free.set()  # type: ignore[union-attr]
+            self.slot_free.set()  # type: ignore[union-attr]  # made in run(), inside the event loop
         self.conversation_done(inst, sample, prepared, rounds, turns.error)
 
     def conversation_done(
@@ -519,6 +520,7 @@ class _Runner:
             error=error,
             chain=(inst.model_extra or {}).get("chain"),
             extra={"model_spec": self.config.model},
+            reference=reference_objective(inst.reference),
         )
 
     def over_budget(self, estimate: float) -> bool:
@@ -744,7 +746,7 @@ class _Turns:
                 record.input_tokens, record.output_tokens = completion.input_tokens, completion.output_tokens
                 runner.store.add_cache([(key, record)])
         checked: Checked = (
-            await runner.work.call(  # type: ignore[union-attr]
+            await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
                 _work.check, [(self.inst.id, completion.text, completion.finish_reason)], runner.config.prompt.mode
             )
         )[0]
@@ -805,7 +807,7 @@ class _Turns:
 
     async def feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
         runner = self.runner
-        return await runner.work.call(  # type: ignore[union-attr]
+        return await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
             _work.feedback,
             self.inst.id,
             runner.config.prompt.mode,

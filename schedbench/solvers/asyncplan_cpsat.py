@@ -146,8 +146,8 @@ def solve(
     if data.has_ranges():
         _deadline.stage("solving the plan at its longest durations")
         longest = _solve_fixed(data.at_longest(), time_limit, workers, None)
-        reference.objective_max, reference.bound_max = longest.objective, longest.bound
-        reference.time_s = round(reference.time_s + longest.time_s, 4)
+        extra = {"objective_max": longest.objective, "bound_max": longest.bound}  # extra fields of Reference
+        reference = reference.model_copy(update={**extra, "time_s": round(reference.time_s + longest.time_s, 4)})
     return reference
 
 

@@ -13,6 +13,7 @@ the same way: `solve=never_weaker(my_solver.solve, heuristics.BASELINES, verifie
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -94,9 +95,8 @@ def never_weaker(
         _deadline.stage("trying the baseline rules for a better schedule")
         return with_incumbent(reference, data, baselines, verify, improve, label)
 
+    functools.update_wrapper(guarded, solve)  # its name, module and __wrapped__
     guarded.__doc__ = f"{solve.__doc__ or ''}\n\nUnproven references are never weaker than a baseline rule."
-    guarded.__name__ = getattr(solve, "__name__", "solve")
-    guarded.__wrapped__ = solve  # type: ignore[attr-defined]
     return guarded
 
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from schedbench.problems._envelope import Reference, Verification, Violation
 from schedbench.problems.rcpsp import RcpspData
-from schedbench.verifiers._result import as_nonnegative_int, entries, finish, hashable_id
+from schedbench.verifiers import _result
+from schedbench.verifiers._result import finish
 
 VIOLATION_TYPES = (
     "missing",
@@ -42,35 +43,7 @@ def verify(data: RcpspData, solution: Any, reference: Reference | None = None) -
 
 def read_starts(data: RcpspData, raw: Any) -> tuple[dict[str, int], list[Violation]]:
     """Valid starts by task id, and the missing/unknown/duplicate/invalid_value violations."""
-    known = data.task_index()
-    pairs = entries(raw, ("task", "id"), "start") or []
-    starts: dict[str, int] = {}
-    seen: set[str] = set()
-    bad: set[str] = set()
-    violations: list[Violation] = []
-    for key, value in pairs:
-        task = hashable_id(key)
-        if task is None or task not in known:
-            violations.append(Violation(type="unknown", items=[str(key)], detail=f"no task {key!r}"))
-            continue
-        if task in seen:
-            violations.append(Violation(type="duplicate", items=[task], detail=f"{task} is scheduled twice"))
-            starts.pop(task, None)
-            bad.add(task)
-            continue
-        seen.add(task)
-        start = as_nonnegative_int(value)
-        if start is None:
-            violations.append(
-                Violation(type="invalid_value", items=[task], detail=f"start {value!r} is not a non-negative integer")
-            )
-            bad.add(task)
-        elif task not in bad:
-            starts[task] = start
-    for t in data.tasks:
-        if t.id not in seen:
-            violations.append(Violation(type="missing", items=[t.id], detail=f"{t.id} has no start"))
-    return starts, violations
+    return _result.read_starts(raw, [t.id for t in data.tasks], ("task", "id"), "task")
 
 
 def check_schedule(data: RcpspData, starts: dict[str, int]) -> list[Violation]:
@@ -166,16 +139,18 @@ def _resource_violations(
     out: list[Violation] = []
     run_start = 0
     for i in range(1, len(over) + 1):
-        if i < len(over) and over[i] == over[i - 1] + 1 and kinds[i] == kinds[run_start]:
-            continue
-        k0, k1 = over[run_start], over[i - 1]
-        t0, t1 = points[k0], points[k1 + 1] if k1 + 1 < len(points) else points[k1]
+        k = over[run_start]
+        if i < len(over) and over[i] == over[i - 1] + 1 and (load[over[i]], cap[over[i]]) == (load[k], cap[k]):
+            continue  # one violation per stretch of constant load and capacity: its interval is exact
+        k1 = over[i - 1]
+        t0, t1 = points[k], points[k1 + 1] if k1 + 1 < len(points) else points[k1]
         running = sorted({u[0] for u, a, b in zip(users, s, e, strict=True) if a < t1 and b > t0})
+        reduced = " (reduced by downtime)" if in_down[k] and cap[k] < capacity else ""
         out.append(
             Violation(
                 type=str(kinds[run_start]),
                 items=[rid, *running],
-                detail=f"{rid} load {load[k0]} > capacity {cap[k0]} during [{t0}, {t1})",
+                detail=f"{rid} load {load[k]} > capacity {cap[k]}{reduced} during [{t0}, {t1})",
             )
         )
         run_start = i
