@@ -407,7 +407,7 @@ def report_context(
     ]
     shown = [drill_down(run, drill_down_share(per_run, len(runs))) for run in runs]
     flat = [item for items in shown for item in items]
-    svgs = iter(map_ordered(item_gantt_svg, _gantt_payloads(flat), workers=workers))
+    svgs = iter(list(map_ordered(item_gantt_svg, _gantt_payloads(flat), workers=workers)))  # all, then render
     run_contexts = []
     for number, (run, items) in enumerate(zip(runs, shown, strict=True)):
         run_contexts.append(
