@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,15 +23,18 @@ from schedbench.errors import OptionError
 from schedbench.evaluate import EvalConfig, evaluate
 from schedbench.evaluate.runner import default_run_name
 from schedbench.evaluate.strategies import Formalize
-from schedbench.llm.stub_server import StubServer, conversation_script, prompt_digest
+from schedbench.llm.stub_server import StubReply, StubServer, conversation_script, prompt_digest
 from schedbench.problems import Instance, family_names, get_family
 from schedbench.prompts import (
     PROGRAM_FAILURES,
     PromptOptions,
+    answer_text,
+    build_messages,
     build_program_messages,
     extract_program,
     offline_program,
     program_input,
+    reference_answer,
 )
 from schedbench.results import Store
 from schedbench.results.report import build_report
@@ -286,3 +295,152 @@ def test_formalize_rounds_send_failures_and_findings_back(tmp_path, monkeypatch,
         text = " ".join(m["content"] for m in messages[2:] if m["role"] == "user")
         for inst in suite:
             assert json.dumps((inst.reference.witness or {}).get("starts")) not in text
+
+
+# --- the baseline rules as programs --------------------------------------------------------------------------
+
+
+def _rule_cases() -> list:
+    """(family, rule) of every rule program; beyond each family's first rule, the slow tier."""
+    cases = []
+    for name in family_names():
+        for k, rule in enumerate(get_family(name).rule_programs):
+            cases.append(pytest.param(name, rule, marks=[pytest.mark.slow] if k else [], id=f"{name}-{rule}"))
+    return cases
+
+
+def test_every_family_has_rule_programs_for_some_of_its_rules() -> None:
+    for name in family_names():
+        family = get_family(name)
+        assert family.rule_programs and set(family.rule_programs) <= set(family.baselines)
+        for rule in family.rule_programs:
+            assert f'RULE = "{rule}"' in (offline_program(name, rule) or "")
+
+
+@pytest.mark.parametrize(("name", "rule"), _rule_cases())
+def test_rule_programs_answer_exactly_as_their_rules(name, rule, tmp_path) -> None:
+    family = get_family(name)
+    suite = sb.generate(name, levels="3,6", per_level=1)
+    config = EvalConfig(
+        model=f"baseline/{rule}",
+        suite=name,
+        results=tmp_path / "r.db",
+        strategy="formalize",
+        strategy_options={"program_timeout_s": 30.0},
+        show_progress=False,
+    )
+    outcome = evaluate(config, suite)
+    with Store(tmp_path / "r.db") as store:
+        rounds = store.rounds(store.run(outcome.run).id)
+    for inst in suite:
+        stored = rounds[(inst.id, 0)][0]
+        assert stored["extra"]["program_failure"] is None, stored["extra"]
+        expected = json.loads(json.dumps(family.baselines[rule](family.parse_data(inst.data))))
+        assert stored["answer"] == expected, inst.id
+        assert f'RULE = "{rule}"' in stored["extra"]["program"]
+
+
+# --- SIGKILL between rounds, then the same command ---------------------------------------------------------
+
+
+def _evaluate_command(suite: Path, db: Path, url: str, strategy: str) -> list[str]:
+    more = ["--rounds", "2", "--program-timeout", "20"] if strategy == "formalize" else ["--rounds", "2"]
+    return [
+        sys.executable,
+        "-m",
+        "schedbench",
+        "evaluate",
+        "--model",
+        "openai-compatible/stub",
+        "--suite",
+        str(suite),
+        "--results",
+        str(db),
+        "--base-url",
+        url,
+        "--concurrency",
+        "2",
+        "--no-preflight",  # both conversations start at once (a probing first one would hang alone)
+        "--quiet",
+        "--strategy",
+        strategy,
+        *more,
+    ]
+
+
+def _results(db: Path) -> tuple[list[tuple], list[tuple]]:
+    """The items (answers and verdicts) and the rounds (without timings) of the one run in `db`."""
+    with Store(db) as store:
+        run = store.runs()[0]
+        items = sorted(
+            (row[0], json.dumps(row[1:], sort_keys=True, default=str))
+            for row in store.item_rows(run.id, ("instance_id", "answer", "feasible", "correct", "error"))
+        )
+        timing = {"latency_s", "program_wall_s", "cached"}
+        rounds = sorted(
+            (
+                key[0],
+                n,
+                json.dumps(
+                    {k: v for k, v in r.items() if k not in timing}
+                    | {"extra": {k: v for k, v in (r.get("extra") or {}).items() if k not in timing}},
+                    sort_keys=True,
+                ),
+            )
+            for key, conversation in store.rounds(run.id).items()
+            for n, r in enumerate(conversation)
+        )
+    return items, rounds
+
+
+@pytest.mark.parametrize("strategy", ["repair", "formalize"])
+def test_sigkill_between_rounds_then_rerun_asks_no_stored_round_again(strategy, tmp_path) -> None:
+    from test_eval_resume import _assert_gone, _children
+
+    instances = sb.generate("rcpsp", levels="3,4", per_level=2, stage="precedence")[:4]
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(inst.to_json_line() + "\n" for inst in instances))
+    if strategy == "formalize":
+        by_question = {_question(inst, 20.0, 2048): inst for inst in instances}
+        first, second = "```python\nprint(1 // 0)\n```", f"```python\n{offline_program('rcpsp')}```"
+    else:
+        by_question = {build_messages(inst, PromptOptions())[-1]["content"]: inst for inst in instances}
+        first = '```json\n{"starts": {}}\n```'
+    asked: Counter[tuple[str, int]] = Counter()
+    hold = threading.Event()
+
+    def script(request):
+        inst = by_question[request.question]
+        asked[(inst.id, request.turn)] += 1
+        if request.turn == 2 and not hold.is_set():
+            return StubReply(hang=True)  # the run is killed while it waits for a second round
+        if request.turn == 1:
+            return first
+        return second if strategy == "formalize" else answer_text(reference_answer(inst))
+
+    killed, clean = tmp_path / "killed.db", tmp_path / "clean.db"
+    with StubServer(script) as server:
+        process = subprocess.Popen(
+            _evaluate_command(suite, killed, server.openai_url, strategy), stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 120
+        while sum(n for (_, turn), n in asked.items() if turn == 2) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = _children(process.pid)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        _assert_gone(children)
+        first_rounds = {inst_id for (inst_id, turn) in asked if turn == 1}
+        assert len(first_rounds) == 2, asked  # two conversations in flight, both between their rounds
+        hold.set()
+        rerun = subprocess.run(_evaluate_command(suite, killed, server.openai_url, strategy), capture_output=True)
+        assert rerun.returncode == 0, rerun.stderr
+        for inst_id in first_rounds:
+            assert asked[(inst_id, 1)] == 1, f"the stored first round of {inst_id} was asked again"
+        # two first rounds, their two second rounds (hung, then asked again) and two whole conversations
+        assert sum(asked.values()) == 2 + 2 + 2 + 4
+        done = subprocess.run(_evaluate_command(suite, clean, server.openai_url, strategy), capture_output=True)
+        assert done.returncode == 0, done.stderr
+    resumed, uninterrupted = _results(killed), _results(clean)
+    assert len(resumed[0]) == len(instances) and len(resumed[1]) == 2 * len(instances)
+    assert resumed == uninterrupted

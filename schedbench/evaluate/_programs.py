@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from dataclasses import dataclass
 
 from schedbench.sandbox import ForkServer, ProgramLimits, ProgramResult, SandboxConfig, run_python_async
@@ -44,6 +45,8 @@ PROGRAM_MODULES = (
 STDOUT_KEPT = 8000  # characters of a program's stdout stored with its round
 STDERR_KEPT = 4000  # characters of the end of its stderr stored (and shown in feedback: the last 1,500)
 _SYNTAX = ("SyntaxError", "IndentationError", "TabError")
+_OWN_PATH = re.compile(r'"[^"\n]*/run-[^/"\n]+/program\.py"')  # the program's random working directory
+_RUNNER_FRAME = re.compile(r'^ *File "[^"\n]*_runner\.py".*\n', re.MULTILINE)  # the sandbox's own frame
 _IMPORT = ("ModuleNotFoundError", "ImportError")
 
 
@@ -90,6 +93,13 @@ def failure_type(result: ProgramResult) -> tuple[str | None, str]:
     return "runtime_error", (last or result.detail)[:200]
 
 
+def same_every_run(stderr: str) -> str:
+    """A program's stderr without what differs between two runs of it (its random working directory, the
+    sandbox's own traceback frame), so the feedback built from it, and the cache keys of the rounds after
+    it, are the same when a run is resumed."""
+    return _RUNNER_FRAME.sub("", _OWN_PATH.sub('"program.py"', stderr))
+
+
 class Programs:
     """The sandbox of one run's programs (started on first use; `close` stops it and removes its files)."""
 
@@ -122,7 +132,7 @@ class Programs:
             )
         failure, detail = failure_type(result)
         stdout = result.stdout.decode(errors="replace")
-        stderr = result.stderr.decode(errors="replace")
+        stderr = same_every_run(result.stderr.decode(errors="replace"))
         return ProgramRun(
             failure=failure,
             detail=detail,

@@ -8,7 +8,7 @@ from typing import Any
 from schedbench.problems import Family, Importer, Instance
 
 #: Baseline rule → the template of a program implementing it (`baseline/<rule>` under the formalize strategy).
-RULE_PROGRAMS: dict[str, str] = {}
+RULE_PROGRAMS: dict[str, str] = dict.fromkeys(("list", "sequential", "random"), "asyncplan_rules.py.j2")
 
 
 def family() -> Family:

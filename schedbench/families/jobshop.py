@@ -9,7 +9,7 @@ from typing import Any
 from schedbench.problems import Family, Importer, Instance, Reference
 
 #: Baseline rule → the template of a program implementing it (`baseline/<rule>` under the formalize strategy).
-RULE_PROGRAMS: dict[str, str] = {}
+RULE_PROGRAMS: dict[str, str] = dict.fromkeys(("spt", "lpt", "mwkr", "mopnr", "fifo", "random"), "jobshop_rules.py.j2")
 
 
 def family() -> Family:
