@@ -444,3 +444,25 @@ def test_sigkill_between_rounds_then_rerun_asks_no_stored_round_again(strategy, 
     resumed, uninterrupted = _results(killed), _results(clean)
     assert len(resumed[0]) == len(instances) and len(resumed[1]) == 2 * len(instances)
     assert resumed == uninterrupted
+
+
+def test_an_answer_longer_than_the_stored_output_is_read_whole(tmp_path) -> None:
+    inst = sb.generate("rcpsp", levels="3", per_level=1, stage="precedence")[0]
+    printed = json.dumps(reference_answer(inst))
+    program = f"print(' ' * 9000 + {printed!r})\n"
+    reply = conversation_script({prompt_digest(_question(inst, 10.0)): [f"```python\n{program}```"]})
+    with StubServer(reply) as server:
+        config = EvalConfig(
+            model="openai-compatible/stub",
+            suite="x",
+            results=tmp_path / "r.db",
+            base_url=server.openai_url,
+            strategy="formalize",
+            strategy_options={"program_timeout_s": 10.0, "program_memory_mb": MEMORY_MB},
+            show_progress=False,
+        )
+        outcome = evaluate(config, [inst])
+    with Store(tmp_path / "r.db") as store:
+        stored = store.rounds(store.run(outcome.run).id)[(inst.id, 0)][0]
+    assert stored["verification"]["correct"] and stored["extra"]["program_stdout_truncated"]
+    assert len(stored["extra"]["program_stdout"]) == 8000 and printed not in stored["extra"]["program_stdout"]

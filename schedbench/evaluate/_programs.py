@@ -53,7 +53,8 @@ _IMPORT = ("ModuleNotFoundError", "ImportError")
 @dataclass
 class ProgramRun:
     """How one program ended: its failure type (None: it printed something to read), a one-line detail, its
-    run time, exit code and (truncated) output."""
+    run time, exit code and output (stdout whole, up to the sandbox's output limit, read as the answer; stored
+    truncated)."""
 
     failure: str | None
     detail: str
@@ -70,9 +71,9 @@ class ProgramRun:
             "program_detail": self.detail,
             "program_wall_s": round(self.wall_s, 4),
             "program_exit_code": self.exit_code,
-            "program_stdout": self.stdout,
+            "program_stdout": self.stdout[:STDOUT_KEPT],
             "program_stderr": self.stderr,
-            "program_stdout_truncated": self.stdout_truncated,
+            "program_stdout_truncated": self.stdout_truncated or len(self.stdout) > STDOUT_KEPT,
         }
 
 
@@ -138,9 +139,9 @@ class Programs:
             detail=detail,
             wall_s=result.wall_s,
             exit_code=result.exit_code,
-            stdout=stdout[:STDOUT_KEPT],
+            stdout=stdout,
             stderr=stderr[-STDERR_KEPT:],
-            stdout_truncated=result.stdout_truncated or len(stdout) > STDOUT_KEPT,
+            stdout_truncated=result.stdout_truncated,
         )
 
     def close(self) -> None:
