@@ -408,8 +408,9 @@ class _Runner:
     def render_call(self, ids: list[str]) -> tuple[Any, ...]:
         """The work function and arguments rendering these instances' questions: the answer question, or the
         program question of the formalize strategy."""
-        if self.strategy.question == "program":
-            limits = (self.strategy.program_timeout_s, self.strategy.program_memory_mb)  # type: ignore[attr-defined]
+        strategy: Any = self.strategy  # the program options belong to the strategies that ask for programs
+        if strategy.question == "program":
+            limits = (strategy.program_timeout_s, strategy.program_memory_mb)
             return (_work.render_program, ids, self.config.prompt, *limits)
         return (_work.render, ids, self.config.prompt)
 
@@ -827,7 +828,7 @@ class _Turns:
     async def program_feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
         runner = self.runner
         extra = last.extra
-        return await runner.work.call(  # type: ignore[union-attr]
+        return await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
             _work.program_feedback,
             self.inst.id,
             runner.config.prompt.mode,
