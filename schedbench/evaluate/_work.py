@@ -27,8 +27,10 @@ from schedbench.prompts import (
     PromptOptions,
     answer_shape,
     build_messages,
+    build_program_messages,
     extract_answer,
     feedback_text,
+    program_feedback_text,
     prompt_hash,
 )
 
@@ -88,6 +90,16 @@ def render(ids: list[str], options: PromptOptions) -> list[Prepared]:
     return out
 
 
+def render_program(ids: list[str], options: PromptOptions, timeout_s: float, memory_mb: int) -> list[Prepared]:
+    """The formalize strategy's conversation of each instance (loaded before): it asks for a program."""
+    out = []
+    for instance_id in ids:
+        inst, data = _instances[instance_id]
+        messages = build_program_messages(inst, options, timeout_s, memory_mb, data)
+        out.append(Prepared(messages, prompt_hash(messages), sum(len(m["content"]) for m in messages)))
+    return out
+
+
 def check(rows: list[tuple[str, str, str | None]], mode: str) -> list[Checked]:
     """Extract and verify each (instance id, reply text, finish reason)."""
     out = []
@@ -110,6 +122,24 @@ def feedback(
     """The repair feedback after one checked answer of a loaded instance (None: nothing to repair)."""
     inst, _ = _instances[instance_id]
     return feedback_text(inst, mode, style, parse_error, verification, objective_turn)
+
+
+def program_feedback(
+    instance_id: str,
+    mode: str,
+    style: str,
+    failure: str | None,
+    detail: str,
+    stderr_tail: str,
+    parse_error: str | None,
+    verification: dict[str, Any] | None,
+    objective_turn: bool,
+) -> str | None:
+    """The formalize feedback after one program's round of a loaded instance (None: nothing to fix)."""
+    inst, _ = _instances[instance_id]
+    return program_feedback_text(
+        inst, mode, style, failure, detail, stderr_tail, parse_error, verification, objective_turn
+    )
 
 
 def _check_one(instance_id: str, text: str, finish_reason: str | None, mode: str) -> Checked:
