@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
-from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
+from schedbench.prompts._extract import (
+    AnswerShape,
+    DuplicateKeys,
+    Extraction,
+    decode_keeping_duplicates,
+    extract_answer,
+    repeated_key,
+)
 from schedbench.prompts._feedback import FEEDBACK_STYLES, feedback_text
 from schedbench.prompts._render import (
     PROMPT_STYLES,
@@ -33,6 +40,7 @@ __all__ = [
     "answer_shape",
     "answer_text",
     "build_messages",
+    "decode_keeping_duplicates",
     "extract_answer",
     "feedback_text",
     "has_template",
@@ -40,6 +48,7 @@ __all__ = [
     "question_modes",
     "reference_answer",
     "render_question",
+    "repeated_key",
     "scenario_terms",
     "system_prompt",
 ]
