@@ -1,6 +1,7 @@
 """Merging result databases made on several machines into one: runs with their items (and each item's stored
-rounds: the conversation of a multi-turn strategy), tags, and the response cache. A run present on both sides is merged item by item when it is the same run (same model, suite and
-configuration); items both sides hold must agree. Anything else is a conflict, and nothing is written."""
+rounds: the conversation of a multi-turn strategy), tags, and the response cache. A run present on both sides is
+merged item by item when it is the same run (same model, suite and configuration); items both sides hold must
+agree. Anything else is a conflict, and nothing is written."""
 
 from __future__ import annotations
 
