@@ -10,7 +10,7 @@ import typer
 from schedbench import datasets
 from schedbench.cli._common import check_destination, err
 from schedbench.errors import InputError
-from schedbench.importers import importers, load_published, reads_from_folder
+from schedbench.importers import attach_shipped_values, importers, load_published, reads_from_folder
 from schedbench.problems import Instance
 from schedbench.references import solve_references
 from schedbench.suites import write_suite
@@ -72,6 +72,7 @@ def _register(name: str) -> None:
         check_destination(out, overwrite)
         paths = expand_folders(name, paths)
         instances = importers()[name].read(paths)
+        attach_shipped_values(name, instances)
         err.print(f"wrote {solve_and_write(name, paths, instances, out, time_limit, workers, quiet)}")
 
     command.__doc__ = importers()[name].description or f"Import {name} files."

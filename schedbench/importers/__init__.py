@@ -55,9 +55,65 @@ def load_published(name: str, *, published_references: bool = True) -> list[Inst
         if optimum is None:
             continue
         inst.published_optimum = optimum  # type: ignore[attr-defined]  # an extra field: the envelope allows them
+        if inst.id in optima:
+            inst.published_source = f"{name}: {published.optima}"  # type: ignore[attr-defined]
         if published_references:
-            inst.reference = Reference(status="optimal", objective=optimum, bound=optimum, solver="published")
+            fields = {"status": "optimal", "objective": optimum, "bound": optimum, "solver": "published"}
+            inst.reference = Reference.model_validate({**fields, "source": "published"})
     return instances
+
+
+PUBLISHED_KEYS = ("published_optimum", "published_bounds", "published_source")
+"""The extra fields in which an imported instance carries its source's published values."""
+
+
+def has_published_values(inst: Instance) -> bool:
+    """Whether an instance carries a published optimum or published bounds."""
+    extra = inst.model_extra or {}
+    return extra.get("published_optimum") is not None or extra.get("published_bounds") is not None
+
+
+def attach_shipped_values(importer_name: str, instances: list[Instance]) -> int:
+    """Give each instance that is a copy of an instance of a shipped published set — read by the same importer,
+    with the same id and the same data — that set's published values, as if it had been imported by the set's
+    name (so `import psplib j3010_1.sm` or `import orlib-wt wt40.txt` from any folder knows the optimum).
+    Instances that carry published values already keep them. Returns how many got values."""
+    from schedbench import datasets
+
+    lacking = [inst for inst in instances if not has_published_values(inst)]
+    attached = 0
+    for name in datasets.names() if lacking else []:
+        published = datasets.resolve(name)
+        if published.importer != importer_name or importer_name not in importers():
+            continue
+        for path in datasets.files(name):
+            wanted = [inst for inst in lacking if inst.id == path.stem or inst.id.startswith(f"{path.stem}-")]
+            if wanted:
+                attached += _copy_values(name, path, wanted)
+    return attached
+
+
+def _copy_values(name: str, path: Path, wanted: list[Instance]) -> int:
+    """Copy the published values of the shipped file `path` of set `name` onto its twins among `wanted`."""
+    from schedbench import datasets
+
+    shipped = {inst.id: inst for inst in importers()[datasets.resolve(name).importer].read([path])}
+    optima = datasets.published_optima(name)
+    copied = 0
+    for inst in wanted:
+        twin = shipped.get(inst.id)
+        if twin is None or twin.data != inst.data:
+            continue
+        values = {key: value for key, value in (twin.model_extra or {}).items() if key in PUBLISHED_KEYS}
+        if inst.id in optima:
+            values["published_optimum"] = optima[inst.id]
+        if values.get("published_optimum") is None and values.get("published_bounds") is None:
+            continue
+        values.setdefault("published_source", f"{name} (shipped with schedbench)")
+        for key, value in values.items():
+            setattr(inst, key, value)
+        copied += 1
+    return copied
 
 
 def reads_from_folder(name: str, path: Path) -> bool:
