@@ -34,6 +34,7 @@ def verify(
     if (solution is None) == (reply is None):
         raise InputError("command line", "--solution", "give exactly one of --solution FILE and --reply FILE")
     inst = one_instance(instance, instance_id)
+    answer: Any
     if reply is not None:
         answer, parse_error = answer_from_reply(inst, reply, mode)
         if parse_error is not None:

@@ -56,7 +56,7 @@ def load_published(name: str, *, published_references: bool = True) -> list[Inst
             continue
         inst.published_optimum = optimum  # type: ignore[attr-defined]  # an extra field: the envelope allows them
         if inst.id in optima:
-            inst.published_source = f"{name}: {published.optima}"  # type: ignore[attr-defined]
+            inst.published_source = f"{name}: {published.optima}"  # type: ignore[attr-defined]  # an extra field too
         if published_references:
             fields = {"status": "optimal", "objective": optimum, "bound": optimum, "solver": "published"}
             inst.reference = Reference.model_validate({**fields, "source": "published"})
