@@ -12,6 +12,17 @@ from schedbench.prompts._extract import (
     repeated_key,
 )
 from schedbench.prompts._feedback import FEEDBACK_STYLES, feedback_text
+from schedbench.prompts._program import (
+    FAILURE_WORDS,
+    PROGRAM_FAILURES,
+    build_program_messages,
+    extract_program,
+    offline_program,
+    program_feedback_text,
+    program_input,
+    program_template,
+    render_program_question,
+)
 from schedbench.prompts._render import (
     PROMPT_STYLES,
     TEMPLATES,
@@ -28,7 +39,9 @@ from schedbench.prompts._render import (
 )
 
 __all__ = [
+    "FAILURE_WORDS",
     "FEEDBACK_STYLES",
+    "PROGRAM_FAILURES",
     "PROMPT_STYLES",
     "TEMPLATES",
     "AnswerShape",
@@ -40,13 +53,20 @@ __all__ = [
     "answer_shape",
     "answer_text",
     "build_messages",
+    "build_program_messages",
     "decode_keeping_duplicates",
     "extract_answer",
+    "extract_program",
     "feedback_text",
     "has_template",
+    "offline_program",
+    "program_feedback_text",
+    "program_input",
+    "program_template",
     "prompt_hash",
     "question_modes",
     "reference_answer",
+    "render_program_question",
     "render_question",
     "repeated_key",
     "scenario_terms",
