@@ -41,6 +41,10 @@ def demo_models(name: str) -> list[str]:
     return ["oracle/exact", *(f"baseline/{rule}" for rule in get_family(name).baselines)]
 
 
+#: Offline models asked with a strategy other than direct, beside the others: (model, strategy, options).
+STRATEGY_RUNS = [("oracle/tooluser", "direct", {}), ("oracle/tooluser", "tools", {"tools": ["check"]})]
+
+
 def comparison_table(name: str, documents: list[dict[str, Any]]) -> Table:
     """One row per model: feasibility with its Wilson interval, optimality, gaps, WAUC, breakpoint."""
     table = Table(
@@ -51,8 +55,9 @@ def comparison_table(name: str, documents: list[dict[str, Any]]) -> Table:
         table.add_column(column, justify="left" if column == "model" else "right", no_wrap=True)
     for d in documents:
         low, high = d["feasible_ci"]
+        strategy = d.get("strategy", "direct")
         table.add_row(
-            d["model"].removeprefix("baseline/"),
+            d["model"].removeprefix("baseline/") + ("" if strategy == "direct" else f" +{strategy}"),
             f"{100 * d['feasible_rate']:.0f}",
             f"{100 * low:.0f}–{100 * high:.0f}",
             f"{100 * d['parse_error_rate']:.0f}",
@@ -88,6 +93,17 @@ def main() -> None:
                 instances,
             )
             runs.append(outcome.run)
+        for spec, strategy, options in STRATEGY_RUNS:
+            config = EvalConfig(
+                model=spec,
+                suite=str(folder),
+                results=results,
+                run=f"{name}:{spec}:{strategy}",
+                show_progress=False,
+                strategy=strategy,
+                strategy_options=options,
+            )
+            runs.append(evaluate(config, instances).run)
         with Store(results) as store:
             tables.append(comparison_table(name, build_reports(store, runs)))
     for table in tables:

@@ -65,12 +65,16 @@ def evaluate(
     no_preflight: bool = typer.Option(
         False, "--no-preflight", help="send the first request with the others (by default it goes alone first)"
     ),
-    strategy: str = typer.Option("direct", "--strategy", help="how items are asked: direct or repair"),
+    strategy: str = typer.Option("direct", "--strategy", help="how items are asked: direct, repair or tools"),
     rounds: int = typer.Option(3, "--rounds", min=1, help="repair: answers per item at most"),
     feedback: str = typer.Option("full", "--feedback", help="repair: what a failed answer is told: full, types, bare"),
     repair_objective: bool = typer.Option(
         False, "--repair-objective", help="repair: a feasible answer that can be improved is told so (no number)"
     ),
+    tools: str = typer.Option(
+        "check", "--tools", help="tools: what the model may call, comma-separated: check (check_schedule), python"
+    ),
+    max_tool_calls: int = typer.Option(8, "--max-tool-calls", min=1, help="tools: tool calls per item at most"),
 ) -> None:
     """Evaluate a model on a suite: every answer is parsed, verified and stored as it arrives."""
     from schedbench.evaluate import EvalConfig
@@ -110,7 +114,10 @@ def evaluate(
         preflight=not no_preflight,
         max_consecutive_errors=max_consecutive_errors,
         strategy=strategy,
-        strategy_options=_strategy_options(strategy, rounds, feedback, repair_objective),
+        strategy_options={
+            **_strategy_options(strategy, rounds, feedback, repair_objective),
+            **_tool_options(strategy, tools, max_tool_calls),
+        },
     )
     from schedbench.evaluate._suite import load_suite
     from schedbench.evaluate.runner import fewer_collections
@@ -204,4 +211,11 @@ def _strategy_options(strategy: str, rounds: int, feedback: str, repair_objectiv
     """The options of the strategy chosen (the others' flags are ignored)."""
     if strategy == "repair":
         return {"rounds": rounds, "feedback": feedback, "objective_turn": repair_objective}
+    return {}
+
+
+def _tool_options(strategy: str, tools: str, max_tool_calls: int) -> dict[str, Any]:
+    """The tools strategy's options (ignored by the others)."""
+    if strategy == "tools":
+        return {"tools": [t.strip() for t in tools.split(",") if t.strip()], "max_tool_calls": max_tool_calls}
     return {}

@@ -27,6 +27,7 @@ from schedbench.prompts import (
     PromptOptions,
     answer_shape,
     build_messages,
+    check_text,
     extract_answer,
     feedback_text,
     prompt_hash,
@@ -110,6 +111,14 @@ def feedback(
     """The repair feedback after one checked answer of a loaded instance (None: nothing to repair)."""
     inst, _ = _instances[instance_id]
     return feedback_text(inst, mode, style, parse_error, verification, objective_turn)
+
+
+def check_tool(instance_id: str, mode: str, text: str) -> tuple[str, Any]:
+    """`check_schedule` on a loaded instance: the result the model reads, and the answer it read (None when
+    the text held none)."""
+    inst, _ = _instances[instance_id]
+    checked = _check_one(instance_id, text, None, mode)
+    return check_text(inst, mode, checked.parse_error, checked.verification), checked.answer
 
 
 def _check_one(instance_id: str, text: str, finish_reason: str | None, mode: str) -> Checked:

@@ -29,6 +29,7 @@ from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
+from schedbench.evaluate._tool_turns import ToolTurns, close_tool_sandbox
 from schedbench.evaluate._work import Checked, Prepared, Work
 from schedbench.evaluate.strategies import Round, Strategy, make_strategy
 from schedbench.llm import (
@@ -152,7 +153,7 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     digest = suite_hash(suite.instances)  # of the whole suite: --limit only selects items of the run
     instances = suite.instances[: config.limit] if config.limit is not None else suite.instances
     _check_suite(instances, config)
-    config.make_strategy()  # a bad strategy option is refused before any run row exists
+    config.make_strategy().check_ready()  # a bad strategy option is refused before any run row exists
     prices = _prices(config)
     limit = AdaptiveLimit(config.concurrency)
     model = _open_model(config, prices, limit)  # a spec that cannot work is refused before any run row exists
@@ -380,6 +381,7 @@ class _Runner:
             self.outcome.rate_limits = self.limit.rate_limits
             self.outcome.lowest_concurrency = self.limit.lowest
             self.work.close()
+            close_tool_sandbox(self)
             await close_model(model)
 
     async def load(self, model: ChatModel, todo: list[tuple[Instance, int]]) -> None:
@@ -710,7 +712,7 @@ async def _pick(batch: asyncio.Future, position: int) -> Prepared:
     return (await batch)[position]
 
 
-class _Turns:
+class _Turns(ToolTurns):
     """What the runner offers a multi-turn strategy for one item: ask (through the response cache, under the
     budget, each reply checked as it arrives) and word the feedback. `error` holds the fault that ended it."""
 
@@ -743,6 +745,11 @@ class _Turns:
                 record.response, record.finish_reason = completion.text, completion.finish_reason
                 record.input_tokens, record.output_tokens = completion.input_tokens, completion.output_tokens
                 runner.store.add_cache([(key, record)])
+        return await self.answer_round(completion, cost, user)
+
+    async def answer_round(self, completion: Completion, cost: float, user: str | None) -> Round:
+        """The round of one reply: its answer checked, its accounting (`cost`: what it was charged)."""
+        runner = self.runner
         checked: Checked = (
             await runner.work.call(  # type: ignore[union-attr]
                 _work.check, [(self.inst.id, completion.text, completion.finish_reason)], runner.config.prompt.mode

@@ -19,6 +19,7 @@ from schedbench.prompts._render import (
     scenario_terms,
     system_prompt,
 )
+from schedbench.prompts._tools import check_text, tool_description, tools_note
 
 __all__ = [
     "FEEDBACK_STYLES",
@@ -33,6 +34,7 @@ __all__ = [
     "answer_shape",
     "answer_text",
     "build_messages",
+    "check_text",
     "extract_answer",
     "feedback_text",
     "has_template",
@@ -42,4 +44,6 @@ __all__ = [
     "render_question",
     "scenario_terms",
     "system_prompt",
+    "tool_description",
+    "tools_note",
 ]
