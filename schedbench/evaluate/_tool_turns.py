@@ -177,9 +177,7 @@ class ToolTurns:
 
     def checked_answers(self) -> set[str]:
         """The answers check_schedule read in this conversation (as sorted JSON)."""
-        if not hasattr(self, "_checked"):
-            self._checked: set[str] = set()
-        return self._checked
+        return self.__dict__.setdefault("_checked", set())
 
     async def run_python(self, code: str) -> str:
         """The code run in the sandbox with the instance on stdin; its status and truncated output."""

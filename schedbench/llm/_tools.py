@@ -44,33 +44,35 @@ class ToolLoop:
     def final(self) -> Completion | None:
         return self.turns[-1] if self.turns else None
 
+    def answer(self, call: ToolCall, result: str, ran: bool) -> None:
+        """Record one call with its result and add the result to the conversation."""
+        self.calls.append({"turn": len(self.turns), **call, "result": result, "ran": ran})
+        self.messages.append({"role": "tool", "tool_call_id": call["id"], "name": call["name"], "content": result})
+
 
 async def tool_loop(ask: Ask, execute: Execute, messages: list[Message], max_calls: int) -> ToolLoop:
     """Converse until a reply asks for no tool. At most `max_calls` calls run; calls beyond them get
     LIMIT_REACHED as their result, once: a reply that still asks for tools after that ends the loop (its text,
     if any, is the final answer)."""
     loop = ToolLoop(messages=list(messages))
-    refused = False
+    ran, refused = 0, False
     while True:
         completion = await ask(loop.messages)
         if completion is None:
             loop.stopped = True
             return loop
         loop.turns.append(completion)
-        ran = sum(c["ran"] for c in loop.calls)
-        if not completion.tool_calls or (refused and ran >= max_calls):
+        if not completion.tool_calls or refused:
             return loop
         loop.messages.append(assistant_message(completion))
         for call in completion.tool_calls:
-            ran = sum(c["ran"] for c in loop.calls)
             if ran < max_calls:
+                ran += 1
                 result = await execute(call["name"], call.get("arguments"))
-                result += LAST_CALL if ran + 1 == max_calls else ""
+                loop.answer(call, result + (LAST_CALL if ran == max_calls else ""), ran=True)
             else:
                 refused = True
-                result = LIMIT_REACHED.format(limit=max_calls)
-            loop.calls.append({"turn": len(loop.turns), **call, "result": result, "ran": ran < max_calls})
-            loop.messages.append({"role": "tool", "tool_call_id": call["id"], "name": call["name"], "content": result})
+                loop.answer(call, LIMIT_REACHED.format(limit=max_calls), ran=False)
 
 
 def assistant_message(completion: Completion) -> Message:
