@@ -88,7 +88,7 @@ class ToolTurns:
         if runner.unavailable is not None or runner.outcome.stopped_by_budget:
             return None
         text = json.dumps(messages, ensure_ascii=False)
-        request = Prepared(messages, prompt_hash(messages), len(text))  # type: ignore[arg-type]
+        request = Prepared(messages, prompt_hash(messages), len(text))
         key = runner.cache_key(request, self.sample)
         hit = runner.store.cached(key) if runner.cacheable and runner.config.use_cache else None
         if hit is not None:

@@ -751,7 +751,7 @@ class _Turns(ToolTurns):
         """The round of one reply: its answer checked, its accounting (`cost`: what it was charged)."""
         runner = self.runner
         checked: Checked = (
-            await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
+            await runner.work.call(
                 _work.check, [(self.inst.id, completion.text, completion.finish_reason)], runner.config.prompt.mode
             )
         )[0]
@@ -812,7 +812,7 @@ class _Turns(ToolTurns):
 
     async def feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
         runner = self.runner
-        return await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
+        return await runner.work.call(
             _work.feedback,
             self.inst.id,
             runner.config.prompt.mode,

@@ -180,7 +180,7 @@ class ToolUserModel(_Offline):
         checked = [
             c["arguments"].get("answer")
             for m in messages
-            for c in m.get("tool_calls") or []  # type: ignore[union-attr]
+            for c in m.get("tool_calls") or []
             if c.get("name") == "check_schedule" and isinstance(c.get("arguments"), dict)
         ]
         last = next((m["content"] for m in reversed(results) if m.get("name") == "check_schedule"), None)

@@ -81,7 +81,7 @@ def assistant_message(completion: Completion) -> Message:
     message: dict[str, Any] = {"role": "assistant", "content": completion.text, "tool_calls": completion.tool_calls}
     if completion.extra.get("thinking_blocks"):
         message["thinking_blocks"] = completion.extra["thinking_blocks"]
-    return message  # type: ignore[return-value]
+    return message
 
 
 def uses_tools(messages: list[Message]) -> bool:
@@ -111,7 +111,7 @@ def openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
         elif message.get("tool_calls"):
             calls = [
                 {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": _arguments(c)}}
-                for c in message["tool_calls"]  # type: ignore[union-attr]
+                for c in message["tool_calls"]
             ]
             out.append({"role": "assistant", "content": message.get("content") or None, "tool_calls": calls})
         else:
@@ -132,10 +132,10 @@ def anthropic_messages(messages: list[Message]) -> list[dict[str, Any]]:
             else:
                 out.append({"role": "user", "content": [block]})
         elif message.get("tool_calls"):
-            blocks: list[dict[str, Any]] = list(message.get("thinking_blocks") or [])  # type: ignore[arg-type]
+            blocks: list[dict[str, Any]] = list(message.get("thinking_blocks") or [])
             if message.get("content"):
                 blocks.append({"type": "text", "text": message["content"]})
-            for call in message["tool_calls"]:  # type: ignore[union-attr]
+            for call in message["tool_calls"]:
                 arguments = call.get("arguments")
                 blocks.append(
                     {

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-Message = dict[str, str]
+Message = dict[str, Any]
 """A chat message: {"role": "system" | "user" | "assistant", "content": "..."}.
 
 With tools, two more shapes (the same for every provider; each adapter writes its own wire format):

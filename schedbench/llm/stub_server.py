@@ -303,8 +303,9 @@ def _openai_calls(message: dict[str, Any]) -> list[dict[str, Any]]:
     for call in message.get("tool_calls") or []:
         function = call.get("function") or {}
         arguments = function.get("arguments")
-        with contextlib.suppress(TypeError, ValueError):
-            arguments = json.loads(arguments)
+        if isinstance(arguments, str):
+            with contextlib.suppress(ValueError):
+                arguments = json.loads(arguments)
         calls.append({"id": call.get("id"), "name": function.get("name"), "arguments": arguments})
     return calls
 
@@ -341,7 +342,7 @@ def _openai_shape(messages: list[dict[str, Any]]) -> str | None:
 
 
 def _anthropic_shape(messages: list[dict[str, Any]], has_tools: bool) -> str | None:
-    pending: list[str] = []
+    pending: list[Any] = []
     for position, message in enumerate(messages):
         content = message.get("content")
         blocks = content if isinstance(content, list) else []
