@@ -61,7 +61,7 @@ def comparison_table(name: str, documents: list[dict[str, Any]]) -> Table:
             f"{100 * d['feasible_rate']:.0f}",
             f"{100 * low:.0f}–{100 * high:.0f}",
             f"{100 * d['parse_error_rate']:.0f}",
-            f"{100 * d['optimal_rate']:.0f}",
+            _num(None if d["optimal_rate"] is None else 100 * d["optimal_rate"], 0),
             _num(d["mean_gap_pct"], 1),
             _num(d["mean_normalised_gap"], 3),
             _num(d["wauc"], 3),

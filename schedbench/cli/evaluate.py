@@ -153,9 +153,11 @@ def summarise(outcome: Any, results: Path) -> None:
     low, high = document["feasible_ci"]
     correct = round(document["feasible_rate"] * document["n"])
     gap = document["mean_gap_pct"]
+    rate = document["optimal_rate"]
+    optimal = "optimal -" if rate is None else f"optimal {100 * rate:.1f}% of {document['optimal_n']}"
     err.print(
         f"score: success {100 * document['feasible_rate']:.1f}% ({correct}/{document['n']}, 95% CI "
-        f"{100 * low:.1f}-{100 * high:.1f}), optimal {100 * (document['optimal_rate'] or 0):.1f}%, mean gap "
+        f"{100 * low:.1f}-{100 * high:.1f}), {optimal}, mean gap "
         f"{'-' if gap is None else f'{gap:.2f}%'}; {verdict if not document['errors_by_kind'] else 'incomplete'}",
         markup=False,
         highlight=False,

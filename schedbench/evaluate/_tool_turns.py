@@ -146,7 +146,7 @@ class ToolTurns:
             cached=all(t.cached for t in turns),
             finish_reason=last.finish_reason,
         )
-        return await self.answer_round(total, sum(t.cost_usd for t in turns), None)  # type: ignore[attr-defined]
+        return await self.answer_round(total, sum(t.cost_usd for t in turns), None)  # type: ignore[attr-defined]  # _Turns, which mixes this in, has it
 
     async def run_tool(self, name: str, arguments: Any, enabled: list[str]) -> str:
         """Run one tool call; the text the model reads (an explanation for an unknown tool or bad arguments)."""

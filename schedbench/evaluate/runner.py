@@ -49,6 +49,7 @@ from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
 from schedbench.prompts import PromptOptions, prompt_hash, question_modes
 from schedbench.results.store import ItemRecord, Run, Store
+from schedbench.verifiers._result import reference_objective
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
 FLUSH_AT = 256  # items per check batch and transaction at most (answers of one event-loop turn go together)
@@ -521,6 +522,7 @@ class _Runner:
             error=error,
             chain=(inst.model_extra or {}).get("chain"),
             extra={"model_spec": self.config.model},
+            reference=reference_objective(inst.reference),
         )
 
     def over_budget(self, estimate: float) -> bool:
