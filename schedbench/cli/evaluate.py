@@ -65,8 +65,12 @@ def evaluate(
     no_preflight: bool = typer.Option(
         False, "--no-preflight", help="send the first request with the others (by default it goes alone first)"
     ),
-    strategy: str = typer.Option("direct", "--strategy", help="how items are asked: direct, repair or tools"),
-    rounds: int = typer.Option(3, "--rounds", min=1, help="repair: answers per item at most"),
+    strategy: str = typer.Option(
+        "direct", "--strategy", help="how items are asked: direct, repair, tools or formalize"
+    ),
+    rounds: int = typer.Option(
+        None, "--rounds", min=1, help="repair, formalize: answers per item at most (default: repair 3, formalize 1)"
+    ),
     feedback: str = typer.Option("full", "--feedback", help="repair: what a failed answer is told: full, types, bare"),
     repair_objective: bool = typer.Option(
         False, "--repair-objective", help="repair: a feasible answer that can be improved is told so (no number)"
@@ -75,6 +79,12 @@ def evaluate(
         "check", "--tools", help="tools: what the model may call, comma-separated: check (check_schedule), python"
     ),
     max_tool_calls: int = typer.Option(8, "--max-tool-calls", min=1, help="tools: tool calls per item at most"),
+    program_timeout: float = typer.Option(
+        60.0, "--program-timeout", help="formalize: seconds of wall clock per program run in the sandbox"
+    ),
+    program_memory: int = typer.Option(
+        2048, "--program-memory", help="formalize: memory per program in MiB (address space; default 2 GiB)"
+    ),
 ) -> None:
     """Evaluate a model on a suite: every answer is parsed, verified and stored as it arrives."""
     from schedbench.evaluate import EvalConfig
@@ -115,7 +125,7 @@ def evaluate(
         max_consecutive_errors=max_consecutive_errors,
         strategy=strategy,
         strategy_options={
-            **_strategy_options(strategy, rounds, feedback, repair_objective),
+            **_strategy_options(strategy, rounds, feedback, repair_objective, program_timeout, program_memory),
             **_tool_options(strategy, tools, max_tool_calls),
         },
     )
@@ -209,10 +219,25 @@ def _few_shot(count: int, source: str | None, evaluated: list[Instance]) -> list
     return [inst for bucket in chosen.values() for inst in bucket]
 
 
-def _strategy_options(strategy: str, rounds: int, feedback: str, repair_objective: bool) -> dict[str, Any]:
+def _strategy_options(
+    strategy: str,
+    rounds: int | None,
+    feedback: str,
+    repair_objective: bool,
+    program_timeout: float = 60.0,
+    program_memory: int = 2048,
+) -> dict[str, Any]:
     """The options of the strategy chosen (the others' flags are ignored)."""
     if strategy == "repair":
-        return {"rounds": rounds, "feedback": feedback, "objective_turn": repair_objective}
+        return {"rounds": 3 if rounds is None else rounds, "feedback": feedback, "objective_turn": repair_objective}
+    if strategy == "formalize":
+        return {
+            "rounds": 1 if rounds is None else rounds,
+            "feedback": feedback,
+            "objective_turn": repair_objective,
+            "program_timeout_s": program_timeout,
+            "program_memory_mb": program_memory,
+        }
     return {}
 
 

@@ -81,7 +81,7 @@ class ToolTurns:
     messages: list[Message]
     error: str | None
 
-    async def complete(self, messages: list[Message], tools: list[ToolSpec]) -> Completion | None:
+    async def complete_with_tools(self, messages: list[Message], tools: list[ToolSpec]) -> Completion | None:
         """One model turn with `tools` offered: from the cache, or asked under the budget (and cached at once).
         `cost_usd` of the result is what the turn was charged (0 from the cache). None: the item stops."""
         runner = self.runner
@@ -146,7 +146,8 @@ class ToolTurns:
             cached=all(t.cached for t in turns),
             finish_reason=last.finish_reason,
         )
-        return await self.answer_round(total, sum(t.cost_usd for t in turns), None)  # type: ignore[attr-defined]  # _Turns, which mixes this in, has it
+        checked = await self.check(total.text, total.finish_reason)  # type: ignore[attr-defined]  # _Turns has it
+        return self.round(None, total, sum(t.cost_usd for t in turns), checked)  # type: ignore[attr-defined]  # _Turns has it
 
     async def run_tool(self, name: str, arguments: Any, enabled: list[str]) -> str:
         """Run one tool call; the text the model reads (an explanation for an unknown tool or bad arguments)."""

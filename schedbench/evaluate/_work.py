@@ -27,9 +27,11 @@ from schedbench.prompts import (
     PromptOptions,
     answer_shape,
     build_messages,
+    build_program_messages,
     check_text,
     extract_answer,
     feedback_text,
+    program_feedback_text,
     prompt_hash,
 )
 
@@ -89,6 +91,16 @@ def render(ids: list[str], options: PromptOptions) -> list[Prepared]:
     return out
 
 
+def render_program(ids: list[str], options: PromptOptions, timeout_s: float, memory_mb: int) -> list[Prepared]:
+    """The formalize strategy's conversation of each instance (loaded before): it asks for a program."""
+    out = []
+    for instance_id in ids:
+        inst, data = _instances[instance_id]
+        messages = build_program_messages(inst, options, timeout_s, memory_mb, data)
+        out.append(Prepared(messages, prompt_hash(messages), sum(len(m["content"]) for m in messages)))
+    return out
+
+
 def check(rows: list[tuple[str, str, str | None]], mode: str) -> list[Checked]:
     """Extract and verify each (instance id, reply text, finish reason)."""
     out = []
@@ -119,6 +131,24 @@ def check_tool(instance_id: str, mode: str, text: str) -> tuple[str, Any]:
     inst, _ = _instances[instance_id]
     checked = _check_one(instance_id, text, None, mode)
     return check_text(inst, mode, checked.parse_error, checked.verification), checked.answer
+
+
+def program_feedback(
+    instance_id: str,
+    mode: str,
+    style: str,
+    failure: str | None,
+    detail: str,
+    stderr_tail: str,
+    parse_error: str | None,
+    verification: dict[str, Any] | None,
+    objective_turn: bool,
+) -> str | None:
+    """The formalize feedback after one program's round of a loaded instance (None: nothing to fix)."""
+    inst, _ = _instances[instance_id]
+    return program_feedback_text(
+        inst, mode, style, failure, detail, stderr_tail, parse_error, verification, objective_turn
+    )
 
 
 def _check_one(instance_id: str, text: str, finish_reason: str | None, mode: str) -> Checked:

@@ -338,3 +338,20 @@ def _first(conversation: list[dict[str, Any]], flag: str) -> int | None:
 
 def _share(firsts: list[int | None], k: int, n: int) -> float | None:
     return round(sum(f is not None and f <= k for f in firsts) / n, 4) if n else None
+
+
+def program_metrics(conversations: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Formalize metrics over items' stored rounds: how many programs ran, their failure types (over every
+    round, and over each item's last round, its result), and their mean run time."""
+    rounds = [r for c in conversations for r in c]
+    every = Counter(str((r.get("extra") or {}).get("program_failure")) for r in rounds)
+    final = Counter(str((c[-1].get("extra") or {}).get("program_failure")) for c in conversations if c)
+    times = [(r.get("extra") or {}).get("program_wall_s") for r in rounds]
+    ran = [t for t in times if isinstance(t, int | float) and t > 0]
+    return {
+        "programs": len(rounds),
+        "failures": {k: v for k, v in sorted(every.items()) if k != "None"},
+        "final_failures": {k: v for k, v in sorted(final.items()) if k != "None"},
+        "ran_cleanly": every.get("None", 0),
+        "mean_program_s": round(sum(ran) / len(ran), 4) if ran else None,
+    }

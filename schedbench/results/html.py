@@ -706,7 +706,7 @@ def strategy_row(run: RunView) -> dict[str, Any]:
             extra = turn.get("extra") or {}
             calls = extra.get("tool_calls")
             tool_calls += len(calls) if isinstance(calls, list) else 0
-            kind = extra.get("failure_type")
+            kind = extra.get("program_failure") or extra.get("failure_type")  # formalize stores program_failure
             if kind:
                 failures[str(kind)] = failures.get(str(kind), 0) + 1
     tokens, cost = per_solved(document)
