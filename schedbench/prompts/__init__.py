@@ -37,6 +37,7 @@ from schedbench.prompts._render import (
     scenario_terms,
     system_prompt,
 )
+from schedbench.prompts._tools import check_text, tool_description, tools_note
 
 __all__ = [
     "FAILURE_WORDS",
@@ -54,6 +55,7 @@ __all__ = [
     "answer_text",
     "build_messages",
     "build_program_messages",
+    "check_text",
     "decode_keeping_duplicates",
     "extract_answer",
     "extract_program",
@@ -71,4 +73,6 @@ __all__ = [
     "repeated_key",
     "scenario_terms",
     "system_prompt",
+    "tool_description",
+    "tools_note",
 ]
