@@ -54,10 +54,12 @@ def answers_file(folder: Path) -> Path:
 
 
 @contextmanager
-def local_server(answers: Path, latency_s: float):
-    """The stub server in its own process; yields its OpenAI base URL."""
+def local_server(answers: Path | None, latency_s: float, script: str | None = None, env: dict[str, str] | None = None):
+    """The stub server in its own process, replying from an answers file or with a `module:function` script
+    importable from the repository root; yields its OpenAI base URL."""
     port_file = OUT / f"port-{os.getpid()}.txt"
     port_file.unlink(missing_ok=True)
+    replies = ["--script", script] if script else ["--answers", str(answers)]
     process = subprocess.Popen(
         [
             PYTHON,
@@ -65,13 +67,14 @@ def local_server(answers: Path, latency_s: float):
             "schedbench.llm.stub_server",
             "--latency",
             str(latency_s),
-            "--answers",
-            str(answers),
+            *replies,
             "--port-file",
             str(port_file),
         ],
         stdout=subprocess.DEVNULL,
         start_new_session=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + 30
