@@ -60,7 +60,7 @@ from schedbench.generators.jobshop_taillard import taillard_jobshop
 from schedbench.heuristics.jobshop import giffler_thompson, makespan, random_rule
 from schedbench.problems._envelope import Instance
 from schedbench.problems.jobshop import Downtime, Job, JobshopData, Machine, Operation
-from schedbench.solvers.jobshop_cpsat import lower_bound
+from schedbench.solvers.jobshop_cpsat import basic_lower_bound
 
 STAGES = ("classic", "flexible", "windows", "downtime", "combined")
 SCENARIOS = ("abstract", "factory")
@@ -372,7 +372,7 @@ def make_infeasible(data: JobshopData, injects: tuple[str, ...], rng: np.random.
         until = data.horizon - chain + 1
         data.downtimes += [Downtime(machine=m, start=0, end=max(1, until)) for m in job.operations[0].durations]
     else:
-        data.horizon = lower_bound(data) - 1
+        data.horizon = basic_lower_bound(data) - 1
         for other in data.jobs:
             if other.deadline is not None:
                 other.deadline = max(other.release, min(other.deadline, data.horizon))
