@@ -27,6 +27,9 @@ PARAMETERS: dict[str, Any] = {"use_strong_propagation_in_disjunctive": True}
 #: Share of the time limit for the optimisation solve; the rest goes to the descent that proves the bound.
 OPTIMISE_SHARE = 0.5
 PARALLEL_SUBSOLVERS: tuple[str, ...] = ("default_lp", "quick_restart", "lb_tree_search", "max_lp", "core", "no_lp")
+#: Put an interval [makespan, upper) on every machine without downtime (as OR-Tools' job-shop example does), so
+#: the no-overlap reasoning (edge finding, energy) pushes the makespan up directly.
+MAKESPAN_INTERVAL = True
 #: The load bound tries at most this many machine sets (flexible shops can have one per operation).
 MAX_MACHINE_SETS = 400
 
@@ -199,13 +202,16 @@ def build_model(data: JobshopData, upper: int, hint: dict[str, Any] | None = Non
                 by_machine[machine].append(interval)
         model.add_exactly_one(literals.values())
         built.presence[op.id] = literals
+    lower = min(lower_bound(data), upper)
+    makespan = model.new_int_var(lower, max(lower, upper), "makespan")
+    tail = model.new_interval_var(makespan, max(lower, upper) - makespan, max(lower, upper), "after_makespan")
     blocks = downtime_blocks(data)
     for machine, intervals in by_machine.items():
         fixed = [model.new_fixed_size_interval_var(a, b - a, f"down_{machine}_{a}") for a, b in blocks[machine]]
+        if MAKESPAN_INTERVAL and intervals and not fixed:
+            fixed = [tail]  # nothing runs after the makespan: the machine's reasoning then bounds the makespan
         if len(intervals) + len(fixed) > 1 and intervals:
             model.add_no_overlap(intervals + fixed)
-    lower = min(lower_bound(data), upper)
-    makespan = model.new_int_var(lower, max(lower, upper), "makespan")
     for job in data.jobs:
         for a, b in zip(job.operations, job.operations[1:], strict=False):
             model.add(built.starts[b.id] >= ends[a.id])
