@@ -19,9 +19,11 @@ venv: $(STAMP)
 demo: venv
 	$(BIN)/python -m schedbench.demo --out $(DEMO_DIR)
 
+# mypy checks the package (configuration in pyproject.toml); its cache in .mypy_cache makes a rerun take seconds
 lint: venv
 	$(BIN)/ruff check schedbench tests bench
 	$(BIN)/ruff format --check schedbench tests bench
+	$(BIN)/python -m mypy --cache-dir .mypy_cache
 
 # Untrusted programs run under bubblewrap (Debian's bubblewrap): installed with apt-get when missing and possible.
 sandbox-deps:
@@ -30,7 +32,7 @@ sandbox-deps:
 	  || echo "warning: could not install bubblewrap; the sandbox tests will fail" >&2
 	@command -v bwrap >/dev/null 2>&1 || echo "bubblewrap missing: apt-get install bubblewrap (as root)" >&2
 
-# the everyday tier: everything but the checks marked slow (full published sets, throughput runs)
+# the everyday tier (lint included): everything but the checks marked slow (full published sets, throughput runs)
 test: venv lint sandbox-deps
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 

@@ -137,7 +137,7 @@ def verify(instance: Instance, answer: dict[str, Any] | str, *, mode: str = "pla
     family = get_family(instance.family)
     if isinstance(answer, str):
         extraction = extract_answer(answer, answer_shape(family.name, mode))
-        if not extraction.ok:
+        if extraction.answer is None:
             raise ValueError(f"no answer in the reply: {extraction.error}")
         answer = extraction.answer
     return family.verify(family.parse_data(instance.data), answer, instance.reference)
@@ -223,7 +223,8 @@ def report(run: str | EvalResult, *, results: str | Path = DEFAULT_RESULTS) -> d
     from schedbench.results.store import Store
 
     if isinstance(run, EvalResult):
-        run, results = run.run, run.results
+        results = run.results
+        run = run.run
     with Store(results) as store:
         row = store.run(run)
         if row is None:

@@ -120,7 +120,7 @@ def test_kinds_follow_the_status_and_the_cause_not_the_sdks_label() -> None:
         raise refused from ConnectionRefusedError(111, "Connection refused")
     except openai.APITimeoutError as exc:
         assert classify(exc) == "connection_refused"
-    assert classify(openai.APITimeoutError(request=None)) == "timeout"  # type: ignore[arg-type]
+    assert classify(openai.APITimeoutError(request=None)) == "timeout"  # type: ignore[arg-type]  # the SDK accepts no request here
     assert kind_of(describe(ValueError("x"))) == "other" and kind_of("APITimeoutError: old row") == "other"
 
 

@@ -80,10 +80,10 @@ def test_published_held_out_sets_carry_published_optima():
     from schedbench.evolve.report import published_held_out
     from schedbench.problems import get_family
 
-    for family_name, rule in (("smtt", "mdd"), ("rcpsp", "lft")):
+    for family_name, rule in (("smtt", "mdd"), ("rcpsp", "lft"), ("jobshop", "mwkr")):
         family = get_family(family_name)
         held_out = published_held_out(get_spec(family_name), 5)
-        assert len(held_out) == {"smtt": 2, "rcpsp": 1}[family_name]
+        assert len(held_out) == {"smtt": 2, "rcpsp": 1, "jobshop": 1}[family_name]
         for name, instances in ((h.name, h.instances) for h in held_out):
             assert len(instances) == 5, name
             for inst in instances:

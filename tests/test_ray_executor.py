@@ -204,7 +204,7 @@ def test_missing_ray_is_bad_input_naming_the_option(monkeypatch: pytest.MonkeyPa
 
 def test_unknown_executor_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown executor"):
-        list(map_ordered(abs, [1], executor="dask"))  # type: ignore[arg-type]
+        list(map_ordered(abs, [1], executor="dask"))  # type: ignore[arg-type]  # a wrong name on purpose
 
 
 def test_evaluate_checks_answers_on_ray_with_the_same_results(ray_cluster: str, tmp_path: Path) -> None:

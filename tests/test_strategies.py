@@ -42,7 +42,7 @@ def _key(config: EvalConfig) -> str:
     runner = SimpleNamespace(
         config=config, params={"temperature": 0.2}, strategy_identity=config.make_strategy().identity()
     )
-    return _Runner.cache_key(runner, Prepared([], "ph" * 32, 10), 1)  # type: ignore[arg-type]
+    return _Runner.cache_key(runner, Prepared([], "ph" * 32, 10), 1)  # type: ignore[arg-type]  # only the fields cache_key reads
 
 
 def test_direct_keeps_the_run_name_and_cache_key_of_before_strategies() -> None:

@@ -193,12 +193,12 @@ def _groups(cells: list[tuple[int, str]], cell_size: np.ndarray) -> _Groups:
     for g in range(len(names)):
         chosen = member[:, g] > 0
         level_size: dict[int, float] = {}
-        for c in np.flatnonzero(chosen):
-            level_size[cells[c][0]] = level_size.get(cells[c][0], 0.0) + cell_size[c]
+        for i in np.flatnonzero(chosen):
+            level_size[cells[i][0]] = level_size.get(cells[i][0], 0.0) + cell_size[i]
         total = sum(level_size)
-        for c in np.flatnonzero(chosen):
-            level = cells[c][0]
-            wauc[c, g] = level / (level_size[level] * total) if total else np.nan
+        for i in np.flatnonzero(chosen):
+            level = cells[i][0]
+            wauc[i, g] = level / (level_size[level] * total) if total else np.nan
     return _Groups(names, member, wauc, cell_size @ member)
 
 
@@ -331,13 +331,13 @@ def _leaderboard(per_run: list[dict[str, Any]], pairs: list[dict[str, Any]]) -> 
             pair = next(p for p in pairs if {p["a"], p["b"]} == {best, row["run"]})
             sign = 1.0 if pair["a"] == best else -1.0
             low, high = pair["wauc_diff_ci"]
-            interval = [None, None] if low is None or high is None else sorted([sign * low, sign * high])
+            interval = None if low is None or high is None else sorted([sign * low, sign * high])
             entry["vs_best"] = {
                 "p_holm": pair["mcnemar"]["p_holm"],
                 "significant": pair["mcnemar"]["significant"],
                 "wauc_diff": None if pair["wauc_diff"] is None else sign * pair["wauc_diff"],
-                "wauc_diff_ci": interval,
-                "wauc_differs": interval[0] is not None and (interval[0] > 0 or interval[1] < 0),
+                "wauc_diff_ci": interval or [None, None],
+                "wauc_differs": interval is not None and (interval[0] > 0 or interval[1] < 0),
             }
         board.append(entry)
     return board

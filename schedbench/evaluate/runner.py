@@ -419,7 +419,7 @@ class _Runner:
                     with probing():
                         await self.converse(model, inst, sample, prepared)
                     continue
-                task = asyncio.create_task(self.converse(model, inst, sample, prepared))
+                task: asyncio.Task[Any] = asyncio.create_task(self.converse(model, inst, sample, prepared))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 continue
@@ -478,7 +478,7 @@ class _Runner:
             rounds = await self.strategy.run(turns)
         finally:
             self.in_flight -= 1
-            self.slot_free.set()  # type: ignore[union-attr]
+            self.slot_free.set()  # type: ignore[union-attr]  # made in run(), inside the event loop
         self.conversation_done(inst, sample, prepared, rounds, turns.error)
 
     def conversation_done(
@@ -744,7 +744,7 @@ class _Turns:
                 record.input_tokens, record.output_tokens = completion.input_tokens, completion.output_tokens
                 runner.store.add_cache([(key, record)])
         checked: Checked = (
-            await runner.work.call(  # type: ignore[union-attr]
+            await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
                 _work.check, [(self.inst.id, completion.text, completion.finish_reason)], runner.config.prompt.mode
             )
         )[0]
@@ -805,7 +805,7 @@ class _Turns:
 
     async def feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
         runner = self.runner
-        return await runner.work.call(  # type: ignore[union-attr]
+        return await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
             _work.feedback,
             self.inst.id,
             runner.config.prompt.mode,

@@ -303,9 +303,9 @@ def draw_alternatives(
     """The base machine plus up to max_eligible − 1 others, each with a duration of 0.7 to 1.5 times the base."""
     count = int(rng.integers(1, min(max_eligible, len(machine_ids)) + 1))
     others = [i for i in range(len(machine_ids)) if i != machine]
-    picked = rng.choice(others, size=count - 1, replace=False) if count > 1 else []
+    picked = [int(i) for i in rng.choice(others, size=count - 1, replace=False)] if count > 1 else []
     durations = {machine_ids[machine]: duration}
-    for other in sorted(int(i) for i in picked):
+    for other in sorted(picked):
         durations[machine_ids[other]] = max(1, round(duration * float(rng.uniform(0.7, 1.5))))
     return durations
 
@@ -361,7 +361,7 @@ def shortest_chain(job: Job) -> int:
 
 def make_infeasible(data: JobshopData, injects: tuple[str, ...], rng: np.random.Generator) -> None:
     """Make the instance infeasible with one of the stage's own constraint kinds (see the module docstring)."""
-    kinds = [k for k in ("windows", "downtime") if k in injects] or ["horizon"]
+    kinds: list[str] = [k for k in ("windows", "downtime") if k in injects] or ["horizon"]
     kind = kinds[int(rng.integers(len(kinds)))]
     job = data.jobs[int(rng.integers(len(data.jobs)))]
     chain = shortest_chain(job)

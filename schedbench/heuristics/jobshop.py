@@ -34,6 +34,9 @@ class Candidate:
 Priority = Callable[[Candidate], float]
 """Smaller values are dispatched first (ties by job index)."""
 
+Schedule = dict[str, dict[str, int] | dict[str, str]]
+"""A job-shop answer: "starts" (operation → start) and, when any operation is flexible, "machines"."""
+
 
 def earliest_fit(blocks: list[tuple[int, int]], block_ends: list[int], earliest: int, duration: int) -> int:
     """The first start ≥ earliest where [start, start + duration) misses every downtime stretch."""
@@ -47,7 +50,7 @@ def earliest_fit(blocks: list[tuple[int, int]], block_ends: list[int], earliest:
     return t
 
 
-def giffler_thompson(data: JobshopData, priority: Priority) -> dict[str, dict[str, object]]:
+def giffler_thompson(data: JobshopData, priority: Priority) -> Schedule:
     """An active schedule ({"starts", "machines"}) built by Giffler–Thompson with `priority`."""
     blocks = downtime_blocks(data)
     ends = {m: [b for _, b in stretches] for m, stretches in blocks.items()}
@@ -155,8 +158,8 @@ RULES: dict[str, Callable[[JobshopData], Priority]] = {
 }
 
 
-def _baseline(rule: Callable[[JobshopData], Priority]) -> Callable[[JobshopData], dict[str, object]]:
-    def baseline(data: JobshopData) -> dict[str, object]:
+def _baseline(rule: Callable[[JobshopData], Priority]) -> Callable[[JobshopData], Schedule]:
+    def baseline(data: JobshopData) -> Schedule:
         return giffler_thompson(data, rule(data))
 
     baseline.__doc__ = f"Giffler–Thompson with priority: {rule.__doc__}"
@@ -166,7 +169,7 @@ def _baseline(rule: Callable[[JobshopData], Priority]) -> Callable[[JobshopData]
 BASELINES = {name: _baseline(rule) for name, rule in RULES.items()}
 
 
-def makespan(data: JobshopData, schedule: dict[str, dict[str, object]]) -> int:
+def makespan(data: JobshopData, schedule: Schedule) -> int:
     """The makespan of a complete schedule produced here (machines implied for single-machine operations)."""
     starts, named = schedule["starts"], schedule.get("machines", {})
     total = 0

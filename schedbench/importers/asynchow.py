@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,7 @@ class Plan:
             days_low, days_high = RANGE_UNIT_DAYS[word]
             count = float(match.group(1))
             if (low, high) == (round(count * days_low * 86400), round(count * days_high * 86400)):
-                return unit_phrase(int(count) if count.is_integer() else count, word)  # type: ignore[arg-type]
+                return unit_phrase(int(count) if count.is_integer() else Fraction(count), word)
         size = unit_seconds(word) if word else None
         if size is None or low % size or high % size:
             word, size = unit, UNIT_SECONDS[unit]

@@ -76,7 +76,7 @@ def read_lines(path: Path) -> list[tuple[int, str]]:
     ]
 
 
-def build_data(path: Path, routes: list[list[dict[str, int]]], machine_count: int) -> JobshopData:
+def build_data(path: Path, routes: list[list[dict[int, int]]], machine_count: int) -> JobshopData:
     """Validated data from routes (per job, per operation: machine number from 1 → duration)."""
     try:
         return JobshopData(

@@ -106,9 +106,9 @@ def check_references(data: JobshopData) -> None:
             if op.id in operations:
                 raise ValueError(f"duplicate operation id {op.id!r}")
             operations.add(op.id)
-            for machine in op.durations:
-                if machine not in machines:
-                    raise ValueError(f"operation {op.id!r} names unknown machine {machine!r}")
+            for machine_id in op.durations:
+                if machine_id not in machines:
+                    raise ValueError(f"operation {op.id!r} names unknown machine {machine_id!r}")
         if job.deadline is not None and job.deadline < job.release:
             raise ValueError(f"job {job.id!r} has its deadline {job.deadline} before its release {job.release}")
     for down in data.downtimes:

@@ -24,6 +24,7 @@ Every answer is re-verified by the harness; the runner's own timings are not tru
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -484,7 +485,8 @@ class ForkServer:
         readers = []
         for read_end, limit in ((pipes[1][0], 64 * 2**20), (pipes[2][0], 2**16), (pipes[3][0], 2**16)):
             reader = asyncio.StreamReader(limit=limit)
-            await loop.connect_read_pipe(lambda r=reader: asyncio.StreamReaderProtocol(r), os.fdopen(read_end, "rb", 0))
+            protocol_factory = functools.partial(asyncio.StreamReaderProtocol, reader)
+            await loop.connect_read_pipe(protocol_factory, os.fdopen(read_end, "rb", 0))
             readers.append(reader)
         transport, protocol = await loop.connect_write_pipe(
             asyncio.streams.FlowControlMixin, os.fdopen(pipes[0][1], "wb", 0)

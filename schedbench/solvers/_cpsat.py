@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from schedbench.problems._envelope import Reference
+from schedbench.problems._envelope import Reference, ReferenceStatus
 
 
 def solver_name() -> str:
@@ -50,13 +50,16 @@ def run(
     return solver, status, time.perf_counter() - began
 
 
-def status_name(status: Any) -> str:
+def status_name(status: Any) -> ReferenceStatus:
     """Map a CP-SAT status to a reference status."""
     from ortools.sat.python import cp_model
 
-    return {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible"}.get(
-        status, "unknown"
-    )
+    names: dict[Any, ReferenceStatus] = {
+        cp_model.OPTIMAL: "optimal",
+        cp_model.FEASIBLE: "feasible",
+        cp_model.INFEASIBLE: "infeasible",
+    }
+    return names.get(status, "unknown")
 
 
 def reference(solver: Any, status: Any, seconds: float, witness: dict[str, Any] | None) -> Reference:

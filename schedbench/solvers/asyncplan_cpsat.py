@@ -145,8 +145,8 @@ def solve(
     reference = _solve_fixed(data, time_limit, workers, hint)
     if data.has_ranges():
         longest = _solve_fixed(data.at_longest(), time_limit, workers, None)
-        reference.objective_max, reference.bound_max = longest.objective, longest.bound
-        reference.time_s = round(reference.time_s + longest.time_s, 4)
+        extra = {"objective_max": longest.objective, "bound_max": longest.bound}  # extra fields of Reference
+        reference = reference.model_copy(update={**extra, "time_s": round(reference.time_s + longest.time_s, 4)})
     return reference
 
 

@@ -13,6 +13,7 @@ the same way: `solve=never_weaker(my_solver.solve, heuristics.BASELINES, verifie
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -89,9 +90,8 @@ def never_weaker(
         reference = solve(data, time_limit=time_limit, workers=workers, hint=hint)
         return with_incumbent(reference, data, baselines, verify, improve, label)
 
+    functools.update_wrapper(guarded, solve)  # its name, module and __wrapped__
     guarded.__doc__ = f"{solve.__doc__ or ''}\n\nUnproven references are never weaker than a baseline rule."
-    guarded.__name__ = getattr(solve, "__name__", "solve")
-    guarded.__wrapped__ = solve  # type: ignore[attr-defined]
     return guarded
 
 

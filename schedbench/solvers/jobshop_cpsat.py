@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from schedbench.problems._envelope import Reference
+from schedbench.problems._envelope import Reference, ReferenceStatus
 from schedbench.problems.jobshop import JobshopData, downtime_blocks
 from schedbench.solvers import _cpsat
 
@@ -271,7 +271,7 @@ def solve(
     if name in ("optimal", "feasible"):
         start, upper = read_schedule(data, built, solver), round(solver.objective_value)
         bound = max(bound, round(solver.best_objective_bound))
-    elif name == "infeasible" or start is None:
+    elif name == "infeasible" or start is None or upper is None:
         return _record(name, None, None, None, began)
     else:  # out of time before CP-SAT reported: the warm start stands
         bound = max(bound, round(solver.best_objective_bound))
@@ -326,9 +326,9 @@ def _used(solver: Any, workers: int, began: float) -> float:
     return solver.deterministic_time if workers <= 1 else time.perf_counter() - began
 
 
-def _record(status: str, objective: int | None, bound: int | None, witness: Any, began: float) -> Reference:
+def _record(status: ReferenceStatus, objective: int | None, bound: int | None, witness: Any, began: float) -> Reference:
     return Reference(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         objective=objective,
         bound=bound,
         solver=_cpsat.solver_name(),

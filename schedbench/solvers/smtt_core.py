@@ -11,7 +11,7 @@ def core() -> Any:
     """The compiled core: the one built at install time, else one built here from the shipped C source (a Ray
     node of another platform, an uninstalled checkout); RuntimeError when neither is possible."""
     try:
-        from schedbench.solvers import _smtt_core
+        import schedbench.solvers._smtt_core as _smtt_core
     except ImportError:
         from schedbench.solvers._build_core import build_core
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from schedbench.problems._envelope import Reference, Verification, Violation
@@ -96,3 +97,40 @@ def hashable_id(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def read_starts(
+    raw: Any, ids: Sequence[str], key_names: tuple[str, ...], noun: str
+) -> tuple[dict[str, int], list[Violation]]:
+    """Valid starts by id from an answer's `starts` part, and the missing/unknown/duplicate/invalid_value
+    violations. `ids` are the instance's ids in order, `key_names` the id fields a list entry may use and
+    `noun` what an id names ("task", "operation"). An id given twice is `duplicate` and none of its starts is
+    used."""
+    known = set(ids)
+    starts: dict[str, int] = {}
+    seen: set[str] = set()
+    bad: set[str] = set()
+    violations: list[Violation] = []
+    for key, value in entries(raw, key_names, "start") or []:
+        item = hashable_id(key)
+        if item is None or item not in known:
+            violations.append(Violation(type="unknown", items=[str(key)], detail=f"no {noun} {key!r}"))
+            continue
+        if item in seen:
+            violations.append(Violation(type="duplicate", items=[item], detail=f"{item} is scheduled twice"))
+            starts.pop(item, None)
+            bad.add(item)
+            continue
+        seen.add(item)
+        start = as_nonnegative_int(value)
+        if start is None:
+            violations.append(
+                Violation(type="invalid_value", items=[item], detail=f"start {value!r} is not a non-negative integer")
+            )
+            bad.add(item)
+        elif item not in bad:
+            starts[item] = start
+    for item in ids:
+        if item not in seen:
+            violations.append(Violation(type="missing", items=[item], detail=f"{item} has no start"))
+    return starts, violations

@@ -222,12 +222,12 @@ def verify_time(data: AsyncplanData, answer: dict[str, Any], reference: Referenc
     shown = int(value) if value.denominator == 1 else float(value)
     accepted = accepted_range(data)
     if accepted is not None:
-        low, high = accepted
-        if low <= value <= high:
-            return Verification(feasible=True, correct=True, objective=shown, reference=low, gap_pct=0.0, optimal=True)
-        where = "below" if value < low else "above"
+        lo, hi = accepted
+        if lo <= value <= hi:
+            return Verification(feasible=True, correct=True, objective=shown, reference=lo, gap_pct=0.0, optimal=True)
+        where = "below" if value < lo else "above"
         problem = Violation(
-            type="wrong_time", items=["makespan"], detail=f"{shown} is {where} the correct range [{low}, {high}]"
+            type="wrong_time", items=["makespan"], detail=f"{shown} is {where} the correct range [{lo}, {hi}]"
         )
         return finish([problem], shown, reference)
     low, high = known_optimum_range(data, reference)

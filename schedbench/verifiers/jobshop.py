@@ -17,7 +17,8 @@ from typing import Any
 
 from schedbench.problems._envelope import Reference, Verification, Violation
 from schedbench.problems.jobshop import JobshopData, downtime_blocks
-from schedbench.verifiers._result import as_nonnegative_int, entries, finish, hashable_id
+from schedbench.verifiers import _result
+from schedbench.verifiers._result import entries, finish, hashable_id
 
 VIOLATION_TYPES = (
     "missing",
@@ -58,34 +59,7 @@ def verify(data: JobshopData, solution: Any, reference: Reference | None = None)
 
 def read_starts(data: JobshopData, raw: Any) -> tuple[dict[str, int], list[Violation]]:
     """Valid starts by operation id, and the missing/unknown/duplicate/invalid_value violations."""
-    known = {op.id for _, _, op in data.operations()}
-    starts: dict[str, int] = {}
-    seen: set[str] = set()
-    bad: set[str] = set()
-    violations: list[Violation] = []
-    for key, value in entries(raw, _KEYS, "start") or []:
-        op = hashable_id(key)
-        if op is None or op not in known:
-            violations.append(Violation(type="unknown", items=[str(key)], detail=f"no operation {key!r}"))
-            continue
-        if op in seen:
-            violations.append(Violation(type="duplicate", items=[op], detail=f"{op} is scheduled twice"))
-            starts.pop(op, None)
-            bad.add(op)
-            continue
-        seen.add(op)
-        start = as_nonnegative_int(value)
-        if start is None:
-            violations.append(
-                Violation(type="invalid_value", items=[op], detail=f"start {value!r} is not a non-negative integer")
-            )
-            bad.add(op)
-        elif op not in bad:
-            starts[op] = start
-    for _, _, op in data.operations():
-        if op.id not in seen:
-            violations.append(Violation(type="missing", items=[op.id], detail=f"{op.id} has no start"))
-    return starts, violations
+    return _result.read_starts(raw, [op.id for _, _, op in data.operations()], _KEYS, "operation")
 
 
 def read_machines(data: JobshopData, raw: Any) -> tuple[dict[str, str], list[Violation]]:
@@ -106,22 +80,22 @@ def read_machines(data: JobshopData, raw: Any) -> tuple[dict[str, str], list[Vio
         else:
             named[op] = value
     machines: dict[str, str] = {}
-    for op_id, op in ops.items():
+    for op_id, operation in ops.items():
         if op_id in repeated:
             continue
         if op_id not in named:
-            if len(op.durations) == 1:
-                machines[op_id] = next(iter(op.durations))
+            if len(operation.durations) == 1:
+                machines[op_id] = next(iter(operation.durations))
             else:
                 violations.append(Violation(type="missing", items=[op_id], detail=f"{op_id} has no machine"))
             continue
         machine = hashable_id(named[op_id])
-        if machine is None or machine not in op.durations:
+        if machine is None or machine not in operation.durations:
             violations.append(
                 Violation(
                     type="eligibility",
                     items=[op_id, str(named[op_id])],
-                    detail=f"{op_id} cannot run on {named[op_id]!r} (eligible: {', '.join(op.durations)})",
+                    detail=f"{op_id} cannot run on {named[op_id]!r} (eligible: {', '.join(operation.durations)})",
                 )
             )
         else:

@@ -8,7 +8,8 @@ import numpy as np
 
 from schedbench.problems._envelope import Reference, Verification, Violation
 from schedbench.problems.rcpsp import RcpspData
-from schedbench.verifiers._result import as_nonnegative_int, entries, finish, hashable_id
+from schedbench.verifiers import _result
+from schedbench.verifiers._result import finish
 
 VIOLATION_TYPES = (
     "missing",
@@ -42,35 +43,7 @@ def verify(data: RcpspData, solution: Any, reference: Reference | None = None) -
 
 def read_starts(data: RcpspData, raw: Any) -> tuple[dict[str, int], list[Violation]]:
     """Valid starts by task id, and the missing/unknown/duplicate/invalid_value violations."""
-    known = data.task_index()
-    pairs = entries(raw, ("task", "id"), "start") or []
-    starts: dict[str, int] = {}
-    seen: set[str] = set()
-    bad: set[str] = set()
-    violations: list[Violation] = []
-    for key, value in pairs:
-        task = hashable_id(key)
-        if task is None or task not in known:
-            violations.append(Violation(type="unknown", items=[str(key)], detail=f"no task {key!r}"))
-            continue
-        if task in seen:
-            violations.append(Violation(type="duplicate", items=[task], detail=f"{task} is scheduled twice"))
-            starts.pop(task, None)
-            bad.add(task)
-            continue
-        seen.add(task)
-        start = as_nonnegative_int(value)
-        if start is None:
-            violations.append(
-                Violation(type="invalid_value", items=[task], detail=f"start {value!r} is not a non-negative integer")
-            )
-            bad.add(task)
-        elif task not in bad:
-            starts[task] = start
-    for t in data.tasks:
-        if t.id not in seen:
-            violations.append(Violation(type="missing", items=[t.id], detail=f"{t.id} has no start"))
-    return starts, violations
+    return _result.read_starts(raw, [t.id for t in data.tasks], ("task", "id"), "task")
 
 
 def check_schedule(data: RcpspData, starts: dict[str, int]) -> list[Violation]:
