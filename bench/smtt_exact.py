@@ -5,16 +5,20 @@ Sections (pick with --only):
   by the schedbench generator (deterministic seeds), each solved by `smtt_exact.solve` (heuristic upper
   bound + compiled decomposition core). Figures per n: share proven optimal, median / 90th percentile / max
   seconds of the whole solve() call, for all instances, the hard classes (TF 0.4/0.6 with RDD 0.2) and
-  every class. --seed changes every instance.
-- `weighted`: the same grid with weights (1‖ΣwjTj) at --weighted-sizes (default 50,100): proven share, times.
+  every class. --seed changes every instance. --classes (e.g. `0.6:0.2,0.4:0.2`) and --ks (e.g. `0,3`) pick
+  classes and instance numbers, to measure the hard classes on their own.
+- `weighted`: the same grid with weights (1‖ΣwjTj) at --weighted-sizes (default 50,100): proven share, times,
+  and a check that every reference is at most the cheapest baseline rule and at most the best rule improved
+  by the local search (OR-Library ships published optima only up to n = 40 here: `wt40`).
 - `shared`: the 800 n=20 and 200 n=100 instances with published optima: mismatches and times.
 - `wt40`: the 125 OR-Library n=40 weighted instances (dynamic program, CP-SAT fallback): how many proven
   optimal and equal to wtopt40.txt, median / max seconds.
 Instances run one after another on one core. The core is compiled ahead of time (no JIT warm-up to exclude).
-Exit code 1 on any value that contradicts a published optimum.
+Exit code 1 on any value that contradicts a published optimum, or a weighted reference above a rule.
 
     .venv/bin/python bench/smtt_exact.py [--sizes 100,200,500,1000] [--per-class 5] [--time-limit 60]
                                          [--only generated,shared,wt40,weighted] [--seed 2026]
+                                         [--classes 0.6:0.2,0.4:0.2] [--ks 0,1,2] [--weighted-sizes 50,100]
 The limit is work-based (`smtt_exact.WORK_PER_SECOND` units per second of --time-limit): the proven share
 does not depend on load, the seconds do.
 """
@@ -33,10 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from schedbench.generators.smtt import draw
+from schedbench.heuristics.smtt import RULES
 from schedbench.importers.orlib import read_file as read_orlib
 from schedbench.importers.smtt_jsonl import read_file as read_jsonl
-from schedbench.problems.smtt import SmttData, from_arrays
-from schedbench.solvers import smtt_exact
+from schedbench.problems.smtt import SmttData, from_arrays, total_tardiness
+from schedbench.solvers import smtt_exact, smtt_weighted
 from schedbench.verifiers.smtt import verify
 
 DATA = Path(__file__).resolve().parents[1] / "schedbench" / "datasets"
@@ -58,6 +63,14 @@ def solve_checked(data: SmttData, time_limit: float) -> tuple[str, int, float, d
     return reference.status, int(reference.objective), seconds, extra
 
 
+def rule_costs(data: SmttData) -> dict[str, int]:
+    """The cheapest baseline rule's objective and the best weighted rule improved by the local search."""
+    p, d, w = data.arrays()
+    cheapest = min(total_tardiness(p, d, w, rule(p, d, w)) for rule in RULES.values())
+    improved, _, _ = smtt_weighted.best_hint(p, d, w)
+    return {"best_rule": int(cheapest), "best_rule_ls": int(improved)}
+
+
 def summary(times: list[float]) -> str:
     ordered = sorted(times)
     p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
@@ -66,16 +79,39 @@ def summary(times: list[float]) -> str:
 
 def class_line(label: str, rows: list[dict]) -> str:
     proven = sum(r["status"] == "optimal" for r in rows)
-    return f"{label}: {proven}/{len(rows)} proven, {summary([r['seconds'] for r in rows])}"
+    works = [r["work"] for r in rows if r.get("work") is not None]
+    work = f", median work {statistics.median(works):.3g}, max {max(works):.3g}" if works else ""
+    return f"{label}: {proven}/{len(rows)} proven, {summary([r['seconds'] for r in rows])}{work}"
 
 
-def generated(sizes: list[int], per_class: int, time_limit: float, log: Path, seed: int, weighted: bool) -> int:
+def parse_classes(text: str | None) -> list[tuple[float, float]]:
+    """`TF:RDD,...` (None: all 20 classes)."""
+    if not text:
+        return list(itertools.product(TF, RDD))
+    return [(float(tf), float(rdd)) for tf, rdd in (item.split(":") for item in text.split(","))]
+
+
+def generated(
+    sizes: list[int],
+    ks: list[int],
+    time_limit: float,
+    log: Path,
+    seed: int,
+    weighted: bool,
+    classes: list[tuple[float, float]],
+) -> int:
+    """Solve the generated grid; with weights, also count references above a rule (+ local search)."""
+    weaker = 0
     for n in sizes:
         rows = []
-        for (tf, rdd), k in itertools.product(itertools.product(TF, RDD), range(per_class)):
+        for (tf, rdd), k in itertools.product(classes, ks):
             rng = np.random.default_rng([seed, n, round(tf * 10), round(rdd * 10), k])
             p, d, w = draw(n, tf, rdd, rng, weighted=weighted)
-            status, objective, seconds, extra = solve_checked(from_arrays(p, d, w), time_limit)
+            data = from_arrays(p, d, w)
+            status, objective, seconds, extra = solve_checked(data, time_limit)
+            if weighted:
+                extra |= rule_costs(data)
+                weaker += objective > min(extra["best_rule"], extra["best_rule_ls"])
             rows.append(
                 {
                     "n": n,
@@ -97,12 +133,19 @@ def generated(sizes: list[int], per_class: int, time_limit: float, log: Path, se
             by_class.setdefault((r["tf"], r["rdd"]), []).append(r)
         kind = "weighted " if weighted else ""
         print(f"{kind}n={n}, seed {seed}: " + class_line("all", rows), flush=True)
+        if weighted:
+            at_most = sum(r["objective"] <= min(r["best_rule"], r["best_rule_ls"]) for r in rows)
+            gaps = [
+                100 * (r["best_rule_ls"] - r["objective"]) / r["best_rule_ls"] for r in rows if r["best_rule_ls"] > 0
+            ]
+            gain = f", mean {statistics.mean(gaps):.2f}% below it" if gaps else ""
+            print(f"  reference <= best rule and <= best rule + local search: {at_most}/{len(rows)}{gain}", flush=True)
         hard = [r for c in HARD for r in by_class.get(c, [])]
         if not weighted:
             print("  hard classes (TF 0.4/0.6, RDD 0.2): " + class_line("", hard).lstrip(": "), flush=True)
         for c in sorted(by_class):
             print(f"  TF {c[0]} RDD {c[1]}: " + class_line("", by_class[c]).lstrip(": "), flush=True)
-    return 0
+    return weaker
 
 
 def published(time_limit: float) -> int:
@@ -151,22 +194,26 @@ def main() -> int:
     parser.add_argument("--only", default="generated,shared,wt40", help="sections to run (and: weighted)")
     parser.add_argument("--seed", type=int, default=2026, help="first entry of every generated instance's seed")
     parser.add_argument("--weighted-sizes", default="50,100", help="job counts of the generated weighted sets")
+    parser.add_argument("--classes", default=None, help="TF:RDD pairs, e.g. 0.6:0.2,0.4:0.2 (default: all 20)")
+    parser.add_argument("--ks", default=None, help="instance numbers within a class, e.g. 0,3 (default: --per-class)")
     parser.add_argument("--log", type=Path, default=Path(__file__).parent / "out" / "smtt_exact.jsonl")
     args = parser.parse_args()
     args.log.parent.mkdir(parents=True, exist_ok=True)
     sections = set(args.only.split(","))
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)", flush=True)
     failures = 0
-    if "published" in sections:
+    classes = parse_classes(args.classes)
+    ks = [int(k) for k in args.ks.split(",")] if args.ks else list(range(args.per_class))
+    if sections & {"shared", "published"}:
         failures += published(args.time_limit)
     if "wt40" in sections:
         failures += wt40(args.time_limit)
     if "generated" in sections:
         sizes = [int(x) for x in args.sizes.split(",")]
-        failures += generated(sizes, args.per_class, args.time_limit, args.log, args.seed, weighted=False)
+        failures += generated(sizes, ks, args.time_limit, args.log, args.seed, False, classes)
     if "weighted" in sections:
         sizes = [int(x) for x in args.weighted_sizes.split(",")]
-        failures += generated(sizes, args.per_class, args.time_limit, args.log, args.seed, weighted=True)
+        failures += generated(sizes, ks, args.time_limit, args.log, args.seed, True, classes)
     print(f"load average at end: {os.getloadavg()[0]:.2f}", flush=True)
     return 1 if failures else 0
 

@@ -44,7 +44,7 @@ class EvalResult:
         m = self.metrics
         return (
             f"EvalResult(run={self.run!r}, n={m['n']}, feasible_rate={m['feasible_rate']:.3f}, "
-            f"optimal_rate={m['optimal_rate']:.3f}, mean_gap_pct={m['mean_gap_pct']})"
+            f"optimal_rate={m['optimal_rate']}, mean_gap_pct={m['mean_gap_pct']})"
         )
 
 

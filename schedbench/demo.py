@@ -1,8 +1,16 @@
 """The main job on an embedded default: no API key, no server (`make demo`).
 
-For every registered family: generate a small suite with exact references, evaluate `oracle/exact` and every
-baseline rule through the real `evaluate` path (prompt → text answer → extraction → verification → SQLite
-store), and print the comparison built from the stored results — exactly what a real model goes through.
+For every registered family: generate a small suite with exact references, evaluate offline models under each
+reasoning strategy through the real `evaluate` path (prompt → text answer or program → sandbox → extraction →
+verification → SQLite store), and print one table per family with a row per model × strategy, built from the
+stored results — exactly what a real model goes through:
+
+- direct: `oracle/exact` and every baseline rule;
+- repair (3 rounds): `oracle/repairer`, which improves only from the findings it is told, with full and with
+  bare feedback;
+- formalize: `oracle/formalizer` (a CP-SAT program run in the sandbox) and the family's gap baseline (or first
+  rule) as a program.
+
 Afterwards `schedbench report --results DIR/results.db` shows every table, `--html` the charts.
 """
 
@@ -41,28 +49,59 @@ def demo_models(name: str) -> list[str]:
     return ["oracle/exact", *(f"baseline/{rule}" for rule in get_family(name).baselines)]
 
 
+def demo_runs(name: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(model, strategy, strategy options) of every row of a family's table."""
+    family = get_family(name)
+    runs: list[tuple[str, str, dict[str, Any]]] = [(spec, "direct", {}) for spec in demo_models(name)]
+    runs += [("oracle/repairer", "repair", {"rounds": 3, "feedback": style}) for style in ("full", "bare")]
+    if family.formalizer_program is not None:
+        runs.append(("oracle/formalizer", "formalize", {"program_timeout_s": 30.0}))
+    rules = list(family.rule_programs)
+    rule = family.gap_baseline if family.gap_baseline in rules else next(iter(rules), None)
+    if rule is not None:
+        runs.append((f"baseline/{rule}", "formalize", {"program_timeout_s": 30.0}))
+    return runs
+
+
+def _strategy_label(strategy: str, options: dict[str, Any]) -> str:
+    if strategy == "repair":
+        style = options.get("feedback", "full")
+        return f"repair×{options.get('rounds', 3)}" + ("" if style == "full" else f", {style}")
+    return strategy
+
+
 def comparison_table(name: str, documents: list[dict[str, Any]]) -> Table:
-    """One row per model: feasibility with its Wilson interval, optimality, gaps, WAUC, breakpoint."""
+    """One row per model × strategy: feasibility, parse failures, optimality, gaps, breakpoint, first-round
+    success of a multi-turn strategy and the programs that failed (formalize)."""
     table = Table(
-        title=f"{name}: {documents[0]['n'] if documents else 0} items per model "
-        f"(suite {documents[0]['suite'] if documents else '-'}; rules are baseline/<name>)"
+        title=f"{name}: {documents[0]['n'] if documents else 0} items per row (suite "
+        f"{documents[0]['suite'] if documents else '-'}; rules are baseline/<name>; @1: success in the first round)"
     )
-    for column in ("model", "feasible %", "95% CI", "parse %", "optimal %", "gap %", "norm gap", "WAUC", "break"):
-        table.add_column(column, justify="left" if column == "model" else "right", no_wrap=True)
+    columns = ("model", "strategy", "feasible %", "parse %", "optimal %", "gap %", "norm gap", "break", "@1")
+    for column in (*columns, "programs failed"):
+        table.add_column(column, justify="left" if column in ("model", "strategy") else "right", no_wrap=True)
     for d in documents:
-        low, high = d["feasible_ci"]
         table.add_row(
             d["model"].removeprefix("baseline/"),
+            _strategy_label(d["strategy"], d["config"]),
             f"{100 * d['feasible_rate']:.0f}",
-            f"{100 * low:.0f}–{100 * high:.0f}",
             f"{100 * d['parse_error_rate']:.0f}",
-            f"{100 * d['optimal_rate']:.0f}",
+            _num(None if d["optimal_rate"] is None else 100 * d["optimal_rate"], 0),
             _num(d["mean_gap_pct"], 1),
             _num(d["mean_normalised_gap"], 3),
-            _num(d["wauc"], 3),
             "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"]),
+            _num((d.get("repair") or {}).get("success_at", {}).get("1"), 2),
+            _failures(d),
         )
     return table
+
+
+def _failures(document: dict[str, Any]) -> str:
+    """The formalize column: programs whose run failed, by type."""
+    if "formalize" not in document:
+        return "-"
+    failed = document["formalize"]["final_failures"]
+    return ", ".join(f"{kind} {count}" for kind, count in failed.items()) or "0"
 
 
 def _num(value: float | None, digits: int) -> str:
@@ -74,7 +113,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("demo-out"))
     parser.add_argument("--families", default=",".join(family_names()), help="comma list of families")
     args = parser.parse_args()
-    console = Console() if sys.stdout.isatty() else Console(width=110)
+    console = Console() if sys.stdout.isatty() else Console(width=140)
     results = args.out / "results.db"
     results.unlink(missing_ok=True)
     tables = []
@@ -82,12 +121,18 @@ def main() -> None:
         folder = make_suite(name, args.out / name)
         instances = load_instances(folder)
         runs = []
-        for spec in demo_models(name):
-            outcome = evaluate(
-                EvalConfig(model=spec, suite=str(folder), results=results, run=f"{name}:{spec}", show_progress=False),
-                instances,
+        for spec, strategy, options in demo_runs(name):
+            label = f"{name}:{spec}" + ("" if strategy == "direct" else f":{_strategy_label(strategy, options)}")
+            config = EvalConfig(
+                model=spec,
+                suite=str(folder),
+                results=results,
+                run=label,
+                show_progress=False,
+                strategy=strategy,
+                strategy_options=options,
             )
-            runs.append(outcome.run)
+            runs.append(evaluate(config, instances).run)
         with Store(results) as store:
             tables.append(comparison_table(name, build_reports(store, runs)))
     for table in tables:

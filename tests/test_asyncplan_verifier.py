@@ -266,3 +266,23 @@ def test_verifier_never_raises_on_any_json(value: Any, key: str | None) -> None:
     answer = value if key is None else {key: value, **({"starts": {"S1": 0}} if key == "agents" else {})}
     result = verify(KITCHEN, answer, OPTIMAL)
     assert result.feasible == (not result.violations) or result.claimed_infeasible
+
+
+def test_station_overloads_are_reported_per_stretch_of_constant_load() -> None:
+    """Three steps on a one-place station: [0, 6), [2, 8), [4, 10). Each finding names the load held during its
+    own interval, never a peak stretched over a longer one."""
+    data = AsyncplanData.model_validate(
+        {
+            "agents": 3,
+            "stations": [{"id": "oven", "capacity": 1}],
+            "steps": [{"id": f"S{k}", "duration": 6, "attended": 0, "station": "oven"} for k in (1, 2, 3)],
+            "precedences": [],
+        }
+    )
+    plan = {"starts": {"S1": 0, "S2": 2, "S3": 4}, "agents": {"S1": "A1", "S2": "A2", "S3": "A3"}}
+    found = [(v.items, v.detail) for v in verify(data, plan, None).violations]
+    assert found == [
+        (["oven", "S1", "S2"], "oven holds 2 steps > capacity 1 during [2, 4)"),
+        (["oven", "S1", "S2", "S3"], "oven holds 3 steps > capacity 1 during [4, 6)"),
+        (["oven", "S2", "S3"], "oven holds 2 steps > capacity 1 during [6, 8)"),
+    ]

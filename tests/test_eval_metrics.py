@@ -30,6 +30,8 @@ BASE = ItemFacts(
     cost_usd=0.01,
     latency_s=0.2,
     cached=False,
+    objective=110.0,
+    reference=100.0,
 )
 
 
@@ -89,7 +91,8 @@ def test_summary_counts_parse_and_api_errors_as_failures() -> None:
     summary = summarise(items)
     assert summary["n"] == 6 and summary["feasible_rate"] == round(2 / 6, 4)
     assert summary["parse_error_rate"] == round(1 / 6, 4) and summary["error_rate"] == round(1 / 6, 4)
-    assert summary["optimal_rate"] == round(1 / 6, 4)
+    assert summary["optimal_rate"] == round(1 / 6, 4) and summary["optimal_n"] == 6
+    assert summary["outcomes"] == {"optimal": 1, "feasible": 1, "infeasible": 2, "parse_error": 1, "api_error": 1}
     assert summary["mean_gap_pct"] == 20.0 and summary["median_gap_pct"] == 20.0
     assert summary["taxonomy"] == {"precedence": 1.0, "capacity": 0.5} and summary["taxonomy_n"] == 2
     assert summary["by_level"][0]["level"] == 1 and summary["by_level"][1]["feasible_rate"] == 0.0
@@ -127,3 +130,46 @@ def test_answers_better_than_the_reference_are_counted_and_listed_not_averaged()
     by_level = {row["level"]: row for row in summary["by_level"]}
     assert by_level[1]["better_than_reference"] == 1 and by_level[1]["mean_gap_pct"] == 10.0
     assert by_level[2]["better_than_reference"] == 1 and by_level[2]["mean_gap_pct"] is None
+
+
+def test_outcomes_name_claims_apart_from_wrong_answers_and_optimal_rate_skips_undefined_items() -> None:
+    """A correct claim on an infeasible instance is its own outcome, as is a wrong claim and a claim that no
+    reference can check; `optimal_rate` counts only over items where optimality is defined (`optimal_n`)."""
+    claim = replace(BASE, feasible=False, gap_pct=None, objective=None, claimed_infeasible=True)
+    items = [
+        replace(BASE, optimal=True),
+        replace(claim, correct=True, reference=None),  # the instance was proven infeasible
+        replace(claim, correct=False, violation_types=("infeasible_claim",)),
+        replace(claim, correct=False, reference=None),  # no reference at all: nobody can tell
+        _failed(1, "precedence"),
+    ]
+    summary = summarise(items)
+    assert summary["outcomes"] == {
+        "optimal": 1,
+        "correct_claim": 1,
+        "wrong_claim": 1,
+        "unchecked_claim": 1,
+        "infeasible": 1,
+    }
+    assert summary["feasible_rate"] == round(2 / 5, 4)
+    assert summary["optimal_n"] == 3 and summary["optimal_rate"] == round(1 / 3, 4)
+    assert summarise([replace(claim, correct=True, reference=None)])["optimal_rate"] is None
+
+
+@pytest.mark.parametrize(
+    ("parsed", "feasible", "correct", "types", "claimed"),
+    [
+        (True, False, True, (), True),
+        (True, False, False, ("infeasible_claim",), True),
+        (True, False, False, (), True),
+        (True, False, False, ("precedence",), False),
+        (True, True, True, (), False),
+        (False, False, False, (), False),
+    ],
+)
+def test_claims_are_recognised_from_the_stored_columns(
+    parsed: bool, feasible: bool, correct: bool, types: tuple[str, ...], claimed: bool
+) -> None:
+    from schedbench.evaluate.outcomes import claimed_from_columns
+
+    assert claimed_from_columns(parsed, feasible, correct, types) is claimed

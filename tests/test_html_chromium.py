@@ -20,16 +20,14 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHARTS = (
     "feasibility_by_level",
     "feasibility_by_stage",
-    "feasibility_by_scenario",
-    "feasibility_by_family",
     "chain_breakpoints",
-    "violation_taxonomy",
     "gap_by_level",
     "gap_distribution",
     "normalised_gap_distribution",
     "cost_and_tokens",
+    "cost_per_solved",
 )
-WIDTH, HEIGHT = 1280, 4000  # tall enough for every chart row of the report
+WIDTH, HEIGHT = 1280, 7000  # tall enough for every chart row of the report
 
 # Measures the page after layout and writes the figures into <body data-probe>, read back from --dump-dom.
 PROBE = """<script>
@@ -130,8 +128,14 @@ def test_every_chart_has_its_series_in_the_dom(probed: tuple[dict[str, Any], Pat
     measured, _ = probed
     charts = {c["chart"]: c for c in measured["charts"]}
     assert set(charts) == set(CHARTS)
-    assert charts["feasibility_by_level"]["series"] == {"band": len(RUNS), "line": len(RUNS)}
-    assert charts["feasibility_by_stage"]["series"] == {"bar": len(RUNS)}
+
+    def total(stem: str, role: str) -> int:
+        return sum(c["series"].get(role, 0) for c in measured["charts"] if c["chart"] == stem)
+
+    families = {family for family, _ in RUNS}
+    assert sum(1 for c in measured["charts"] if c["chart"] == "feasibility_by_level") == len(families)
+    assert total("feasibility_by_level", "line") == total("feasibility_by_level", "band") == len(RUNS)
+    assert total("feasibility_by_stage", "bar") == len(RUNS)  # every suite here has several stages
     assert charts["gap_distribution"]["series"] == {"points": len(RUNS)}
     assert charts["chain_breakpoints"]["series"]  # the rcpsp suite is a nested ramp
     assert measured["items"] == len(RUNS) * PER_RUN
@@ -153,7 +157,7 @@ def test_screenshot_shows_every_chart_drawn(probed: tuple[dict[str, Any], Path])
     measured, shot = probed
     image = np.asarray(Image.open(shot).convert("RGB"))
     assert image.shape == (HEIGHT, WIDTH, 3)
-    assert sum(1 for chart in measured["charts"] if chart["series"]) >= len(CHARTS) - 1
+    assert sum(1 for chart in measured["charts"] if not chart["series"]) <= 2  # offline runs: no tokens, no cost
     for chart in measured["charts"]:
         left, top = int(chart["x"]), int(chart["y"])
         right, bottom = left + int(chart["width"]), top + int(chart["height"])

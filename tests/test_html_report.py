@@ -88,33 +88,42 @@ def test_summary_carries_provenance(report_html: str) -> None:
     assert "schedbench" in provenance and "complete" in provenance
 
 
-def test_each_chart_has_one_series_per_run(report_html: str) -> None:
-    labels = [f"{model}@{family}#" for family, model in RUNS]
-    lines = series_labels(chart_block(report_html, "feasibility_by_level"), "line")
-    assert len(lines) == len(RUNS) and all(line.startswith(label) for line, label in zip(lines, labels, strict=True))
-    assert len(series_labels(chart_block(report_html, "feasibility_by_level"), "band")) == len(RUNS)
-    assert len(series_labels(chart_block(report_html, "feasibility_by_stage"), "bar")) == len(RUNS)
-    assert len(series_labels(chart_block(report_html, "feasibility_by_scenario"), "bar")) == len(RUNS)
+def family_block(page: str, family: str) -> str:
+    start = page.index(f'<section class="family" id="family-{family}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_each_family_has_its_charts_with_one_series_per_run(report_html: str) -> None:
+    keys = {f"[{k}]": model for k, (_, model) in enumerate(RUNS, start=1)}
+    for family in SUITES:
+        block = family_block(report_html, family)
+        expected = [key for key, (f, _) in zip(keys, RUNS, strict=True) if f == family]
+        lines = series_labels(chart_block(block, "feasibility_by_level"), "line")
+        assert [line.split(" ")[0] for line in lines] == expected, family
+        assert len(series_labels(chart_block(block, "feasibility_by_level"), "band")) == len(expected)
+        for key in expected:  # the full run name on hover
+            title = re.search(rf'data-series="{re.escape(key)} [^"]*"><title>([^<]*)</title>', block)
+            assert title and title.group(1).startswith(f"{keys[key]}@{family}#")
+    rcpsp = family_block(report_html, "rcpsp")
+    assert len(series_labels(chart_block(rcpsp, "feasibility_by_stage"), "bar")) == 2
+    assert 'class="heat"' in rcpsp and "deadline" in rcpsp  # baseline/spt misses deadlines
     assert "no tokens recorded (offline models)" in chart_block(report_html, "cost_and_tokens")
-    spt_failed = series_labels(chart_block(report_html, "violation_taxonomy"), "bar")
-    assert any(label.startswith("baseline/spt@rcpsp") for label in spt_failed)
-    families = chart_block(report_html, "feasibility_by_family")
-    assert ">smtt<" in families and ">asyncplan<" in families
-    normalised = series_labels(chart_block(report_html, "normalised_gap_distribution"), "points")
-    assert [label.split("@")[1].split("#")[0] for label in normalised] == ["smtt"]
+    assert series_labels(chart_block(report_html, "gap_distribution"), "points") == list(keys)
+    assert "normalised_gap_distribution" in family_block(report_html, "smtt")
+    assert "normalised_gap_distribution" not in rcpsp
 
 
 def test_drill_down_is_capped_and_shows_failures_first(report_html: str) -> None:
     sections = report_html.split("<h3>")[1:]
     assert len(sections) == len(RUNS)
     for section in sections:
-        badges = re.findall(r'<span class="badge (ok|bad|err)">', section)
+        badges = re.findall(r'<span class="badge (ok|bad|err)" data-outcome="\w+">', section)
         assert 0 < len(badges) <= PER_RUN
         assert badges == sorted(badges, key=lambda b: b == "ok"), "failures must come first"
-        kinds = re.findall(r'<span class="badge ok">(\w+)</span>', section)
+        kinds = re.findall(r'<span class="badge ok" data-outcome="\w+">([\w ]+)</span>', section)
         assert kinds == sorted(kinds, key=lambda k: k == "optimal"), "suboptimal before optimal"
         assert section.count('class="gantt"') == len(badges)
-    spt = next(s for s in sections if s.startswith("baseline/spt"))
+    spt = next(s for s in sections if s.startswith("[2] baseline/spt"))
     assert "deadline" in spt and 'data-role="task"' in spt
     prompts = re.findall(r"<summary>Prompt</summary><pre>(.*?)</pre>", report_html, flags=re.S)
     assert len(prompts) == len(RUNS) * PER_RUN
@@ -176,19 +185,17 @@ def test_cli_writes_the_html_report_and_plot_files(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["n"] == 2
     assert (tmp_path / "out" / "r.html").read_text().count('class="item"') == 2
     stems = {
-        "feasibility_by_level",
-        "feasibility_by_stage",
-        "feasibility_by_scenario",
-        "chain_breakpoints",  # the default rcpsp ramp is nested
-        "violation_taxonomy",
-        "gap_by_level",
+        "rcpsp_feasibility_by_level",
+        "rcpsp_chain_breakpoints",  # the default rcpsp ramp is nested (no taxonomy: baseline/lft breaks nothing)
+        "rcpsp_gap_by_level",
         "gap_distribution",
         "cost_and_tokens",
+        "cost_per_solved",
     }
     assert {p.name for p in (tmp_path / "plots").iterdir()} == {
         f"{s}.{x}" for s in stems for x in ("png", "svg", "pdf")
     }
-    assert (tmp_path / "plots" / "feasibility_by_level.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (tmp_path / "plots" / "rcpsp_feasibility_by_level.pdf").read_bytes()[:5] == b"%PDF-"
     shutil.rmtree(tmp_path / "s")  # the suite is gone: the report still renders, and says why items are missing
     assert write_report(db, tmp_path / "again.html").read_text().count("items not shown: cannot read the suite") == 1
     blocked = subprocess.run(

@@ -127,3 +127,17 @@ def test_same_references_beside_a_cpu_hog() -> None:
             hog.kill()
             hog.wait()
     assert loaded == quiet
+
+
+@pytest.mark.parametrize(("tf", "rdd"), [(0.6, 0.2), (0.4, 0.2), (0.2, 0.6)])
+def test_weighted_n100_reference_is_at_most_the_improved_rule(tf: float, rdd: float) -> None:
+    """Weighted, n=100 (beyond the DP): at a tiny limit the reference is at most the best weighted rule improved
+    by the local search, and at most every baseline rule."""
+    from schedbench.solvers.smtt_weighted import best_hint
+
+    p, d, w = draw(100, tf, rdd, np.random.default_rng(47), weighted=True)
+    data = from_arrays(p, d, w)
+    reference = get_family("smtt").solve(data, time_limit=1e-3, workers=1, hint=None)
+    improved, _, _ = best_hint(p, d, w)
+    assert reference.objective <= improved
+    assert_not_weaker("smtt", data, reference)

@@ -189,3 +189,17 @@ def test_verifier_agrees_with_brute_force_on_random_schedules() -> None:
         "eligibility",
         "missing",
     }
+
+
+def test_downtime_findings_name_the_exact_overlap_of_each_stretch_hit() -> None:
+    """An operation [3, 12) on M2 crossing two downtime stretches [6, 8) and [10, 11): one finding per stretch,
+    each with the overlap, not only the first stretch."""
+    data = shop(downtimes=[{"machine": "M2", "start": 6, "end": 8}, {"machine": "M2", "start": 10, "end": 11}])
+    data = JobshopData.model_validate(
+        {**data.model_dump(), "jobs": [{"id": "J1", "operations": [{"id": "A1", "durations": {"M2": 9}}]}]}
+    )
+    details = [v.detail for v in verify(data, {"starts": {"A1": 3}}).violations]
+    assert details == [
+        "A1 runs on M2 during [6, 8) while M2 is down during [6, 8)",
+        "A1 runs on M2 during [10, 11) while M2 is down during [10, 11)",
+    ]

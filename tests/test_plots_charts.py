@@ -177,3 +177,28 @@ def test_inline_svg_prefixes_ids_so_figures_can_share_a_page() -> None:
     for ref in re.findall(r"url\(#([^)]+)\)", one):
         assert ref in ids_one
     assert not one.startswith("<?xml")
+
+
+def test_colours_never_repeat_and_start_colour_blind_safe() -> None:
+    from schedbench.plots._figure import MAX_OVERLAY, PALETTE, colour
+
+    colours = [colour(k) for k in range(200)]
+    assert len(set(colours)) == len(colours)
+    assert colours[:MAX_OVERLAY] == list(PALETTE) and "#F0E442" not in PALETTE  # no yellow on white
+
+
+def test_many_runs_become_small_multiples_one_panel_each() -> None:
+    from schedbench.plots._figure import MAX_OVERLAY
+
+    docs = [
+        {"run": f"[{k}] run-{k}", "by_level": [{"level": 1, "n": 4, "feasible_rate": 0.5}, {"level": 2, "n": 4}]}
+        for k in range(1, MAX_OVERLAY + 5)
+    ]
+    fig = plots.feasibility_curves(docs)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == len(docs)
+    assert [ax.get_title() for ax in panels] == [doc["run"] for doc in docs]
+    svg = plots.figure_svg(fig)
+    assert len(set(re.findall(r'id="series:line:([^"]*)"', svg))) == len(docs)
+    overlaid = plots.feasibility_curves(docs[:MAX_OVERLAY])
+    assert len([ax for ax in overlaid.axes if ax.get_visible()]) == 1

@@ -330,3 +330,28 @@ def test_instance_numbers_past_int64_are_rejected_by_validation() -> None:
 
     with pytest.raises(ValidationError, match="horizon"):
         RcpspData.model_validate({"horizon": 10**30, "resources": [], "tasks": []})
+
+
+def test_violation_intervals_are_exactly_the_overlap_of_load_and_capacity_segments() -> None:
+    """A downtime [13, 15) shorter than an overloading task [13, 17): two findings, each with its own load,
+    capacity and interval, never one stretch [13, 17) at the downtime's capacity."""
+    data = RcpspData.model_validate(
+        {
+            "horizon": 30,
+            "resources": [{"id": "R1", "capacity": 2}],
+            "tasks": [{"id": "T1", "duration": 4, "demands": {"R1": 3}}, {"id": "T2", "duration": 2, "demands": {}}],
+            "downtimes": [{"resource": "R1", "start": 13, "end": 15, "capacity": 1}],
+        }
+    )
+    details = [v.detail for v in verify(data, {"starts": {"T1": 13, "T2": 0}}).violations]
+    assert details == [
+        "R1 load 3 > capacity 1 (reduced by downtime) during [13, 15)",
+        "R1 load 3 > capacity 2 during [15, 17)",
+    ]
+    inside = RcpspData.model_validate(
+        {**data.model_dump(), "tasks": [{"id": "T1", "duration": 6, "demands": {"R1": 2}}]}
+    )
+    found = verify(inside, {"starts": {"T1": 11}}).violations
+    assert [(v.type, v.detail) for v in found] == [
+        ("downtime", "R1 load 2 > capacity 1 (reduced by downtime) during [13, 15)")
+    ]

@@ -65,11 +65,19 @@ def evaluate(
     no_preflight: bool = typer.Option(
         False, "--no-preflight", help="send the first request with the others (by default it goes alone first)"
     ),
-    strategy: str = typer.Option("direct", "--strategy", help="how items are asked: direct or repair"),
-    rounds: int = typer.Option(3, "--rounds", min=1, help="repair: answers per item at most"),
+    strategy: str = typer.Option("direct", "--strategy", help="how items are asked: direct, repair or formalize"),
+    rounds: int = typer.Option(
+        None, "--rounds", min=1, help="repair, formalize: answers per item at most (default: repair 3, formalize 1)"
+    ),
     feedback: str = typer.Option("full", "--feedback", help="repair: what a failed answer is told: full, types, bare"),
     repair_objective: bool = typer.Option(
         False, "--repair-objective", help="repair: a feasible answer that can be improved is told so (no number)"
+    ),
+    program_timeout: float = typer.Option(
+        60.0, "--program-timeout", help="formalize: seconds of wall clock per program run in the sandbox"
+    ),
+    program_memory: int = typer.Option(
+        2048, "--program-memory", help="formalize: memory per program in MiB (address space; default 2 GiB)"
     ),
 ) -> None:
     """Evaluate a model on a suite: every answer is parsed, verified and stored as it arrives."""
@@ -110,7 +118,9 @@ def evaluate(
         preflight=not no_preflight,
         max_consecutive_errors=max_consecutive_errors,
         strategy=strategy,
-        strategy_options=_strategy_options(strategy, rounds, feedback, repair_objective),
+        strategy_options=_strategy_options(
+            strategy, rounds, feedback, repair_objective, program_timeout, program_memory
+        ),
     )
     from schedbench.evaluate._suite import load_suite
     from schedbench.evaluate.runner import fewer_collections
@@ -146,9 +156,11 @@ def summarise(outcome: Any, results: Path) -> None:
     low, high = document["feasible_ci"]
     correct = round(document["feasible_rate"] * document["n"])
     gap = document["mean_gap_pct"]
+    rate = document["optimal_rate"]
+    optimal = "optimal -" if rate is None else f"optimal {100 * rate:.1f}% of {document['optimal_n']}"
     err.print(
         f"score: success {100 * document['feasible_rate']:.1f}% ({correct}/{document['n']}, 95% CI "
-        f"{100 * low:.1f}-{100 * high:.1f}), optimal {100 * (document['optimal_rate'] or 0):.1f}%, mean gap "
+        f"{100 * low:.1f}-{100 * high:.1f}), {optimal}, mean gap "
         f"{'-' if gap is None else f'{gap:.2f}%'}; {verdict if not document['errors_by_kind'] else 'incomplete'}",
         markup=False,
         highlight=False,
@@ -200,8 +212,23 @@ def _few_shot(count: int, source: str | None, evaluated: list[Instance]) -> list
     return [inst for bucket in chosen.values() for inst in bucket]
 
 
-def _strategy_options(strategy: str, rounds: int, feedback: str, repair_objective: bool) -> dict[str, Any]:
+def _strategy_options(
+    strategy: str,
+    rounds: int | None,
+    feedback: str,
+    repair_objective: bool,
+    program_timeout: float = 60.0,
+    program_memory: int = 2048,
+) -> dict[str, Any]:
     """The options of the strategy chosen (the others' flags are ignored)."""
     if strategy == "repair":
-        return {"rounds": rounds, "feedback": feedback, "objective_turn": repair_objective}
+        return {"rounds": 3 if rounds is None else rounds, "feedback": feedback, "objective_turn": repair_objective}
+    if strategy == "formalize":
+        return {
+            "rounds": 1 if rounds is None else rounds,
+            "feedback": feedback,
+            "objective_turn": repair_objective,
+            "program_timeout_s": program_timeout,
+            "program_memory_mb": program_memory,
+        }
     return {}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from schedbench.cli.runs import BY_FAMILY, BY_MODE, BY_MODEL, BY_STATUS, BY_STRATEGY, BY_SUITE, BY_TAG
-from schedbench.errors import InputError
+from schedbench.errors import InputError, OptionError
 from schedbench.results import DEFAULT_DB
 
 
@@ -23,6 +24,15 @@ def report(
     mode: str = BY_MODE,
     tag: str = BY_TAG,
     as_json: bool = typer.Option(False, "--json", help="print the report document (a list for several runs)"),
+    fmt: str = typer.Option(
+        "table", "--format", help="table (terminal), md (Markdown) or latex (booktabs tables for papers)"
+    ),
+    items: int = typer.Option(
+        None,
+        "--items",
+        min=0,
+        help="items shown in full per run in the HTML drill-down (default: 12, fewer with many runs)",
+    ),
     export: list[Path] = typer.Option(
         [], "--export", help="write the items to .jsonl, .csv or .parquet (Hugging Face dataset); repeatable"
     ),
@@ -37,7 +47,10 @@ def report(
     from schedbench.results.export import export as write_export
     from schedbench.results.report import build_report
     from schedbench.results.selection import RunSelectionError, select
+    from schedbench.results.tables import WRITERS
 
+    if fmt not in ("table", *WRITERS):
+        raise OptionError("format", f"unknown format {fmt!r}; use table, {', '.join(WRITERS)}")
     if not results.is_file():
         raise InputError(str(results), None, "no results database (run `schedbench evaluate` first)")
     for path in export:
@@ -54,16 +67,30 @@ def report(
             count = write_export(store, [r for r in runs if r is not None], path)
             err.print(f"wrote {count} items to {path}")
         if html is not None or plots is not None:
-            from schedbench.results.html import write_report_outputs
+            from schedbench.results.html import DRILL_DOWN_PER_RUN, write_report_outputs
 
             comparison = leaderboard_comparison(store, documents) if html is not None else None
-            for path in write_report_outputs(store, documents, html=html, plots=plots, comparison=comparison):
+            written = write_report_outputs(
+                store,
+                documents,
+                html=html,
+                plots=plots,
+                comparison=comparison,
+                per_run=DRILL_DOWN_PER_RUN if items is None else items,
+                exact=items is not None,
+            )
+            for path in written:
                 err.print(f"wrote {path}")
     if as_json:
         print_json(documents[0] if len(documents) == 1 else documents)
         return
     if not documents:
         out.print("no runs in the database")
+        return
+    if fmt in WRITERS:
+        from schedbench.results.tables import report_tables
+
+        sys.stdout.write(WRITERS[fmt](report_tables(documents)))
         return
     render(documents, out)
 
@@ -78,45 +105,18 @@ def leaderboard_comparison(store: Any, documents: list[dict[str, Any]]) -> dict[
 
 
 def render(documents: list[dict[str, Any]], console: Any) -> None:
-    """Rich tables, runs side by side as columns: summary metrics, feasibility by level/stage/scenario with
-    Wilson 95% intervals, and the violation taxonomy."""
-    from rich.table import Table
+    """The terminal report: the runs, then per family and suite its tables (runs as rows, split by columns to fit
+    the console), then answers better than the reference and error breakdowns."""
+    from schedbench.results.tables import print_rich, report_tables
 
-    for index, d in enumerate(documents, start=1):
-        console.print(
-            f"[bold][{index}][/] {d['run']}  [dim]suite {d['suite']}, {d['status']}, {d['n']}/{d['planned']} items[/]"
-        )
-    summary = _table(Table, documents, "metric", "Summary")
-    rows = [
-        ("items", lambda d: str(d["n"])),
-        ("feasible (95% CI)", lambda d: _rate(d["feasible_rate"], *d["feasible_ci"])),
-        ("parse errors", lambda d: _pct(d["parse_error_rate"])),
-        ("API errors", lambda d: _pct(d["error_rate"])),
-        ("optimal", lambda d: _pct(d["optimal_rate"])),
-        ("mean gap %", lambda d: _num(d["mean_gap_pct"])),
-        ("median gap %", lambda d: _num(d["median_gap_pct"])),
-        ("normalised gap", lambda d: _num(d["mean_normalised_gap"], 3)),
-        ("better than reference", lambda d: str(d.get("better_than_reference", 0))),
-        ("WAUC", lambda d: _num(d["wauc"], 3)),
-        ("breakpoint level", lambda d: "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"])),
-        ("chain breakpoint (95% CI)", _chain_breakpoint),
-        ("chains never failing / recovering", _chain_counts),
-        ("tokens", lambda d: f"{d['tokens']:,}"),
-        ("cost $", lambda d: f"{d['cost_usd']:.4f}"),
-        ("cached", lambda d: str(d["cached"])),
-        ("latency p50 / p95 s", lambda d: f"{_num(d['latency_s']['p50'])} / {_num(d['latency_s']['p95'])}"),
-    ]
-    for label, cell in rows:
-        summary.add_row(label, *[cell(d) for d in documents])
-    console.print(summary)
-    for key, name in (("by_level", "level"), ("by_stage", "stage"), ("by_scenario", "scenario")):
-        console.print(_breakdown(Table, documents, key, name))
-    console.print(_taxonomy(Table, documents))
+    print_rich(report_tables(documents), console)
     for index, d in enumerate(documents, start=1):
         for item in d.get("better_than_reference_items") or []:
             console.print(
                 f"[{index}] better than the reference (not proven optimal): {item['instance_id']} "
-                f"sample {item['sample']}: {item['objective']:g} < {item['reference']:g}"
+                f"sample {item['sample']}: {item['objective']:g} < {item['reference']:g}",
+                markup=False,
+                highlight=False,
             )
         for line in error_lines(d.get("errors_by_kind") or {}):
             console.print(f"[{index}] {line}", markup=False, highlight=False)
@@ -132,62 +132,3 @@ def error_lines(errors: dict[str, dict[str, Any]]) -> list[str]:
         example = entry["example"].split(": ", 1)[-1]
         lines.append(f"  {kind} {entry['count']}, e.g. {example[:150]}")
     return lines
-
-
-def _chain_breakpoint(d: dict[str, Any]) -> str:
-    """Median first failing level over the nested chains, with its interval ('>top' past the last level)."""
-    chains = d.get("chains")
-    if not chains:
-        return "-"
-    low, high = (">top" if v is None else f"{v:g}" for v in chains["breakpoint_ci"])
-    median = ">top" if chains["breakpoint_median"] is None else f"{chains['breakpoint_median']:g}"
-    return f"{median} ({low}–{high})"
-
-
-def _chain_counts(d: dict[str, Any]) -> str:
-    chains = d.get("chains")
-    if not chains:
-        return "-"
-    return f"{chains['never_failed']} / {chains['recovered']} of {chains['n_trajectories']}"
-
-
-def _table(table_class: Any, documents: list[dict[str, Any]], first: str, title: str) -> Any:
-    table = table_class(title=title)
-    table.add_column(first)
-    for index, d in enumerate(documents, start=1):
-        table.add_column(f"[{index}] {d['model']}", justify="right")
-    return table
-
-
-def _breakdown(table_class: Any, documents: list[dict[str, Any]], key: str, name: str) -> Any:
-    table = _table(table_class, documents, name, f"Feasibility by {name} (Wilson 95% interval, n)")
-    values: list[Any] = sorted({row[name] for d in documents for row in d[key]}, key=lambda v: (str(type(v)), v))
-    for value in values:
-        cells = []
-        for d in documents:
-            row = next((r for r in d[key] if r[name] == value), None)
-            cells.append(
-                "-" if row is None else f"{_rate(row['feasible_rate'], row['ci_low'], row['ci_high'])} {row['n']}"
-            )
-        table.add_row(str(value), *cells)
-    return table
-
-
-def _taxonomy(table_class: Any, documents: list[dict[str, Any]]) -> Any:
-    table = _table(table_class, documents, "violation", "Violation taxonomy (share of failed parsed answers)")
-    for kind in sorted({kind for d in documents for kind in d["taxonomy"]}):
-        table.add_row(kind, *[_pct(d["taxonomy"].get(kind, 0.0)) for d in documents])
-    table.add_row("[dim]failed parsed answers[/]", *[str(d["taxonomy_n"]) for d in documents])
-    return table
-
-
-def _rate(rate: float | None, low: float, high: float) -> str:
-    return "-" if rate is None else f"{100 * rate:.0f}% ({100 * low:.0f}–{100 * high:.0f})"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"

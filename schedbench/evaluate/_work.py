@@ -27,8 +27,10 @@ from schedbench.prompts import (
     PromptOptions,
     answer_shape,
     build_messages,
+    build_program_messages,
     extract_answer,
     feedback_text,
+    program_feedback_text,
     prompt_hash,
 )
 
@@ -88,6 +90,16 @@ def render(ids: list[str], options: PromptOptions) -> list[Prepared]:
     return out
 
 
+def render_program(ids: list[str], options: PromptOptions, timeout_s: float, memory_mb: int) -> list[Prepared]:
+    """The formalize strategy's conversation of each instance (loaded before): it asks for a program."""
+    out = []
+    for instance_id in ids:
+        inst, data = _instances[instance_id]
+        messages = build_program_messages(inst, options, timeout_s, memory_mb, data)
+        out.append(Prepared(messages, prompt_hash(messages), sum(len(m["content"]) for m in messages)))
+    return out
+
+
 def check(rows: list[tuple[str, str, str | None]], mode: str) -> list[Checked]:
     """Extract and verify each (instance id, reply text, finish reason)."""
     out = []
@@ -110,6 +122,24 @@ def feedback(
     """The repair feedback after one checked answer of a loaded instance (None: nothing to repair)."""
     inst, _ = _instances[instance_id]
     return feedback_text(inst, mode, style, parse_error, verification, objective_turn)
+
+
+def program_feedback(
+    instance_id: str,
+    mode: str,
+    style: str,
+    failure: str | None,
+    detail: str,
+    stderr_tail: str,
+    parse_error: str | None,
+    verification: dict[str, Any] | None,
+    objective_turn: bool,
+) -> str | None:
+    """The formalize feedback after one program's round of a loaded instance (None: nothing to fix)."""
+    inst, _ = _instances[instance_id]
+    return program_feedback_text(
+        inst, mode, style, failure, detail, stderr_tail, parse_error, verification, objective_turn
+    )
 
 
 def _check_one(instance_id: str, text: str, finish_reason: str | None, mode: str) -> Checked:
@@ -149,6 +179,7 @@ def _exit_with_parent() -> None:
     """Worker initializer: a forked worker holds its own end of the call queue, so it would outlive a parent
     killed with SIGKILL; it watches its parent instead and exits when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops this worker
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while forking
     parent = os.getppid()
 
     def watch() -> None:
@@ -181,11 +212,14 @@ class Work:
             self.remote = RayProcess(ray_address or None)
             self.shares_memory = False
         elif offload:
+            from schedbench.executors import interrupts_deferred
+
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self.pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context(method), initializer=_exit_with_parent
             )
-            self.pool.submit(_ready)  # start the worker now
+            with interrupts_deferred():  # a Ctrl-C during the fork would be dropped
+                self.pool.submit(_ready)  # start the worker now
             self.shares_memory = method == "fork"
 
     def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:

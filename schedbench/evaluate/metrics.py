@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schedbench.evaluate.chains import ChainOutcome, chain_analysis
+from schedbench.evaluate.outcomes import counts, outcome
 
 Z95 = 1.959963984540054
 
@@ -51,6 +52,26 @@ class ItemFacts:
     instance_id: str = ""
     objective: float | None = None
     reference: float | None = None
+    claimed_infeasible: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """The outcome key (`schedbench.evaluate.outcomes.OUTCOMES`)."""
+        return outcome(
+            errored=self.errored,
+            parsed=self.parsed,
+            feasible=self.feasible,
+            correct=self.correct,
+            optimal=self.optimal,
+            claimed_infeasible=self.claimed_infeasible,
+            reference_known=self.reference is not None,
+        )
+
+    @property
+    def optimality_defined(self) -> bool:
+        """Whether the instance has a reference schedule to be optimal against (not on an instance proven
+        infeasible, nor on one without any reference)."""
+        return self.reference is not None or self.optimal
 
     @property
     def beats_reference(self) -> bool:
@@ -120,12 +141,41 @@ def group_rates(items: Sequence[ItemFacts], key: Callable[[ItemFacts], Any], nam
                 "feasible_rate": round(successes / len(members), 4),
                 "ci_low": round(low, 4),
                 "ci_high": round(high, 4),
-                "optimal_rate": round(sum(i.optimal for i in members) / len(members), 4),
+                "optimal_rate": optimal_rate(members),
+                "optimal_n": sum(i.optimality_defined for i in members),
                 "mean_gap_pct": _mean(gaps),
                 "better_than_reference": sum(i.beats_reference for i in members),
+                "outcomes": counts(i.outcome for i in members),
             }
         )
     return rows
+
+
+def family_sections(items: Sequence[ItemFacts]) -> list[dict[str, Any]]:
+    """`by_family` rows, each with what a per-family table or chart needs: its own curve by level (levels
+    mean different things in different families), WAUC, breakpoint and taxonomy."""
+    rows = group_rates(items, lambda i: i.family, "family")
+    for row in rows:
+        members = [i for i in items if i.family == row["family"]]
+        by_level = group_rates(members, lambda i: i.level, "level")
+        rates = {r["level"]: r["feasible_rate"] for r in by_level}
+        shares, failed = taxonomy(members)
+        row.update(
+            {
+                "wauc": round(w, 4) if (w := wauc(rates)) is not None else None,
+                "breakpoint_level": breakpoint_level(rates),
+                "by_level": by_level,
+                "taxonomy": shares,
+                "taxonomy_n": failed,
+            }
+        )
+    return rows
+
+
+def optimal_rate(items: Sequence[ItemFacts]) -> float | None:
+    """Optimal answers over the items where optimality is defined (None when it is defined for none)."""
+    defined = [i for i in items if i.optimality_defined]
+    return round(sum(i.optimal for i in defined) / len(defined), 4) if defined else None
 
 
 def _gapped(items: Iterable[ItemFacts]) -> list[ItemFacts]:
@@ -190,7 +240,9 @@ def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
         "feasible_ci": [round(low, 4), round(high, 4)],
         "parse_error_rate": round(sum(not i.parsed and not i.errored for i in items) / n, 4) if n else None,
         "error_rate": round(sum(i.errored for i in items) / n, 4) if n else None,
-        "optimal_rate": round(sum(i.optimal for i in items) / n, 4) if n else None,
+        "optimal_rate": optimal_rate(items),
+        "optimal_n": sum(i.optimality_defined for i in items),
+        "outcomes": counts(i.outcome for i in items),
         "mean_gap_pct": _mean(gaps),
         "median_gap_pct": _median(gaps),
         "mean_gap_abs": _mean([i.gap_abs for i in feasible if i.gap_abs is not None]),
@@ -202,7 +254,7 @@ def summarise(items: Sequence[ItemFacts]) -> dict[str, Any]:
         "by_level": by_level,
         "by_stage": group_rates(items, lambda i: i.stage, "stage"),
         "by_scenario": group_rates(items, lambda i: i.scenario, "scenario"),
-        "by_family": group_rates(items, lambda i: i.family, "family"),
+        "by_family": family_sections(items),
         "taxonomy": shares,
         "taxonomy_n": failed,
         "tokens": tokens_in + tokens_out,
@@ -258,3 +310,20 @@ def _first(conversation: list[dict[str, Any]], flag: str) -> int | None:
 
 def _share(firsts: list[int | None], k: int, n: int) -> float | None:
     return round(sum(f is not None and f <= k for f in firsts) / n, 4) if n else None
+
+
+def program_metrics(conversations: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Formalize metrics over items' stored rounds: how many programs ran, their failure types (over every
+    round, and over each item's last round, its result), and their mean run time."""
+    rounds = [r for c in conversations for r in c]
+    every = Counter(str((r.get("extra") or {}).get("program_failure")) for r in rounds)
+    final = Counter(str((c[-1].get("extra") or {}).get("program_failure")) for c in conversations if c)
+    times = [(r.get("extra") or {}).get("program_wall_s") for r in rounds]
+    ran = [t for t in times if isinstance(t, int | float) and t > 0]
+    return {
+        "programs": len(rounds),
+        "failures": {k: v for k, v in sorted(every.items()) if k != "None"},
+        "final_failures": {k: v for k, v in sorted(final.items()) if k != "None"},
+        "ran_cleanly": every.get("None", 0),
+        "mean_program_s": round(sum(ran) / len(ran), 4) if ran else None,
+    }

@@ -27,6 +27,7 @@ from schedbench._io import progress_bar
 from schedbench.errors import InputError, ModelUnavailableError, OptionError, StorageError
 from schedbench.evaluate import _work
 from schedbench.evaluate._limiter import AdaptiveLimit
+from schedbench.evaluate._programs import ProgramRun, Programs
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
 from schedbench.evaluate._work import Checked, Prepared, Work
@@ -46,8 +47,9 @@ from schedbench.llm import (
 from schedbench.llm._prices import PriceTable, load_prices
 from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
-from schedbench.prompts import PromptOptions, prompt_hash, question_modes
+from schedbench.prompts import PromptOptions, extract_program, program_input, prompt_hash, question_modes
 from schedbench.results.store import ItemRecord, Run, Store
+from schedbench.verifiers._result import reference_objective
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
 FLUSH_AT = 256  # items per check batch and transaction at most (answers of one event-loop turn go together)
@@ -152,7 +154,7 @@ def _evaluate(config: EvalConfig, suite: LoadedSuite | list[Instance] | None) ->
     digest = suite_hash(suite.instances)  # of the whole suite: --limit only selects items of the run
     instances = suite.instances[: config.limit] if config.limit is not None else suite.instances
     _check_suite(instances, config)
-    config.make_strategy()  # a bad strategy option is refused before any run row exists
+    config.make_strategy().ready()  # a bad strategy option is refused before any run row exists
     prices = _prices(config)
     limit = AdaptiveLimit(config.concurrency)
     model = _open_model(config, prices, limit)  # a spec that cannot work is refused before any run row exists
@@ -342,6 +344,7 @@ class _Runner:
         self.expect_requests = True
         self.strategy = config.make_strategy()
         self.strategy_identity = self.strategy.identity()
+        self.programs: Programs | None = None  # the sandbox of the formalize strategy's programs (on first use)
 
     async def run(self, todo: list[tuple[Instance, int]], model: ChatModel) -> None:
         if not todo:
@@ -380,6 +383,8 @@ class _Runner:
             self.outcome.rate_limits = self.limit.rate_limits
             self.outcome.lowest_concurrency = self.limit.lowest
             self.work.close()
+            if self.programs is not None:
+                self.programs.close()
             await close_model(model)
 
     async def load(self, model: ChatModel, todo: list[tuple[Instance, int]]) -> None:
@@ -397,9 +402,25 @@ class _Runner:
             raise InputError(*problem)
         for start in range(0, len(unique), RENDER_CHUNK):
             ids = [inst.id for inst in unique[start : start + RENDER_CHUNK]]
-            future = self.work.call(_work.render, ids, self.config.prompt)  # type: ignore[union-attr]  # as above
+            future = self.work.call(*self.render_call(ids))  # type: ignore[union-attr]  # as above
             for position, instance_id in enumerate(ids):
                 self.renders[instance_id] = asyncio.ensure_future(_pick(future, position))
+
+    def render_call(self, ids: list[str]) -> tuple[Any, ...]:
+        """The work function and arguments rendering these instances' questions: the answer question, or the
+        program question of the formalize strategy."""
+        strategy: Any = self.strategy  # the program options belong to the strategies that ask for programs
+        if strategy.question == "program":
+            limits = (strategy.program_timeout_s, strategy.program_memory_mb)
+            return (_work.render_program, ids, self.config.prompt, *limits)
+        return (_work.render, ids, self.config.prompt)
+
+    def program_runner(self) -> Programs:
+        """The sandbox the formalize strategy's programs run in (one per run, started on first use)."""
+        if self.programs is None:
+            strategy: Any = self.strategy
+            self.programs = Programs(strategy.program_timeout_s, strategy.program_memory_mb)
+        return self.programs
 
     async def dispatch(self, model: ChatModel, todo: list[tuple[Instance, int]], tasks: set[asyncio.Task]) -> None:
         for inst, sample in todo:
@@ -519,6 +540,7 @@ class _Runner:
             error=error,
             chain=(inst.model_extra or {}).get("chain"),
             extra={"model_spec": self.config.model},
+            reference=reference_objective(inst.reference),
         )
 
     def over_budget(self, estimate: float) -> bool:
@@ -723,6 +745,15 @@ class _Turns:
         self.error: str | None = None
 
     async def ask(self, messages: list[dict[str, str]], user: str | None) -> Round | None:
+        got = await self.complete(messages)
+        if got is None:
+            return None
+        completion, cost = got
+        return self.round(user, completion, cost, await self.check(completion.text, completion.finish_reason))
+
+    async def complete(self, messages: list[dict[str, str]]) -> tuple[Completion, float] | None:
+        """The model's reply to `messages` (from the cache, or asked under the budget and cached) and its cost;
+        None when the item must stop."""
         runner = self.runner
         if runner.unavailable is not None or runner.outcome.stopped_by_budget:
             return None
@@ -743,14 +774,22 @@ class _Turns:
                 record.response, record.finish_reason = completion.text, completion.finish_reason
                 record.input_tokens, record.output_tokens = completion.input_tokens, completion.output_tokens
                 runner.store.add_cache([(key, record)])
-        checked: Checked = (
+        return completion, cost
+
+    async def check(self, text: str, finish_reason: str | None) -> Checked:
+        """`text` read as an answer to the item, and verified."""
+        runner = self.runner
+        return (
             await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
-                _work.check, [(self.inst.id, completion.text, completion.finish_reason)], runner.config.prompt.mode
+                _work.check, [(self.inst.id, text, finish_reason)], runner.config.prompt.mode
             )
         )[0]
+
+    def round(self, user: str | None, completion: Completion, cost: float, checked: Checked) -> Round:
+        """One stored round: the reply with its accounting and its check."""
         return Round(
             user=user,
-            response=runner.redact(completion.text),
+            response=self.runner.redact(completion.text),
             answer=checked.answer,
             parse_error=checked.parse_error,
             verification=checked.verification,
@@ -762,6 +801,46 @@ class _Turns:
             cached=completion.cached,
             finish_reason=completion.finish_reason,
             failure=checked.failure,
+        )
+
+    async def ask_program(self, messages: list[dict[str, str]], user: str | None) -> Round | None:
+        got = await self.complete(messages)
+        if got is None:
+            return None
+        completion, cost = got
+        source = extract_program(completion.text)
+        if source is None:
+            run = ProgramRun("no_program", "no ```python block in the reply", 0.0, None, "", "", False)
+        else:
+            run = await self.runner.program_runner().run(source, program_input(self.inst))
+        checked = Checked(parse_error=f"the program failed ({run.failure}): {run.detail}")
+        if run.failure is None:
+            checked = await self.check(run.stdout, None)
+            if checked.parse_error is not None:
+                run.failure, run.detail = "bad_output", checked.parse_error
+                checked.parse_error = f"the program's output is not an answer: {checked.parse_error}"
+        reply = self.round(user, completion, cost, checked)
+        redact = self.runner.redact
+        reply.extra = {
+            "program": redact(source or ""),
+            **{k: redact(v) if isinstance(v, str) else v for k, v in run.stored().items()},
+        }
+        return reply
+
+    async def program_feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
+        runner = self.runner
+        extra = last.extra
+        return await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
+            _work.program_feedback,
+            self.inst.id,
+            runner.config.prompt.mode,
+            style,
+            extra.get("program_failure"),
+            extra.get("program_detail") or "",
+            (extra.get("program_stderr") or "")[-1500:],
+            last.parse_error if extra.get("program_failure") is None else extra.get("program_detail"),
+            last.verification,
+            objective_turn,
         )
 
     def cached(self, key: str) -> Completion | None:
@@ -788,7 +867,7 @@ class _Turns:
         try:
             completion = await self.model.complete(
                 request.messages,
-                context=ItemContext(self.inst, runner.config.prompt.mode, self.sample),
+                context=ItemContext(self.inst, runner.config.prompt.mode, self.sample, runner.strategy.name),
                 **runner.params,
             )
         except Exception as exc:  # the item becomes an error row, asked again on resume

@@ -3,6 +3,9 @@
 
 - `direct`: one question, one answer (the runner's batched single-turn path).
 - `repair`: after an answer that fails, the verifier's findings go back for another attempt, up to `rounds`.
+- `formalize`: the model writes a program that reads the instance JSON on stdin and prints the answer; the
+  program runs in the sandbox and what it printed is checked like a direct answer. With `rounds` > 1 its
+  failure or the verifier's findings go back as in repair.
 
 A new strategy (tools, formalize) is one class with a `name`, its options in `identity()` and `run(turns)`,
 registered in STRATEGIES.
@@ -56,16 +59,30 @@ class Turns(Protocol):
         """The user turn after `last` (None: nothing to repair)."""
         ...
 
+    async def ask_program(self, messages: list[dict[str, str]], user: str | None) -> Round | None:
+        """Formalize: the model's reply to `messages` (cached), its program run in the sandbox and what the
+        program printed checked; the program, its run and its failure type are in the round's `extra`."""
+        ...
+
+    async def program_feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
+        """The user turn after a formalize round (None: nothing to fix)."""
+        ...
+
 
 class Strategy(ABC):
     """How one item is asked."""
 
     name: str = ""
     single_turn: bool = False  # one request per item: the runner's batched path, with no per-item conversation
+    question: str = "answer"  # what the item's question asks for: an answer, or ("program") a program
 
     def identity(self) -> dict[str, Any]:
         """What makes runs of this strategy differ: part of the run's configuration, name and cache keys."""
         return {"strategy": self.name}
+
+    def ready(self) -> None:
+        """Refuse (an InputError) before any run row exists when this machine cannot run the strategy."""
+        return None
 
     @abstractmethod
     async def run(self, turns: Turns) -> list[Round]:
@@ -116,21 +133,75 @@ class Repair(Strategy):
         done: list[Round] = []
         objective_left = self.objective_turn
         while len(done) < self.rounds:
-            reply = await turns.ask(messages, user)
+            reply = await self.answer(turns, messages, user)
             if reply is None:
                 break
             done.append(reply)
             if len(done) == self.rounds or reply.failure is not None:
                 break
-            user = await turns.feedback(reply, self.feedback, objective_left)
+            user = await self.next_turn(turns, reply, objective_left)
             if user is None:
                 break
             objective_left = objective_left and not reply.correct
             messages = [*messages, {"role": "assistant", "content": reply.response}, {"role": "user", "content": user}]
         return done
 
+    async def answer(self, turns: Turns, messages: list[dict[str, str]], user: str | None) -> Round | None:
+        """One round: the model's checked reply."""
+        return await turns.ask(messages, user)
 
-STRATEGIES: dict[str, type[Strategy]] = {"direct": Direct, "repair": Repair}
+    async def next_turn(self, turns: Turns, reply: Round, objective_turn: bool) -> str | None:
+        """The user turn after a round (None: nothing to repair)."""
+        return await turns.feedback(reply, self.feedback, objective_turn)
+
+
+class Formalize(Repair):
+    """Formalize and solve: the model answers with a Python program that reads the instance JSON on stdin and
+    prints the answer JSON; it runs only in the sandbox (`program_timeout_s`, `program_memory_mb`), and its
+    output is parsed and verified like a direct answer. A program that fails gets its own failure type
+    (schedbench.prompts.PROGRAM_FAILURES). With `rounds` > 1, the failure (with the end of its stderr) or the
+    verifier's findings go back and the model writes the program again."""
+
+    name = "formalize"
+    question = "program"
+
+    def __init__(
+        self,
+        rounds: int = 1,
+        feedback: str = "full",
+        objective_turn: bool = False,
+        program_timeout_s: float = 60.0,
+        program_memory_mb: int = 2048,
+    ) -> None:
+        super().__init__(rounds, feedback, objective_turn)
+        if not program_timeout_s > 0:
+            raise OptionError("program_timeout", "must be more than 0 seconds")
+        if program_memory_mb < 64:
+            raise OptionError("program_memory", "must be at least 64 MiB")
+        self.program_timeout_s = float(program_timeout_s)
+        self.program_memory_mb = int(program_memory_mb)
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            **super().identity(),
+            "program_timeout_s": self.program_timeout_s,
+            "program_memory_mb": self.program_memory_mb,
+        }
+
+    def ready(self) -> None:
+        """Programs run only under OS isolation: without bubblewrap, IsolationUnavailable."""
+        from schedbench.sandbox import require_isolation
+
+        require_isolation(False)
+
+    async def answer(self, turns: Turns, messages: list[dict[str, str]], user: str | None) -> Round | None:
+        return await turns.ask_program(messages, user)
+
+    async def next_turn(self, turns: Turns, reply: Round, objective_turn: bool) -> str | None:
+        return await turns.program_feedback(reply, self.feedback, objective_turn)
+
+
+STRATEGIES: dict[str, type[Strategy]] = {"direct": Direct, "repair": Repair, "formalize": Formalize}
 
 
 def make_strategy(name: str, **options: Any) -> Strategy:

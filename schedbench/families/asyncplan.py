@@ -7,6 +7,9 @@ from typing import Any
 
 from schedbench.problems import Family, Importer, Instance
 
+#: Baseline rule → the template of a program implementing it (`baseline/<rule>` under the formalize strategy).
+RULE_PROGRAMS: dict[str, str] = dict.fromkeys(("list", "sequential", "random"), "asyncplan_rules.py.j2")
+
 
 def family() -> Family:
     """The asyncplan record (its modules are imported here, on first use of the family)."""
@@ -38,6 +41,9 @@ def family() -> Family:
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "asyncplan_plan.j2", "time": "asyncplan_time.j2"},
+        program_prompts={"plan": "asyncplan_program.j2"},
+        formalizer_program="asyncplan_cpsat.py",
+        rule_programs=RULE_PROGRAMS,
         answer_models={"plan": AsyncplanSolution, "time": AsyncplanTimeAnswer},
         stages=generator.STAGES,
         scenarios=generator.SCENARIOS,

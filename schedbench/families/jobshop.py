@@ -8,6 +8,9 @@ from typing import Any
 
 from schedbench.problems import Family, Importer, Instance
 
+#: Baseline rule → the template of a program implementing it (`baseline/<rule>` under the formalize strategy).
+RULE_PROGRAMS: dict[str, str] = dict.fromkeys(("spt", "lpt", "mwkr", "mopnr", "fifo", "random"), "jobshop_rules.py.j2")
+
 
 def family() -> Family:
     """The jobshop record (its modules are imported here, on first use of the family)."""
@@ -32,6 +35,9 @@ def family() -> Family:
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "jobshop_plan.j2"},
+        program_prompts={"plan": "jobshop_program.j2"},
+        formalizer_program="jobshop_cpsat.py",
+        rule_programs=RULE_PROGRAMS,
         stages=generator.STAGES,
         scenarios=generator.SCENARIOS,
         terms=TERMS,

@@ -7,6 +7,9 @@ from typing import Any
 
 from schedbench.problems import Family, Importer, Instance
 
+#: Baseline rule → the template of a program implementing it (`baseline/<rule>` under the formalize strategy).
+RULE_PROGRAMS: dict[str, str] = dict.fromkeys(("lft", "mts", "spt", "random"), "rcpsp_rules.py.j2")
+
 
 def family() -> Family:
     """The rcpsp record (its modules are imported here, on first use of the family)."""
@@ -33,6 +36,9 @@ def family() -> Family:
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "rcpsp_plan.j2"},
+        program_prompts={"plan": "rcpsp_program.j2"},
+        formalizer_program="rcpsp_cpsat.py",
+        rule_programs=RULE_PROGRAMS,
         stages=generator.STAGES,
         scenarios=generator.SCENARIOS,
         terms=TERMS,

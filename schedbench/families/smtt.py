@@ -7,6 +7,9 @@ from typing import Any
 
 from schedbench.problems import Family, Importer, Instance
 
+#: Baseline rule → the template of a program implementing it (`baseline/<rule>` under the formalize strategy).
+RULE_PROGRAMS: dict[str, str] = dict.fromkeys(("edd", "spt", "wspt", "mdd"), "smtt_rules.py.j2")
+
 
 def family() -> Family:
     """The smtt record (its modules are imported here, on first use of the family)."""
@@ -37,6 +40,9 @@ def family() -> Family:
         violation_types=verifier.VIOLATION_TYPES,
         template_dir=TEMPLATES,
         prompts={"plan": "smtt_plan.j2"},
+        program_prompts={"plan": "smtt_program.j2"},
+        formalizer_program="smtt_cpsat.py",
+        rule_programs=RULE_PROGRAMS,
         stages=generator.STAGES,
         scenarios=generator.SCENARIOS,
         terms={"abstract": TERMS["abstract"]},

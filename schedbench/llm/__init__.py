@@ -155,6 +155,9 @@ def _builtin() -> None:
     register_provider("anthropic", f.anthropic_model, "Anthropic messages (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL)")
     register_provider("baseline", f.baseline_model, "a family's baseline rule, answering as an LLM must", True)
     register_provider("oracle/exact", f.oracle_model, "answers with the exact reference witness", True)
+    register_provider(
+        "oracle/formalizer", f.formalizer_model, "writes its family's exact CP-SAT program (--strategy formalize)", True
+    )
     register_provider("oracle/repairer", f.repairer_model, "starts wrong, fixes only what repair feedback names", True)
     register_provider("replay", f.replay_model, "recorded responses from a JSONL file (replay/<file>)", True)
 

@@ -80,6 +80,12 @@ def oracle_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     return OracleModel(spec)
 
 
+def formalizer_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
+    from schedbench.llm._offline import FormalizerModel
+
+    return FormalizerModel(spec)
+
+
 def repairer_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     from schedbench.llm._offline import RepairerModel
 

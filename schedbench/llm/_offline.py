@@ -16,7 +16,7 @@ from typing import Any
 from schedbench.llm._types import Completion, ItemContext, Message
 from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
 
-__all__ = ["BaselineModel", "OracleModel", "RepairerModel", "ReplayModel", "answer_text"]
+__all__ = ["BaselineModel", "FormalizerModel", "OracleModel", "RepairerModel", "ReplayModel", "answer_text"]
 
 
 def _item(context: Any) -> ItemContext:
@@ -56,7 +56,11 @@ class BaselineModel(_Offline):
         self.ray_address = ray_address
 
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
-        """Inline by default; with the Ray executor the rule runs as a Ray task (rules can be costly)."""
+        """Inline by default; with the Ray executor the rule runs as a Ray task (rules can be costly). Under the
+        formalize strategy the answer is a program implementing the rule (the family's rule program)."""
+        item = _item(context)
+        if item.strategy == "formalize":
+            return _program_reply(self.spec, item.instance.family, self.rule)
         if self.executor != "ray":
             return await super().complete(messages, context=context, **params)
         from schedbench.executors import run_one
@@ -76,6 +80,28 @@ class BaselineModel(_Offline):
                 f"family {family.name} has no baseline {self.rule!r}; known: {', '.join(family.baselines)}"
             )
         return family.baselines[self.rule](family.parse_data(item.instance.data))
+
+
+class FormalizerModel(_Offline):
+    """`oracle/formalizer`: answers every question with its family's exact program (a CP-SAT model written as a
+    model would write it, `Family.formalizer_program`) in a ```python block; it never computes an answer itself,
+    so its answers count only under the formalize strategy, where the program runs in the sandbox."""
+
+    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
+        return _program_reply(self.spec, _item(context).instance.family, None)
+
+
+def _program_reply(spec: str, family: str, rule: str | None) -> Completion:
+    """A reply holding the family's offline program (its formalizer, or the program of `rule`)."""
+    from schedbench.prompts import offline_program
+
+    started = time.perf_counter()
+    source = offline_program(family, rule)
+    if source is None:
+        what = "exact program" if rule is None else f"program for the rule {rule!r}"
+        raise ValueError(f"family {family} has no {what}: nothing to answer with")
+    text = f"```python\n{source}```\n"
+    return Completion(text=text, latency_s=time.perf_counter() - started, model=spec, finish_reason="stop")
 
 
 class OracleModel(_Offline):

@@ -44,6 +44,7 @@ class ItemContext:
     instance: Any
     mode: str = "plan"
     sample: int = 0
+    strategy: str = "direct"  # formalize: offline models that can answer with a program do so
 
 
 class ModelSpecError(ValueError):

@@ -12,7 +12,7 @@ import html
 import io
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.typing import RcKeyType
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
-"""Colour-blind-tolerant tab10 order: one colour per run/model, stable across charts."""
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255")
+"""Okabe–Ito (without its yellow, hard to see on white) and Tol's wine: colour-blind-safe, one colour per series.
+Charts overlay at most MAX_OVERLAY series; beyond that they are drawn as small multiples, and `colour` goes on
+with hues that are still distinct (but no longer colour-blind-safe), so a colour never repeats within a chart."""
+MAX_OVERLAY = len(PALETTE)
 
 FORMATS = ("png", "svg", "pdf")
 """Files written per chart for papers: PNG (slides), SVG and PDF (vector, fonts embedded as outlines/Type 42)."""
@@ -76,8 +79,33 @@ def new_figure(
 
 
 def colour(index: int) -> str:
-    """The palette colour for series number `index`."""
-    return PALETTE[index % len(PALETTE)]
+    """The colour of series number `index`: the palette, then distinct hues (golden-angle steps on the colour
+    wheel, three lightness levels), never a repeat."""
+    if index < len(PALETTE):
+        return PALETTE[index]
+    import colorsys
+
+    extra = index - len(PALETTE)
+    hue = (0.11 + extra * 0.381966) % 1.0
+    lightness = (0.38, 0.52, 0.30)[extra % 3]
+    red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.75)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+
+def abbreviate(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis (for labels whose full text is shown on hover)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def short_ticks(ax: Axes, labels: Sequence[str], axis: str = "x") -> None:
+    """Category tick labels that never overlap: as they are when few and short, turned upright when many."""
+    positions = range(len(labels))
+    longest = max((len(label) for label in labels), default=0)
+    if axis == "y":
+        ax.set_yticks(positions, labels, fontsize=7 if len(labels) > 12 else 8)
+        return
+    crowded = len(labels) * max(longest, 3) > 48
+    ax.set_xticks(positions, labels, rotation=90 if crowded else 0, fontsize=7 if len(labels) > 12 else 8)
 
 
 def series_gid(role: str, label: str) -> str:
@@ -100,11 +128,12 @@ _ID = re.compile(r'\bid="([^"]*)"')
 _REF = re.compile(r'(url\(#|xlink:href="#|href="#)([^)"]*)')
 
 
-def inline_svg(svg: str, prefix: str) -> str:
+def inline_svg(svg: str, prefix: str, names: Mapping[str, str] | None = None) -> str:
     """SVG text ready to sit inside HTML beside other figures.
 
     Drops the XML prologue, prefixes every id (and its references) with `prefix`, and turns series gids into
-    ``class="sb-series" data-role=… data-series=…``.
+    ``class="sb-series" data-role=… data-series=…`` with a ``<title>`` (shown on hover): the full name from
+    `names` for a short label, else the label itself.
     """
     start = svg.find("<svg")
     body = svg[start:] if start >= 0 else svg
@@ -117,7 +146,17 @@ def inline_svg(svg: str, prefix: str) -> str:
         return f'id="{prefix}-{match.group(1)}"'
 
     body = _ID.sub(rename, body)
+    names = names or {}
+
+    def titled(match: re.Match[str]) -> str:
+        label = html.unescape(match.group(1))
+        return match.group(0) + f"<title>{html.escape(names.get(label, label))}</title>"
+
+    body = _SERIES_OPEN.sub(titled, body)
     return _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", body)
+
+
+_SERIES_OPEN = re.compile(r'<g class="sb-series" data-role="[^"]*" data-series="([^"]*)"[^>]*>')
 
 
 def save_figure(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS, dpi: int = 200) -> list[Path]:
@@ -142,7 +181,8 @@ def runs_legend(fig: Figure, ax: Axes) -> None:
     """One legend entry per run, below the axes (run names are long; inside they would hide the data)."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncol=min(2, len(labels)), fontsize=7)
+        columns = 1 if max(len(label) for label in labels) > 42 else min(2, len(labels))
+        fig.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize=7)
 
 
 def empty_note(ax: Axes, text: str) -> None:

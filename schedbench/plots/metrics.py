@@ -12,7 +12,17 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from schedbench.evaluate.metrics import wilson
-from schedbench.plots._figure import chart, colour, empty_note, new_figure, runs_legend, series_gid
+from schedbench.plots._figure import (
+    MAX_OVERLAY,
+    abbreviate,
+    chart,
+    colour,
+    empty_note,
+    new_figure,
+    runs_legend,
+    series_gid,
+    short_ticks,
+)
 
 Document = Mapping[str, Any]
 
@@ -42,7 +52,10 @@ def breakdown_rows(doc: Document, key: str) -> list[dict[str, Any]]:
 @chart
 def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by level") -> Figure:
     """Feasibility rate against level, one line per run with its Wilson 95% band, and a dotted vertical line
-    at the run's breakpoint level (docs/metrics.md) when it has one."""
+    at the run's breakpoint level (docs/metrics.md) when it has one. Beyond MAX_OVERLAY runs: small multiples,
+    one panel per run (the other runs in grey behind it)."""
+    if sum(1 for doc in docs if doc.get("by_level")) > MAX_OVERLAY:
+        return _feasibility_multiples(docs, title)
     fig, (ax,) = new_figure(6.4, 3.6)
     drawn = 0
     for index, doc in enumerate(docs):
@@ -80,6 +93,43 @@ def feasibility_curves(docs: Sequence[Document], title: str = "Feasibility by le
     ax.axhline(0.5, color="#999", linestyle=":", linewidth=1)
     ax.set(xlabel="level", ylabel="feasible rate", ylim=(-0.02, 1.02), title=title)
     runs_legend(fig, ax)
+    return fig
+
+
+def _curve(doc: Document) -> tuple[list[int], list[float], list[tuple[float, float]]]:
+    rows = sorted(doc.get("by_level") or [], key=lambda r: r["level"])
+    return [r["level"] for r in rows], [float(r.get("feasible_rate") or 0.0) for r in rows], [_band(r) for r in rows]
+
+
+def _feasibility_multiples(docs: Sequence[Document], title: str) -> Figure:
+    shown = [(index, doc) for index, doc in enumerate(docs) if doc.get("by_level")]
+    cols = 4
+    rows = math.ceil(len(shown) / cols)
+    fig, axes = new_figure(6.4, 0.6 + 1.45 * rows, rows=rows, cols=cols, sharex=True, sharey=True)
+    curves = [_curve(doc) for _, doc in shown]
+    for ax, (index, doc), (levels, rates, bands) in zip(axes, shown, curves, strict=False):
+        for other_levels, other_rates, _ in curves:
+            ax.plot(other_levels, other_rates, color="#d0d0d0", linewidth=0.7)
+        label = run_label(doc)
+        ax.fill_between(
+            levels,
+            [b[0] for b in bands],
+            [b[1] for b in bands],
+            color=colour(index),
+            alpha=0.2,
+            linewidth=0,
+            gid=series_gid("band", label),
+        )
+        ax.plot(levels, rates, marker="o", markersize=2, color=colour(index), gid=series_gid("line", label))
+        ax.set_title(abbreviate(label, 20), fontsize=7)
+        ax.set_ylim(-0.02, 1.02)
+        ax.tick_params(labelsize=6)
+        ax.label_outer()
+    for ax in axes[len(shown) :]:
+        ax.set_visible(False)
+    fig.suptitle(title + " (one panel per run)")
+    fig.supxlabel("level", fontsize=8)
+    fig.supylabel("feasible rate", fontsize=8)
     return fig
 
 
@@ -154,7 +204,7 @@ def breakdown_bars(docs: Sequence[Document], key: str = "by_stage", title: str |
             error_kw={"elinewidth": 0.8},
             gid=series_gid("bar", label),
         )
-    ax.set_xticks(range(len(categories)), categories, rotation=20 if len(categories) > 5 else 0)
+    short_ticks(ax, categories)
     ax.set(ylabel="feasible rate", ylim=(0, 1.05), title=title or f"Feasibility by {key.removeprefix('by_')}")
     runs_legend(fig, ax)
     return fig
@@ -214,7 +264,7 @@ def gap_distribution(
         )
         jitter = [index + 0.18 * math.sin(k * 2.399) for k in range(len(values))]
         ax.scatter(jitter, values, s=8, alpha=0.6, color=colour(index), gid=series_gid("points", label))
-    ax.set_xticks(range(len(labels)), labels, rotation=15 if len(labels) > 3 else 0)
+    short_ticks(ax, labels)
     ax.set(ylabel=ylabel, title=title)
     return fig
 
@@ -232,7 +282,8 @@ def _token_counts(doc: Document) -> tuple[float, float]:
 @chart
 def cost_tokens(docs: Sequence[Document], title: str = "Tokens and cost per item") -> Figure:
     """Mean input/output tokens per item (stacked) and mean USD per item, one bar per run."""
-    fig, (tokens_ax, cost_ax) = new_figure(6.4, 3.0, cols=2)
+    many = len(docs) > 10  # one axis above the other, each as wide as the chart: room for a tick per run
+    fig, (tokens_ax, cost_ax) = new_figure(6.4, 5.0 if many else 3.0, rows=2 if many else 1, cols=1 if many else 2)
     labels = [run_label(doc) for doc in docs]
     if not any(sum(_token_counts(doc)) or doc.get("cost_usd") for doc in docs):
         empty_note(tokens_ax, "no tokens recorded (offline models)")
@@ -255,7 +306,7 @@ def cost_tokens(docs: Sequence[Document], title: str = "Tokens and cost per item
             [index], [float(doc.get("cost_usd") or 0.0) / n], color=colour(index), gid=series_gid("cost", labels[index])
         )
     for ax in (tokens_ax, cost_ax):
-        ax.set_xticks(range(len(labels)), labels, rotation=15 if len(labels) > 2 else 0)
+        short_ticks(ax, labels)
     tokens_ax.set(ylabel="tokens per item (light: input)", title="tokens")
     cost_ax.set(ylabel="USD per item", title="cost")
     fig.suptitle(title)

@@ -71,6 +71,14 @@ class Family:
     Other:
     - `importers`: published-set readers by the name of `schedbench import NAME`.
     - `demo`: generator options of a small suite that still shows the ramp (`make demo`, tests).
+
+    Formalize (a model writes a program that reads the instance data as JSON on stdin and prints the answer):
+    - `program_prompts`: question mode → Jinja template (in `template_dir`) asking for such a program; a mode
+      without one gets the shared `program.j2`, which describes the input by the data model's JSON schema.
+    - `formalizer_program`: the file (in `template_dir/programs`) of a complete exact program for this family
+      as a model would write it (CP-SAT), the answer of the offline model `oracle/formalizer`.
+    - `rule_programs`: baseline rule → Jinja template (in `template_dir/programs`, rendered with `rule`) of a
+      program implementing that rule: the answer of `baseline/<rule>` under the formalize strategy.
     """
 
     name: str
@@ -95,6 +103,9 @@ class Family:
     evolve: Callable[[], Any] | None = None
     importers: Mapping[str, Importer] = field(default_factory=dict)
     demo: Mapping[str, Any] = field(default_factory=dict)
+    program_prompts: Mapping[str, str] = field(default_factory=dict)
+    formalizer_program: str | None = None
+    rule_programs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def prompt_modes(self) -> tuple[str, ...]:

@@ -223,17 +223,17 @@ def total_in_units(total: Any, unit: Any, data_unit: str | None) -> Fraction | s
     6 minutes); `unit` a fixed-length unit word, or None when the plan itself has no unit.
     """
     if isinstance(total, bool) or not isinstance(total, int | float) or not math.isfinite(total) or total < 0:
-        return f"total {total!r} is not a non-negative number"
+        return f"total {_json(total)} is not a non-negative number"
     value = Fraction(total) if isinstance(total, int) else Fraction(repr(float(total)))
     if unit is None and data_unit is None:
         return value
     if not isinstance(unit, str):
-        return f"unit {unit!r} is missing or not a word; use one of {', '.join(UNIT_SECONDS)}"
+        return f"unit {_json(unit)} is missing or not a word; use one of {', '.join(UNIT_SECONDS)}"
     seconds = unit_seconds(unit)
     if seconds is None:
-        return f"unit {unit!r} has no fixed length; use one of {', '.join(UNIT_SECONDS)}"
+        return f"unit {_json(unit)} has no fixed length; use one of {', '.join(UNIT_SECONDS)}"
     if data_unit is None:
-        return f"unit {unit!r} given, but this plan counts plain time units; give the total without a unit"
+        return f"unit {_json(unit)} given, but this plan counts plain time units; give the total without a unit"
     return value * seconds / UNIT_SECONDS[unit_name(data_unit)]
 
 
@@ -285,3 +285,13 @@ def remaining_path(data: AsyncplanData) -> dict[str, int]:
     for step_id in reversed(list(nx.topological_sort(graph))):
         tail[step_id] = graph.nodes[step_id]["duration"] + max((tail[s] for s in graph.successors(step_id)), default=0)
     return tail
+
+
+def _json(value: object) -> str:
+    """A value of an answer as the model wrote it (`null`, `"days"`), never Python's `None`."""
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False)[:40]
+    except (TypeError, ValueError):
+        return str(value)[:40]

@@ -5,6 +5,17 @@ from __future__ import annotations
 from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
 from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
 from schedbench.prompts._feedback import FEEDBACK_STYLES, feedback_text
+from schedbench.prompts._program import (
+    FAILURE_WORDS,
+    PROGRAM_FAILURES,
+    build_program_messages,
+    extract_program,
+    offline_program,
+    program_feedback_text,
+    program_input,
+    program_template,
+    render_program_question,
+)
 from schedbench.prompts._render import (
     PROMPT_STYLES,
     TEMPLATES,
@@ -21,7 +32,9 @@ from schedbench.prompts._render import (
 )
 
 __all__ = [
+    "FAILURE_WORDS",
     "FEEDBACK_STYLES",
+    "PROGRAM_FAILURES",
     "PROMPT_STYLES",
     "TEMPLATES",
     "AnswerShape",
@@ -33,12 +46,19 @@ __all__ = [
     "answer_shape",
     "answer_text",
     "build_messages",
+    "build_program_messages",
     "extract_answer",
+    "extract_program",
     "feedback_text",
     "has_template",
+    "offline_program",
+    "program_feedback_text",
+    "program_input",
+    "program_template",
     "prompt_hash",
     "question_modes",
     "reference_answer",
+    "render_program_question",
     "render_question",
     "scenario_terms",
     "system_prompt",

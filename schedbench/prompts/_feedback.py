@@ -60,10 +60,12 @@ def feedback_text(
     parse_error: str | None,
     verification: dict[str, Any] | None,
     objective_turn: bool = False,
+    program: bool = False,
 ) -> str | None:
     """The user turn after an answer, or None when the answer needs none (correct, and no objective turn asked).
 
     `objective_turn`: a feasible answer that the reference beats gets a turn saying so (without any number).
+    `program`: the answer was printed by the model's program (formalize), so the program is what to fix.
     """
     if style not in FEEDBACK_STYLES:
         raise ValueError(f"unknown feedback style {style!r}; known: {', '.join(FEEDBACK_STYLES)}")
@@ -86,6 +88,7 @@ def feedback_text(
             counts=sorted(Counter(v["type"] for v in violations).items()),
             phrases={kind: phrase.format_map({**DEFAULT_TERMS, **terms}) for kind, phrase in PHRASES.items()},
             item_word=_item_word(terms),
+            program=program,
         ).strip()
         + "\n"
     )

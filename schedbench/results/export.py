@@ -14,12 +14,16 @@ FORMATS = (".jsonl", ".csv", ".parquet")
 
 
 def export_rows(store: Store, runs: Iterable[Run]) -> list[dict[str, Any]]:
-    """Every item of the runs, each with its run name and model."""
+    """Every item of the runs, each with its run name, model and outcome (docs/metrics.md#outcomes)."""
+    from schedbench.evaluate.outcomes import outcome_of_verification
+
     rows = []
     for run in runs:
         for item in store.items(run.id):
             item.pop("run_id", None)
-            rows.append({"run": run.name, "model": run.model, **item})
+            errored, parsed = item.get("error") is not None, item.get("answer") is not None
+            outcome = outcome_of_verification(item.get("verification"), errored, parsed)
+            rows.append({"run": run.name, "model": run.model, "outcome": outcome, **item})
     return rows
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from schedbench import __version__
 from schedbench.errors import OptionError
+from schedbench.evaluate.outcomes import OUTCOMES, SUCCESSES
 from schedbench.executors import map_ordered
+from schedbench.plots._figure import abbreviate
 from schedbench.problems import Instance, Verification
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -42,6 +44,21 @@ class ItemView:
     error: str | None = None
     sample: int = 0
     normalised_gap: float | None = None
+    errored: bool = False  # an API error (not a parse error): `error` then holds its message
+    rounds: Sequence[Mapping[str, Any]] = ()  # a multi-turn strategy's stored rounds, in order
+
+    @property
+    def outcome(self) -> str:
+        """The outcome key (`schedbench.evaluate.outcomes.OUTCOMES`)."""
+        from schedbench.evaluate.outcomes import outcome_of_verification
+
+        verification = self.verification.model_dump() if self.verification else None
+        return outcome_of_verification(verification, self.errored, self.answer is not None)
+
+    @property
+    def is_claim(self) -> bool:
+        """The answer claims the instance is infeasible: shown as a verdict, there is no schedule to draw."""
+        return self.outcome in ("correct_claim", "wrong_claim", "unchecked_claim")
 
     @property
     def success(self) -> bool:
@@ -125,11 +142,14 @@ def views_from_store(store: Any, documents: Sequence[Mapping[str, Any]]) -> list
             views.append(RunView(document, note=instances))
             continue
         rows = list(store.items(run.id))
+        conversations = store.rounds(run.id)
         items = [
             _item_view(row, instances[row["instance_id"]], run.config)
             for row in rows
             if row["instance_id"] in instances
         ]
+        for item in items:
+            item.rounds = conversations.get((item.instance.id, item.sample), [])
         missing = len(rows) - len(items)
         note = f"{missing} items not shown: their instances are no longer in {run.suite}" if missing else ""
         views.append(RunView(document, items, note))
@@ -158,6 +178,7 @@ def _item_view(row: Mapping[str, Any], instance: Instance, config: Mapping[str, 
         row.get("error") or row.get("parse_error"),
         int(row.get("sample") or 0),
         row.get("normalised_gap"),
+        errored=row.get("error") is not None,
     )
 
 
@@ -169,6 +190,7 @@ def write_report_outputs(
     workers: int | None = None,
     per_run: int = DRILL_DOWN_PER_RUN,
     comparison: Mapping[str, Any] | None = None,
+    exact: bool = False,
 ) -> list[Path]:
     """What `schedbench report --html FILE --plots DIR` writes, from the store; returns the paths written.
 
@@ -191,6 +213,7 @@ def write_report_outputs(
                     per_run=per_run,
                     workers=workers or os.cpu_count() or 1,
                     comparison=comparison,
+                    exact=exact,
                 )
             )
         except OSError as exc:
@@ -215,15 +238,15 @@ def write_evolution_html(run_dir: Path, path: Path, plots: Path | None = None) -
 # --- charts ---------------------------------------------------------------------------------------------------
 
 
-def gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
-    """Gap % of every feasible answer with a reference, per run."""
+def gaps_by_run(runs: Sequence[RunView], labels: Sequence[str] | None = None) -> dict[str, list[float]]:
+    """Gap % of every feasible answer with a reference, per run (named by `labels`, else the runs' labels)."""
     return {
-        run.label: [
+        label: [
             item.verification.gap_pct
             for item in run.items
             if item.verification and item.verification.feasible and item.verification.gap_pct is not None
         ]
-        for run in runs
+        for label, run in zip(labels or [run.label for run in runs], runs, strict=True)
     }
 
 
@@ -264,46 +287,146 @@ CAPTIONS = {
     "chain_breakpoints": "Nested ramps: first failing level per chain (hollow: solves a higher level again; "
     "▷: never fails; dashed: median)",
     "gap_by_level": "Mean gap of feasible answers vs. level",
-    "gap_distribution": "Gap distribution of feasible answers",
+    "gap_distribution": "Gap distribution of feasible answers, by run",
     "normalised_gap_distribution": "SMTT normalised gap (obj − opt) / (EDD − opt): 0 optimal, 1 as bad as EDD",
-    "cost_and_tokens": "Tokens and cost",
+    "cost_and_tokens": "Tokens and cost per item, by run",
+    "strategy_curves": "Feasibility vs. level per strategy (runs of a strategy pooled; Wilson 95% bands)",
+    "success_at_k": "Success within k rounds (success@k) per run",
+    "cost_per_solved": "Tokens and cost per solved item, by run",
     "evolution_score": "Score over iterations (best so far as a step line)",
     "evolution_lineage": "Lineage of the best program",
 }
 """Chart captions by file stem, in the order the report shows them."""
 
 
-def normalised_gaps_by_run(runs: Sequence[RunView]) -> dict[str, list[float]]:
+def normalised_gaps_by_run(runs: Sequence[RunView], labels: Sequence[str] | None = None) -> dict[str, list[float]]:
     """Normalised gaps (docs/metrics.md, SMTT) of feasible answers, per run that has any."""
-    gaps = {run.label: [item.normalised_gap for item in run.items if item.normalised_gap is not None] for run in runs}
+    gaps = {
+        label: [item.normalised_gap for item in run.items if item.normalised_gap is not None]
+        for label, run in zip(labels or [run.label for run in runs], runs, strict=True)
+    }
     return {label: values for label, values in gaps.items() if values}
 
 
-def summary_figures(runs: Sequence[RunView]) -> dict[str, Any]:
-    """Every cross-run chart, by file stem (optional ones only when they carry information)."""
-    from schedbench import plots
+@dataclass
+class FigureGroups:
+    """The report's charts, grouped as the page shows them: per family (each with its own level axis), across
+    every run, and the strategy comparison; plus the full run names behind the short series labels."""
 
-    docs = [run.document for run in runs]
-    with_scenarios = [{**run.document, "by_scenario": scenario_rows(run)} for run in runs]
-    figures = {
-        "feasibility_by_level": plots.feasibility_curves(docs),
-        "feasibility_by_stage": plots.breakdown_bars(docs, "by_stage"),
-        "feasibility_by_scenario": plots.breakdown_bars(with_scenarios, "by_scenario"),
+    families: list[tuple[str, dict[str, Any]]]
+    across: dict[str, Any]
+    strategies: dict[str, Any]
+    names: dict[str, str]
+    family_documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def flat(self) -> dict[str, Any]:
+        """Every chart by file stem (`rcpsp_feasibility_by_level`, `gap_distribution`, …); for papers also each
+        family's violation taxonomy as bars (the HTML report shows it as a heat table)."""
+        from schedbench import plots
+
+        figures = {f"{family}_{stem}": fig for family, charts in self.families for stem, fig in charts.items()}
+        for family, docs in self.family_documents.items():
+            if any(doc.get("taxonomy") for doc in docs):
+                figures[f"{family}_violation_taxonomy"] = plots.taxonomy_bars(
+                    docs, title=f"{family}: violation taxonomy"
+                )
+        return figures | self.across | self.strategies
+
+
+def run_keys(runs: Sequence[RunView]) -> list[str]:
+    """`[1]`, `[2]`, …: how charts over many runs name them (the summary table gives the full names)."""
+    return [f"[{number}]" for number in range(1, len(runs) + 1)]
+
+
+def family_members(runs: Sequence[RunView]) -> list[tuple[str, list[tuple[int, RunView, Mapping[str, Any]]]]]:
+    """Families in order of appearance, each with (run number, run, the run's section of that family)."""
+    found: dict[str, list[tuple[int, RunView, Mapping[str, Any]]]] = {}
+    for number, run in enumerate(runs):
+        sections = list(run.document.get("by_family") or [])
+        if not sections:  # a document without per-family sections: one section from the run's own rows
+            families = sorted({item.instance.family for item in run.items}) or ["?"]
+            sections = [{"family": families[0], **run.document}]
+        for section in sections:
+            found.setdefault(str(section["family"]), []).append((number, run, section))
+    return list(found.items())
+
+
+def _family_document(key: str, run: RunView, section: Mapping[str, Any], single: bool) -> dict[str, Any]:
+    """What a family chart reads of one run: the family's own curve; stages, scenarios and chains when the run
+    has no other family."""
+    document = dict(run.document)
+    label = f"{key} {abbreviate(str(document.get('run') or document.get('model') or 'run'), 34)}"
+    out: dict[str, Any] = {
+        "run": label,
+        "model": document.get("model"),
+        "strategy": document.get("strategy"),
+        "config": document.get("config"),
+        "by_level": section.get("by_level") or document.get("by_level") or [],
+        "breakpoint_level": section.get("breakpoint_level", document.get("breakpoint_level")),
+        "taxonomy": section.get("taxonomy") or {},
     }
-    if len({row.get("family") for doc in docs for row in doc.get("by_family") or []}) > 1:
-        figures["feasibility_by_family"] = plots.breakdown_bars(docs, "by_family")
-    if any(doc.get("chains") for doc in docs):
-        figures["chain_breakpoints"] = plots.chain_breakpoints(docs)
-    figures["violation_taxonomy"] = plots.taxonomy_bars(docs)
-    figures["gap_by_level"] = plots.gap_curves(docs)
-    figures["gap_distribution"] = plots.gap_distribution(gaps_by_run(runs))
-    normalised = normalised_gaps_by_run(runs)
-    if normalised:
-        figures["normalised_gap_distribution"] = plots.gap_distribution(
-            normalised, title="Normalised gap (SMTT)", ylabel="(obj − opt) / (EDD − opt)"
+    if single:
+        out.update(
+            {
+                "by_stage": document.get("by_stage") or [],
+                "by_scenario": scenario_rows(run),
+                "chains": document.get("chains"),
+            }
         )
-    figures["cost_and_tokens"] = plots.cost_tokens(docs)
-    return figures
+    return out
+
+
+def figure_groups(runs: Sequence[RunView]) -> FigureGroups:
+    """Every chart of the report, grouped (see FigureGroups)."""
+    from schedbench import plots
+    from schedbench.plots.strategies import cost_per_solved, strategy_curves, strategy_of, success_at_k
+
+    keys = run_keys(runs)
+    names: dict[str, str] = {}
+    families = []
+    family_documents: dict[str, list[dict[str, Any]]] = {}
+    for family, members in family_members(runs):
+        docs = []
+        for number, run, section in members:
+            single = len(run.document.get("by_family") or []) <= 1
+            doc = _family_document(keys[number], run, section, single)
+            names[doc["run"]] = str(run.document.get("run") or run.label)
+            docs.append(doc)
+        charts: dict[str, Any] = {
+            "feasibility_by_level": plots.feasibility_curves(docs, title=f"{family}: feasibility by level")
+        }
+        charts["gap_by_level"] = plots.gap_curves(docs, title=f"{family}: mean gap by level")
+        for key, stem in (("by_stage", "feasibility_by_stage"), ("by_scenario", "feasibility_by_scenario")):
+            if any(len(doc.get(key) or []) > 1 for doc in docs):
+                charts[stem] = plots.breakdown_bars(docs, key, title=f"{family}: feasibility by {key[3:]}")
+        if any(doc.get("chains") for doc in docs):
+            charts["chain_breakpoints"] = plots.chain_breakpoints(docs, title=f"{family}: breakpoint per chain")
+        normalised = normalised_gaps_by_run([run for _, run, _ in members], [keys[n] for n, _, _ in members])
+        if normalised:
+            charts["normalised_gap_distribution"] = plots.gap_distribution(
+                normalised, title=f"{family}: normalised gap", ylabel="(obj − opt) / (EDD − opt)"
+            )
+        if len({strategy_of(doc) for doc in docs}) > 1:
+            charts["strategy_curves"] = strategy_curves(docs, title=f"{family}: feasibility by level, per strategy")
+        families.append((family, charts))
+        family_documents[family] = docs
+    for key, run in zip(keys, runs, strict=True):
+        names[key] = str(run.document.get("run") or run.label)
+    short = [{**run.document, "run": key} for key, run in zip(keys, runs, strict=True)]
+    across = {
+        "gap_distribution": plots.gap_distribution(gaps_by_run(runs, keys)),
+        "cost_and_tokens": plots.cost_tokens(short),
+    }
+    strategies = {}
+    if any(run.document.get("repair") for run in runs):
+        strategies["success_at_k"] = success_at_k([run.document for run in runs], keys)
+    strategies["cost_per_solved"] = cost_per_solved([run.document for run in runs], keys)
+    return FigureGroups(families, across, strategies, names, family_documents)
+
+
+def summary_figures(runs: Sequence[RunView]) -> dict[str, Any]:
+    """Every cross-run chart, by file stem (family charts prefixed with their family)."""
+    return figure_groups(runs).flat()
 
 
 def evolution_figures(evolution: EvolutionView) -> dict[str, Any]:
@@ -336,14 +459,25 @@ def drill_down_share(per_run: int, runs: int) -> int:
 
 
 def drill_down(run: RunView, limit: int) -> list[ItemView]:
-    """The items shown in full, at most `limit`: failures first, then feasible but not optimal answers,
-    then optimal ones; by level within each group."""
+    """The items shown in full, at most `limit`: every outcome the run has gets a turn (failures first, so a rare
+    outcome such as a correct infeasibility claim is not crowded out), then they are listed failures first, then
+    feasible but not optimal answers, then optimal ones; by level within each group."""
 
     def key(item: ItemView) -> tuple[Any, ...]:
         optimal = bool(item.verification and item.verification.optimal)
         return item.success, optimal, item.instance.level, item.instance.id, item.sample
 
-    return sorted(run.items, key=key)[:limit]
+    order = ("api_error", "parse_error", "wrong_claim", "infeasible", "unchecked_claim", "correct_claim", "feasible")
+    groups: dict[str, list[ItemView]] = {}
+    for item in sorted(run.items, key=key):
+        groups.setdefault(item.outcome, []).append(item)
+    queues = [groups[k] for k in (*order, "optimal") if k in groups]
+    chosen: list[ItemView] = []
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    return sorted(chosen, key=key)
 
 
 def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
@@ -363,11 +497,66 @@ def _item_context(item: ItemView, svg: str, index: str) -> dict[str, Any]:
         "response": item.response,
         "error": item.error,
         "success": item.success,
+        "outcome": item.outcome,
+        "outcome_label": OUTCOMES[item.outcome],
+        "verdict": claim_verdict(item) if item.is_claim else None,
+        "rounds": [_round_context(number, turn) for number, turn in enumerate(item.rounds, start=1)],
         "answer": json.dumps(item.answer, indent=1, default=str) if item.answer is not None else None,
         "verification": verification.model_dump() if verification else None,
         "reference_status": ref.status if ref else "none",
         "gantt": inline_svg(svg, f"g{index}") if svg else "",
     }
+
+
+def claim_verdict(item: ItemView) -> str:
+    """The words shown instead of a Gantt chart for an infeasibility claim."""
+    ref = item.instance.reference
+    outcome = item.outcome
+    if outcome == "correct_claim":
+        by = f" ({ref.solver})" if ref is not None and ref.solver else ""
+        return f"Claimed infeasible: correct. The reference proves that no schedule satisfies every constraint{by}."
+    if outcome == "wrong_claim":
+        objective = ref.objective if ref is not None else None
+        found = f" with objective {objective:g}" if isinstance(objective, int | float) else ""
+        return f"Claimed infeasible: wrong. A schedule{found} satisfies every constraint."
+    return "Claimed infeasible: unchecked. The instance has no reference, so nobody can tell."
+
+
+def _round_context(number: int, turn: Mapping[str, Any]) -> dict[str, Any]:
+    """One round of a conversation: the user turn that opened it, the reply, its outcome, and any extra record
+    of the strategy (tool calls and results, a program and its output)."""
+    from schedbench.evaluate.outcomes import outcome_of_verification
+
+    verification = turn.get("verification")
+    errored = (
+        bool(turn.get("failure")) and not verification and turn.get("answer") is None and not turn.get("parse_error")
+    )
+    key = outcome_of_verification(verification, errored, turn.get("answer") is not None)
+    extra = turn.get("extra") or {}
+    return {
+        "number": number,
+        "user": turn.get("user"),
+        "response": turn.get("response") or "",
+        "parse_error": turn.get("parse_error"),
+        "failure": turn.get("failure"),
+        "outcome": key,
+        "outcome_label": OUTCOMES[key],
+        "success": key in SUCCESSES,
+        "violations": [
+            f"{v.get('type')}: {v.get('detail')}"
+            for v in (verification or {}).get("violations") or []
+            if isinstance(v, Mapping)
+        ][:20],
+        "tokens": int(turn.get("input_tokens") or 0) + int(turn.get("output_tokens") or 0),
+        "extra": [{"key": str(k), "text": _extra_text(v)} for k, v in extra.items()],
+    }
+
+
+def _extra_text(value: Any) -> str:
+    """An extra record of a round as readable text (strings as they are, anything else as indented JSON)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(_plain(value), indent=1, default=str, ensure_ascii=False)
 
 
 def _gantt_payloads(items: Sequence[ItemView]) -> list[tuple[str, dict[str, Any], Any, Any, list[str]]]:
@@ -397,25 +586,53 @@ def report_context(
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
     comparison: Mapping[str, Any] | None = None,
+    exact: bool = False,
 ) -> dict[str, Any]:
     """Everything the template shows: leaderboard, run summaries, inline charts, drill-down items, evolution."""
     from schedbench.plots import figure_svg, inline_svg
 
-    charts = [
-        {"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}
-        for stem, fig in (summary_figures(runs) if runs else {}).items()
+    groups = figure_groups(runs) if runs else FigureGroups([], {}, {}, {})
+
+    def rendered(prefix: str, figures: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "stem": stem,
+                "id": prefix + stem,
+                "caption": CAPTIONS[stem],
+                "svg": inline_svg(figure_svg(fig), prefix + stem, groups.names),
+            }
+            for stem, fig in figures.items()
+        ]
+
+    keys = run_keys(runs)
+    members = dict(family_members(runs)) if runs else {}
+    families = [
+        {
+            "name": family,
+            "runs": [keys[number] for number, _, _ in members[family]],
+            "charts": rendered(f"{family}-", charts),
+            "heat": heat_table([(keys[number], section) for number, _, section in members[family]]),
+        }
+        for family, charts in groups.families
     ]
-    shown = [drill_down(run, drill_down_share(per_run, len(runs))) for run in runs]
-    flat = [item for items in shown for item in items]
-    svgs = iter(map_ordered(item_gantt_svg, _gantt_payloads(flat), workers=workers))
+    share = per_run if exact else drill_down_share(per_run, len(runs))
+    shown = [drill_down(run, share) for run in runs]
+    drawn = [item for items in shown for item in items if not item.is_claim]
+    drawings = dict(
+        zip(map(id, drawn), map_ordered(item_gantt_svg, _gantt_payloads(drawn), workers=workers), strict=True)
+    )
+    svgs = iter([drawings.get(id(item), "") for items in shown for item in items])
     run_contexts = []
+    strategy_rows = [strategy_row(run) for run in runs]
     for number, (run, items) in enumerate(zip(runs, shown, strict=True)):
         run_contexts.append(
             {
+                "key": keys[number],
                 "label": run.label,
                 "document": dict(run.document),
                 "total": len(run.items),
                 "note": run.note,
+                "strategy": strategy_rows[number],
                 "items": [_item_context(item, next(svgs), f"r{number}i{k}") for k, item in enumerate(items)],
             }
         )
@@ -440,10 +657,72 @@ def report_context(
         "version": __version__,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "runs": run_contexts,
-        "charts": charts,
+        "families": families,
+        "across": rendered("", groups.across),
+        "strategy_charts": rendered("", groups.strategies),
+        "outcome_words": OUTCOMES,
+        "outcomes_seen": sorted({key for run in runs for key in run.document.get("outcomes") or {}}),
+        "rounds_depth": max((len(row["success_at"]) for row in strategy_rows), default=0),
         "evolution": evolution_context,
         "per_run": per_run,
         "comparison": _plain(comparison) if comparison else None,
+    }
+
+
+def heat_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """The violation taxonomy of one family as a heat table: a row per violation type (most frequent first), a
+    column per run, each cell the share of that run's failed parsed answers showing the type."""
+    kinds: dict[str, float] = {}
+    for _, section in columns:
+        for kind, share in (section.get("taxonomy") or {}).items():
+            kinds[kind] = max(kinds.get(kind, 0.0), float(share or 0.0))
+    rows = []
+    for kind in sorted(kinds, key=lambda k: (-kinds[k], k)):
+        cells = []
+        for _, section in columns:
+            share = float((section.get("taxonomy") or {}).get(kind) or 0.0)
+            cells.append(
+                {"share": share, "text": f"{100 * share:.0f}%" if share else "·", "alpha": round(0.08 + 0.8 * share, 3)}
+            )
+        rows.append({"kind": kind, "cells": cells})
+    return {
+        "keys": [key for key, _ in columns],
+        "rows": rows,
+        "failed": [int(s.get("taxonomy_n") or 0) for _, s in columns],
+    }
+
+
+def strategy_row(run: RunView) -> dict[str, Any]:
+    """One run in the strategy comparison: how it asked, success, success@k, rounds, tokens and cost per solved
+    item, and what its rounds recorded (tool calls, failure types of programs) when a strategy stores them."""
+    from schedbench.plots.strategies import per_solved, strategy_of
+
+    document = run.document
+    repair = document.get("repair") or {}
+    tool_calls = 0
+    failures: dict[str, int] = {}
+    for item in run.items:
+        for turn in item.rounds:
+            extra = turn.get("extra") or {}
+            calls = extra.get("tool_calls")
+            tool_calls += len(calls) if isinstance(calls, list) else 0
+            kind = extra.get("program_failure") or extra.get("failure_type")  # formalize stores program_failure
+            if kind:
+                failures[str(kind)] = failures.get(str(kind), 0) + 1
+    tokens, cost = per_solved(document)
+    return {
+        "strategy": strategy_of(document),
+        "mode": (document.get("config") or {}).get("mode") or "plan",
+        "families": ", ".join(str(row.get("family")) for row in document.get("by_family") or []),
+        "success": document.get("feasible_rate"),
+        "success_at": [
+            repair.get("success_at", {}).get(str(k)) for k in range(1, len(repair.get("success_at") or {}) + 1)
+        ],
+        "mean_rounds": repair.get("mean_rounds"),
+        "tokens_per_solved": tokens,
+        "cost_per_solved": cost,
+        "tool_calls": tool_calls,
+        "failures": ", ".join(f"{k} {v}" for k, v in sorted(failures.items())),
     }
 
 
@@ -483,18 +762,22 @@ def render_html_report(
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
     comparison: Mapping[str, Any] | None = None,
+    exact: bool = False,
 ) -> str:
-    """The report as one HTML string (opening with the leaderboard of `comparison`, if given)."""
+    """The report as one HTML string (opening with the leaderboard of `comparison`, if given). `exact`: show
+    `per_run` items of every run, not fewer when there are many runs."""
     from markupsafe import Markup
 
-    context = report_context(runs, evolution, title, per_run, workers, comparison)
+    context = report_context(runs, evolution, title, per_run, workers, comparison, exact)
     _mark_safe(context, Markup)
     return _environment().get_template("report.html.j2").render(**context)
 
 
 def _mark_safe(context: dict[str, Any], markup: Callable[[str], Any]) -> None:
     """Our own SVG is trusted markup; everything else stays autoescaped."""
-    charts = context["charts"] + (context["evolution"]["charts"] if context["evolution"] else [])
+    charts = [chart for family in context["families"] for chart in family["charts"]]
+    charts += context["across"] + context["strategy_charts"]
+    charts += context["evolution"]["charts"] if context["evolution"] else []
     for chart in charts:
         chart["svg"] = markup(chart["svg"])
     for run in context["runs"]:
@@ -510,11 +793,12 @@ def write_html_report(
     per_run: int = DRILL_DOWN_PER_RUN,
     workers: int = 1,
     comparison: Mapping[str, Any] | None = None,
+    exact: bool = False,
 ) -> Path:
     """Write the self-contained HTML report; returns its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html_report(runs, evolution, title, per_run, workers, comparison), encoding="utf-8")
+    path.write_text(render_html_report(runs, evolution, title, per_run, workers, comparison, exact), encoding="utf-8")
     return path
 
 

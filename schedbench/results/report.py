@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schedbench.evaluate.metrics import ItemFacts, round_metrics, summarise
+from schedbench.evaluate.metrics import ItemFacts, program_metrics, round_metrics, summarise
+from schedbench.evaluate.outcomes import claimed_from_columns
 from schedbench.llm._secrets import redact_config
 from schedbench.results.selection import strategy_of
 from schedbench.results.store import Run, Store
@@ -42,9 +43,16 @@ _FACT_COLUMNS = (
 
 
 def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
-    """The metric inputs of every item of a run."""
+    """The metric inputs of every item of a run.
+
+    Items that ended without a verification (parse and API errors) carry their instance's reference objective
+    when another item of the instance has one, so `optimal_rate` counts them where optimality is defined even in
+    databases written before the runner stored the reference of every item."""
+    rows = store.item_rows(run_id, _FACT_COLUMNS)
+    ref_at, id_at = _FACT_COLUMNS.index("reference"), _FACT_COLUMNS.index("instance_id")
+    known = {row[id_at]: row[ref_at] for row in rows if row[ref_at] is not None}
     facts = []
-    for row in store.item_rows(run_id, _FACT_COLUMNS):
+    for row in rows:
         (
             level,
             stage,
@@ -70,6 +78,7 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
             objective,
             reference,
         ) = row
+        parsed, kinds = answer is not None, tuple(json.loads(types or "[]"))
         facts.append(
             ItemFacts(
                 level=level,
@@ -79,12 +88,12 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
                 correct=bool(correct),
                 feasible=bool(feasible),
                 optimal=bool(optimal),
-                parsed=answer is not None,
+                parsed=parsed,
                 errored=error is not None,
                 gap_pct=gap_pct,
                 gap_abs=gap_abs,
                 normalised_gap=normalised,
-                violation_types=tuple(json.loads(types or "[]")),
+                violation_types=kinds,
                 input_tokens=tokens_in,
                 output_tokens=tokens_out,
                 cost_usd=cost,
@@ -94,7 +103,8 @@ def item_facts(store: Store, run_id: int) -> list[ItemFacts]:
                 sample=sample,
                 instance_id=instance_id,
                 objective=objective,
-                reference=reference,
+                reference=reference if reference is not None or answer is not None else known.get(instance_id),
+                claimed_infeasible=claimed_from_columns(parsed, bool(feasible), bool(correct), kinds),
             )
         )
     return facts
@@ -125,6 +135,8 @@ def build_report(store: Store, run: Run) -> dict[str, Any]:
     conversations = store.rounds(run.id)
     if conversations:
         document["repair"] = round_metrics(list(conversations.values()), int(run.config.get("rounds") or 1))
+    if document["strategy"] == "formalize":
+        document["formalize"] = program_metrics(list(conversations.values()))
     document.update(
         {
             "status": run.status,

@@ -210,6 +210,7 @@ class ItemRecord:
     error: str | None = None
     chain: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    reference: float | int | None = None  # the instance's reference objective, stored also when nothing was verified
 
     def row(self, run_id: int, stamp: str | None = None) -> tuple[Any, ...]:
         """The `items` row: every value one SQLite stores as is (see `safe_text`, `safe_real`, `safe_json`)."""
@@ -233,7 +234,7 @@ class ItemRecord:
             int(bool(v.get("correct"))),
             int(bool(v.get("optimal"))),
             safe_real(v.get("objective")),
-            safe_real(v.get("reference")),
+            safe_real(v.get("reference") if v else self.reference),
             safe_real(v.get("gap_pct")),
             safe_real(v.get("gap_abs")),
             safe_real(self.normalised_gap),

@@ -18,6 +18,10 @@
  *     skipped when the next member's due date is <= C_k(j) (k moves one place later at no cost, Potts & Van
  *     Wassenhove 1982) or, for j > ik, when mem[j] is still on time right after k (moving it there costs
  *     nothing); a position stops as soon as its parts' lower bounds reach the best value or the budget.
+ *   - every admissible position is first scored by the cheap bounds of its two parts (memo entries, else the
+ *     matching bounds) plus k's own tardiness; positions that cannot beat the cutoff are dropped at once and
+ *     the rest are searched in increasing order of that score, so the best value falls early and cuts later
+ *     positions (branching order).
  * A work limit (members scanned, summed over calls: no clock is read, so the same input always gets the same
  * answer whatever the load) or a full memo (MAX_SLOTS) aborts the search. Budgets rise in passes from the
  * proven bound towards the known cost, so an aborted search still returns the best bound a finished pass
@@ -55,6 +59,12 @@ typedef struct {
 } Near;
 
 typedef struct {
+    int j;
+    int64_t low, left_low, right_low, left_known, right_known, left_memo, right_memo;
+    int64_t left_value, right_value;   /* once searched: lower bounds (or optima) of its two parts */
+} Position;          /* an admissible position of the longest job with its parts' bounds */
+
+typedef struct {
     int n;
     int64_t *p, *d;      /* by EDD position */
     int *rank;           /* rank by processing time, by EDD position */
@@ -70,6 +80,8 @@ typedef struct {
     int bits;            /* bits per index in keys */
     Near *near;          /* direct-mapped cache of the same job set's values at other start times */
     uint64_t near_mask;
+    Position *pos;       /* stack of the positions of the calls in progress */
+    size_t pos_top, pos_cap;
 } Solver;
 
 static uint64_t make_key(const Solver *s, int a, int b, int r, int64_t t) {
@@ -135,7 +147,7 @@ static int64_t near_bound(const Solver *s, uint64_t abr, int64_t t, int m) {
     return best;
 }
 
-static void near_remember(Solver *s, uint64_t abr, int64_t t, int64_t cost, const int *mem, int m) {
+static void near_remember(Solver *s, uint64_t abr, int64_t t, int64_t cost, int late, int can) {
     Near *e = &s->near[mix(abr) & s->near_mask];
     if (e->abr != abr) {
         e->abr = abr;
@@ -147,11 +159,6 @@ static void near_remember(Solver *s, uint64_t abr, int64_t t, int64_t cost, cons
             if (cost > e->cost[i]) e->cost[i] = cost;
             return;
         }
-    int64_t end = t;
-    for (int i = 0; i < m; i++) end += s->p[mem[i]];
-    int late = 0, can = 0;
-    for (int i = 0; i < m; i++) can += s->d[mem[i]] < end;
-    for (int i = 0; i < m; i++) late += t + s->p[mem[i]] > s->d[mem[i]];
     e->t[e->next] = t;
     e->cost[e->next] = cost;
     e->late[e->next] = late;
@@ -199,18 +206,28 @@ static int members(const Solver *s, int a, int b, int r, int *out) {
     return m;
 }
 
-/* Direct answers: EDD cost (into *edd), and whether EDD or SPT is provably optimal (returns HOW_*, or 0). */
+/* Direct answers: EDD cost (into *edd), and whether EDD or SPT is provably optimal (returns HOW_*, or 0).
+ * Also counts the jobs late in every sequence (late even when started first) and those that can be late (due
+ * before the set ends), for the bounds at other start times. */
 static int direct(Solver *s, const int *mem, const int *spt_order, int m, int64_t t, int64_t *edd_cost,
-                  int64_t *spt_cost, int64_t *lower_bound) {
+                  int64_t *spt_cost, int64_t *lower_bound, int *late_count, int *can_count) {
     int64_t c = t, cost = 0;
+    int late_jobs = 0, can_jobs = 0;
     for (int i = 0; i < m; i++) {
         c += s->p[mem[i]];
         if (c > s->d[mem[i]]) cost += c - s->d[mem[i]];
+        late_jobs += t + s->p[mem[i]] > s->d[mem[i]];
     }
+    int64_t end = c;
     *edd_cost = cost;
     *spt_cost = cost;
     *lower_bound = 0;
-    if (cost == 0) return HOW_EDD;
+    *late_count = late_jobs;
+    if (cost == 0) {
+        for (int i = 0; i < m; i++) can_jobs += s->d[mem[i]] < end;
+        *can_count = can_jobs;
+        return HOW_EDD;
+    }
     int64_t lower = 0, spt = 0;
     int all_late = 1;
     c = t;
@@ -220,7 +237,9 @@ static int direct(Solver *s, const int *mem, const int *spt_order, int m, int64_
         if (late < 0) all_late = 0; else spt += late;
         int64_t gap = c - s->d[mem[i]];
         if (gap > 0) lower += gap;
+        can_jobs += s->d[mem[i]] < end;
     }
+    *can_count = can_jobs;
     *spt_cost = spt;
     *lower_bound = lower;
     if (all_late) return HOW_SPT;
@@ -275,13 +294,48 @@ static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int
     return e->cost;
 }
 
+/* Bounds of position j's parts from positions already searched at the same node (memo reuse between
+ * siblings). With L_j = mem[0..j] minus k (started at t) and R_j = mem[j+1..] (started when k ends, prefix[j+1]):
+ *   j < j':  f(L_j') >= f(L_j) + min(p(B), max(0, end(L_j') - d_max(B)))      B = mem[j+1..j'] added, due later;
+ *   j > j':  f(L_j') >= f(L_j) - tardiness of B appended in EDD order          B = mem[j'+1..j] removed;
+ *   j < j':  f(R_j') >= f(R_j) - tardiness of B run first in EDD order         B = mem[j+1..j'] removed.
+ * (Adding jobs never lowers the others' cost; removed jobs can always be put back at the end or the front.) */
+#define SIBLINGS 8
+static void sibling_bounds(const Solver *s, const int *mem, const int64_t *prefix, int k, size_t base, int q,
+                           int j, int64_t *left_low, int64_t *right_low) {
+    int64_t pk = s->p[k];
+    for (int r = q - 1; r >= 0 && r >= q - SIBLINGS; r--) {
+        const Position *o = &s->pos[base + (size_t)r];
+        int i0 = o->j;
+        if (i0 < j) {
+            int64_t added = prefix[j + 1] - prefix[i0 + 1];       /* p(B) */
+            int64_t over = prefix[j + 1] - pk - s->d[mem[j]];     /* end(L_j) - d_max(B) */
+            int64_t gain = over < 0 ? 0 : over < added ? over : added;
+            if (o->left_value + gain > *left_low) *left_low = o->left_value + gain;
+            int64_t front = 0;
+            for (int i = i0 + 1; i <= j; i++) {
+                int64_t late = prefix[i + 1] - s->d[mem[i]];
+                if (late > 0) front += late;
+            }
+            if (o->right_value - front > *right_low) *right_low = o->right_value - front;
+        } else if (i0 > j) {
+            int64_t back = 0;
+            for (int i = j + 1; i <= i0; i++) {
+                int64_t late = prefix[i + 1] - pk - s->d[mem[i]];
+                if (late > 0) back += late;
+            }
+            if (o->left_value - back > *left_low) *left_low = o->left_value - back;
+        }
+    }
+}
+
 /*
  * The optimal cost of the subproblem whose members (EDD order) and SPT order sit at `depth`, started at t, if
  * it is below `budget` (exact, memoised with how to rebuild it); otherwise a lower bound >= budget (memoised
  * as a bound, so a later call with a larger budget resumes). The memo key is the canonical description
  * S(first member, last member, 1 + top rank) with t.
  */
-#define STORE(c, h) do { int64_t c_ = (c); store(s, key, c_, (h)); near_remember(s, abr, t, c_, mem, m); } while (0)
+#define STORE(c, h) do { int64_t c_ = (c); store(s, key, c_, (h)); near_remember(s, abr, t, c_, late_jobs, can_jobs); } while (0)
 static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth) {
     if (s->aborted) return 0;
     s->work += (uint64_t)m + 1;
@@ -305,7 +359,8 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
     Entry *hit = find(s, key);
     if (hit && (hit->how != HOW_BOUND || hit->cost >= budget)) { return hit->cost; }
     int64_t edd_cost, spt_cost, lower;
-    int how = direct(s, mem, spt, m, t, &edd_cost, &spt_cost, &lower);
+    int late_jobs, can_jobs;
+    int how = direct(s, mem, spt, m, t, &edd_cost, &spt_cost, &lower, &late_jobs, &can_jobs);
     if (how != 0) { 
         int64_t cost = how == HOW_SPT ? spt_cost : edd_cost;
         STORE(cost, how);
@@ -339,11 +394,22 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
     int first = mem[0], last = mem[m - 1];
     int64_t failed = INT64_MAX;   /* the smallest lower bound of a position that could not beat the cutoff */
 #define FAIL(v) do { int64_t v_ = (v); if (v_ < failed) failed = v_; } while (0)
-    for (int j = ik; j < m && best > lower; j++) {
+    /* First the cheap bounds of every admissible position (memo entries of both parts, else matching bounds);
+     * then the positions in increasing order of that bound, so the best value falls early and cuts the rest. */
+    size_t base = s->pos_top;
+    if (base + (size_t)m > s->pos_cap) {
+        size_t cap = s->pos_cap * 2 > base + (size_t)m ? s->pos_cap * 2 : base + (size_t)m;
+        Position *grown = realloc(s->pos, cap * sizeof(Position));
+        if (!grown) { s->aborted = 2; return 0; }
+        s->pos = grown;
+        s->pos_cap = cap;
+    }
+    int count = 0;
+    int64_t cutoff0 = best < budget ? best : budget;
+    for (int j = ik; j < m; j++) {
         int64_t ck = prefix[j + 1];                          /* k completes after mem[0..j] */
         if (j + 1 < m && s->d[mem[j + 1]] <= ck) continue;   /* k moves one place later at no cost */
         if (j > ik && s->d[mem[j]] > ck) continue;           /* mem[j] moves behind k at no cost */
-        int64_t cutoff = best < budget ? best : budget;
         int64_t late_k = ck > s->d[k] ? ck - s->d[k] : 0;
         /* the last job of each part ends with the part: cheap lower bounds of both sides */
         int left_last = j == ik ? (ik > 0 ? mem[ik - 1] : -1) : mem[j];
@@ -363,7 +429,7 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
             right_memo = memo_value(s, mem[j + 1], last, top, ck, &right_known);
             if (right_memo > right_low) right_low = right_memo;
         }
-        if (left_low + late_k + right_low >= cutoff) { FAIL(left_low + late_k + right_low); continue; }
+        if (left_low + late_k + right_low >= cutoff0) { FAIL(left_low + late_k + right_low); continue; }
         if (j > 0 && left_known < 0) {
             int64_t low = matching_bound(s, mem, spt, m, first, mem[j], k, t);
             if (low > left_low) left_low = low;
@@ -372,29 +438,61 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
             int64_t low = matching_bound(s, mem, spt, m, mem[j + 1], last, -1, ck);
             if (low > right_low) right_low = low;
         }
+        if (left_low + late_k + right_low >= cutoff0) { FAIL(left_low + late_k + right_low); continue; }
+        Position *q = &s->pos[base + (size_t)count++];
+        q->j = j;
+        q->low = left_low + late_k + right_low;
+        q->left_low = left_low;
+        q->right_low = right_low;
+        q->left_known = left_known;
+        q->right_known = right_known;
+        q->left_memo = left_memo;
+        q->right_memo = right_memo;
+    }
+    for (int a = 1; a < count; a++) {   /* insertion sort by bound (ties: earlier position first) */
+        Position x = s->pos[base + (size_t)a];
+        int b = a;
+        while (b > 0 && s->pos[base + (size_t)b - 1].low > x.low) { s->pos[base + (size_t)b] = s->pos[base + (size_t)b - 1]; b--; }
+        s->pos[base + (size_t)b] = x;
+    }
+    s->pos_top = base + (size_t)count;
+    for (int q = 0; q < count && best > lower; q++) {
+        Position at = s->pos[base + (size_t)q];
+        int j = at.j;
+        int64_t ck = prefix[j + 1];
+        int64_t cutoff = best < budget ? best : budget;
+        int64_t late_k = ck > s->d[k] ? ck - s->d[k] : 0;
+        int64_t left_low = at.left_low, right_low = at.right_low;
+        sibling_bounds(s, mem, prefix, k, base, q, j, &left_low, &right_low);
+        if (at.left_known >= 0) left_low = at.left_known;
+        if (at.right_known >= 0) right_low = at.right_known;
+        s->pos[base + (size_t)q].left_value = left_low;
+        s->pos[base + (size_t)q].right_value = right_low;
         if (left_low + late_k + right_low >= cutoff) { FAIL(left_low + late_k + right_low); continue; }
         int64_t left = 0;
         if (j > 0) {
             int64_t child_budget = cutoff - late_k - right_low;
-            if (left_known >= 0) left = left_known;
-            else if (left_memo >= child_budget) left = left_memo;
+            if (at.left_known >= 0) left = at.left_known;
+            else if (left_low >= child_budget) left = left_low;
             else {
                 int size = child_lists(s, mem, spt, m, first, mem[j], k, depth + 1);
                 left = solve_rec(s, size, t, child_budget, depth + 1);
                 if (s->aborted) return 0;
             }
+            s->pos[base + (size_t)q].left_value = left;
         }
         if (left + late_k + right_low >= cutoff) { FAIL(left + late_k + right_low); continue; }
         int64_t right = 0;
         if (j + 1 < m) {
             int64_t child_budget = cutoff - left - late_k;
-            if (right_known >= 0) right = right_known;
-            else if (right_memo >= child_budget) right = right_memo;
+            if (at.right_known >= 0) right = at.right_known;
+            else if (right_low >= child_budget) right = right_low;
             else {
                 int size = child_lists(s, mem, spt, m, mem[j + 1], last, -1, depth + 1);
                 right = solve_rec(s, size, ck, child_budget, depth + 1);
                 if (s->aborted) return 0;
             }
+            s->pos[base + (size_t)q].right_value = right;
         }
         if (left + late_k + right < best && left + late_k + right < cutoff) {
             best = left + late_k + right;
@@ -402,7 +500,9 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
         } else {
             FAIL(left + late_k + right);
         }
+        (void)left_low;
     }
+    s->pos_top = base;
 #undef FAIL
     if (best < budget) {
         STORE(best, best_how);
@@ -512,7 +612,7 @@ static int read_ints(PyObject *seq, int64_t *out, Py_ssize_t n, const char *what
 
 static void free_solver(Solver *s) {
     free(s->p); free(s->d); free(s->rank); free(s->order); free(s->scratch); free(s->spt); free(s->table);
-    free(s->sums); free(s->sptd); free(s->near);
+    free(s->sums); free(s->sptd); free(s->near); free(s->pos);
 }
 
 static PyObject *py_solve(PyObject *self, PyObject *args) {
@@ -564,9 +664,11 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     while (near_slots < (1u << 19) && near_slots < 64 * (uint64_t)n * (uint64_t)n) near_slots *= 2;
     s.near_mask = near_slots - 1;
     s.near = calloc(s.near_mask + 1, sizeof(Near));
+    s.pos_cap = 4 * (size_t)n + 16;
+    s.pos = malloc(s.pos_cap * sizeof(Position));
     int *by_len = malloc((size_t)n * sizeof(int));
     int *seq = malloc((size_t)n * sizeof(int));
-    if (!s.p || !s.d || !s.rank || !s.order || !s.scratch || !s.spt || !s.sums || !s.sptd || !s.table || !s.near || !by_len || !seq) {
+    if (!s.p || !s.d || !s.rank || !s.order || !s.scratch || !s.spt || !s.sums || !s.sptd || !s.table || !s.near || !s.pos || !by_len || !seq) {
         free_solver(&s); free(by_len); free(seq); free(p); free(d);
         return PyErr_NoMemory();
     }

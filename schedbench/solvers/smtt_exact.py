@@ -8,6 +8,13 @@ Method (unweighted):
    memoised subproblems (Branch & Memorize: a subproblem is a canonical job set and a start time):
    - positions of the longest job are cut by the Potts–Van Wassenhove / Emmons rules, and a position stops
      as soon as lower bounds of its two parts (matching bound, memo entries) reach the best value or budget;
+   - branching order: every admissible position is scored first by those cheap bounds (plus the longest
+     job's own tardiness there) and searched in increasing order of the score, so a good value is found early
+     and cuts the remaining positions;
+   - memo reuse between sibling positions: the parts of a position already searched bound those of the next
+     (a left part that gains jobs costs at least as much, plus the last job's unavoidable delay; jobs a part
+     loses can be put back at its end or front, so the smaller part costs at least the larger one's value
+     minus that tardiness);
    - a subproblem is asked only whether it beats a budget; if not, it stores the smallest lower bound over
      its positions, which a later call with a larger budget resumes from;
    - the same job set at another start time t' bounds the subproblem at t: its optimum is nondecreasing in t
@@ -35,7 +42,7 @@ from schedbench.problems._envelope import Reference
 from schedbench.problems.smtt import SmttData, total_tardiness
 from schedbench.solvers.smtt_core import core, local_search
 
-SOLVER = "smtt-decomposition 2"
+SOLVER = "smtt-decomposition 3"
 
 WORK_PER_SECOND = 60_000_000
 """Work units of the exact core per second of time limit: about one second of one core of the reference

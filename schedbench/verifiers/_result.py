@@ -90,6 +90,17 @@ def entries(mapping_or_pairs: Any, key_names: tuple[str, ...], value_name: str) 
     return pairs
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A value from an answer as the model wrote it (JSON: `null`, `"x"`, `1.5`), shortened; never Python's `None`."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def hashable_id(value: Any) -> str | None:
     """An answer's item id as a string if it is a string or an integer, else None."""
     if isinstance(value, str):
@@ -114,7 +125,7 @@ def read_starts(
     for key, value in entries(raw, key_names, "start") or []:
         item = hashable_id(key)
         if item is None or item not in known:
-            violations.append(Violation(type="unknown", items=[str(key)], detail=f"no {noun} {key!r}"))
+            violations.append(Violation(type="unknown", items=[shown(key)], detail=f"no {noun} {shown(key)}"))
             continue
         if item in seen:
             violations.append(Violation(type="duplicate", items=[item], detail=f"{item} is scheduled twice"))
@@ -125,7 +136,9 @@ def read_starts(
         start = as_nonnegative_int(value)
         if start is None:
             violations.append(
-                Violation(type="invalid_value", items=[item], detail=f"start {value!r} is not a non-negative integer")
+                Violation(
+                    type="invalid_value", items=[item], detail=f"start {shown(value)} is not a non-negative integer"
+                )
             )
             bad.add(item)
         elif item not in bad:

@@ -19,7 +19,7 @@ from typing import Any
 
 from schedbench.problems._envelope import Reference, Verification, Violation
 from schedbench.problems.asyncplan import AsyncplanData, total_in_units
-from schedbench.verifiers._result import as_nonnegative_int, entries, finish, hashable_id
+from schedbench.verifiers._result import as_nonnegative_int, entries, finish, hashable_id, shown
 
 VIOLATION_TYPES = (
     "missing",
@@ -71,12 +71,14 @@ def read_starts(data: AsyncplanData, raw: Any) -> tuple[dict[str, int], list[Vio
         violations.append(Violation(type="duplicate", items=[twice], detail=detail))
     for step, key, value in pairs:
         if step is None or step not in known:
-            violations.append(Violation(type="unknown", items=[str(key)], detail=f"no step {key!r}"))
+            violations.append(Violation(type="unknown", items=[shown(key)], detail=f"no step {shown(key)}"))
         elif counts[step] > 1:
             continue
         elif (start := as_nonnegative_int(value)) is None:
             violations.append(
-                Violation(type="invalid_value", items=[step], detail=f"start {value!r} is not a non-negative integer")
+                Violation(
+                    type="invalid_value", items=[step], detail=f"start {shown(value)} is not a non-negative integer"
+                )
             )
         else:
             starts[step] = start
@@ -99,7 +101,7 @@ def read_agents(data: AsyncplanData, raw: Any, starts: dict[str, int]) -> tuple[
     for key, value in entries(raw, ("step", "id"), "agent") or []:
         step = hashable_id(key)
         if step is None or step not in steps:
-            violations.append(Violation(type="unknown", items=[str(key)], detail=f"agent for no step {key!r}"))
+            violations.append(Violation(type="unknown", items=[shown(key)], detail=f"agent for no step {shown(key)}"))
         elif step in given:
             if step not in repeated:
                 violations.append(Violation(type="duplicate", items=[step], detail=f"{step} has two agents"))
@@ -118,7 +120,7 @@ def read_agents(data: AsyncplanData, raw: Any, starts: dict[str, int]) -> tuple[
                 Violation(
                     type="unknown_agent",
                     items=[step_id],
-                    detail=f"{step_id} needs an agent, got {value!r} ({_agent_range(data)})",
+                    detail=f"{step_id} needs an agent, got {shown(value)} ({_agent_range(data)})",
                 )
             )
         else:
@@ -186,30 +188,27 @@ def _agent_overlaps(agent: str, prefixes: list[tuple[int, int, str]]) -> list[Vi
 
 
 def _station_overloads(station: str, capacity: int, uses: list[tuple[int, int, str]]) -> list[Violation]:
-    """Sweep one station's load over its events; one violation per overloaded stretch."""
+    """Sweep one station's load over its events; one violation per stretch of constant load above capacity, so
+    each interval is exactly where that many steps are held."""
     events = sorted([(s, 1) for s, _, _ in uses] + [(e, -1) for _, e, _ in uses], key=lambda x: (x[0], x[1]))
     out: list[Violation] = []
-    load = 0
-    over_since: int | None = None
-    peak = 0
+    load, since, held = 0, 0, 0  # `held` steps from `since` on
     for index, (time, delta) in enumerate(events):
         load += delta
         if index + 1 < len(events) and events[index + 1][0] == time:
             continue  # settle every event at this time first
-        if load > capacity and over_since is None:
-            over_since, peak = time, load
-        elif load > capacity:
-            peak = max(peak, load)
-        elif over_since is not None:
-            running = sorted(step for s, e, step in uses if s < time and e > over_since)
+        if load == held:
+            continue
+        if held > capacity and time > since:
+            running = sorted(step for s, e, step in uses if s < time and e > since)
             out.append(
                 Violation(
                     type="station_capacity",
                     items=[station, *running],
-                    detail=f"{station} holds {peak} steps > capacity {capacity} during [{over_since}, {time})",
+                    detail=f"{station} holds {held} steps > capacity {capacity} during [{since}, {time})",
                 )
             )
-            over_since = None
+        since, held = time, load
     return out
 
 
@@ -254,7 +253,9 @@ def claimed_total(data: AsyncplanData, answer: dict[str, Any]) -> Fraction | Vio
         value = as_nonnegative_int(claimed)
         if value is None:
             return Violation(
-                type="invalid_value", items=["makespan"], detail=f"makespan {claimed!r} is not a non-negative integer"
+                type="invalid_value",
+                items=["makespan"],
+                detail=f"makespan {shown(claimed)} is not a non-negative integer",
             )
         return Fraction(value)
     converted = total_in_units(answer.get("total"), answer.get("unit"), data.unit)

@@ -18,7 +18,7 @@ from typing import Any
 from schedbench.problems._envelope import Reference, Verification, Violation
 from schedbench.problems.jobshop import JobshopData, downtime_blocks
 from schedbench.verifiers import _result
-from schedbench.verifiers._result import entries, finish, hashable_id
+from schedbench.verifiers._result import entries, finish, hashable_id, shown
 
 VIOLATION_TYPES = (
     "missing",
@@ -72,7 +72,7 @@ def read_machines(data: JobshopData, raw: Any) -> tuple[dict[str, str], list[Vio
     for key, value in entries(raw, _KEYS, "machine") or []:
         op = hashable_id(key)
         if op is None or op not in ops:
-            violations.append(Violation(type="unknown", items=[str(key)], detail=f"no operation {key!r}"))
+            violations.append(Violation(type="unknown", items=[shown(key)], detail=f"no operation {shown(key)}"))
         elif op in named:
             if op not in repeated:
                 violations.append(Violation(type="duplicate", items=[op], detail=f"{op} is given two machines"))
@@ -94,8 +94,8 @@ def read_machines(data: JobshopData, raw: Any) -> tuple[dict[str, str], list[Vio
             violations.append(
                 Violation(
                     type="eligibility",
-                    items=[op_id, str(named[op_id])],
-                    detail=f"{op_id} cannot run on {named[op_id]!r} (eligible: {', '.join(operation.durations)})",
+                    items=[op_id, machine if machine is not None else shown(named[op_id])],
+                    detail=f"{op_id} cannot run on {shown(named[op_id])} (eligible: {', '.join(operation.durations)})",
                 )
             )
         else:
@@ -195,13 +195,15 @@ def _downtime_violations(
     out: list[Violation] = []
     for start, end, op_id in busy:
         i = bisect.bisect_right(block_ends, start)  # first stretch ending after the start
-        if i < len(blocks) and blocks[i][0] < end:
+        while i < len(blocks) and blocks[i][0] < end:  # one finding per stretch hit, with the exact overlap
             a, b = blocks[i]
             out.append(
                 Violation(
                     type="downtime",
                     items=[machine, op_id],
-                    detail=f"{op_id} runs during [{start}, {end}) on {machine}, down during [{a}, {b})",
+                    detail=f"{op_id} runs on {machine} during [{max(start, a)}, {min(end, b)}) "
+                    f"while {machine} is down during [{a}, {b})",
                 )
             )
+            i += 1
     return out

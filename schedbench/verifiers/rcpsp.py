@@ -139,16 +139,18 @@ def _resource_violations(
     out: list[Violation] = []
     run_start = 0
     for i in range(1, len(over) + 1):
-        if i < len(over) and over[i] == over[i - 1] + 1 and kinds[i] == kinds[run_start]:
-            continue
-        k0, k1 = over[run_start], over[i - 1]
-        t0, t1 = points[k0], points[k1 + 1] if k1 + 1 < len(points) else points[k1]
+        k = over[run_start]
+        if i < len(over) and over[i] == over[i - 1] + 1 and (load[over[i]], cap[over[i]]) == (load[k], cap[k]):
+            continue  # one violation per stretch of constant load and capacity: its interval is exact
+        k1 = over[i - 1]
+        t0, t1 = points[k], points[k1 + 1] if k1 + 1 < len(points) else points[k1]
         running = sorted({u[0] for u, a, b in zip(users, s, e, strict=True) if a < t1 and b > t0})
+        reduced = " (reduced by downtime)" if in_down[k] and cap[k] < capacity else ""
         out.append(
             Violation(
                 type=str(kinds[run_start]),
                 items=[rid, *running],
-                detail=f"{rid} load {load[k0]} > capacity {cap[k0]} during [{t0}, {t1})",
+                detail=f"{rid} load {load[k]} > capacity {cap[k]}{reduced} during [{t0}, {t1})",
             )
         )
         run_start = i

@@ -12,7 +12,7 @@ import numpy as np
 
 from schedbench.problems._envelope import Reference, Verification, Violation
 from schedbench.problems.smtt import SmttData, total_tardiness
-from schedbench.verifiers._result import finish, hashable_id
+from schedbench.verifiers._result import finish, hashable_id, shown
 
 VIOLATION_TYPES = ("missing", "unknown", "duplicate")
 
@@ -47,7 +47,9 @@ def read_sequence(data: SmttData, raw: Any) -> tuple[list[int], list[Violation]]
         job = hashable_id(entry)
         if job is None or job not in known:
             violations.append(
-                Violation(type="unknown", items=[str(entry)[:40]], detail=f"position {position + 1}: no job {entry!r}")
+                Violation(
+                    type="unknown", items=[shown(entry)], detail=f"position {position + 1}: no job {shown(entry)}"
+                )
             )
         elif job in seen:
             violations.append(
