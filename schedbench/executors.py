@@ -16,8 +16,9 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any, Literal
 
@@ -39,10 +40,13 @@ def map_ordered(
     workers: int = 1,
     executor: ExecutorName = "local",
     ray_address: str | None = None,
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """Apply a picklable top-level `fn` to each item, yielding results in input order as they complete.
 
     An exception raised by `fn` propagates with its own type (also from Ray), and pending work is cancelled.
+    Close the generator when stopping early (`with contextlib.closing(...)`): an exception raised in the
+    consumer, such as Ctrl-C, does not reach the generator, and a pool left to the garbage collector is drained
+    of all its queued work at interpreter exit.
     """
     if executor == "ray":
         yield from _map_ray(fn, items, ray_address)
@@ -56,7 +60,9 @@ def map_ordered(
         return
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
     try:
-        yield from pool.map(fn, items, chunksize=1)
+        with interrupts_deferred():  # map submits every item at once, which forks the workers
+            results = pool.map(fn, items, chunksize=1)
+        yield from results
     except BaseException:  # Ctrl-C, an error, or the consumer gave up: stop the workers now, not after their work
         stop_pool(pool)
         raise
@@ -67,6 +73,25 @@ def _ignore_interrupts() -> None:
     """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers), so a worker neither prints a
     traceback of its own nor dies half way through writing a result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while forking
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back while worker processes are started, and raise it right afterwards.
+
+    A SIGINT arriving during fork() is handled inside the standard library's after-fork hooks (logging releases
+    its lock there), where Python prints the KeyboardInterrupt as "ignored" and drops it: the Ctrl-C would be
+    lost and the command run on. Blocked, the signal stays pending and is delivered when the block ends. Forked
+    workers inherit the blocked mask; their initializers unblock it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives Python's SIGINT
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,9 @@ def solve_references(
     ]
     results = map_ordered(solve_payload, payloads, workers=workers, executor=executor, ray_address=ray_address)
     references: list[Reference] = []
-    with progress_bar(show_progress) as progress:
+    # closing: a Ctrl-C that lands here rather than inside the generator must still stop the workers at once;
+    # left to the garbage collector, the pool would be drained of all its queued work at interpreter exit
+    with closing(results), progress_bar(show_progress) as progress:
         task = progress.add_task("solving references", total=len(payloads))
         for inst, raw in zip(instances, results, strict=True):
             references.append(with_published(inst, Reference.model_validate(raw)))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import multiprocessing
+import os
 import sys
+import threading
+from typing import NoReturn
 
 import typer
 
@@ -28,6 +33,28 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "datasets": ("datasets", "datasets", False),
     "doctor": ("doctor", "doctor", False),
 }
+
+
+INTERRUPT_GRACE_S = 10.0
+"""After Ctrl-C, clean-up (a run marked interrupted, a half-written suite removed) gets this long; then the
+process exits anyway, so that Ctrl-C never waits on work."""
+
+
+def exit_interrupted() -> NoReturn:
+    """Ctrl-C: kill the worker processes now, print one line and exit 130, within INTERRUPT_GRACE_S whatever
+    state the interrupt left the process in.
+
+    Workers ignore SIGINT (only this process decides), so they must be stopped from here: a process pool whose
+    iterator the interrupt did not reach would otherwise run all its queued work at interpreter exit, and a lock
+    interrupted half way through could hang the exit."""
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(Exception):
+            child.kill()
+    watchdog = threading.Timer(INTERRUPT_GRACE_S, os._exit, (130,))
+    watchdog.daemon = True
+    watchdog.start()
+    print("interrupted", file=sys.stderr, flush=True)
+    sys.exit(130)
 
 
 def build_app(argv: list[str] | None = None) -> typer.Typer:
@@ -64,8 +91,7 @@ def main() -> None:
         # usage errors come back here instead of a multi-line panel
         code = build_app(sys.argv[1:])(standalone_mode=False)
     except typer.Abort:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        exit_interrupted()
     except typer.TyperException as exc:  # bad option value, missing option, unknown command: one line
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         if message:  # empty for a bare group, whose help is already on stdout
@@ -78,12 +104,11 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        exit_interrupted()
     except Exception as exc:
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
     if code == 130:  # typer turns Ctrl-C inside a command into a returned exit code 130, silently
-        print("interrupted", file=sys.stderr)
+        exit_interrupted()
     if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, outside standalone mode
         sys.exit(code)

@@ -179,6 +179,7 @@ def _exit_with_parent() -> None:
     """Worker initializer: a forked worker holds its own end of the call queue, so it would outlive a parent
     killed with SIGKILL; it watches its parent instead and exits when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops this worker
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while forking
     parent = os.getppid()
 
     def watch() -> None:
@@ -211,11 +212,14 @@ class Work:
             self.remote = RayProcess(ray_address or None)
             self.shares_memory = False
         elif offload:
+            from schedbench.executors import interrupts_deferred
+
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self.pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context(method), initializer=_exit_with_parent
             )
-            self.pool.submit(_ready)  # start the worker now
+            with interrupts_deferred():  # a Ctrl-C during the fork would be dropped
+                self.pool.submit(_ready)  # start the worker now
             self.shares_memory = method == "fork"
 
     def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
