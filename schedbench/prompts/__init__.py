@@ -30,6 +30,7 @@ from schedbench.prompts._render import (
     scenario_terms,
     system_prompt,
 )
+from schedbench.prompts._tools import check_text, tool_description, tools_note
 
 __all__ = [
     "FAILURE_WORDS",
@@ -47,6 +48,7 @@ __all__ = [
     "answer_text",
     "build_messages",
     "build_program_messages",
+    "check_text",
     "extract_answer",
     "extract_program",
     "feedback_text",
@@ -62,4 +64,6 @@ __all__ = [
     "render_question",
     "scenario_terms",
     "system_prompt",
+    "tool_description",
+    "tools_note",
 ]
