@@ -22,6 +22,28 @@ def importer_for_suffix(path: Path) -> Importer | None:
     return next((imp for imp in importers().values() if suffix in imp.suffixes), None)
 
 
+def read_by_content(path: Path) -> list[Instance]:
+    """The instances of a file without a suffix, read by the first importer that takes files by content
+    (`Importer.by_content`) and reads it without error; InputError naming the file when none does."""
+    candidates = {name: imp for name, imp in importers().items() if imp.by_content}
+    first_error: InputError | None = None
+    for importer in candidates.values():
+        try:
+            return importer.read([path])
+        except InputError as exc:
+            first_error = first_error or exc
+    tried = ", ".join(candidates) or "none"
+    reason = f" (as {next(iter(candidates))}: {first_error.field}: {first_error.message})" if first_error else ""
+    raise InputError(
+        str(path), None, f"format not recognised: no suffix, and the content is no {tried} file{reason}".strip()
+    )
+
+
+def detectable_by_content(path: Path) -> bool:
+    """Whether some importer might read this file by its content: a plain file whose name has no suffix."""
+    return path.is_file() and not path.suffix and not path.name.startswith(".")
+
+
 def names_published_set(location: str | Path) -> bool:
     """Whether `location` names a published set (`psplib/j30`, or a misspelt name under a published source)
     rather than a path: a path of that name wins."""
