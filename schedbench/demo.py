@@ -60,6 +60,7 @@ def demo_runs(name: str) -> list[tuple[str, str, dict[str, Any]]]:
     rule = family.gap_baseline if family.gap_baseline in rules else next(iter(rules), None)
     if rule is not None:
         runs.append((f"baseline/{rule}", "formalize", {"program_timeout_s": 30.0}))
+    runs += [("oracle/tooluser", "direct", {}), ("oracle/tooluser", "tools", {"tools": ["check"]})]
     return runs
 
 

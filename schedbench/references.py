@@ -72,12 +72,15 @@ def published_lower_bound(inst: Instance) -> tuple[int | float | None, str]:
 
 def with_published(inst: Instance, reference: Reference) -> Reference:
     """A reference strengthened by the instance's published lower bound: a schedule whose objective equals
-    it is optimal, and a weaker proven bound is raised to it (`bound_source` names where it comes from)."""
+    it is optimal — `source: published` says the proof is the published value, not this search — and a weaker
+    proven bound is raised to it (`bound_source` names where the value comes from)."""
     lower, source = published_lower_bound(inst)
     if lower is None or reference.objective is None or reference.status != "feasible":
         return reference
     if reference.objective == lower:
-        return reference.model_copy(update={"status": "optimal", "bound": reference.objective, "bound_source": source})
+        return reference.model_copy(
+            update={"status": "optimal", "bound": reference.objective, "bound_source": source, "source": "published"}
+        )
     if reference.bound is None or reference.bound < lower:
         return reference.model_copy(update={"bound": lower, "bound_source": source})
     return reference

@@ -204,12 +204,7 @@ def json_lines(path: Path) -> list[tuple[int, Any]]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            out.append((number, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}", None, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
-        except RecursionError:
-            raise InputError(f"{path}:{number}", None, TOO_DEEP) from None
+        out.append((number, loads_strict(line, f"{path}:{number}", where="column")))
     return out
 
 
@@ -236,20 +231,46 @@ def read_suite_folder(path: Path) -> list[Instance]:
     raise InputError(str(path), None, f"not a suite folder (no {INSTANCES})")
 
 
+class RepeatedKeyError(ValueError):
+    """A JSON object gives one key twice (`key`); plain JSON parsing would silently keep the last value."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`object_pairs_hook` for `json.loads`: a dict, or RepeatedKeyError at the first key given twice."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise RepeatedKeyError(key)
+        result[key] = value
+    return result
+
+
+def loads_strict(text: str, source: str, where: str = "at") -> Any:
+    """JSON text read as `source`: InputError (source, position) when malformed, (source, key) when an object
+    repeats a key, instead of silently keeping one of the values."""
+    try:
+        return json.loads(text, object_pairs_hook=refuse_repeated_keys)
+    except RepeatedKeyError as exc:
+        raise InputError(source, exc.key, "duplicate key: an object gives it twice") from None
+    except json.JSONDecodeError as exc:
+        position = f"line {exc.lineno} column {exc.colno}" if where == "at" else f"column {exc.colno}"
+        raise InputError(source, None, f"malformed JSON: {exc.msg} at {position}") from None
+    except RecursionError:
+        raise InputError(source, None, TOO_DEEP) from None
+
+
 def read_json_file(path: Path) -> Any:
-    """A JSON document from a file; InputError (file, position) if it is malformed."""
+    """A JSON document from a file; InputError naming the file and the position if it is malformed, or the key
+    if an object repeats one."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(path), None, f"cannot read: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            str(path), None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise InputError(str(path), None, TOO_DEEP) from None
+    return loads_strict(text, str(path))
 
 
 def load_instances(location: str | Path) -> list[Instance]:

@@ -59,9 +59,10 @@ def test_a_suite_that_does_not_match_its_manifest_is_refused(damage, suite, tmp_
 
 def test_regenerating_replaces_the_whole_suite(suite, cli) -> None:
     old = (suite / PARQUET).stat().st_mtime_ns
-    code, _, err = cli(
-        ["generate", "smtt", "--out", str(suite), "--levels", "7", "--tf", "0.2", "--rdd", "0.2", "--quiet"]
-    )
+    command = ["generate", "smtt", "--out", str(suite), "--levels", "7", "--tf", "0.2", "--rdd", "0.2", "--quiet"]
+    code, _, err = cli(command)
+    assert code == 2 and "--overwrite" in err and (suite / PARQUET).stat().st_mtime_ns == old
+    code, _, err = cli([*command, "--overwrite"])
     assert code == 0, err
     assert read_manifest(suite)["count"] == 1 == len(load_instances(suite))
     assert (suite / PARQUET).stat().st_mtime_ns != old
@@ -72,9 +73,10 @@ def test_a_folder_of_other_files_is_never_overwritten(tmp_path, cli) -> None:
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me", encoding="utf-8")
-    code, _, err = cli(
-        ["generate", "smtt", "--out", str(folder), "--levels", "5", "--tf", "0.2", "--rdd", "0.2", "--quiet"]
-    )
+    command = ["generate", "smtt", "--out", str(folder), "--levels", "5", "--tf", "0.2", "--rdd", "0.2", "--quiet"]
+    code, _, err = cli(command)
+    assert code == 2 and "--out" in err and "not empty" in err
+    code, _, err = cli([*command, "--overwrite"])
     assert code == 2 and "--out" in err and "notes.txt" in err
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 

@@ -155,7 +155,7 @@ def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path) -> None:
     ("args", "fragment"),
     [
         (["generate", "rcpsp", "--out", "x", "--tasks", "abc"], "'--tasks'"),
-        (["verify", "--instance", "x.json"], "Missing option '--solution'"),
+        (["verify", "--instance", "x.json"], "exactly one of --solution FILE and --reply FILE"),
         (["solve", "x.json", "--time-limit", "-1"], "'--time-limit'"),
         (["no-such-command"], "No such command"),
     ],

@@ -4,6 +4,7 @@ layout, and bad input as one line with exit code 2."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,18 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--quiet",
     )
     assert done.returncode == 0, done.stderr
+    (out.parent / "summary.txt").write_text(done.stdout, encoding="utf-8")
     return out
+
+
+SUMMARY = re.compile(r"^(\d+) iterations \((\d+) ok, (\d+) rejected, (\d+) failed\); seed ([\d.]+) ")
+
+
+def summary_counts(text: str) -> tuple[int, ...]:
+    """(iterations, ok, rejected, failed) and the seed score from the line `evolve` ends with."""
+    match = SUMMARY.match(" ".join(text.split()))
+    assert match, text
+    return (*(int(g) for g in match.groups()[:4]), float(match.group(5)))
 
 
 def test_the_run_folder_follows_the_contract(run_dir: Path):
@@ -94,6 +106,22 @@ def test_the_report_compares_the_evolved_rule_with_the_baselines(run_dir: Path):
     document = json.loads(done.stdout)
     assert "<html" in (run_dir / "run.html").read_text().lower()
     assert document["family"] == "smtt"
+    html = (run_dir / "run.html").read_text()
+    iterations, ok, rejected, failed, seed = summary_counts((run_dir.parent / "summary.txt").read_text())
+    history = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines()]
+    assert iterations == 6 == ok + rejected + failed == len(history) - 1
+    assert [ok, rejected, failed] == [sum(r["status"] == s for r in history[1:]) for s in ("ok", "rejected", "failed")]
+    counts = " ".join(re.search(r'<p id="evolution-counts">(.*?)</p>', html, re.S).group(1).split())
+    assert counts.startswith(f"{iterations} iterations after the seed: {ok} ok, {rejected} rejected, {failed} failed.")
+    assert round(float(re.search(r"Seed score ([\d.,]+)\.", counts).group(1).replace(",", "")), 3) == seed
+    table = re.search(r'<table id="held-out">(.*?)</table>', html, re.S).group(1)
+    rules = re.findall(r"<tr><td>([^<]+)</td>", table)
+    assert rules[:2] == ["seed", "evolved"] and {"edd", "mdd", "psk"} <= set(rules)
+    for row in document["held_out"]:
+        assert row["rules"]["seed"]["feasible"] == row["instances"]
+        assert f"{row['set']} (n = {row['instances']})" in table
+        seed_gap = row["rules"]["seed"]["mean_gap_pct"]  # the smtt seed is MDD dispatching, as the mdd rule
+        assert seed_gap == row["rules"]["mdd"]["mean_gap_pct"], row
     names = [row["set"] for row in document["held_out"]]
     assert any("12" in name for name in names)
     for row in document["held_out"]:
@@ -167,3 +195,20 @@ def test_bad_input_exits_2_with_one_line(
 def test_a_run_folder_refuses_another_family(run_dir: Path):
     done = cli("evolve", "--family", "rcpsp", "--model", "baseline/mutator", "--out", str(run_dir))
     assert done.returncode == 2 and "family" in done.stderr
+
+
+def test_identical_runs_score_the_seed_identically(tmp_path: Path):
+    runs = []
+    for name in ("a", "b"):
+        done = cli(
+            "evolve", "--family", "smtt", "--model", "baseline/mutator", "--out", str(tmp_path / name),
+            "--iterations", "3", "--quiet",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        history = [json.loads(line) for line in (tmp_path / name / "history.jsonl").read_text().splitlines()]
+        runs.append((summary_counts(done.stdout), history))
+    (first, first_history), (second, second_history) = runs
+    assert first[4] == second[4] and first_history[0]["score"] == second_history[0]["score"]
+    best = json.loads((tmp_path / "a" / "best.json").read_text())
+    assert best["score"] == best["metrics"]["quality"]  # the time is reported beside the score, not mixed in
+    assert best["metrics"]["time_penalty"] >= 0 and best["metrics"]["ms_per_instance"] > 0

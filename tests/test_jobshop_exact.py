@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from schedbench.generators.jobshop import JobshopGeneratorConfig, generate
 from schedbench.heuristics.jobshop import BASELINES
-from schedbench.importers.jobshop import read_jsplib
+from schedbench.importers.jobshop import read_fjs, read_jsplib
 from schedbench.problems import get_family
 from schedbench.problems.jobshop import JobshopData
 from schedbench.references import solve_references
-from schedbench.solvers.jobshop_cpsat import solve
+from schedbench.solvers.jobshop_cpsat import basic_lower_bound, lower_bound, solve
 from schedbench.verifiers.jobshop import verify
 
 INSTANCES = Path(__file__).resolve().parents[1] / "schedbench" / "datasets" / "jsplib" / "instances"
@@ -111,6 +112,47 @@ def test_exact_solver_matches_exhaustive_enumeration(flexible: bool, windows: bo
         assert reference.status == "optimal" and reference.objective == expected == reference.bound
         assert verify(data, reference.witness).objective == expected
     assert "optimal" in statuses
+
+
+@pytest.mark.parametrize(("flexible", "windows", "downtime"), list(itertools.product([False, True], repeat=3)))
+def test_lower_bound_is_between_the_basic_bound_and_the_enumerated_optimum(
+    flexible: bool, windows: bool, downtime: bool
+) -> None:
+    rng = np.random.default_rng([flexible, windows, downtime, 23])
+    for _ in range(12):
+        data = tiny_shop(rng, flexible, windows, downtime)
+        optimum = enumerate_optimum(data)
+        assert basic_lower_bound(data) <= lower_bound(data)
+        if optimum is not None:
+            assert lower_bound(data) <= optimum
+
+
+def test_lower_bound_on_solved_generated_shops_is_sound_and_often_stronger() -> None:
+    config = JobshopGeneratorConfig(levels="9,12,16,20", per_level=3, stage="flexible,downtime,combined", seed=2)
+    stronger = 0
+    for draft in generate(config):
+        data = JobshopData.model_validate(draft.instance.data)
+        reference = solve(data, time_limit=10, workers=1, hint=draft.hint)
+        assert reference.status == "optimal", draft.instance.id
+        assert basic_lower_bound(data) <= lower_bound(data) <= reference.objective, draft.instance.id
+        stronger += lower_bound(data) > basic_lower_bound(data)
+    assert stronger >= 6
+
+
+def test_lower_bound_on_published_sets_stays_below_their_optima_and_a_feasible_reference_reports_it() -> None:
+    flexible = [read_fjs(path)[0] for path in sorted((INSTANCES.parents[1] / "fjsp" / "Brandimarte").glob("*.fjs"))]
+    classic = [read_jsplib(INSTANCES / name)[0] for name in ("ft10", "la21", "la29", "ta01")]
+    gains = {}
+    for instance in flexible + classic:
+        data = JobshopData.model_validate(instance.data)
+        extra = instance.model_extra or {}
+        best_known = extra.get("published_optimum") or extra["published_bounds"]["upper"]
+        assert basic_lower_bound(data) <= lower_bound(data) <= best_known, instance.id
+        gains[instance.id] = lower_bound(data) - basic_lower_bound(data)
+    assert gains["Mk05"] > 0 and gains["Mk10"] > 0 and gains["ft10"] > 0
+    mk10 = JobshopData.model_validate(flexible[-1].data)
+    reference = solve(mk10, time_limit=0.5, workers=1)
+    assert reference.status == "feasible" and lower_bound(mk10) <= reference.bound < reference.objective
 
 
 def test_ft06_is_55() -> None:

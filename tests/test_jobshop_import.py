@@ -12,6 +12,7 @@ import pytest
 from conftest import CliRun
 
 from schedbench.generators.jobshop_taillard import TA_SEEDS, ta_instance, taillard_jobshop
+from schedbench.importers import read_by_content
 from schedbench.importers.jobshop import read_fjs, read_jsplib, read_taillard
 from schedbench.problems import Reference
 from schedbench.problems.jobshop import JobshopData
@@ -205,3 +206,43 @@ def test_bad_input_exits_2_through_the_real_entry_point(tmp_path: Path) -> None:
     path.write_text("1 2\n0 3 9 2\n")
     done = run_cli("import", "jsplib", str(path), "--out", str(tmp_path / "out"), "--quiet")
     assert_one_line_error((done.returncode, done.stdout, done.stderr), "la99", "line 2", "outside 0..1")
+
+
+def test_solve_reads_a_file_without_suffix_by_its_content(tmp_path: Path, cli: CliRun) -> None:
+    """JSPLIB's files have no suffix; `solve` recognises them (and .fjs or Taillard content) by what they hold."""
+    ft06 = tmp_path / "ft06"
+    ft06.write_text((JSPLIB / "ft06").read_text())
+    code, out, err = cli(["solve", str(ft06), "--json", "--time-limit", "20"])
+    assert code == 0, err
+    reference = json.loads(out)
+    assert (reference["id"], reference["status"], reference["objective"]) == ("ft06", "optimal", 55)
+    kacem = tmp_path / "kacem1"
+    kacem.write_text((DATASETS / "fjsp" / "Kacem" / "Kacem1.fjs").read_text())
+    jobs, machines, time_seed, machine_seed = TA_SEEDS[0]
+    routes = taillard_jobshop(jobs, machines, time_seed, machine_seed)
+    blocks = ["Times", *(" ".join(str(d) for _, d in r) for r in routes), "Machines"]
+    blocks += [" ".join(str(m + 1) for m, _ in r) for r in routes]
+    (tmp_path / "tai").write_text(f"{jobs} {machines}\n" + "\n".join(blocks) + "\n")
+    (tmp_path / "notes").write_text("not an instance\n")  # a folder leaves out what no importer reads
+    code, out, err = cli(["solve", str(tmp_path), "--json", "--time-limit", "0.5"])
+    assert code == 0, err
+    assert [(r["id"], r["status"] != "unknown") for r in json.loads(out)] == [
+        ("ft06", True),
+        ("kacem1", True),
+        ("tai", True),
+    ]
+    (tai,) = read_by_content(tmp_path / "tai")
+    assert tai.stage == "taillard" and routes_of(JobshopData.model_validate(tai.data)) == routes
+    (flexible,) = read_by_content(kacem)
+    assert flexible.stage == "fjsp" and flexible.data == read_fjs(DATASETS / "fjsp" / "Kacem" / "Kacem1.fjs")[0].data
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"), [("hello\n", "'hello' is not an integer"), ("1 2\n0 3 9 2\n", "line 2"), ("", "file ends")]
+)
+def test_solve_of_an_unrecognised_file_without_suffix_exits_2(
+    tmp_path: Path, cli: CliRun, text: str, fragment: str
+) -> None:
+    path = tmp_path / "mystery"
+    path.write_text(text)
+    assert_one_line_error(cli(["solve", str(path)]), "mystery", "format not recognised", "jsplib", fragment)

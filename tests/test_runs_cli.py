@@ -99,3 +99,34 @@ def test_merge_combines_databases_and_refuses_conflicts(db: Path, suite: Path, t
         store.db.execute("UPDATE runs SET model = 'baseline/other' WHERE name = 'extra'")
     code, _, err = cli(["merge", str(other), "--into", str(merged)])
     assert code == 2 and "extra" in err and "nothing was merged" in err, err
+
+
+def stored_rounds(path: Path) -> list[tuple]:
+    with Store(path) as store:
+        rows = store.db.execute(
+            "SELECT runs.name, instance_id, sample, round, data FROM rounds JOIN runs ON runs.id = rounds.run_id "
+            "ORDER BY runs.name, instance_id, sample, round"
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_merge_copies_the_rounds_of_repair_runs(suite: Path, tmp_path: Path, cli) -> None:
+    whole = tmp_path / "whole.db"
+    args = ["evaluate", "--model", "oracle/repairer", "--suite", str(suite), "--results", str(whole), "--run", "r"]
+    code, _, err = cli([*args, "--strategy", "repair", "--rounds", "3", "--quiet"])
+    assert code in (0, 1), err
+    assert len({row[1:3] for row in stored_rounds(whole)}) < len(stored_rounds(whole))  # some items took rounds
+    partial = tmp_path / "partial.db"  # the same run, stopped before its last items were stored
+    shutil.copy(whole, partial)
+    with Store(partial) as store:
+        last = [row[0] for row in store.db.execute("SELECT DISTINCT instance_id FROM rounds ORDER BY 1 DESC LIMIT 2")]
+        for table in ("items", "rounds"):
+            store.db.executemany(f"DELETE FROM {table} WHERE instance_id = ?", [(i,) for i in last])
+    assert len(stored_rounds(partial)) < len(stored_rounds(whole))
+    fresh = tmp_path / "fresh.db"
+    for target in (partial, fresh):
+        code, _, err = cli(["merge", str(whole), "--into", str(target)])
+        assert code == 0, err
+        assert stored_rounds(target) == stored_rounds(whole)
+        reports = [json.loads(cli(["report", "r", "--results", str(p), "--json"])[1]) for p in (whole, target)]
+        assert reports[0]["repair"] == reports[1]["repair"] and reports[1]["repair"]["success_at"]

@@ -1,10 +1,12 @@
-"""Rules of the type check that mypy itself does not enforce (mypy runs in `make lint`)."""
+"""The type check: mypy over the package (as `make lint` runs it), and the rules that mypy does not enforce."""
 
 from __future__ import annotations
 
 import ast
 import io
 import re
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
@@ -14,6 +16,13 @@ from schedbench.solvers.smtt_core import core
 ROOT = Path(schedbench.__file__).resolve().parent.parent
 IGNORE = re.compile(r"type:\s*ignore")
 IGNORE_WITH_REASON = re.compile(r"type: ignore\[[a-z-]+(, [a-z-]+)*\]  # \S")
+
+
+def test_mypy_finds_no_type_error_in_the_package():
+    """A type error fails the suite, not only `make lint` (both share the cache, so the second run is short)."""
+    command = [sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
 def type_ignores_without_reason(source: str) -> list[tuple[int, str]]:

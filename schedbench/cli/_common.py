@@ -7,6 +7,7 @@ import sys
 import types
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -75,3 +76,24 @@ def options_from_model(
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]  # typer reads the options here
     command.__annotations__ = annotations
     return command
+
+
+def check_destination(out: Path, overwrite: bool) -> None:
+    """InputError (exit 2) unless a suite may be written to `out`: a new or empty folder, or with `--overwrite`
+    a folder holding only an earlier suite. Checked before any work, so nothing is solved for nothing."""
+    from schedbench.suites import SUITE_FILES
+
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError(str(out), "--out", "exists and is a file; a suite is a folder: choose another --out")
+    held = sorted(p.name for p in out.iterdir())
+    if not held:
+        return
+    if not overwrite:
+        raise InputError(str(out), "--out", "exists and is not empty; pass --overwrite to replace it")
+    strangers = [name for name in held if name not in SUITE_FILES]
+    if strangers:
+        raise InputError(
+            str(out), "--out", f"holds files that are not a suite ({', '.join(strangers[:3])}); choose another --out"
+        )

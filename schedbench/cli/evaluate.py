@@ -65,7 +65,9 @@ def evaluate(
     no_preflight: bool = typer.Option(
         False, "--no-preflight", help="send the first request with the others (by default it goes alone first)"
     ),
-    strategy: str = typer.Option("direct", "--strategy", help="how items are asked: direct, repair or formalize"),
+    strategy: str = typer.Option(
+        "direct", "--strategy", help="how items are asked: direct, repair, tools or formalize"
+    ),
     rounds: int = typer.Option(
         None, "--rounds", min=1, help="repair, formalize: answers per item at most (default: repair 3, formalize 1)"
     ),
@@ -73,6 +75,10 @@ def evaluate(
     repair_objective: bool = typer.Option(
         False, "--repair-objective", help="repair: a feasible answer that can be improved is told so (no number)"
     ),
+    tools: str = typer.Option(
+        "check", "--tools", help="tools: what the model may call, comma-separated: check (check_schedule), python"
+    ),
+    max_tool_calls: int = typer.Option(8, "--max-tool-calls", min=1, help="tools: tool calls per item at most"),
     program_timeout: float = typer.Option(
         60.0, "--program-timeout", help="formalize: seconds of wall clock per program run in the sandbox"
     ),
@@ -118,9 +124,10 @@ def evaluate(
         preflight=not no_preflight,
         max_consecutive_errors=max_consecutive_errors,
         strategy=strategy,
-        strategy_options=_strategy_options(
-            strategy, rounds, feedback, repair_objective, program_timeout, program_memory
-        ),
+        strategy_options={
+            **_strategy_options(strategy, rounds, feedback, repair_objective, program_timeout, program_memory),
+            **_tool_options(strategy, tools, max_tool_calls),
+        },
     )
     from schedbench.evaluate._suite import load_suite
     from schedbench.evaluate.runner import fewer_collections
@@ -231,4 +238,11 @@ def _strategy_options(
             "program_timeout_s": program_timeout,
             "program_memory_mb": program_memory,
         }
+    return {}
+
+
+def _tool_options(strategy: str, tools: str, max_tool_calls: int) -> dict[str, Any]:
+    """The tools strategy's options (ignored by the others)."""
+    if strategy == "tools":
+        return {"tools": [t.strip() for t in tools.split(",") if t.strip()], "max_tool_calls": max_tool_calls}
     return {}

@@ -64,6 +64,7 @@ def evolve(
     if ctx.invoked_subcommand is not None:
         return
     from schedbench.evolve import load_config, run_evolution
+    from schedbench.evolve.database import ITERATION_OUTCOMES
     from schedbench.llm import parse_model_args
 
     if out_dir is None:
@@ -92,7 +93,7 @@ def evolve(
         summary = run_evolution(out_dir, settings, show_progress=not quiet)
     seed_score = f"{summary.seed_score:.3f}" if summary.seed_score is not None else "-"
     best = f"{summary.best_score:.3f}" if summary.best_score is not None else "-"
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+    counts = ", ".join(f"{summary.counts[k]} {k}" for k in ITERATION_OUTCOMES)
     out.print(
         f"{summary.iterations} iterations ({counts}); seed {seed_score} → best {best} ({summary.best_id}); "
         f"tokens {summary.tokens[0]:,} in / {summary.tokens[1]:,} out; cost ${summary.cost_usd:.4f}"

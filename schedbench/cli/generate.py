@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from schedbench.cli._common import build_config, err, options_from_model
+from schedbench.cli._common import build_config, check_destination, err, options_from_model
 from schedbench.problems import family_names, get_family
 from schedbench.references import generate_suite
 
@@ -23,6 +23,12 @@ def _register(name: str) -> None:
         annotation=Path,
         default=typer.Option(..., "--out", help="suite folder to write"),
     )
+    overwrite = inspect.Parameter(
+        "overwrite",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=bool,
+        default=typer.Option(False, "--overwrite", help="replace the suite already in --out"),
+    )
     quiet = inspect.Parameter(
         "quiet",
         inspect.Parameter.KEYWORD_ONLY,
@@ -30,12 +36,14 @@ def _register(name: str) -> None:
         default=typer.Option(False, "--quiet", help="no progress bar"),
     )
 
-    def body(out: Path, quiet: bool, **values: Any) -> None:
+    def body(out: Path, overwrite: bool, quiet: bool, **values: Any) -> None:
         config = build_config(family.generator_config, values)
+        check_destination(out, overwrite)
         folder = generate_suite(family, config, out, show_progress=not quiet)
         err.print(f"wrote {folder}")
 
-    app.command(name, help=family.description)(options_from_model(family.generator_config, [out_param, quiet], body))
+    command = options_from_model(family.generator_config, [out_param, overwrite, quiet], body)
+    app.command(name, help=family.description)(command)
 
 
 for _name in family_names():

@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 
 from schedbench import datasets
-from schedbench.cli._common import err
+from schedbench.cli._common import check_destination, err
 from schedbench.errors import InputError
-from schedbench.importers import importers, load_published, reads_from_folder
+from schedbench.importers import attach_shipped_values, importers, load_published, reads_from_folder
 from schedbench.problems import Instance
 from schedbench.references import solve_references
 from schedbench.suites import write_suite
@@ -57,6 +57,7 @@ OUT = typer.Option(..., "--out", help="suite folder to write")
 TIME_LIMIT = typer.Option(10.0, min=0.001, help="seconds per instance for the reference")
 WORKERS = typer.Option(2, min=1, help="parallel solves")
 QUIET = typer.Option(False, "--quiet", help="no progress bar")
+OVERWRITE = typer.Option(False, "--overwrite", help="replace the suite already in --out")
 
 
 def _register(name: str) -> None:
@@ -66,9 +67,12 @@ def _register(name: str) -> None:
         time_limit: float = TIME_LIMIT,
         workers: int = WORKERS,
         quiet: bool = QUIET,
+        overwrite: bool = OVERWRITE,
     ) -> None:
+        check_destination(out, overwrite)
         paths = expand_folders(name, paths)
         instances = importers()[name].read(paths)
+        attach_shipped_values(name, instances)
         err.print(f"wrote {solve_and_write(name, paths, instances, out, time_limit, workers, quiet)}")
 
     command.__doc__ = importers()[name].description or f"Import {name} files."
@@ -92,11 +96,13 @@ def import_asynchow(
     ),
     time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance for the reference"),
     workers: int = typer.Option(2, min=1, help="parallel solves"),
-    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    quiet: bool = QUIET,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Import AsyncHow plans: the gold range answers the time question; agent stages get CP-SAT references."""
     from schedbench.importers import asynchow
 
+    check_destination(out, overwrite)
     stages = list(asynchow.STAGES) if stage == "all" else [s.strip() for s in stage.split(",") if s.strip()]
     files: list[Path] = []
     for path in paths:
@@ -116,8 +122,10 @@ def _register_published(name: str) -> None:
         out: Path = typer.Option(..., "--out", help="suite folder to write"),
         time_limit: float = typer.Option(10.0, min=0.001, help="seconds per instance for the reference"),
         workers: int = typer.Option(2, min=1, help="parallel solves"),
-        quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+        quiet: bool = QUIET,
+        overwrite: bool = OVERWRITE,
     ) -> None:
+        check_destination(out, overwrite)
         instances = load_published(name, published_references=False)
         folder = solve_and_write(name, datasets.files(name), instances, out, time_limit, workers, quiet)
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -9,16 +10,23 @@ from rich.table import Table
 
 from schedbench.cli._common import out, print_json
 from schedbench.errors import InputError
-from schedbench.importers import importer_for_suffix, load_published, names_published_set
+from schedbench.importers import (
+    detectable_by_content,
+    importer_for_suffix,
+    load_published,
+    names_published_set,
+    read_by_content,
+)
 from schedbench.problems import Instance
 from schedbench.references import solve_references
 from schedbench.suites import INSTANCES, PARQUET, load_instances
 
 
 def load_any(path: Path) -> list[Instance]:
-    """Instances from a suite or instance file, from a file an importer reads (.sm, .txt), from a folder
-    of such files (every importable file in it, in name order), or from a published set's name (`psplib/j30`)
-    when no such path exists."""
+    """Instances from a suite or instance file, from a file an importer reads (.sm, .txt, or a file without a
+    suffix whose content an importer recognises, as JSPLIB's `ft10`), from a folder of such files (every
+    importable file in it, in name order), or from a published set's name (`psplib/j30`) when no such path
+    exists."""
     if names_published_set(path):
         return load_published(path.as_posix(), published_references=False)
     importer = importer_for_suffix(path)
@@ -26,12 +34,29 @@ def load_any(path: Path) -> list[Instance]:
         return importer.read([path])
     if importer:
         raise InputError(str(path), None, "no such file")
+    if detectable_by_content(path):
+        return read_by_content(path)
     if path.is_dir() and not (path / INSTANCES).exists() and not (path / PARQUET).exists():
-        readers = {p: reader for p in sorted(path.iterdir()) if p.is_file() and (reader := importer_for_suffix(p))}
-        if not readers:
-            raise InputError(str(path), None, f"not a suite folder (no {INSTANCES}) and no importable files")
-        return [inst for p, reader in readers.items() for inst in reader.read([p])]
+        return read_importable_files(path)
     return load_instances(path)
+
+
+def read_importable_files(folder: Path) -> list[Instance]:
+    """Every file of a folder that an importer reads by its suffix, and every suffix-less file whose content
+    one recognises (others are left out), in name order."""
+    instances: list[Instance] = []
+    found = False
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        if reader := importer_for_suffix(path):
+            instances += reader.read([path])
+            found = True
+        elif detectable_by_content(path):
+            with contextlib.suppress(InputError):
+                instances += read_by_content(path)
+                found = True
+    if not found:
+        raise InputError(str(folder), None, f"not a suite folder (no {INSTANCES}) and no importable files")
+    return instances
 
 
 def names_one_instance(path: Path, instances: list[Instance]) -> bool:
@@ -46,8 +71,8 @@ def names_one_instance(path: Path, instances: list[Instance]) -> bool:
 def solve(
     path: Path = typer.Argument(
         ...,
-        help="instance .json, suite folder, .jsonl, a .sm/.txt import, a folder of .sm files, or a published "
-        "set's name (schedbench datasets)",
+        help="instance .json, suite folder, .jsonl, a .sm/.txt/.fjs import, a JSPLIB file without suffix (its "
+        "format read from its content), a folder of such files, or a published set's name (schedbench datasets)",
     ),
     time_limit: float = typer.Option(
         10.0,

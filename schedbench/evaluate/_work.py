@@ -28,6 +28,7 @@ from schedbench.prompts import (
     answer_shape,
     build_messages,
     build_program_messages,
+    check_text,
     extract_answer,
     feedback_text,
     program_feedback_text,
@@ -122,6 +123,14 @@ def feedback(
     """The repair feedback after one checked answer of a loaded instance (None: nothing to repair)."""
     inst, _ = _instances[instance_id]
     return feedback_text(inst, mode, style, parse_error, verification, objective_turn)
+
+
+def check_tool(instance_id: str, mode: str, text: str) -> tuple[str, Any]:
+    """`check_schedule` on a loaded instance: the result the model reads, and the answer it read (None when
+    the text held none)."""
+    inst, _ = _instances[instance_id]
+    checked = _check_one(instance_id, text, None, mode)
+    return check_text(inst, mode, checked.parse_error, checked.verification), checked.answer
 
 
 def program_feedback(

@@ -300,6 +300,34 @@ def round_metrics(conversations: list[list[dict[str, Any]]], rounds: int) -> dic
     }
 
 
+def tool_metrics(conversations: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Tool-use metrics over items' stored rounds (the tools strategy keeps its calls in the last round's
+    `extra`): tool calls per item (mean and distribution), calls by tool, success by number of calls, the share
+    of items whose final answer was never passed to check_schedule, and items with a call refused (over the limit)."""
+    finals = [c[-1] for c in conversations if c]
+    n = len(finals)
+    calls = [int((r.get("extra") or {}).get("calls") or 0) for r in finals]
+    by_tool: Counter = Counter(
+        call["name"] for r in finals for call in (r.get("extra") or {}).get("tool_calls") or [] if call.get("ran")
+    )
+    by_calls: dict[str, dict[str, Any]] = {}
+    for count in sorted(set(calls)):
+        group = [r for r, c in zip(finals, calls, strict=True) if c == count]
+        correct = sum(bool((r.get("verification") or {}).get("correct")) for r in group)
+        by_calls[str(count)] = {"items": len(group), "success_rate": round(correct / len(group), 4)}
+    unchecked = sum(not (r.get("extra") or {}).get("final_checked") for r in finals)
+    refused = sum(any(not call.get("ran") for call in (r.get("extra") or {}).get("tool_calls") or []) for r in finals)
+    return {
+        "items": n,
+        "mean_calls": round(sum(calls) / n, 4) if n else None,
+        "calls": {str(k): v for k, v in sorted(Counter(calls).items())},
+        "by_tool": dict(sorted(by_tool.items())),
+        "success_by_calls": by_calls,
+        "unchecked_final_rate": round(unchecked / n, 4) if n else None,
+        "items_with_refused_calls": refused,
+    }
+
+
 def _first(conversation: list[dict[str, Any]], flag: str) -> int | None:
     """The 1-based round of the first answer with `verification[flag]`, or None."""
     for number, turn in enumerate(conversation, start=1):

@@ -30,6 +30,7 @@ from schedbench.evaluate._limiter import AdaptiveLimit
 from schedbench.evaluate._programs import ProgramRun, Programs
 from schedbench.evaluate._provenance import git_hash, versions
 from schedbench.evaluate._suite import LoadedSuite, from_instances, load_suite
+from schedbench.evaluate._tool_turns import ToolTurns, close_tool_sandbox
 from schedbench.evaluate._work import Checked, Prepared, Work
 from schedbench.evaluate.strategies import Round, Strategy, make_strategy
 from schedbench.llm import (
@@ -383,6 +384,7 @@ class _Runner:
             self.outcome.rate_limits = self.limit.rate_limits
             self.outcome.lowest_concurrency = self.limit.lowest
             self.work.close()
+            close_tool_sandbox(self)
             if self.programs is not None:
                 self.programs.close()
             await close_model(model)
@@ -732,7 +734,7 @@ async def _pick(batch: asyncio.Future, position: int) -> Prepared:
     return (await batch)[position]
 
 
-class _Turns:
+class _Turns(ToolTurns):
     """What the runner offers a multi-turn strategy for one item: ask (through the response cache, under the
     budget, each reply checked as it arrives) and word the feedback. `error` holds the fault that ended it."""
 
@@ -779,11 +781,9 @@ class _Turns:
     async def check(self, text: str, finish_reason: str | None) -> Checked:
         """`text` read as an answer to the item, and verified."""
         runner = self.runner
-        return (
-            await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
-                _work.check, [(self.inst.id, text, finish_reason)], runner.config.prompt.mode
-            )
-        )[0]
+        return (await runner.work.call(_work.check, [(self.inst.id, text, finish_reason)], runner.config.prompt.mode))[
+            0
+        ]
 
     def round(self, user: str | None, completion: Completion, cost: float, checked: Checked) -> Round:
         """One stored round: the reply with its accounting and its check."""
@@ -830,7 +830,7 @@ class _Turns:
     async def program_feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
         runner = self.runner
         extra = last.extra
-        return await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
+        return await runner.work.call(
             _work.program_feedback,
             self.inst.id,
             runner.config.prompt.mode,
@@ -884,7 +884,7 @@ class _Turns:
 
     async def feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
         runner = self.runner
-        return await runner.work.call(  # type: ignore[union-attr]  # made in run() before any request
+        return await runner.work.call(
             _work.feedback,
             self.inst.id,
             runner.config.prompt.mode,

@@ -3,6 +3,7 @@
 
 - `direct`: one question, one answer (the runner's batched single-turn path).
 - `repair`: after an answer that fails, the verifier's findings go back for another attempt, up to `rounds`.
+- `tools`: the model may call `check_schedule` (and `run_python`) before it answers, up to `max_tool_calls`.
 - `formalize`: the model writes a program that reads the instance JSON on stdin and prints the answer; the
   program runs in the sandbox and what it printed is checked like a direct answer. With `rounds` > 1 its
   failure or the verifier's findings go back as in repair.
@@ -13,6 +14,7 @@ registered in STRATEGIES.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -201,7 +203,88 @@ class Formalize(Repair):
         return await turns.program_feedback(reply, self.feedback, objective_turn)
 
 
-STRATEGIES: dict[str, type[Strategy]] = {"direct": Direct, "repair": Repair, "formalize": Formalize}
+class Tools(Strategy):
+    """Tool use: the model may call `check_schedule(answer)` (the verifier's findings on an answer, worded like
+    repair feedback, and its objective when feasible) and, with `python`, `run_python(code)` (the sandbox, the
+    instance on stdin) before it answers; at most `max_tool_calls` calls run. The answer is read from the last
+    reply; the item is one round whose `extra` holds every call with its arguments and result and every turn's
+    accounting."""
+
+    name = "tools"
+    known_tools = ("check", "python")
+
+    def __init__(self, tools: list[str] | tuple[str, ...] = ("check",), max_tool_calls: int = 8) -> None:
+        tools = list(dict.fromkeys(tools))
+        unknown = [t for t in tools if t not in self.known_tools]
+        if not tools or unknown:
+            raise OptionError("tools", f"unknown tool {', '.join(unknown) or '(none)'}; known: check, python")
+        if max_tool_calls < 1:
+            raise OptionError("max_tool_calls", "must be at least 1")
+        self.tools = tools
+        self.max_tool_calls = max_tool_calls
+
+    def identity(self) -> dict[str, Any]:
+        return {"strategy": self.name, "tools": self.tools, "max_tool_calls": self.max_tool_calls}
+
+    def ready(self) -> None:
+        if "python" in self.tools:
+            from schedbench.sandbox import IsolationUnavailable, require_isolation
+
+            try:
+                require_isolation(False)
+            except IsolationUnavailable as exc:
+                raise OptionError("tools", f"python needs the sandbox: {exc}") from None
+
+    async def run(self, turns: Turns) -> list[Round]:
+        from schedbench.evaluate._tool_turns import tool_specs, with_tools_note
+        from schedbench.llm import tool_loop
+
+        specs = tool_specs(self.tools)
+        tool_turns: Any = turns
+
+        async def ask(messages: list[dict[str, Any]]) -> Any:
+            return await tool_turns.complete_with_tools(messages, specs)
+
+        async def execute(name: str, arguments: Any) -> str:
+            return await tool_turns.run_tool(name, arguments, self.tools)
+
+        messages = with_tools_note(turns.messages, self.tools, self.max_tool_calls)
+        loop = await tool_loop(ask, execute, messages, self.max_tool_calls)
+        if loop.stopped or loop.final is None:
+            return []  # a fault (an error row, its turns cached) or the budget (nothing stored)
+        result = await tool_turns.final_round(loop.turns)
+        checked = tool_turns.checked_answers()
+        result.extra = tool_turns.redacted(
+            {
+                "tool_calls": loop.calls,
+                "calls": sum(c["ran"] for c in loop.calls),
+                "turns": [_turn(t) for t in loop.turns],
+                "final_checked": result.answer is not None and json.dumps(result.answer, sort_keys=True) in checked,
+            }
+        )
+        return [result]
+
+
+def _turn(completion: Any) -> dict[str, Any]:
+    """One turn of a tool conversation as stored: its text, the calls it asked for, its accounting."""
+    return {
+        "text": completion.text,
+        "tool_calls": [c["id"] for c in completion.tool_calls],
+        "input_tokens": completion.input_tokens,
+        "output_tokens": completion.output_tokens,
+        "cost_usd": completion.cost_usd,
+        "latency_s": completion.latency_s,
+        "cached": completion.cached,
+        "finish_reason": completion.finish_reason,
+    }
+
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    "direct": Direct,
+    "repair": Repair,
+    "formalize": Formalize,
+    "tools": Tools,
+}
 
 
 def make_strategy(name: str, **options: Any) -> Strategy:

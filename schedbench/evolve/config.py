@@ -94,7 +94,12 @@ class EvaluatorConfig(_Section):
     aggregate: Literal["total", "instance"] = Field(
         "total", description="quality from summed objectives (total) or the mean of per-instance normalised gaps"
     )
-    time_weight: float = Field(0.01, ge=0, description="score points lost per millisecond per instance")
+    time_weight: float = Field(
+        0.01,
+        ge=0,
+        description="score points a millisecond per instance is worth in the reported `time_penalty` metric "
+        "(kept out of the score, which stays deterministic)",
+    )
     failure_score: float = Field(-100.0, description="score of a failed program")
     gate_timeout_s: float = Field(10.0, gt=0)
     timeout_s: float = Field(60.0, gt=0, description="wall clock of the stage-2 run (whole training set)")

@@ -47,11 +47,13 @@ class RunSummary:
 
     out: Path
     iterations: int
+    """Finished iterations, the seed's evaluation excluded: the sum of `counts`."""
     best_id: str | None
     best_score: float | None
     seed_score: float | None
     cost_usd: float
     counts: dict[str, int]
+    """Finished iterations by outcome: ok, rejected, failed."""
     stopped: str | None = None
     tokens: tuple[int, int] = (0, 0)
 
@@ -454,14 +456,15 @@ class Evolution:
     def summary(self) -> RunSummary:
         best = self.db.best()
         seed = self.db.iteration(0)
+        counts = self.db.counts()
         return RunSummary(
             self.out,
-            self.db.completed() - 1,
+            counts.pop("iterations"),
             best.id if best else None,
             best.score if best else None,
             seed.get("score"),
             round(self.db.spent(), 6),
-            self.db.counts(),
+            counts,
             self.stop_reason,
             self.db.tokens(),
         )

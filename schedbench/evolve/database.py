@@ -399,8 +399,11 @@ class ProgramDatabase:
         return float(self.conn.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM iterations").fetchone()[0])
 
     def counts(self) -> dict[str, int]:
-        rows = self.conn.execute("SELECT status, COUNT(*) FROM iterations WHERE state = 'done' GROUP BY status")
-        return {r[0]: r[1] for r in rows}
+        """Finished iterations by outcome, the seed (iteration 0) excluded: see `iteration_counts`."""
+        rows = self.conn.execute(
+            "SELECT status, COUNT(*) FROM iterations WHERE state = 'done' AND iteration > 0 GROUP BY status"
+        )
+        return tally({r[0]: r[1] for r in rows})
 
     def history(self) -> list[dict[str, Any]]:
         """One row per finished iteration, in the shape of docs/formats.md (evolve run folder)."""
@@ -409,6 +412,29 @@ class ProgramDatabase:
             "cost_usd FROM iterations WHERE state = 'done' ORDER BY iteration"
         )
         return [dict(r) for r in rows]
+
+
+ITERATION_OUTCOMES = ("ok", "rejected", "failed")
+"""How an iteration ends: its child was evaluated (`ok`), was not novel (`rejected`), or the model, the edit or
+the evaluation failed (`failed`)."""
+
+
+def iteration_counts(history: list[dict[str, Any]]) -> dict[str, int]:
+    """`iterations` (finished ones, the seed's evaluation at iteration 0 excluded) and how many ended in each
+    outcome, so that iterations == ok + rejected + failed: what the command line and the HTML both show."""
+    by_status: dict[str, int] = {}
+    for row in history:
+        if row.get("iteration") != 0:
+            by_status[str(row.get("status"))] = by_status.get(str(row.get("status")), 0) + 1
+    return tally(by_status)
+
+
+def tally(by_status: dict[str, int]) -> dict[str, int]:
+    """Iteration counts by status as `iterations` plus one count per outcome (an unknown status is `failed`)."""
+    counts = {"iterations": sum(by_status.values())} | {outcome: 0 for outcome in ITERATION_OUTCOMES}
+    for status, count in by_status.items():
+        counts[status if status in ITERATION_OUTCOMES else "failed"] += count
+    return counts
 
 
 class _Transaction:

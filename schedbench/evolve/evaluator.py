@@ -6,8 +6,9 @@ is the candidate's objective, O the exact optimum and Z the spec's zero-point ba
 as the baseline", 100 "optimal on every instance" (for SMTT with EDD as Z this is the normalised
 gap, aggregated like the seed paper's FunSearch fitness). With `aggregate = "instance"` quality is instead the
 mean of the per-instance normalised gaps (each clipped to [−100, 100]), which weighs every instance equally;
-both are always reported as metrics. score = quality − time_weight · (milliseconds per instance, measured by
-the harness).
+both are always reported as metrics. score = quality, so the same program on the same training set always gets
+the same score; its speed is reported beside it, not mixed in (a wall-clock measurement differs between two runs
+of the same program): `ms_per_instance` as measured by the harness, and `time_penalty` = time_weight · that.
 A failed program scores `failure_score`; artifacts (error, traceback, stderr, worst instances, timing) go
 back to the model in the next prompt.
 """
@@ -183,7 +184,8 @@ class Evaluator:
         return objectives, None
 
     def score(self, objectives: list[float], wall_s: float) -> Evaluation:
-        """Quality between the zero-point rule and the optimum, minus the time penalty; metrics and worst cases."""
+        """The score (quality between the zero-point rule and the optimum), metrics with the time reported
+        separately, and the worst instances."""
         items = self.train
         total, best, zero = sum(objectives), sum(items.optimum), sum(items.zero)
         quality_total = normalised(total, best, zero)
@@ -216,10 +218,9 @@ class Evaluator:
             for i in order[: self.config.worst_instances]
             if objectives[i] > items.optimum[i]
         ]
-        score = quality - self.config.time_weight * ms
-        return Evaluation(
-            "ok", round(score, 4), metrics, artifacts={"worst_instances": worst, "timing": f"{ms:.3f} ms per instance"}
-        )
+        metrics["time_penalty"] = round(self.config.time_weight * ms, 4)
+        artifacts = {"worst_instances": worst, "timing": f"{ms:.3f} ms per instance"}
+        return Evaluation("ok", round(quality, 4), metrics, artifacts=artifacts)
 
 
 def normalised(objective: float, optimum: float, zero: float) -> float:

@@ -58,6 +58,10 @@ def _coefficient(rng: random.Random, spread: float = 0.3) -> str:
     return f"{rng.gauss(0.0, spread):.3f}"
 
 
+Edit = tuple[str, str, str]
+"""An operator's proposal: why, the line to replace, and its replacement."""
+
+
 class Mutator:
     """The offline mutation model."""
 
@@ -81,7 +85,7 @@ class Mutator:
                 return why, f"<<<<<<< SEARCH\n{search}\n=======\n{replace}\n>>>>>>> REPLACE"
         return None
 
-    def perturb(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext):
+    def perturb(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext) -> Edit | None:
         candidates = [(line, m) for _, line in body for m in _FLOAT.finditer(line)]
         if not candidates:
             return None
@@ -91,7 +95,7 @@ class Mutator:
         replaced = line[: match.start(1)] + f"{new:.3f}" + line[match.end(1) :]
         return f"Tune the constant {value} to {new:.3f}.", line, replaced
 
-    def scale(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext):
+    def scale(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext) -> Edit | None:
         line = _return_line(body)
         if line is None:
             return None
@@ -110,7 +114,7 @@ class Mutator:
         replaced = line[:spot] + f"({factor} * {atom})" + line[spot + len(atom) :]
         return f"Weigh {atom} by {factor}.", line, replaced
 
-    def add_term(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext):
+    def add_term(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext) -> Edit | None:
         line = _return_line(body)
         if line is None or not ctx.vocabulary:
             return None
@@ -123,7 +127,7 @@ class Mutator:
             new = f"{indent}return {expr} + {c} * ({term})"
         return f"Add the term {c}·{term}.", line, new
 
-    def recombine(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext):
+    def recombine(self, rng: random.Random, body: list[tuple[int, str]], ctx: EditContext) -> Edit | None:
         line = _return_line(body)
         if line is None or not ctx.inspirations:
             return None

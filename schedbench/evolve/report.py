@@ -1,6 +1,7 @@
 """`schedbench evolve report DIR`: the evolved rule against the family's baselines on held-out sets, in the
-seed paper's table layout (one row per set, one column per rule, mean gap % to the optimum over instances
-with a non-zero optimum), plus score-over-iterations data from `history.jsonl`.
+seed paper's table layout (one row per set, one column per rule — the run's seed program, the evolved program
+and the baselines —, mean gap % to the optimum over instances with a non-zero optimum), plus score-over-iterations
+data from `history.jsonl`.
 
 Held-out sets: the published sets shipped with the package (SMTT `smtt/n20` and `smtt/n100`, RCPSP `psplib/j30`,
 all with published optima), and generated sets solved exactly — for SMTT Potts–VW sets of the requested sizes (default
@@ -109,6 +110,40 @@ async def evaluate_program(
     return stats
 
 
+def seed_code(run_dir: Path, config: EvolveConfig) -> str:
+    """The source of the run's seed program (iteration 0), as stored in its program database."""
+    from schedbench.evolve.controller import DB_FILE
+    from schedbench.evolve.database import ProgramDatabase
+
+    db = ProgramDatabase(run_dir / DB_FILE, config.database)
+    try:
+        return db.program(ProgramDatabase.program_id(0)).code
+    except KeyError:
+        raise InputError(str(run_dir / DB_FILE), None, "the run has no seed program (iteration 0)") from None
+    finally:
+        db.close()
+
+
+def held_out_by_rule(document: dict[str, Any]) -> dict[str, Any]:
+    """The held-out comparison with one row per program or rule (the seed first, then the evolved program and
+    the baselines) and one column per held-out set: mean gap % as text, with "k/n answered" when some
+    instances got no feasible answer. What the HTML report shows."""
+    held = document.get("held_out") or []
+    rules = list(dict.fromkeys(rule for row in held for rule in row["rules"]))
+    rows = []
+    for rule in rules:
+        cells = []
+        for row in held:
+            stats = row["rules"].get(rule, {})
+            gap = stats.get("mean_gap_pct")
+            cell = "–" if gap is None else f"{gap:.2f}"
+            if stats.get("feasible", row["instances"]) < row["instances"]:
+                cell += f" ({stats.get('feasible', 0)}/{row['instances']} answered)"
+            cells.append(cell)
+        rows.append({"rule": rule, "cells": cells})
+    return {"sets": [f"{row['set']} (n = {row['instances']})" for row in held], "rows": rows}
+
+
 def score_series(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """(iteration, status, score, best so far) per iteration."""
     best: float | None = None
@@ -145,24 +180,18 @@ def build_report(
         for line in (run_dir / "history.jsonl").read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    code = best_file.read_text(encoding="utf-8")
+    programs = {"seed": seed_code(run_dir, config), "evolved": best_file.read_text(encoding="utf-8")}
+    sandboxed = config.model_copy(update={"sandbox": config.sandbox.model_copy(update={"cpu_s": int(timeout) + 5})})
     rows = []
     for held in held_out_sets(spec, run_dir / "held_out", sizes, per_class, limit, time_limit):
         if not held.instances:
             continue
-        columns = {
-            "evolved": asyncio.run(
-                evaluate_program(
-                    code,
-                    spec,
-                    config.model_copy(
-                        update={"sandbox": config.sandbox.model_copy(update={"cpu_s": int(timeout) + 5})}
-                    ),
-                    held.instances,
-                    timeout,
-                )
+        columns: dict[str, dict[str, Any]] = {}
+        for label, code in programs.items():
+            same = next((other for other in columns if programs[other] == code), None)  # the seed may be the best
+            columns[label] = (
+                columns[same] if same else asyncio.run(evaluate_program(code, spec, sandboxed, held.instances, timeout))
             )
-        }
         for rule in spec.comparison:
             if rule in family.baselines:
                 columns[rule] = evaluate_rule(family.baselines[rule], family, held.instances)

@@ -47,12 +47,22 @@ def family() -> Family:
         evolve=_evolve,
         importers={
             "jsplib": Importer(
-                _read_jsplib, (".jss",), "JSPLIB / OR-Library job shops (jobs machines, machine-duration pairs)", ("",)
+                _read_jsplib,
+                (".jss",),
+                "JSPLIB / OR-Library job shops (jobs machines, machine-duration pairs)",
+                ("",),
+                by_content=True,
             ),
             "taillard": Importer(
-                _read_taillard, (), "Taillard's job-shop files (times block, machines block)", (".txt",)
+                _read_taillard,
+                (),
+                "Taillard's job-shop files (times block, machines block)",
+                (".txt",),
+                by_content=True,
             ),
-            "fjsp": Importer(_read_fjs, (".fjs",), "Flexible job shops in the .fjs format (Brandimarte, Kacem, ...)"),
+            "fjsp": Importer(
+                _read_fjs, (".fjs",), "Flexible job shops in the .fjs format (Brandimarte, Kacem, ...)", by_content=True
+            ),
         },
         demo={"levels": "4,9,16,25,36", "stage": "all", "scenario": "factory"},
     )

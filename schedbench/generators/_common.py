@@ -18,10 +18,10 @@ from feasible to infeasible along a chain).
 Per family: `rcpsp` — nested by default, one non-redundant precedence per level (`generators/rcpsp.py`);
 `asyncplan` — independent by default, nested grows a plan by one step per level (`generators/asyncplan.py`);
 `smtt` — independent only: its level is the number of jobs and due dates are drawn relative to the total
-processing time, so a prefix of a larger instance is not an instance of the same TF × RDD class. A family whose
-level counts constraints of one kind per stage (a job shop's windows stage: one more hard window per level)
-nests the same way: the windows are drawn for the top level around one witness, in a fixed order, and level k
-keeps the first k.
+processing time, so a prefix of a larger instance is not an instance of the same TF × RDD class; `jobshop` —
+independent by default (level = operations), nested for the stages with hard windows (`windows`, `combined`):
+one shop per chain, every job's window drawn around one witness, in a random order, and level k keeps the first
+k (`generators/jobshop.py`).
 """
 
 from __future__ import annotations

@@ -21,6 +21,15 @@ finish by the horizon (downtime), or a horizon one unit below a lower bound (cla
 Paired design: the base shop of (seed, level, copy) is the same in every stage and each constraint kind has
 its own random stream, so `combined` holds exactly the eligibility of `flexible` and the downtime of
 `downtime`; windows follow each stage's own witness. Scenario themes draw names from a separate stream.
+
+Ramps (`ramp`): `independent` (the default) is the above, level = operations. `nested` ramps the hard windows
+of the stages that have them (`windows`, `combined`): per chain one shop of `jobs` jobs × `machines` machines
+(default: as many machines as jobs), its eligibility, downtime, witness and horizon drawn once; every job gets a
+window around that witness and the windows come in a random order, level k holding the first k (so the level
+counts windows, at most `jobs`, and level k+1 is level k plus one window). The witness satisfies every level,
+and the optimal makespan never decreases along a chain. An infeasible share tips whole chains: the window
+added at a tipping level, drawn uniformly over the chain's levels, gets a deadline shorter than its job's
+shortest chain, so the chain is feasible below that level and infeasible from it on.
 """
 
 from __future__ import annotations
@@ -30,16 +39,28 @@ import math
 from typing import Any
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from schedbench.generators import jobshop_themes
-from schedbench.generators._common import Draft, GeneratorConfig, instance_seed, parse_levels, parse_stages
+from schedbench.generators._common import (
+    MAX_INSTANCES,
+    MAX_LEVEL,
+    MAX_SIZE,
+    Draft,
+    GeneratorConfig,
+    Ramp,
+    chain_fields,
+    instance_seed,
+    nested_drafts,
+    parse_levels,
+    parse_stages,
+)
 from schedbench.generators.jobshop_taillard import taillard_jobshop
 from schedbench.heuristics.jobshop import giffler_thompson, makespan, random_rule
 from schedbench.problems._envelope import Instance
 from schedbench.problems.jobshop import Downtime, Job, JobshopData, Machine, Operation
-from schedbench.solvers.jobshop_cpsat import lower_bound
+from schedbench.solvers.jobshop_cpsat import basic_lower_bound
 
 STAGES = ("classic", "flexible", "windows", "downtime", "combined")
 SCENARIOS = ("abstract", "factory")
@@ -51,6 +72,8 @@ _INJECTS = {
     "combined": ("flexible", "windows", "downtime"),
 }
 _PURPOSES = ("base", "flexible", "downtime", "windows", "infeasible", "witness")
+NESTED_STAGES = ("windows", "combined")
+"""Stages a nested ramp applies to: those with hard windows, the constraint it adds one of per level."""
 
 
 class JobshopGeneratorConfig(GeneratorConfig):
@@ -67,6 +90,20 @@ class JobshopGeneratorConfig(GeneratorConfig):
     infeasible_share: float = Field(0.0, ge=0, le=1, description="share of instances made infeasible")
     horizon_slack: float = Field(0.5, ge=0, description="horizon = witness makespan x (1 + slack)")
     taillard: bool = Field(False, description="draw the base shop with Taillard's generator (durations 1..99)")
+    per_level: int = Field(
+        1, ge=1, le=MAX_INSTANCES, description="instances per level and stage; chains per stage on a nested ramp"
+    )
+    jobs: int = Field(
+        10,
+        ge=1,
+        le=MAX_SIZE,
+        description="nested ramp: jobs of each chain's shop (a level counts windows, at most this)",
+    )
+    ramp: Ramp = Field(
+        "independent",
+        description="independent: a new shop per level (level = operations); nested (stages windows, combined): "
+        "per chain one shop, each level one more hard job window",
+    )
 
     @field_validator("levels")
     @classmethod
@@ -95,13 +132,41 @@ class JobshopGeneratorConfig(GeneratorConfig):
             raise PydanticCustomError("scenario", f"unknown scenario {value!r}; known: {', '.join(SCENARIOS)}")
         return value
 
+    @field_validator("ramp")
+    @classmethod
+    def _ramp(cls, value: str, info: ValidationInfo) -> str:
+        if value != "nested" or not {"stage", "levels", "jobs"} <= info.data.keys():
+            return value
+        others = [s for s in parse_stages(info.data["stage"], STAGES) if s not in NESTED_STAGES]
+        if others:
+            raise PydanticCustomError(
+                "option",
+                f"a nested ramp adds one hard window per level, so it needs stages with windows "
+                f"({', '.join(NESTED_STAGES)}), not {', '.join(others)}",
+            )
+        operations = info.data["jobs"] * (info.data.get("machines") or info.data["jobs"])
+        if operations > MAX_LEVEL:
+            raise PydanticCustomError(
+                "option", f"a chain's shop of {operations:,} operations is past the largest, {MAX_LEVEL:,}"
+            )
+        top = parse_levels(info.data["levels"])[-1]
+        if top > info.data["jobs"]:
+            raise PydanticCustomError(
+                "option",
+                f"on a nested ramp a level is a number of job windows; level {top} needs {top} jobs, "
+                f"and a chain's shop has {info.data['jobs']} (levels up to the jobs, or more jobs)",
+            )
+        return value
+
 
 def generate(config: JobshopGeneratorConfig) -> list[Draft]:
-    """Every instance of the requested stages × levels × per_level, without references."""
+    """Every instance of the requested stages × levels × per_level (chains on a nested ramp), without
+    references."""
+    stages, levels = parse_stages(config.stage, STAGES), parse_levels(config.levels)
+    if config.ramp == "nested":
+        return nested_drafts(config, stages, levels, make_chain)
     drafts = []
-    for stage, level, k in itertools.product(
-        parse_stages(config.stage, STAGES), parse_levels(config.levels), range(config.per_level)
-    ):
+    for stage, level, k in itertools.product(stages, levels, range(config.per_level)):
         drafts.append(make_instance(config, stage, level, k, instance_seed(config.seed, level, k)))
     return drafts
 
@@ -139,6 +204,35 @@ def base_routes(config: JobshopGeneratorConfig, level: int, seed: int) -> tuple[
 
 def make_instance(config: JobshopGeneratorConfig, stage: str, level: int, k: int, seed: int) -> Draft:
     """One instance from its own seed."""
+    data, witness, span, extra = make_shop(config, stage, level, seed)
+    injects = _INJECTS[stage]
+    if "windows" in injects:
+        draw_windows(data, witness, span, config.inject_p, _stream(seed, "windows"))
+    chance = _stream(seed, "infeasible")
+    infeasible = chance.random() < config.infeasible_share
+    if infeasible:
+        make_infeasible(data, injects, chance)
+    data = JobshopData.model_validate(data.model_dump())  # re-check every id and window
+    instance = Instance(
+        id=f"jobshop-{stage}-L{level:03d}-{k:02d}",
+        family="jobshop",
+        level=data.n_operations(),
+        stage=stage,
+        scenario=config.scenario,
+        seed=seed,
+        data=data.model_dump(exclude_defaults=True),
+        **extra,
+    )
+    if infeasible:
+        return Draft(instance, expect="infeasible")
+    return Draft(instance, expect="feasible", hint=witness)
+
+
+def make_shop(
+    config: JobshopGeneratorConfig, stage: str, level: int, seed: int
+) -> tuple[JobshopData, dict[str, Any], int, dict[str, Any]]:
+    """(shop, witness, witness makespan, extra instance fields): the base shop of `level` operations with the
+    stage's eligibility and downtime, a random-priority Giffler–Thompson witness and the horizon around it."""
     m, routes, extra = base_routes(config, level, seed)
     job_names, machine_names = jobshop_themes.names(config.scenario, len(routes), m, seed)
     machine_ids = [f"M{i + 1}" for i in range(m)]
@@ -161,26 +255,46 @@ def make_instance(config: JobshopGeneratorConfig, stage: str, level: int, k: int
     witness = giffler_thompson(data, random_rule(data, int(_stream(seed, "witness").integers(2**32))))
     span = makespan(data, witness)
     data.horizon = max(1, math.ceil(span * (1 + config.horizon_slack)))
-    if "windows" in injects:
-        draw_windows(data, witness, span, config.inject_p, _stream(seed, "windows"))
+    return data, witness, span, extra
+
+
+def make_chain(config: JobshopGeneratorConfig, stage: str, levels: list[int], chain: int, seed: int) -> list[Draft]:
+    """Every level of one nested chain: one shop (`jobs` × `machines`), its witness and horizon; level k
+    holds the first k windows of a random job order, each drawn around the witness. A tipped chain's window at
+    its tipping level cannot be met (see the module docstring)."""
+    machines = config.machines or config.jobs
+    shop_config = config.model_copy(update={"machines": machines})
+    top, witness, span, extra = make_shop(shop_config, stage, config.jobs * machines, seed)
+    rng = _stream(seed, "windows")
+    order = [int(j) for j in rng.permutation(len(top.jobs))]
+    windows = [window_around(top.jobs[j], witness, top.horizon, max(2, span // 5), rng) for j in order]
     chance = _stream(seed, "infeasible")
-    infeasible = chance.random() < config.infeasible_share
-    if infeasible:
-        make_infeasible(data, injects, chance)
-    data = JobshopData.model_validate(data.model_dump())  # re-check every id and window
-    instance = Instance(
-        id=f"jobshop-{stage}-L{level:03d}-{k:02d}",
-        family="jobshop",
-        level=data.n_operations(),
-        stage=stage,
-        scenario=config.scenario,
-        seed=seed,
-        data=data.model_dump(exclude_defaults=True),
-        **extra,
-    )
-    if infeasible:
-        return Draft(instance, expect="infeasible")
-    return Draft(instance, expect="feasible", hint=witness)
+    tip = None
+    if chance.random() < config.infeasible_share:
+        tip = levels[int(chance.integers(len(levels)))]
+        job = top.jobs[order[tip - 1]]
+        release = windows[tip - 1][0]
+        windows[tip - 1] = (release, release + shortest_chain(job) - 1)
+    drafts = []
+    for level in levels:
+        data = top.model_copy(deep=True)
+        for j, (release, deadline) in zip(order[:level], windows[:level], strict=True):
+            data.jobs[j].release, data.jobs[j].deadline = release, deadline
+        data = JobshopData.model_validate(data.model_dump())
+        instance = Instance(
+            id=f"jobshop-{stage}-L{level:03d}-{chain:02d}",
+            family="jobshop",
+            level=level,
+            stage=stage,
+            scenario=config.scenario,
+            seed=seed,
+            data=data.model_dump(exclude_defaults=True),
+            **extra,
+            **chain_fields("jobshop", stage, chain),
+        )
+        infeasible = tip is not None and level >= tip
+        drafts.append(Draft(instance, expect="infeasible") if infeasible else Draft(instance, "feasible", witness))
+    return drafts
 
 
 def draw_alternatives(
@@ -221,16 +335,24 @@ def draw_downtimes(data: JobshopData, estimate: int, p: float, rng: np.random.Ge
 def draw_windows(data: JobshopData, witness: dict[str, Any], span: int, p: float, rng: np.random.Generator) -> None:
     """Each job, with probability p, gets a release before and a deadline after its witness interval."""
     slack = max(2, span // 5)
-    starts, named = witness["starts"], witness.get("machines", {})
     for job in data.jobs:
         if rng.random() >= p:
             continue
-        first = starts[job.operations[0].id]
-        last_op = job.operations[-1]
-        machine = named.get(last_op.id) or next(iter(last_op.durations))
-        end = starts[last_op.id] + last_op.durations[machine]
-        job.release = max(0, first - int(rng.integers(0, slack + 1)))
-        job.deadline = min(data.horizon or end, end + int(rng.integers(0, slack + 1)))
+        job.release, job.deadline = window_around(job, witness, data.horizon, slack, rng)
+
+
+def window_around(
+    job: Job, witness: dict[str, Any], horizon: int | None, slack: int, rng: np.random.Generator
+) -> tuple[int, int]:
+    """(release, deadline) of a job: up to `slack` before its first witness start and after its last witness
+    end (the deadline at most the horizon)."""
+    starts, named = witness["starts"], witness.get("machines", {})
+    first = starts[job.operations[0].id]
+    last_op = job.operations[-1]
+    machine = named.get(last_op.id) or next(iter(last_op.durations))
+    end = starts[last_op.id] + last_op.durations[machine]
+    release = max(0, first - int(rng.integers(0, slack + 1)))
+    return release, min(horizon or end, end + int(rng.integers(0, slack + 1)))
 
 
 def shortest_chain(job: Job) -> int:
@@ -250,7 +372,7 @@ def make_infeasible(data: JobshopData, injects: tuple[str, ...], rng: np.random.
         until = data.horizon - chain + 1
         data.downtimes += [Downtime(machine=m, start=0, end=max(1, until)) for m in job.operations[0].durations]
     else:
-        data.horizon = lower_bound(data) - 1
+        data.horizon = basic_lower_bound(data) - 1
         for other in data.jobs:
             if other.deadline is not None:
                 other.deadline = max(other.release, min(other.deadline, data.horizon))

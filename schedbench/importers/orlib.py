@@ -71,7 +71,11 @@ def read_file(path: Path) -> list[Instance]:
         if any(x < 0 for x in p + w):
             raise InputError(str(path), f"instance {k + 1}", "processing times and weights must be >= 0")
         data = from_arrays(p, d, w)
-        extra = {"published_optimum": optima[k]} if optima is not None else {}
+        extra = (
+            {"published_optimum": optima[k], "published_source": f"OR-Library {path.with_name(f'wtopt{n}.txt').name}"}
+            if optima is not None
+            else {}
+        )
         instances.append(
             Instance(
                 id=f"{path.stem}-{k + 1:03d}",

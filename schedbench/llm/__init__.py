@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from schedbench.llm._errors import ERROR_KINDS, classify, describe, is_fatal, kind_of, probing
-from schedbench.llm._types import ChatModel, Completion, ItemContext, Message, ModelOptions, ModelSpecError
+from schedbench.llm._tools import ToolLoop, tool_loop
+from schedbench.llm._types import (
+    ChatModel,
+    Completion,
+    ItemContext,
+    Message,
+    ModelOptions,
+    ModelSpecError,
+    ToolCall,
+    ToolSpec,
+)
 
 __all__ = [
     "ERROR_KINDS",
@@ -24,6 +34,9 @@ __all__ = [
     "ModelOptions",
     "ModelSpecError",
     "Provider",
+    "ToolCall",
+    "ToolLoop",
+    "ToolSpec",
     "classify",
     "close_model",
     "describe",
@@ -36,6 +49,7 @@ __all__ = [
     "providers",
     "register_provider",
     "require_price",
+    "tool_loop",
 ]
 
 
@@ -159,6 +173,9 @@ def _builtin() -> None:
         "oracle/formalizer", f.formalizer_model, "writes its family's exact CP-SAT program (--strategy formalize)", True
     )
     register_provider("oracle/repairer", f.repairer_model, "starts wrong, fixes only what repair feedback names", True)
+    register_provider(
+        "oracle/tooluser", f.tooluser_model, "starts wrong, calls check_schedule, fixes what its findings name", True
+    )
     register_provider("replay", f.replay_model, "recorded responses from a JSONL file (replay/<file>)", True)
 
 

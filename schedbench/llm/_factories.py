@@ -92,6 +92,12 @@ def repairer_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     return RepairerModel(spec)
 
 
+def tooluser_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
+    from schedbench.llm._offline import ToolUserModel
+
+    return ToolUserModel(spec)
+
+
 def replay_model(spec: str, name: str, opts: ModelOptions) -> ChatModel:
     from schedbench.llm._offline import ReplayModel
 

@@ -19,7 +19,16 @@ from typing import Any
 import httpx2
 
 from schedbench.llm._errors import probe_retries
-from schedbench.llm._types import Completion, Message, ModelOptions
+from schedbench.llm._tools import (
+    anthropic_messages,
+    anthropic_tool_calls,
+    anthropic_tools,
+    openai_messages,
+    openai_tool_calls,
+    openai_tools,
+    uses_tools,
+)
+from schedbench.llm._types import Completion, Message, ModelOptions, ToolSpec
 
 
 class _SdkChat:
@@ -109,9 +118,16 @@ class OpenAIChat(_SdkChat):
 
     sdk_module, client_class = "openai", "AsyncOpenAI"
 
-    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
+    async def complete(
+        self, messages: list[Message], *, context: Any = None, tools: list[ToolSpec] | None = None, **params: Any
+    ) -> Completion:
+        """One reply; with `tools`, the tools are offered and the reply's `tool_calls` read (the conversation may
+        hold earlier calls and their results, see `schedbench.llm._tools`)."""
         started = time.perf_counter()
-        body = await self.post("/chat/completions", self.body(messages, params))
+        request = self.body(openai_messages(messages) if uses_tools(messages) else messages, params)
+        if tools:
+            request["tools"] = openai_tools(tools)
+        body = await self.post("/chat/completions", request)
         choice = (body.get("choices") or [{}])[0]
         message = choice.get("message") or {}
         usage = body.get("usage") or {}
@@ -129,6 +145,7 @@ class OpenAIChat(_SdkChat):
             model=body.get("model") or self.model,
             finish_reason=choice.get("finish_reason"),
             extra=extra,
+            tool_calls=openai_tool_calls(message),
         )
 
 
@@ -138,12 +155,18 @@ class AnthropicChat(_SdkChat):
     sdk_module, client_class = "anthropic", "AsyncAnthropic"
     default_max_tokens = 8192
 
-    async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
+    async def complete(
+        self, messages: list[Message], *, context: Any = None, tools: list[ToolSpec] | None = None, **params: Any
+    ) -> Completion:
+        """One reply; with `tools`, the tools are offered and the reply's `tool_use` blocks read."""
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-        request = self.body([m for m in messages if m["role"] != "system"], params)
+        turns = [m for m in messages if m["role"] != "system"]
+        request = self.body(anthropic_messages(turns) if uses_tools(turns) else turns, params)
         request.setdefault("max_tokens", self.default_max_tokens)
         if system:
             request["system"] = system
+        if tools:
+            request["tools"] = anthropic_tools(tools)
         started = time.perf_counter()
         body = await self.post("/v1/messages", request)
         blocks = body.get("content") or []
@@ -151,6 +174,10 @@ class AnthropicChat(_SdkChat):
         thinking = "".join(b.get("thinking", "") for b in blocks if b.get("type") == "thinking")
         usage = body.get("usage") or {}
         tokens_in, tokens_out = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+        calls = anthropic_tool_calls(blocks)
+        extra: dict[str, Any] = {"reasoning": thinking} if thinking else {}
+        if calls and any(b.get("type") in ("thinking", "redacted_thinking") for b in blocks):
+            extra["thinking_blocks"] = [b for b in blocks if b.get("type") in ("thinking", "redacted_thinking")]
         return Completion(
             text=text,
             input_tokens=tokens_in,
@@ -159,7 +186,8 @@ class AnthropicChat(_SdkChat):
             latency_s=time.perf_counter() - started,
             model=body.get("model") or self.model,
             finish_reason=body.get("stop_reason"),
-            extra={"reasoning": thinking} if thinking else {},
+            extra=extra,
+            tool_calls=calls,
         )
 
 

@@ -16,7 +16,15 @@ from typing import Any
 from schedbench.llm._types import Completion, ItemContext, Message
 from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
 
-__all__ = ["BaselineModel", "FormalizerModel", "OracleModel", "RepairerModel", "ReplayModel", "answer_text"]
+__all__ = [
+    "BaselineModel",
+    "FormalizerModel",
+    "OracleModel",
+    "RepairerModel",
+    "ReplayModel",
+    "ToolUserModel",
+    "answer_text",
+]
 
 
 def _item(context: Any) -> ItemContext:
@@ -161,6 +169,62 @@ class RepairerModel(_Offline):
         return Completion(
             text=answer_text(answer), latency_s=time.perf_counter() - started, model=self.spec, finish_reason="stop"
         )
+
+
+class ToolUserModel(_Offline):
+    """`oracle/tooluser`: a model that uses the tools it is offered (the tools strategy) before answering.
+
+    It starts from the same answer as `oracle/repairer` (the reference with one or two entries left out) and,
+    when `check_schedule` is offered, checks it; each check result that names a left-out item by its id gets
+    that one item put back, and the answer is checked again, until a check finds no violation, the tools refuse
+    (call limit) or a check changes nothing, when it gives the answer. With `run_python` offered it first runs a
+    small program reading the instance from stdin. Without tools it answers at once (like repairer's first
+    answer).
+    """
+
+    async def complete(
+        self, messages: list[Message], *, context: Any = None, tools: Any = None, **params: Any
+    ) -> Completion:
+        started = time.perf_counter()
+        item = _item(context)
+        offered = {getattr(t, "name", "") for t in tools or []}
+        answer = reference_answer(item.instance, item.mode)
+        field_name, withheld = _withheld(answer, f"{item.instance.id}#{item.sample}")
+        results = [m for m in messages if m.get("role") == "tool"]
+        if field_name is not None:
+            checks = [m["content"] for m in results if m.get("name") == "check_schedule"]
+            answer = _without(answer, field_name, [k for k in withheld if k not in _restored(withheld, checks)])
+        text = answer_text(answer)
+        call = self.next_call(offered, messages, results, text)
+        done = time.perf_counter() - started
+        if call is None:
+            return Completion(text=text, latency_s=done, model=self.spec, finish_reason="stop")
+        call["id"] = f"{call['name']}_{len(results) + 1}"
+        return Completion(text="", latency_s=done, model=self.spec, finish_reason="tool_calls", tool_calls=[call])
+
+    @staticmethod
+    def next_call(offered: set[str], messages: list[Message], results: list[Message], text: str) -> dict | None:
+        """The tool call to make next, or None to answer now."""
+        if any("Not run" in m["content"] for m in results):
+            return None
+        if "run_python" in offered and not any(m.get("name") == "run_python" for m in results):
+            return {"name": "run_python", "arguments": {"code": PROBE_PROGRAM}}
+        if "check_schedule" not in offered:
+            return None
+        checked = [
+            c["arguments"].get("answer")
+            for m in messages
+            for c in m.get("tool_calls") or []
+            if c.get("name") == "check_schedule" and isinstance(c.get("arguments"), dict)
+        ]
+        last = next((m["content"] for m in reversed(results) if m.get("name") == "check_schedule"), None)
+        if last is not None and (last.startswith("No violation") or checked[-1:] == [text]):
+            return None
+        return {"name": "check_schedule", "arguments": {"answer": text}}
+
+
+#: What `oracle/tooluser` runs with `run_python`: it reads the instance from stdin and lists its data fields.
+PROBE_PROGRAM = "import json, sys\n\ninstance = json.load(sys.stdin)\nprint(sorted(instance['data']))\n"
 
 
 def _withheld(answer: dict[str, Any], seed: str) -> tuple[str | None, list[str]]:

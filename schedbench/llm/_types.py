@@ -6,8 +6,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-Message = dict[str, str]
-"""A chat message: {"role": "system" | "user" | "assistant", "content": "..."}."""
+Message = dict[str, Any]
+"""A chat message: {"role": "system" | "user" | "assistant", "content": "..."}.
+
+With tools, two more shapes (the same for every provider; each adapter writes its own wire format):
+{"role": "assistant", "content": "...", "tool_calls": [ToolCall, ...]} and
+{"role": "tool", "tool_call_id": "...", "name": "...", "content": "the tool's result"}.
+"""
+
+ToolCall = dict[str, Any]
+"""One tool call of a reply: {"id": "...", "name": "...", "arguments": {...}} (arguments a string when the model
+sent something that is not a JSON object)."""
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool offered to the model: its name, what it does (for the model), and its arguments' JSON schema."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
 
 
 @dataclass
@@ -23,6 +41,7 @@ class Completion:
     model: str = ""
     finish_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    tool_calls: list[ToolCall] = field(default_factory=list)  # the tools the model asks for (none: a final reply)
 
 
 class ChatModel(Protocol):

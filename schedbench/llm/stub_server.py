@@ -2,8 +2,13 @@
 (`POST /v1/chat/completions`) and Anthropic messages (`POST /v1/messages`) wire formats.
 
 Tests, benchmarks and the evolution engine drive the official SDKs against it. A *script* decides each
-reply from the request: the answer text, or a fault — HTTP 429 with Retry-After, 500, a hang (the client
-times out), a truncated body. `GET /_stats` returns request counts (in total, per status, per prompt).
+reply from the request: the answer text, tool calls, or a fault — HTTP 429 with Retry-After, 500, a hang (the
+client times out), a truncated body. `GET /_stats` returns request counts (in total, per status, per prompt).
+
+Tool use is spoken in both formats (OpenAI `tool_calls` / `role: tool`; Anthropic `tool_use` / `tool_result`
+blocks) and checked as the real APIs check it: a tool result that answers no call of the assistant message
+just before it, or a call left without its result, is refused with HTTP 400. Scripts see every conversation
+in one neutral shape (tool calls on assistant messages, `role: tool` messages with `tool_call_id`).
 
     with StubServer(lambda request: "```json\\n{...}\\n```", latency_s=0.1) as server:
         client = openai.AsyncOpenAI(base_url=server.openai_url, api_key="x")
@@ -78,6 +83,7 @@ class StubReply:
     output_tokens: int | None = None
     finish_reason: str = "stop"
     error_message: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None  # each {"name": ..., "arguments": {...}} (an "id" is made)
 
 
 Script = Callable[[StubRequest], "StubReply | str"]
@@ -212,6 +218,11 @@ class StubServer:
         key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]
         self.stats.requests += 1
         self.stats.by_prompt[key] += 1
+        shape = tool_shape_error(api, body)
+        if shape is not None:
+            self.stats.by_status[400] += 1
+            await self._send(writer, 400, _error_body(api, 400, shape))
+            return True
         request = StubRequest(api, str(body.get("model", "")), messages, body, headers, key, self.stats.by_prompt[key])
         reply = self.script(request)
         if isinstance(reply, str):
@@ -253,14 +264,103 @@ class StubServer:
             writer.close()
 
 
-def _messages(api: Api, body: dict[str, Any]) -> list[dict[str, str]]:
-    out = []
+def _messages(api: Api, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's conversation, content as text; tool calls and results in one neutral shape for both APIs
+    (plain conversations come out exactly as before tools existed, so their prompt keys do not change)."""
+    out: list[dict[str, Any]] = []
     if api == "anthropic" and body.get("system"):
         system = body["system"]
         out.append({"role": "system", "content": system if isinstance(system, str) else _text(system)})
     for message in body.get("messages") or []:
-        out.append({"role": str(message.get("role")), "content": _text(message.get("content"))})
+        role, content = str(message.get("role")), message.get("content")
+        if api == "openai" and role == "tool":
+            out.append({"role": "tool", "tool_call_id": message.get("tool_call_id"), "content": _text(content)})
+        elif api == "openai" and message.get("tool_calls"):
+            out.append({"role": role, "content": _text(content), "tool_calls": _openai_calls(message)})
+        elif api == "anthropic" and isinstance(content, list) and _blocks(content, "tool_result"):
+            results = _blocks(content, "tool_result")
+            out += [
+                {"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": _text(b.get("content"))}
+                for b in results
+            ]
+        elif api == "anthropic" and isinstance(content, list) and _blocks(content, "tool_use"):
+            calls = [
+                {"id": b.get("id"), "name": b.get("name"), "arguments": b.get("input")}
+                for b in _blocks(content, "tool_use")
+            ]
+            out.append({"role": role, "content": _text(content), "tool_calls": calls})
+        else:
+            out.append({"role": role, "content": _text(content)})
     return out
+
+
+def _blocks(content: list[Any], kind: str) -> list[dict[str, Any]]:
+    return [b for b in content if isinstance(b, dict) and b.get("type") == kind]
+
+
+def _openai_calls(message: dict[str, Any]) -> list[dict[str, Any]]:
+    calls = []
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") or {}
+        arguments = function.get("arguments")
+        if isinstance(arguments, str):
+            with contextlib.suppress(ValueError):
+                arguments = json.loads(arguments)
+        calls.append({"id": call.get("id"), "name": function.get("name"), "arguments": arguments})
+    return calls
+
+
+def tool_shape_error(api: Api, body: dict[str, Any]) -> str | None:
+    """Why a conversation's tool calls and results are malformed, as the real API would refuse it (None: fine).
+
+    OpenAI: every `role: tool` message answers, by `tool_call_id`, a call of the assistant message before the
+    run of tool messages it belongs to, and every call is answered before the next other message. Anthropic:
+    an assistant message with `tool_use` blocks is followed by a user message holding a `tool_result` block for
+    each of them (results first), `tool_result` blocks answer only the message just before, and `tools` is given.
+    """
+    messages = body.get("messages") or []
+    return _openai_shape(messages) if api == "openai" else _anthropic_shape(messages, bool(body.get("tools")))
+
+
+def _openai_shape(messages: list[dict[str, Any]]) -> str | None:
+    open_calls: set[str] = set()
+    for position, message in enumerate(messages):
+        if message.get("role") == "tool":
+            call_id = message.get("tool_call_id")
+            if call_id not in open_calls:
+                return f"messages[{position}]: tool_call_id {call_id!r} answers no call of the assistant message before"
+            open_calls.discard(call_id)
+            continue
+        if open_calls:
+            return f"messages[{position}]: tool calls {sorted(open_calls)} have no tool message"
+        if message.get("role") == "assistant" and message.get("tool_calls"):
+            for call in message["tool_calls"]:
+                if not isinstance((call.get("function") or {}).get("arguments"), str):
+                    return f"messages[{position}]: function arguments must be a string"
+            open_calls = {call.get("id") for call in message["tool_calls"]}
+    return f"tool calls {sorted(open_calls)} have no tool message" if open_calls else None
+
+
+def _anthropic_shape(messages: list[dict[str, Any]], has_tools: bool) -> str | None:
+    pending: list[Any] = []
+    for position, message in enumerate(messages):
+        content = message.get("content")
+        blocks = content if isinstance(content, list) else []
+        results = [b.get("tool_use_id") for b in _blocks(blocks, "tool_result")]
+        uses = [b.get("id") for b in _blocks(blocks, "tool_use")]
+        if (results or uses) and not has_tools:
+            return "requests holding tool_use or tool_result blocks must define tools"
+        if pending:
+            leading = [b.get("tool_use_id") for b in blocks[: len(pending)] if b.get("type") == "tool_result"]
+            if message.get("role") != "user" or sorted(leading) != sorted(pending):
+                return (
+                    f"messages.{position}: tool_use ids {pending} were found without tool_result blocks "
+                    "immediately after"
+                )
+        elif results:
+            return f"messages.{position}: unexpected tool_use_id {results[0]!r} in tool_result blocks"
+        pending = uses if message.get("role") == "assistant" else []
+    return None
 
 
 def _text(content: Any) -> str:
@@ -276,6 +376,8 @@ def _success_body(api: Api, request: StubRequest, reply: StubReply) -> dict[str,
         reply.input_tokens if reply.input_tokens is not None else sum(len(m["content"]) for m in request.messages) // 4
     )
     tokens_out = reply.output_tokens if reply.output_tokens is not None else len(reply.text) // 4 + 1
+    if reply.tool_calls:
+        return _tool_call_body(api, request, reply, tokens_in, tokens_out)
     if api == "openai":
         return {
             "id": f"chatcmpl-stub-{request.prompt_key}",
@@ -303,6 +405,53 @@ def _success_body(api: Api, request: StubRequest, reply: StubReply) -> dict[str,
         "model": request.model,
         "content": [{"type": "text", "text": reply.text}],
         "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+    }
+
+
+def _tool_call_body(
+    api: Api, request: StubRequest, reply: StubReply, tokens_in: int, tokens_out: int
+) -> dict[str, Any]:
+    """A reply asking for tools, in the API's format (ids unique per request)."""
+    calls = [
+        {**call, "id": call.get("id") or f"{'call' if api == 'openai' else 'toolu'}_{request.prompt_key}_{n}"}
+        for n, call in enumerate(reply.tool_calls or [], start=1)
+    ]
+    if api == "openai":
+        message = {
+            "role": "assistant",
+            "content": reply.text or None,
+            "tool_calls": [
+                {
+                    "id": c["id"],
+                    "type": "function",
+                    "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments") or {})},
+                }
+                for c in calls
+            ],
+        }
+        return {
+            "id": f"chatcmpl-stub-{request.prompt_key}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": request.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+            "usage": {
+                "prompt_tokens": tokens_in,
+                "completion_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+            },
+        }
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": reply.text}] if reply.text else []
+    blocks += [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c.get("arguments") or {}} for c in calls]
+    return {
+        "id": f"msg_stub_{request.prompt_key}",
+        "type": "message",
+        "role": "assistant",
+        "model": request.model,
+        "content": blocks,
+        "stop_reason": "tool_use",
         "stop_sequence": None,
         "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
     }
@@ -340,6 +489,25 @@ def conversation_script(replies: dict[str, list[str]], default: str = "```json\n
         if not turns:
             return StubReply(text=default)
         return StubReply(text=turns[min(request.turn, len(turns)) - 1])
+
+    return script
+
+
+def tool_script(plans: dict[str, list[Any]], default: str = "```json\n{}\n```") -> Script:
+    """A tool-calling script: the conversation whose question has digest d (`prompt_digest`) gets `plans[d][k]`
+    as its (k+1)-th reply, k = the assistant messages so far; a step is either the final text or a list of tool
+    calls ({"name": ..., "arguments": {...}}, or a function of the request giving that list). The last step
+    repeats once the plan runs out."""
+
+    def script(request: StubRequest) -> StubReply:
+        plan = plans.get(prompt_digest(request.question))
+        if not plan:
+            return StubReply(text=default)
+        step = plan[min(request.turn, len(plan)) - 1]
+        if isinstance(step, str):
+            return StubReply(text=step)
+        calls = step(request) if callable(step) else step
+        return StubReply(tool_calls=list(calls))
 
     return script
 

@@ -35,6 +35,9 @@ class Importer:
     folder_suffixes: tuple[str, ...] = ()
     """Further endings (\"\" for none) of the files it takes from a folder given to `schedbench import NAME` —
     for formats that `solve FILE` cannot tell apart by their suffix."""
+    by_content: bool = False
+    """Whether `schedbench solve` may try it on a file whose name has no suffix (JSPLIB's `ft10`): such a file
+    goes to the first importer, in registration order, that reads it without error."""
 
 
 @dataclass(frozen=True)

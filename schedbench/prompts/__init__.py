@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from schedbench.prompts._answers import answer_for_mode, answer_text, reference_answer
-from schedbench.prompts._extract import AnswerShape, DuplicateKeys, Extraction, extract_answer
+from schedbench.prompts._extract import (
+    AnswerShape,
+    DuplicateKeys,
+    Extraction,
+    decode_keeping_duplicates,
+    extract_answer,
+    repeated_key,
+)
 from schedbench.prompts._feedback import FEEDBACK_STYLES, feedback_text
 from schedbench.prompts._program import (
     FAILURE_WORDS,
@@ -30,6 +37,7 @@ from schedbench.prompts._render import (
     scenario_terms,
     system_prompt,
 )
+from schedbench.prompts._tools import check_text, tool_description, tools_note
 
 __all__ = [
     "FAILURE_WORDS",
@@ -47,6 +55,8 @@ __all__ = [
     "answer_text",
     "build_messages",
     "build_program_messages",
+    "check_text",
+    "decode_keeping_duplicates",
     "extract_answer",
     "extract_program",
     "feedback_text",
@@ -60,6 +70,9 @@ __all__ = [
     "reference_answer",
     "render_program_question",
     "render_question",
+    "repeated_key",
     "scenario_terms",
     "system_prompt",
+    "tool_description",
+    "tools_note",
 ]

@@ -37,6 +37,22 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any] | DuplicateKey
 _DECODER = json.JSONDecoder(object_pairs_hook=_object_pairs)
 
 
+def decode_keeping_duplicates(text: str) -> Any:
+    """One whole JSON document, objects with repeated keys kept as `DuplicateKeys` (as in extraction), so a
+    verifier can name the duplicates. Raises json.JSONDecodeError (or RecursionError) like `json.loads`."""
+    return _DECODER.decode(text)
+
+
+def repeated_key(value: DuplicateKeys) -> str:
+    """The first key that repeats in an object kept as `DuplicateKeys`."""
+    seen: set[str] = set()
+    for key, _ in value:
+        if key in seen:
+            return key
+        seen.add(key)
+    return ""
+
+
 @dataclass(frozen=True)
 class Extraction:
     """The extracted answer, or why there is none (`error`)."""

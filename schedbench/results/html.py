@@ -89,6 +89,8 @@ class EvolutionView:
     best: dict[str, Any] = field(default_factory=dict)
     best_program: str = ""
     name: str = "evolve run"
+    report: dict[str, Any] = field(default_factory=dict)
+    """The `evolve report` document (report.json: held-out comparison, seed score), when one was made."""
 
 
 def evolution_from_folder(folder: Path) -> EvolutionView:
@@ -106,11 +108,18 @@ def evolution_from_folder(folder: Path) -> EvolutionView:
         except json.JSONDecodeError as exc:
             raise InputError(str(folder / "best.json"), None, f"malformed JSON: {exc.msg}") from None
     program = folder / "best_program.py"
+    report: dict[str, Any] = {}
+    if (folder / "report.json").exists():
+        try:
+            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(str(folder / "report.json"), None, f"malformed JSON: {exc.msg}") from None
     return EvolutionView(
         read_history(history_path),
         best if isinstance(best, dict) else {},
         program.read_text(encoding="utf-8") if program.exists() else "",
         folder.name,
+        report if isinstance(report, dict) else {},
     )
 
 
@@ -638,14 +647,18 @@ def report_context(
         )
     evolution_context = None
     if evolution is not None:
+        from schedbench.evolve.database import iteration_counts
+        from schedbench.evolve.report import held_out_by_rule
         from schedbench.plots.evolution import lineage
 
+        seed = next((row for row in evolution.history if row.get("iteration") == 0), {})
         evolution_context = {
             "name": evolution.name,
             "best": evolution.best,
             "program": evolution.best_program,
-            "iterations": len(evolution.history),
-            "failed": sum(1 for row in evolution.history if row.get("status") != "ok"),
+            "counts": iteration_counts(evolution.history),
+            "seed_score": seed.get("score"),
+            "held_out": held_out_by_rule(evolution.report) if evolution.report.get("held_out") else None,
             "lineage": lineage(evolution.history, evolution.best.get("program_id")),
             "charts": [
                 {"stem": stem, "caption": CAPTIONS[stem], "svg": inline_svg(figure_svg(fig), stem)}

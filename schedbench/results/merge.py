@@ -1,6 +1,7 @@
-"""Merging result databases made on several machines into one: runs with their items and tags, and the response
-cache. A run present on both sides is merged item by item when it is the same run (same model, suite and
-configuration); items both sides hold must agree. Anything else is a conflict, and nothing is written."""
+"""Merging result databases made on several machines into one: runs with their items (and each item's stored
+rounds: the conversation of a multi-turn strategy), tags, and the response cache. A run present on both sides is
+merged item by item when it is the same run (same model, suite and configuration); items both sides hold must
+agree. Anything else is a conflict, and nothing is written."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class MergeOutcome:
 
 
 def merge(target: Store, sources: list[Path]) -> MergeOutcome:
-    """Copy every run, item, tag and cache entry of `sources` into `target` in one transaction."""
+    """Copy every run, item (with its rounds), tag and cache entry of `sources` into `target` in one transaction."""
     outcome = MergeOutcome()
     with target.transaction():
         for source in sources:
@@ -94,7 +95,25 @@ def _merge_items(target: Store, other: Store, source_id: int, target_id: int, na
             target.db.executemany(f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({marks})", added)
         except sqlite3.IntegrityError as exc:
             raise MergeConflict(other.path, f"run {name!r}: {exc}") from None
+        _copy_rounds(target, other, source_id, target_id, {(row[1], row[2]) for row in added})
     return len(added)
+
+
+def _copy_rounds(target: Store, other: Store, source_id: int, target_id: int, keys: set[tuple[str, int]]) -> None:
+    """The stored rounds of the items just copied (instance id, sample), replacing any the target held."""
+    rows = [
+        (target_id, r["instance_id"], r["sample"], r["round"], r["data"])
+        for r in other.db.execute(
+            "SELECT instance_id, sample, round, data FROM rounds WHERE run_id = ? ORDER BY instance_id, sample, round",
+            (source_id,),
+        )
+        if (r["instance_id"], r["sample"]) in keys
+    ]
+    target.db.executemany(
+        "DELETE FROM rounds WHERE run_id = ? AND instance_id = ? AND sample = ?",
+        [(target_id, instance_id, sample) for instance_id, sample in keys],
+    )
+    target.db.executemany("INSERT INTO rounds (run_id, instance_id, sample, round, data) VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def _copy_tags(target: Store, other: Store, source_id: int, target_id: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schedbench.evaluate.metrics import ItemFacts, program_metrics, round_metrics, summarise
+from schedbench.evaluate.metrics import ItemFacts, program_metrics, round_metrics, summarise, tool_metrics
 from schedbench.evaluate.outcomes import claimed_from_columns
 from schedbench.llm._secrets import redact_config
 from schedbench.results.selection import strategy_of
@@ -135,6 +135,8 @@ def build_report(store: Store, run: Run) -> dict[str, Any]:
     conversations = store.rounds(run.id)
     if conversations:
         document["repair"] = round_metrics(list(conversations.values()), int(run.config.get("rounds") or 1))
+        if document["strategy"] == "tools":
+            document["tools"] = tool_metrics(list(conversations.values()))
     if document["strategy"] == "formalize":
         document["formalize"] = program_metrics(list(conversations.values()))
     document.update(

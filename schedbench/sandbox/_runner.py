@@ -27,6 +27,11 @@ import time
 import traceback
 import types
 
+TYPE_CHECKING = False  # the standard library's typing stays unimported in the sandbox
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO, Any
+
 _BLOCKED_IMPORTS = frozenset(
     {
         "ctypes",
@@ -176,7 +181,7 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
     os.setresuid(uid, uid, uid)
 
 
-def _policy(workdir: str, max_files: int):
+def _policy(workdir: str, max_files: int) -> Callable[[str, tuple[Any, ...]], None]:
     """The audit hook; `max_files` caps how many files may be opened for writing (RLIMIT_FSIZE caps each)."""
     writes = [0]
 
@@ -219,7 +224,9 @@ def _check_inside(workdir: str, path: object, what: str) -> None:
         raise SandboxViolation(f"sandbox: {what} outside the working directory ({real}) is not allowed")
 
 
-def run_batch(schedule, batch: list, arrays: frozenset, numpy) -> list[dict]:
+def run_batch(
+    schedule: Callable[[Any], Any], batch: list[Any], arrays: frozenset[str], numpy: types.ModuleType | None
+) -> list[dict[str, Any]]:
     """Call the candidate on each input; stop at the first failure."""
     results = []
     for raw in batch:
@@ -238,7 +245,7 @@ def run_batch(schedule, batch: list, arrays: frozenset, numpy) -> list[dict]:
     return results
 
 
-def freeze(value, arrays: frozenset, numpy, key: str | None = None):
+def freeze(value: Any, arrays: frozenset[str], numpy: types.ModuleType | None, key: str | None = None) -> Any:
     """A read-only deep copy: dicts → mappingproxy, lists → tuples, `arrays` fields → read-only numpy."""
     if isinstance(value, dict):
         return types.MappingProxyType({k: freeze(v, arrays, numpy, k) for k, v in value.items()})
@@ -250,7 +257,7 @@ def freeze(value, arrays: frozenset, numpy, key: str | None = None):
     return value
 
 
-def fingerprint(value) -> object:
+def fingerprint(value: Any) -> object:
     """A comparable snapshot of a frozen input (catches mutation through any remaining loophole)."""
     if isinstance(value, types.MappingProxyType | dict):
         return tuple((k, fingerprint(v)) for k, v in value.items())
@@ -261,7 +268,7 @@ def fingerprint(value) -> object:
     return value
 
 
-def plain(value, depth: int = 0):
+def plain(value: Any, depth: int = 0) -> Any:
     """The candidate's output as JSON data (numpy arrays and scalars, tuples, ranges, generators accepted)."""
     if depth > 20:
         raise TypeError("output nested too deeply")
@@ -285,7 +292,7 @@ def tail(text: str, limit: int = 2000) -> str:
     return text[-limit:]
 
 
-def send(channel, message: dict) -> None:
+def send(channel: IO[str], message: dict[str, Any]) -> None:
     channel.write(json.dumps(message, default=repr) + "\n")
     channel.flush()
 

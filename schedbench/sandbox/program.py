@@ -69,12 +69,16 @@ def run_python(
     )
 
 
-def program_server(modules: tuple[str, ...] = (), *, allow_unisolated: bool = False, tmp_root: str | None = None):
+def program_server(
+    modules: tuple[str, ...] = (), *, allow_unisolated: bool = False, tmp_root: str | None = None
+) -> ForkServer:
     """A zygote for many `run_python` calls (close it when done)."""
     return ForkServer(_config(ProgramLimits(), modules, allow_unisolated, tmp_root))
 
 
-def _config(limits: ProgramLimits, modules: tuple[str, ...], allow_unisolated: bool, tmp_root: str | None = None):
+def _config(
+    limits: ProgramLimits, modules: tuple[str, ...], allow_unisolated: bool, tmp_root: str | None = None
+) -> SandboxConfig:
     return SandboxConfig(
         memory_mb=limits.memory_mb,
         cpu_s=limits.cpu_s,

@@ -7,8 +7,8 @@ stretches as fixed intervals; job chains are precedences. The makespan is bounde
 The model is tightened before solving: an upper bound from the best verified dispatching schedule (every
 Giffler–Thompson rule, and the caller's hint) sets the horizon and is the warm start; each operation's start
 domain is cut to [head, upper − tail], head and tail being its job's shortest work before and after it (and
-the release); the makespan starts at the larger of the longest job and the heaviest machine load (the work
-of operations with one eligible machine, net of what that machine's downtime takes away).
+the release); the makespan starts at `lower_bound`: the longest job, and for machine sets (each machine, each
+eligibility set, all machines) the work that can only run there, between heads and tails, net of downtime.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ PARAMETERS: dict[str, Any] = {"use_strong_propagation_in_disjunctive": True}
 #: Share of the time limit for the optimisation solve; the rest goes to the descent that proves the bound.
 OPTIMISE_SHARE = 0.5
 PARALLEL_SUBSOLVERS: tuple[str, ...] = ("default_lp", "quick_restart", "lb_tree_search", "max_lp", "core", "no_lp")
+#: Put an interval [makespan, upper) on every machine without downtime (as OR-Tools' job-shop example does), so
+#: the no-overlap reasoning (edge finding, energy) pushes the makespan up directly.
+MAKESPAN_INTERVAL = True
+#: The load bound tries at most this many machine sets (flexible shops can have one per operation).
+MAX_MACHINE_SETS = 400
 
 
 @dataclass
@@ -65,8 +70,9 @@ def heads_and_tails(data: JobshopData) -> tuple[dict[str, int], dict[str, int]]:
     return heads, tails
 
 
-def lower_bound(data: JobshopData) -> int:
-    """max(longest job from its release, heaviest load of single-machine operations plus the downtime inside it)."""
+def basic_lower_bound(data: JobshopData) -> int:
+    """max(longest job from its release, heaviest load of single-machine operations plus the downtime inside it).
+    The generator's infeasible horizons are one below this bound, so it stays as it is."""
     heads, _ = heads_and_tails(data)
     chains = [
         heads[job.operations[-1].id] + min(job.operations[-1].durations.values()) for job in data.jobs if job.operations
@@ -79,6 +85,71 @@ def lower_bound(data: JobshopData) -> int:
     blocks = downtime_blocks(data)
     machine_bounds = [_load_bound(load, blocks[m]) for m, load in loads.items() if load > 0]
     return max([0, *chains, *machine_bounds])
+
+
+def lower_bound(data: JobshopData) -> int:
+    """A makespan lower bound at least `basic_lower_bound`: for each candidate machine set S (each machine, each
+    distinct eligibility set, all machines), the operations that can only run on S, with their shortest
+    durations, must fit on S between their heads and tails. Sweeping head thresholds a, the operations with
+    head ≥ a need a + (their work spread over S, outside downtime) + their least tail; without downtime the
+    same sweep runs over tail thresholds. For a single machine this is the one-machine head-body-tail bound."""
+    heads, tails = heads_and_tails(data)
+    blocks = downtime_blocks(data)
+    best = basic_lower_bound(data)
+    operations = [op for _, _, op in data.operations()]
+    for machines in machine_sets(data):
+        items = [
+            (heads[op.id], min(op.durations.values()), tails[op.id])
+            for op in operations
+            if op.durations.keys() <= machines
+        ]
+        if not items:
+            continue
+        stretches = [blocks[m] for m in sorted(machines)]
+        best = max(best, _set_bound(items, stretches))
+        if not any(stretches):  # downtime is not symmetric in time; without it, tails bound like heads
+            best = max(best, _set_bound([(tail, work, head) for head, work, tail in items], stretches))
+    return best
+
+
+def machine_sets(data: JobshopData) -> list[frozenset[str]]:
+    """Candidate machine sets of the load bound: each machine, each distinct eligibility set, all machines (at
+    most MAX_MACHINE_SETS, smallest first)."""
+    sets = {frozenset([m.id]) for m in data.machines}
+    sets |= {frozenset(op.durations) for _, _, op in data.operations()}
+    sets.add(frozenset(m.id for m in data.machines))
+    return sorted(sets, key=lambda s: (len(s), sorted(s)))[:MAX_MACHINE_SETS]
+
+
+def _set_bound(items: list[tuple[int, int, int]], stretches: list[list[tuple[int, int]]]) -> int:
+    """max over head thresholds a of: the earliest end of the work of the (head, work, tail) items with head ≥ a
+    on the set's machines from a, plus their least tail."""
+    best, work, least_tail = 0, 0, None
+    for head, duration, tail in sorted(items, reverse=True):
+        work += duration
+        least_tail = tail if least_tail is None else min(least_tail, tail)
+        best = max(best, _fill_end(stretches, head, work) + least_tail)
+    return best
+
+
+def _fill_end(stretches: list[list[tuple[int, int]]], start: int, work: int) -> int:
+    """The earliest E by which machines with these downtime stretches offer `work` units of time from `start`."""
+    low = start + -(-work // len(stretches))
+    if not any(stretches):
+        return low
+    high = start + work + max(sum(b - a for a, b in blocks) for blocks in stretches)
+    while low < high:  # free time grows with E: bisect
+        middle = (low + high) // 2
+        if sum(_free_time(blocks, start, middle) for blocks in stretches) >= work:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _free_time(blocks: list[tuple[int, int]], start: int, end: int) -> int:
+    """Time in [start, end) outside the downtime stretches."""
+    return max(0, end - start) - sum(max(0, min(end, b) - max(start, a)) for a, b in blocks)
 
 
 def _load_bound(load: int, blocks: list[tuple[int, int]]) -> int:
@@ -131,13 +202,16 @@ def build_model(data: JobshopData, upper: int, hint: dict[str, Any] | None = Non
                 by_machine[machine].append(interval)
         model.add_exactly_one(literals.values())
         built.presence[op.id] = literals
+    lower = min(lower_bound(data), upper)
+    makespan = model.new_int_var(lower, max(lower, upper), "makespan")
+    tail = model.new_interval_var(makespan, max(lower, upper) - makespan, max(lower, upper), "after_makespan")
     blocks = downtime_blocks(data)
     for machine, intervals in by_machine.items():
         fixed = [model.new_fixed_size_interval_var(a, b - a, f"down_{machine}_{a}") for a, b in blocks[machine]]
+        if MAKESPAN_INTERVAL and intervals and not fixed:
+            fixed = [tail]  # nothing runs after the makespan: the machine's reasoning then bounds the makespan
         if len(intervals) + len(fixed) > 1 and intervals:
             model.add_no_overlap(intervals + fixed)
-    lower = min(lower_bound(data), upper)
-    makespan = model.new_int_var(lower, max(lower, upper), "makespan")
     for job in data.jobs:
         for a, b in zip(job.operations, job.operations[1:], strict=False):
             model.add(built.starts[b.id] >= ends[a.id])
