@@ -44,7 +44,7 @@ def test_a_rejected_key_stops_at_the_first_request_without_retries(suite, tmp_pa
         assert server.stats.requests == 1  # the probe, not retried, and nothing sent after it
     assert code == 1 and err.strip().count("\n") == 0, err
     assert "authentication" in err and "invalid x-api-key" in err
-    assert elapsed < 30
+    assert elapsed < 90  # not the minutes of backed-off retries (a loaded CI machine takes 30+ s to start)
     with Store(tmp_path / "r.db") as store:
         (run,) = store.runs()
         assert run.status == "failed"
@@ -57,7 +57,7 @@ def test_nothing_listening_stops_within_seconds(suite, tmp_path, cli) -> None:
     started = time.monotonic()
     code, _, err = cli(evaluate_args(suite, tmp_path / "r.db", f"http://127.0.0.1:{port}/v1"))
     assert code == 1 and "connection_refused" in err and err.strip().count("\n") == 0, err
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 90  # not the minutes of backed-off retries
 
 
 def test_identical_errors_in_a_row_stop_the_run(suite, tmp_path, cli) -> None:
