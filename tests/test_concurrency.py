@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from stub_commands import stub_evaluate
 
 from schedbench.llm.stub_server import StubReply, StubRequest, StubServer
 from schedbench.problems import get_family
@@ -28,25 +29,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def evaluate_command(suite: Path, db: Path, url: str, run: str = "shared") -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "schedbench",
-        "evaluate",
-        "--model",
-        "openai-compatible/stub",
-        "--suite",
-        str(suite),
-        "--results",
-        str(db),
-        "--base-url",
-        url,
-        "--run",
-        run,
-        "--concurrency",
-        "2",
-        "--quiet",
-    ]
+    return stub_evaluate(suite, db, url, "--run", run, "--concurrency", "2")
 
 
 def test_a_run_held_by_a_live_process_is_refused_with_exit_2(suite, tmp_path) -> None:

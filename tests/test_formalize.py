@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from hostile_programs import REBIND, SECRET, Target, harm, programs
+from stub_commands import stub_evaluate
 
 import schedbench as sb
 from schedbench.errors import OptionError
@@ -345,27 +345,8 @@ def test_rule_programs_answer_exactly_as_their_rules(name, rule, tmp_path) -> No
 
 def _evaluate_command(suite: Path, db: Path, url: str, strategy: str) -> list[str]:
     more = ["--rounds", "2", "--program-timeout", "20"] if strategy == "formalize" else ["--rounds", "2"]
-    return [
-        sys.executable,
-        "-m",
-        "schedbench",
-        "evaluate",
-        "--model",
-        "openai-compatible/stub",
-        "--suite",
-        str(suite),
-        "--results",
-        str(db),
-        "--base-url",
-        url,
-        "--concurrency",
-        "2",
-        "--no-preflight",  # both conversations start at once (a probing first one would hang alone)
-        "--quiet",
-        "--strategy",
-        strategy,
-        *more,
-    ]
+    no_probe = "--no-preflight"  # both conversations start at once (a probing first one would hang alone)
+    return stub_evaluate(suite, db, url, "--concurrency", "2", no_probe, "--strategy", strategy, *more)
 
 
 def _results(db: Path) -> tuple[list[tuple], list[tuple]]:

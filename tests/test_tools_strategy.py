@@ -10,12 +10,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from stub_commands import stub_evaluate
 
 import schedbench as sb
 from schedbench.errors import OptionError
@@ -401,27 +401,7 @@ def _stored_tool_rounds(db: Path) -> dict:
 
 
 def _evaluate_command(suite: Path, db: Path, url: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "schedbench",
-        "evaluate",
-        "--model",
-        "openai-compatible/stub",
-        "--suite",
-        str(suite),
-        "--results",
-        str(db),
-        "--base-url",
-        url,
-        "--strategy",
-        "tools",
-        "--max-tool-calls",
-        str(LIMIT),
-        "--concurrency",
-        "1",
-        "--quiet",
-    ]
+    return stub_evaluate(suite, db, url, "--strategy", "tools", "--max-tool-calls", str(LIMIT), "--concurrency", "1")
 
 
 def test_sigkill_in_a_tool_loop_then_rerun_asks_no_stored_turn_again(rcpsp, tmp_path) -> None:
