@@ -122,6 +122,41 @@ def check_baselines(name: str, suite: list[Instance], folder: Path) -> None:
             assert result.feasible or not flagged, (inst.id, rule, sorted(flagged))
 
 
+def check_rule_programs(name: str, suite: list[Instance], folder: Path) -> None:
+    """Every baseline rule has a program (`Family.rule_programs`, what `baseline/<rule>` answers under the
+    formalize strategy) in every question mode, and, run through the formalize strategy's sandbox runner, each
+    prints exactly the answer its rule gives in-process."""
+    from schedbench.evaluate._programs import Programs
+    from schedbench.prompts import answer_for_mode, answer_shape, extract_answer, offline_program
+
+    family = get_family(name)
+    cases = [(rule, mode) for rule in family.baselines for mode in family.prompt_modes]
+    missing = [f"{rule} ({mode})" for rule, mode in cases if offline_program(name, rule, mode) is None]
+    assert not missing, f"{name}: baseline rules without a program: {', '.join(missing)}"
+
+    async def run_all() -> list[Any]:
+        programs = Programs(timeout_s=60.0, memory_mb=2048)
+        try:
+            return await asyncio.gather(
+                *(
+                    programs.run(offline_program(name, rule, mode) or "", json.dumps(inst.data).encode())
+                    for rule, mode in cases
+                    for inst in suite
+                )
+            )
+        finally:
+            programs.close()
+
+    runs = iter(asyncio.run(run_all()))
+    for rule, mode in cases:
+        for inst in suite:
+            run = next(runs)
+            assert run.failure is None, (inst.id, rule, mode, run.failure, run.detail, run.stderr[-400:])
+            printed = extract_answer(run.stdout, answer_shape(name, mode))
+            expected = answer_for_mode(inst, mode, family.baselines[rule](family.parse_data(inst.data)))
+            assert printed.answer == json.loads(json.dumps(expected)), (inst.id, rule, mode, printed.error)
+
+
 def check_gantt_draws(name: str, suite: list[Instance], folder: Path) -> None:
     """The family's Gantt drawer draws the witness beside itself, on every panel its rows promise."""
     from schedbench.plots import figure_svg, gantt_spec, schedule_comparison
@@ -160,6 +195,7 @@ CHECKS: list[Check] = [
     check_prompt_states_every_constraint,
     check_oracle_round_trips,
     check_baselines,
+    check_rule_programs,
     check_gantt_draws,
     check_evolve_seed_scores,
 ]

@@ -28,6 +28,7 @@ from schedbench.problems import Instance, family_names, get_family
 from schedbench.prompts import (
     PROGRAM_FAILURES,
     PromptOptions,
+    answer_for_mode,
     answer_text,
     build_messages,
     build_program_messages,
@@ -301,24 +302,19 @@ def test_formalize_rounds_send_failures_and_findings_back(tmp_path, monkeypatch,
 
 
 def _rule_cases() -> list:
-    """(family, rule) of every rule program; beyond each family's first rule, the slow tier."""
+    """(family, rule, mode) of every rule program in every question mode; beyond each family's first rule in
+    each mode, the slow tier."""
     cases = []
     for name in family_names():
-        for k, rule in enumerate(get_family(name).rule_programs):
-            cases.append(pytest.param(name, rule, marks=[pytest.mark.slow] if k else [], id=f"{name}-{rule}"))
+        for mode in get_family(name).prompt_modes:
+            for k, rule in enumerate(get_family(name).rule_programs):
+                slow = [pytest.mark.slow] if k else []
+                cases.append(pytest.param(name, rule, mode, marks=slow, id=f"{name}-{rule}-{mode}"))
     return cases
 
 
-def test_every_family_has_rule_programs_for_some_of_its_rules() -> None:
-    for name in family_names():
-        family = get_family(name)
-        assert family.rule_programs and set(family.rule_programs) <= set(family.baselines)
-        for rule in family.rule_programs:
-            assert f'RULE = "{rule}"' in (offline_program(name, rule) or "")
-
-
-@pytest.mark.parametrize(("name", "rule"), _rule_cases())
-def test_rule_programs_answer_exactly_as_their_rules(name, rule, tmp_path) -> None:
+@pytest.mark.parametrize(("name", "rule", "mode"), _rule_cases())
+def test_rule_programs_answer_exactly_as_their_rules(name, rule, mode, tmp_path) -> None:
     family = get_family(name)
     suite = sb.generate(name, levels="3,6", per_level=1)
     config = EvalConfig(
@@ -328,6 +324,7 @@ def test_rule_programs_answer_exactly_as_their_rules(name, rule, tmp_path) -> No
         strategy="formalize",
         strategy_options={"program_timeout_s": 30.0},
         show_progress=False,
+        prompt=PromptOptions(mode=mode),
     )
     outcome = evaluate(config, suite)
     with Store(tmp_path / "r.db") as store:
@@ -335,7 +332,9 @@ def test_rule_programs_answer_exactly_as_their_rules(name, rule, tmp_path) -> No
     for inst in suite:
         stored = rounds[(inst.id, 0)][0]
         assert stored["extra"]["program_failure"] is None, stored["extra"]
-        expected = json.loads(json.dumps(family.baselines[rule](family.parse_data(inst.data))))
+        expected = json.loads(
+            json.dumps(answer_for_mode(inst, mode, family.baselines[rule](family.parse_data(inst.data))))
+        )
         assert stored["answer"] == expected, inst.id
         assert f'RULE = "{rule}"' in stored["extra"]["program"]
 

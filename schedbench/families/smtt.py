@@ -8,7 +8,9 @@ from typing import Any
 from schedbench.problems import Family, Importer, Instance
 
 #: Baseline rule → the template of a program implementing it (`baseline/<rule>` under the formalize strategy).
-RULE_PROGRAMS: dict[str, str] = dict.fromkeys(("edd", "spt", "wspt", "mdd"), "smtt_rules.py.j2")
+RULE_PROGRAMS: dict[str, str] = dict.fromkeys(
+    ("edd", "spt", "mdd", "eddc", "eddc_edd", "mddc", "aug_mdd", "aug_mddc", "psk", "wspt", "atc"), "smtt_rules.py.j2"
+)
 
 
 def family() -> Family:

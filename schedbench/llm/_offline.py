@@ -68,7 +68,7 @@ class BaselineModel(_Offline):
         formalize strategy the answer is a program implementing the rule (the family's rule program)."""
         item = _item(context)
         if item.strategy == "formalize":
-            return _program_reply(self.spec, item.instance.family, self.rule)
+            return _program_reply(self.spec, item.instance.family, self.rule, item.mode)
         if self.executor != "ray":
             return await super().complete(messages, context=context, **params)
         from schedbench.executors import run_one
@@ -99,12 +99,13 @@ class FormalizerModel(_Offline):
         return _program_reply(self.spec, _item(context).instance.family, None)
 
 
-def _program_reply(spec: str, family: str, rule: str | None) -> Completion:
-    """A reply holding the family's offline program (its formalizer, or the program of `rule`)."""
+def _program_reply(spec: str, family: str, rule: str | None, mode: str = "plan") -> Completion:
+    """A reply holding the family's offline program (its formalizer, or the program of `rule` in question mode
+    `mode`)."""
     from schedbench.prompts import offline_program
 
     started = time.perf_counter()
-    source = offline_program(family, rule)
+    source = offline_program(family, rule, mode)
     if source is None:
         what = "exact program" if rule is None else f"program for the rule {rule!r}"
         raise ValueError(f"family {family} has no {what}: nothing to answer with")
