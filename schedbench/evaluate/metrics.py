@@ -144,6 +144,7 @@ def group_rates(items: Sequence[ItemFacts], key: Callable[[ItemFacts], Any], nam
                 "optimal_rate": optimal_rate(members),
                 "optimal_n": sum(i.optimality_defined for i in members),
                 "mean_gap_pct": _mean(gaps),
+                "gap_n": len(gaps),
                 "better_than_reference": sum(i.beats_reference for i in members),
                 "outcomes": counts(i.outcome for i in members),
             }

@@ -1,5 +1,6 @@
 """Charts comparing how runs asked (the strategy: direct, repair, tools, formalize), from report documents:
-feasibility against level pooled per strategy, success within k rounds, and tokens and cost per solved item.
+feasibility and the optimality gap against level pooled per strategy, success within k rounds, and tokens and
+cost per solved item.
 
 Every function takes report documents (docs/formats.md) and returns a matplotlib Figure; runs are named by the
 labels the caller gives (short keys such as `[3]`), so tick labels stay short.
@@ -13,22 +14,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from schedbench.evaluate.by_strategy import gap_by_level, strategy_of
 from schedbench.evaluate.metrics import wilson
 from schedbench.plots._figure import chart, colour, empty_note, new_figure, runs_legend, series_gid, short_ticks
 
 Document = Mapping[str, Any]
-
-
-def strategy_of(doc: Document) -> str:
-    """A run's strategy with its main option (`repair×3 full`), `direct` when it names none."""
-    strategy = str(doc.get("strategy") or "direct")
-    config = doc.get("config") or {}
-    options = config.get("strategy_options") or {}
-    rounds = options.get("rounds") or config.get("rounds")
-    feedback = options.get("feedback") or config.get("feedback")
-    if strategy == "direct":
-        return strategy
-    return strategy + (f"×{rounds}" if rounds else "") + (f" {feedback}" if feedback else "")
 
 
 def pooled_by_level(docs: Sequence[Document]) -> dict[str, list[dict[str, Any]]]:
@@ -80,6 +70,31 @@ def strategy_curves(docs: Sequence[Document], title: str = "Feasibility by level
             gid=series_gid("line", strategy),
         )
     ax.set(xlabel="level", ylabel="feasible rate", ylim=(-0.02, 1.02), title=title)
+    runs_legend(fig, ax)
+    return fig
+
+
+@chart
+def strategy_gap_curves(docs: Sequence[Document], title: str = "Mean gap by level, per strategy") -> Figure:
+    """One line per strategy: the mean optimality gap of its feasible answers against the level, its runs
+    pooled (`gap_by_level`, the numbers of the report's table of the same name)."""
+    fig, (ax,) = new_figure(6.4, 3.4)
+    pooled = gap_by_level(docs)
+    if not pooled:
+        empty_note(ax, "no gaps (no feasible answers with a reference)")
+        return fig
+    for index, (strategy, rows) in enumerate(pooled.items()):
+        ax.plot(
+            [r["level"] for r in rows],
+            [r["mean_gap_pct"] for r in rows],
+            marker="o",
+            markersize=3,
+            color=colour(index),
+            label=strategy,
+            gid=series_gid("line", strategy),
+        )
+    ax.set(xlabel="level", ylabel="mean gap of feasible answers (%)", title=title)
+    ax.set_ylim(bottom=0)
     runs_legend(fig, ax)
     return fig
 

@@ -300,6 +300,7 @@ CAPTIONS = {
     "normalised_gap_distribution": "SMTT normalised gap (obj − opt) / (EDD − opt): 0 optimal, 1 as bad as EDD",
     "cost_and_tokens": "Tokens and cost per item, by run",
     "strategy_curves": "Feasibility vs. level per strategy (runs of a strategy pooled; Wilson 95% bands)",
+    "strategy_gap_by_level": "Mean gap of feasible answers vs. level per strategy (runs of a strategy pooled)",
     "success_at_k": "Success within k rounds (success@k) per run",
     "cost_per_solved": "Tokens and cost per solved item, by run",
     "evolution_score": "Score over iterations (best so far as a step line)",
@@ -388,7 +389,13 @@ def _family_document(key: str, run: RunView, section: Mapping[str, Any], single:
 def figure_groups(runs: Sequence[RunView]) -> FigureGroups:
     """Every chart of the report, grouped (see FigureGroups)."""
     from schedbench import plots
-    from schedbench.plots.strategies import cost_per_solved, strategy_curves, strategy_of, success_at_k
+    from schedbench.plots.strategies import (
+        cost_per_solved,
+        strategy_curves,
+        strategy_gap_curves,
+        strategy_of,
+        success_at_k,
+    )
 
     keys = run_keys(runs)
     names: dict[str, str] = {}
@@ -417,6 +424,9 @@ def figure_groups(runs: Sequence[RunView]) -> FigureGroups:
             )
         if len({strategy_of(doc) for doc in docs}) > 1:
             charts["strategy_curves"] = strategy_curves(docs, title=f"{family}: feasibility by level, per strategy")
+            charts["strategy_gap_by_level"] = strategy_gap_curves(
+                docs, title=f"{family}: mean gap by level, per strategy"
+            )
         families.append((family, charts))
         family_documents[family] = docs
     for key, run in zip(keys, runs, strict=True):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from schedbench.evaluate.by_strategy import gap_by_level, strategy_of
 from schedbench.evaluate.outcomes import OUTCOMES
 
 Document = Mapping[str, Any]
@@ -98,6 +99,8 @@ def report_tables(documents: Sequence[Document]) -> list[Table]:
             section.append(chain_table(singles))
         if any(m[1].get("repair") for m in singles):
             section.append(rounds_table(singles))
+        if len({strategy_of(d) for _, d, _ in members}) > 1:
+            section.append(strategy_gap_table(members))
         for table in section:
             table.section = f"{family} · {suite}"
         tables += section
@@ -240,6 +243,23 @@ def rounds_table(members: Sequence[tuple[int, Document, Mapping[str, Any]]]) -> 
             ]
         )
     return Table("rounds", headers, rows, "success@k: solved within the first k answers")
+
+
+def strategy_gap_table(members: Sequence[tuple[int, Document, Mapping[str, Any]]]) -> Table:
+    """Mean gap of feasible answers by level, one row per strategy (its runs pooled): the numbers the HTML
+    report's per-strategy gap chart draws."""
+    pooled = gap_by_level([{**d, "by_level": s.get("by_level") or []} for _, d, s in members])
+    levels = sorted({row["level"] for rows in pooled.values() for row in rows})
+    rows = []
+    for strategy, cells in pooled.items():
+        by = {row["level"]: row for row in cells}
+        rows.append([strategy, *(_gap_cell(by.get(level)) for level in levels)])
+    note = "mean gap % of the feasible answers (n: how many), the runs of a strategy pooled"
+    return Table("gap by level, per strategy", ["strategy", *(f"L{level}" for level in levels)], rows, note)
+
+
+def _gap_cell(row: Mapping[str, Any] | None) -> str:
+    return "-" if row is None else f"{number(row['mean_gap_pct'])} n{row['gap_n']}"
 
 
 def rate_with_interval(rate: float | None, low: float | None, high: float | None) -> str:

@@ -1,0 +1,139 @@
+"""The per-strategy gap chart: the mean optimality gap of feasible answers against the level, one line per
+strategy (its runs pooled), on the same instances. Its points are the pooled means over the items themselves,
+the terminal report's "gap by level, per strategy" table shows the same numbers, and the HTML report and the
+plot files carry the chart."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schedbench.evaluate import EvalConfig, evaluate
+from schedbench.evaluate.by_strategy import gap_by_level, strategy_of
+from schedbench.problems import get_family
+from schedbench.references import generate_suite
+from schedbench.results import Store
+from schedbench.results.html import figure_groups, views_from_store, write_report_outputs
+from schedbench.results.report import build_reports, item_facts
+from schedbench.results.tables import number, report_tables
+
+RUNS = (  # two direct runs (pooled into one line), a repair run and a formalize run, all on one suite
+    ("baseline/edd", "direct", {}),
+    ("baseline/spt", "direct", {}),
+    ("oracle/repairer", "repair", {"rounds": 2, "feedback": "full"}),
+    ("baseline/mdd", "formalize", {"program_timeout_s": 30.0}),
+)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("gaps")
+    family = get_family("smtt")
+    config = family.generator_config(seed=5, levels="6,9,12", per_level=3, stage="unweighted")
+    suite = generate_suite(family, config, folder / "smtt", show_progress=False)
+    for model, strategy, options in RUNS:
+        run = f"{model}-{strategy}"
+        evaluate(
+            EvalConfig(
+                model=model,
+                suite=str(suite),
+                results=folder / "r.db",
+                run=run,
+                strategy=strategy,
+                strategy_options=options,
+                show_progress=False,
+            )
+        )
+    return folder / "r.db"
+
+
+def _from_items(db: Path) -> dict[str, dict[int, float]]:
+    """Per strategy and level: the mean gap over every feasible answer of the strategy's runs, from the items."""
+    gaps: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    with Store(db) as store:
+        for document in build_reports(store):
+            for item in item_facts(store, store.run(document["run"]).id):
+                if item.feasible and not item.beats_reference and item.gap_pct is not None:
+                    gaps[strategy_of(document)][item.level].append(item.gap_pct)
+    return {s: {level: sum(v) / len(v) for level, v in levels.items()} for s, levels in gaps.items()}
+
+
+@pytest.fixture(scope="module")
+def lines(db: Path) -> dict[str, tuple[list[float], list[float]]]:
+    """The lines of the smtt section's per-strategy gap chart, as the HTML report builds it: label → (x, y)."""
+    with Store(db) as store:
+        groups = figure_groups(views_from_store(store, build_reports(store)))
+    assert "smtt_strategy_gap_by_level" in groups.flat()  # a plot file of its own (`report --plots DIR`)
+    axes = dict(groups.families)["smtt"]["strategy_gap_by_level"].axes[0]
+    return {
+        line.get_gid().removeprefix("series:line:"): (list(line.get_xdata()), list(line.get_ydata()))
+        for line in axes.get_lines()
+        if str(line.get_gid()).startswith("series:line:")
+    }
+
+
+def test_one_line_per_strategy_at_the_pooled_mean_gap_of_its_items(db: Path, lines) -> None:
+    expected = _from_items(db)
+    assert set(lines) == {"direct", "repair×2 full", "formalize×1 full"} == set(expected)
+    for strategy, (levels, values) in lines.items():
+        assert levels == sorted(expected[strategy]), strategy
+        for level, value in zip(levels, values, strict=True):
+            assert value == pytest.approx(expected[strategy][level], abs=1e-3), (strategy, level)
+    # the two direct runs are pooled by their answers, not averaged as runs: EDD and SPT differ, and the line
+    # lies between them
+    with Store(db) as store:
+        documents = {d["model"]: d for d in build_reports(store) if d["strategy"] == "direct"}
+    edd, spt = (
+        {r["level"]: r["mean_gap_pct"] for r in documents[m]["by_level"]} for m in ("baseline/edd", "baseline/spt")
+    )
+    direct = dict(zip(*lines["direct"], strict=True))
+    assert any(edd[level] != spt[level] for level in direct)
+    for level, value in direct.items():
+        assert min(edd[level], spt[level]) - 1e-9 <= value <= max(edd[level], spt[level]) + 1e-9
+
+
+def test_the_table_shows_the_chart_points(db: Path, lines) -> None:
+    with Store(db) as store:
+        documents = build_reports(store)
+    table = next(t for t in report_tables(documents) if t.title == "gap by level, per strategy")
+    pooled = gap_by_level(documents)
+    assert [row[0] for row in table.rows] == list(lines) == list(pooled)
+    levels = [int(h.removeprefix("L")) for h in table.headers[1:]]
+    for row in table.rows:
+        xs, ys = lines[row[0]]
+        counts = {r["level"]: r["gap_n"] for r in pooled[row[0]]}
+        shown = dict(zip(levels, row[1:], strict=True))
+        assert {level for level, cell in shown.items() if cell != "-"} == set(xs)
+        for level, value in zip(xs, ys, strict=True):
+            assert shown[level] == f"{number(value)} n{counts[level]}"
+
+
+def test_the_html_report_carries_the_chart(db: Path, tmp_path: Path) -> None:
+    with Store(db) as store:
+        write_report_outputs(store, build_reports(store), html=tmp_path / "r.html", per_run=1, workers=1)
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    start = page.index('data-chart="strategy_gap_by_level"')
+    block = page[start : page.index("</figure>", start)]
+    assert "per strategy" in block
+    for strategy in ("direct", "repair×2 full", "formalize×1 full"):
+        assert f'data-series="{strategy}"' in block, strategy
+
+
+def test_no_line_without_feasible_answers() -> None:
+    documents: list[dict[str, Any]] = [
+        {"strategy": "direct", "by_level": [{"level": 3, "n": 2, "mean_gap_pct": None, "gap_n": 0}]},
+        {"strategy": "repair", "config": {"strategy_options": {"rounds": 2}}, "by_level": []},
+    ]
+    assert gap_by_level(documents) == {}
+
+
+def test_runs_are_pooled_by_their_feasible_answers_not_averaged_as_runs() -> None:
+    documents: list[dict[str, Any]] = [
+        {"strategy": "direct", "by_level": [{"level": 3, "mean_gap_pct": 10.0, "gap_n": 1}]},
+        {"strategy": "direct", "by_level": [{"level": 3, "mean_gap_pct": 40.0, "gap_n": 3}]},
+        {"strategy": "repair", "config": {"strategy_options": {"rounds": 2}}, "by_level": []},
+    ]
+    assert gap_by_level(documents) == {"direct": [{"level": 3, "gap_n": 4, "mean_gap_pct": 32.5}]}
