@@ -91,7 +91,7 @@ def comparison_table(name: str, documents: list[dict[str, Any]]) -> Table:
             _num(d["mean_gap_pct"], 1),
             _num(d["mean_normalised_gap"], 3),
             "-" if d["breakpoint_level"] is None else str(d["breakpoint_level"]),
-            _num((d.get("repair") or {}).get("success_at", {}).get("1"), 2),
+            _num((d.get("multi_turn") or {}).get("success_at", {}).get("1"), 2),
             _failures(d),
         )
     return table

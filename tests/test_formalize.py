@@ -284,7 +284,8 @@ def test_formalize_rounds_send_failures_and_findings_back(tmp_path, monkeypatch,
         run = store.run(outcome.run)
         document = build_report(store, run)
         rounds = store.rounds(run.id)
-    assert document["strategy"] == "formalize" and document["repair"]["success_at"] == {"1": 0.25, "2": 0.5, "3": 0.75}
+    assert document["strategy"] == "formalize"
+    assert document["multi_turn"]["success_at"] == {"1": 0.25, "2": 0.5, "3": 0.75}
     assert document["formalize"]["final_failures"] == {"runtime_error": 1}
     assert document["formalize"]["failures"] == {"no_program": 1, "runtime_error": 4}
     after_crash = rounds[(suite[1].id, 0)][1]["user"]

@@ -129,4 +129,4 @@ def test_merge_copies_the_rounds_of_repair_runs(suite: Path, tmp_path: Path, cli
         assert code == 0, err
         assert stored_rounds(target) == stored_rounds(whole)
         reports = [json.loads(cli(["report", "r", "--results", str(p), "--json"])[1]) for p in (whole, target)]
-        assert reports[0]["repair"] == reports[1]["repair"] and reports[1]["repair"]["success_at"]
+        assert reports[0]["multi_turn"] == reports[1]["multi_turn"] and reports[1]["multi_turn"]["success_at"]

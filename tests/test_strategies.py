@@ -122,7 +122,7 @@ def test_repairer_improves_only_from_findings(every_family, tmp_path) -> None:
         )
         outcome = evaluate(config, feasible)
         with Store(tmp_path / "r.db") as store:
-            rates[style] = build_report(store, store.run(outcome.run))["repair"]["success_at"]
+            rates[style] = build_report(store, store.run(outcome.run))["multi_turn"]["success_at"]
     assert rates["full"]["1"] == 0.0 and 0 < rates["full"]["2"] < 1 and rates["full"]["3"] == 1.0
     assert rates["bare"] == rates["types"] == {"1": 0.0, "2": 0.0, "3": 0.0}
 
@@ -183,8 +183,8 @@ def test_scripted_repair_over_http_gives_the_exact_success_at_k(rcpsp, tmp_path,
         document = build_report(store, run)
         rounds = store.rounds(run.id)
     assert document["strategy"] == "repair" and run.config["rounds"] == K
-    assert document["repair"]["success_at"] == {"1": 0.25, "2": 0.5, "3": 0.75}
-    assert document["repair"]["rounds_used"] == {"1": 1, "2": 1, "3": 2}
+    assert document["multi_turn"]["success_at"] == {"1": 0.25, "2": 0.5, "3": 0.75}
+    assert document["multi_turn"]["rounds_used"] == {"1": 1, "2": 1, "3": 2}
     assert document["feasible_rate"] == 0.75  # the item's result is its last round
     second = rounds[(rcpsp[2].id, 0)][1]
     assert second["user"].startswith("Your answer is not correct") and "has no start" in second["user"]
@@ -226,7 +226,7 @@ def test_repair_resumes_without_reasking_stored_rounds(rcpsp, tmp_path, cli) -> 
     assert code == 0 and "repair" in listing
     code, text, _ = cli(["report", "--results", str(db), "--json"])
     document = json.loads(text)
-    assert document["strategy"] == "repair" and document["repair"]["success_at"] == {"1": 0.25, "2": 0.5, "3": 0.75}
+    assert document["strategy"] == "repair" and document["multi_turn"]["success_at"] == {"1": 0.25, "2": 0.5, "3": 0.75}
 
 
 def test_max_cost_counts_every_round(rcpsp, tmp_path) -> None:

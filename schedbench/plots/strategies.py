@@ -105,8 +105,8 @@ def success_at_k(docs: Sequence[Document], labels: Sequence[str], title: str = "
     fig, (ax,) = new_figure(6.4, 3.4)
     drawn = 0
     for index, (doc, label) in enumerate(zip(docs, labels, strict=True)):
-        repair = doc.get("repair") or {}
-        at = repair.get("success_at") or {}
+        rounds = doc.get("multi_turn") or {}
+        at = rounds.get("success_at") or {}
         if not at:
             continue
         ks = sorted(int(k) for k in at)
@@ -124,7 +124,7 @@ def success_at_k(docs: Sequence[Document], labels: Sequence[str], title: str = "
         empty_note(ax, "no run with rounds (only direct runs)")
         return fig
     ax.set(xlabel="rounds k", ylabel="share solved within k rounds", ylim=(-0.02, 1.02), title=title)
-    ax.set_xticks(range(1, max(len((doc.get("repair") or {}).get("success_at") or {}) for doc in docs) + 1))
+    ax.set_xticks(range(1, max(len((doc.get("multi_turn") or {}).get("success_at") or {}) for doc in docs) + 1))
     runs_legend(fig, ax)
     return fig
 
@@ -132,9 +132,9 @@ def success_at_k(docs: Sequence[Document], labels: Sequence[str], title: str = "
 def per_solved(doc: Document) -> tuple[float | None, float | None]:
     """(tokens, USD) per solved item: from the rounds' metrics when stored, else the run's totals over its
     successes; None without any success."""
-    repair = doc.get("repair") or {}
-    if repair.get("solved"):
-        return repair.get("tokens_per_solved"), repair.get("cost_per_solved_usd")
+    rounds = doc.get("multi_turn") or {}
+    if rounds.get("solved"):
+        return rounds.get("tokens_per_solved"), rounds.get("cost_per_solved_usd")
     solved = round(float(doc.get("feasible_rate") or 0.0) * int(doc.get("n") or 0))
     if not solved:
         return None, None

@@ -437,7 +437,7 @@ def figure_groups(runs: Sequence[RunView]) -> FigureGroups:
         "cost_and_tokens": plots.cost_tokens(short),
     }
     strategies = {}
-    if any(run.document.get("repair") for run in runs):
+    if any(run.document.get("multi_turn") for run in runs):
         strategies["success_at_k"] = success_at_k([run.document for run in runs], keys)
     strategies["cost_per_solved"] = cost_per_solved([run.document for run in runs], keys)
     return FigureGroups(families, across, strategies, names, family_documents)
@@ -721,7 +721,7 @@ def strategy_row(run: RunView) -> dict[str, Any]:
     from schedbench.plots.strategies import per_solved, strategy_of
 
     document = run.document
-    repair = document.get("repair") or {}
+    turns = document.get("multi_turn") or {}
     tool_calls = 0
     failures: dict[str, int] = {}
     for item in run.items:
@@ -739,9 +739,9 @@ def strategy_row(run: RunView) -> dict[str, Any]:
         "families": ", ".join(str(row.get("family")) for row in document.get("by_family") or []),
         "success": document.get("feasible_rate"),
         "success_at": [
-            repair.get("success_at", {}).get(str(k)) for k in range(1, len(repair.get("success_at") or {}) + 1)
+            turns.get("success_at", {}).get(str(k)) for k in range(1, len(turns.get("success_at") or {}) + 1)
         ],
-        "mean_rounds": repair.get("mean_rounds"),
+        "mean_rounds": turns.get("mean_rounds"),
         "tokens_per_solved": tokens,
         "cost_per_solved": cost,
         "tool_calls": tool_calls,

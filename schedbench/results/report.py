@@ -134,7 +134,7 @@ def build_report(store: Store, run: Run) -> dict[str, Any]:
     document["strategy"] = strategy_of(run)
     conversations = store.rounds(run.id)
     if conversations:
-        document["repair"] = round_metrics(list(conversations.values()), int(run.config.get("rounds") or 1))
+        document["multi_turn"] = round_metrics(list(conversations.values()), int(run.config.get("rounds") or 1))
         if document["strategy"] == "tools":
             document["tools"] = tool_metrics(list(conversations.values()))
     if document["strategy"] == "formalize":

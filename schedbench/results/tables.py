@@ -83,7 +83,7 @@ def families_of(document: Document) -> list[Mapping[str, Any]]:
 
 def report_tables(documents: Sequence[Document]) -> list[Table]:
     """Every table of the report: the runs, then per family and suite a summary, outcomes, feasibility by level,
-    the violation taxonomy, and (when present) nested chains and repair rounds."""
+    the violation taxonomy, and (when present) nested chains and the rounds of multi-turn strategies."""
     tables = [runs_table(documents), cost_table(documents)]
     groups: dict[tuple[str, str], list[tuple[int, Document, Mapping[str, Any]]]] = {}
     for index, document in enumerate(documents, start=1):
@@ -97,7 +97,7 @@ def report_tables(documents: Sequence[Document]) -> list[Table]:
                 section.append(breakdown_table(singles, key, name))
         if any(m[1].get("chains") for m in singles):
             section.append(chain_table(singles))
-        if any(m[1].get("repair") for m in singles):
+        if any(m[1].get("multi_turn") for m in singles):
             section.append(rounds_table(singles))
         if len({strategy_of(d) for _, d, _ in members}) > 1:
             section.append(strategy_gap_table(members))
@@ -226,20 +226,20 @@ def chain_table(members: Sequence[tuple[int, Document, Mapping[str, Any]]]) -> T
 
 
 def rounds_table(members: Sequence[tuple[int, Document, Mapping[str, Any]]]) -> Table:
-    depth = max(int((d.get("repair") or {}).get("rounds") or 1) for _, d, _ in members)
+    depth = max(int((d.get("multi_turn") or {}).get("rounds") or 1) for _, d, _ in members)
     headers = ["run", *(f"success@{k}" for k in range(1, depth + 1)), f"optimal@{depth}", "rounds", "tokens/solved"]
     rows = []
     for index, document, _ in members:
-        repair = document.get("repair") or {}
-        success = repair.get("success_at") or {}
-        optimal = repair.get("optimal_at") or {}
+        turns = document.get("multi_turn") or {}
+        success = turns.get("success_at") or {}
+        optimal = turns.get("optimal_at") or {}
         rows.append(
             [
                 run_key(index),
                 *(percent(success.get(str(k))) for k in range(1, depth + 1)),
                 percent(optimal.get(str(depth))),
-                number(repair.get("mean_rounds")),
-                number(repair.get("tokens_per_solved"), 0),
+                number(turns.get("mean_rounds")),
+                number(turns.get("tokens_per_solved"), 0),
             ]
         )
     return Table("rounds", headers, rows, "success@k: solved within the first k answers")

@@ -1,4 +1,7 @@
-"""The per-strategy gap chart: the mean optimality gap of feasible answers against the level, one line per
+"""The strategy comparison in the report. `report --json` keeps the multi-turn metrics of every multi-turn
+strategy under `multi_turn` (none for direct runs), and the tables and HTML read them there.
+
+The per-strategy gap chart: the mean optimality gap of feasible answers against the level, one line per
 strategy (its runs pooled), on the same instances. Its points are the pooled means over the items themselves,
 the terminal report's "gap by level, per strategy" table shows the same numbers, and the HTML report and the
 plot files carry the chart."""
@@ -25,6 +28,7 @@ RUNS = (  # two direct runs (pooled into one line), a repair run and a formalize
     ("baseline/spt", "direct", {}),
     ("oracle/repairer", "repair", {"rounds": 2, "feedback": "full"}),
     ("baseline/mdd", "formalize", {"program_timeout_s": 30.0}),
+    ("oracle/tooluser", "tools", {"tools": ["check"]}),
 )
 
 
@@ -77,7 +81,7 @@ def lines(db: Path) -> dict[str, tuple[list[float], list[float]]]:
 
 def test_one_line_per_strategy_at_the_pooled_mean_gap_of_its_items(db: Path, lines) -> None:
     expected = _from_items(db)
-    assert set(lines) == {"direct", "repair×2 full", "formalize×1 full"} == set(expected)
+    assert set(lines) == {"direct", "repair×2 full", "formalize×1 full", "tools"} == set(expected)
     for strategy, (levels, values) in lines.items():
         assert levels == sorted(expected[strategy]), strategy
         for level, value in zip(levels, values, strict=True):
@@ -118,7 +122,7 @@ def test_the_html_report_carries_the_chart(db: Path, tmp_path: Path) -> None:
     start = page.index('data-chart="strategy_gap_by_level"')
     block = page[start : page.index("</figure>", start)]
     assert "per strategy" in block
-    for strategy in ("direct", "repair×2 full", "formalize×1 full"):
+    for strategy in ("direct", "repair×2 full", "formalize×1 full", "tools"):
         assert f'data-series="{strategy}"' in block, strategy
 
 
@@ -137,3 +141,23 @@ def test_runs_are_pooled_by_their_feasible_answers_not_averaged_as_runs() -> Non
         {"strategy": "repair", "config": {"strategy_options": {"rounds": 2}}, "by_level": []},
     ]
     assert gap_by_level(documents) == {"direct": [{"level": 3, "gap_n": 4, "mean_gap_pct": 32.5}]}
+
+
+def test_multi_turn_metrics_sit_under_one_key_for_every_multi_turn_strategy(db: Path) -> None:
+    with Store(db) as store:
+        documents = build_reports(store)
+    by_strategy = {d["strategy"]: d for d in documents}
+    assert set(by_strategy) == {"direct", "repair", "formalize", "tools"}
+    for document in documents:
+        assert "repair" not in document, document["run"]
+        assert ("multi_turn" in document) == (document["strategy"] != "direct"), document["run"]
+    assert by_strategy["repair"]["multi_turn"]["rounds"] == 2
+    assert set(by_strategy["repair"]["multi_turn"]["success_at"]) == {"1", "2"}
+    for strategy in ("formalize", "tools"):
+        assert by_strategy[strategy]["multi_turn"]["success_at"]["1"] == by_strategy[strategy]["feasible_rate"]
+    rounds = next(t for t in report_tables(documents) if t.title == "rounds")
+    assert len(rounds.rows) == len(documents)  # every run of the suite has a row, the direct ones without rounds
+    shown = {row[0]: row[1] for row in rounds.rows}
+    for index, document in enumerate(documents, start=1):
+        at_1 = (document.get("multi_turn") or {}).get("success_at", {}).get("1")
+        assert shown[f"[{index}]"] == ("-" if at_1 is None else f"{100 * at_1:.1f}%")
