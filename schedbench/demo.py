@@ -11,7 +11,9 @@ stored results — exactly what a real model goes through:
 - formalize: `oracle/formalizer` (a CP-SAT program run in the sandbox) and the family's gap baseline (or first
   rule) as a program.
 
-Afterwards `schedbench report --results DIR/results.db` shows every table, `--html` the charts.
+Under each family's table comes the mean gap of feasible answers by level, one row per strategy (its runs
+pooled), and the same numbers are drawn as `DIR/<family>_strategy_gap_by_level.png` (the report's chart of that
+name). Afterwards `schedbench report --results DIR/results.db` shows every table, `--html` every chart.
 """
 
 from __future__ import annotations
@@ -97,6 +99,35 @@ def comparison_table(name: str, documents: list[dict[str, Any]]) -> Table:
     return table
 
 
+def gap_table(name: str, documents: list[dict[str, Any]]) -> Table:
+    """The mean gap (%) of feasible answers by level, one row per strategy (its runs pooled; n: answers)."""
+    from schedbench.evaluate.by_strategy import gap_by_level
+
+    pooled = gap_by_level(documents)
+    levels = sorted({row["level"] for rows in pooled.values() for row in rows})
+    table = Table(
+        title=f"{name}: gap by level, per strategy",
+        caption="mean gap % of the feasible answers (n: how many), the runs of a strategy pooled",
+    )
+    table.add_column("strategy", no_wrap=True)
+    for level in levels:
+        table.add_column(f"L{level}", justify="right", no_wrap=True)
+    for strategy, rows in pooled.items():
+        by = {row["level"]: row for row in rows}
+        cells = [f"{by[lv]['mean_gap_pct']:.2f} n{by[lv]['gap_n']}" if lv in by else "-" for lv in levels]
+        table.add_row(strategy, *cells)
+    return table
+
+
+def write_gap_chart(name: str, documents: list[dict[str, Any]], out: Path) -> Path:
+    """The per-strategy gap chart of a family as `out/<family>_strategy_gap_by_level.png`."""
+    from schedbench.plots import save_figure
+    from schedbench.plots.strategies import strategy_gap_curves
+
+    figure = strategy_gap_curves(documents, title=f"{name}: mean gap by level, per strategy")
+    return save_figure(figure, out / f"{name}_strategy_gap_by_level", formats=("png",))[0]
+
+
 def _failures(document: dict[str, Any]) -> str:
     """The formalize column: programs whose run failed, by type."""
     if "formalize" not in document:
@@ -117,7 +148,8 @@ def main() -> None:
     console = Console() if sys.stdout.isatty() else Console(width=140)
     results = args.out / "results.db"
     results.unlink(missing_ok=True)
-    tables = []
+    tables: list[Table] = []
+    charts: list[Path] = []
     for name in [f.strip() for f in args.families.split(",") if f.strip()]:
         folder = make_suite(name, args.out / name)
         instances = load_instances(folder)
@@ -135,12 +167,15 @@ def main() -> None:
             )
             runs.append(evaluate(config, instances).run)
         with Store(results) as store:
-            tables.append(comparison_table(name, build_reports(store, runs)))
+            documents = build_reports(store, runs)
+        tables += [comparison_table(name, documents), gap_table(name, documents)]
+        charts.append(write_gap_chart(name, documents, args.out))
     for table in tables:
         console.print(table)
+    console.print(f"Mean gap by level per strategy, as charts: {', '.join(str(path) for path in charts)}")
     console.print(
         f"Stored in {results}: `schedbench report --results {results}` for every table, "
-        f"`--html report.html` for charts."
+        f"`--html report.html` for every chart."
     )
 
 

@@ -94,6 +94,12 @@ def strategy_gap_curves(docs: Sequence[Document], title: str = "Mean gap by leve
             gid=series_gid("line", strategy),
         )
     ax.set(xlabel="level", ylabel="mean gap of feasible answers (%)", title=title)
+    ax.set_xticks(sorted({r["level"] for rows in pooled.values() for r in rows}))
+    if max(r["mean_gap_pct"] for rows in pooled.values() for r in rows) > 100:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_yscale("symlog", linthresh=1.0)  # a rule far off the optimum would flatten every other line
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.set_ylim(bottom=0)
     runs_legend(fig, ax)
     return fig
