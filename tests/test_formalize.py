@@ -99,9 +99,11 @@ def test_extract_program_takes_the_last_python_block() -> None:
     assert extract_program("no code here") is None
 
 
-@pytest.mark.parametrize("name", family_names())
-def test_oracle_formalizer_solves_every_family_through_the_sandbox(name, tmp_path) -> None:
-    assert offline_program(name) is not None, f"{name} names no formalizer program"
+@pytest.mark.parametrize(
+    ("name", "mode"), [(name, mode) for name in family_names() for mode in get_family(name).prompt_modes]
+)
+def test_oracle_formalizer_solves_every_family_through_the_sandbox(name, mode, tmp_path) -> None:
+    assert offline_program(name, None, mode) is not None, f"{name} names no formalizer program"
     suite = sb.generate(name, levels="3,5", per_level=1)
     config = EvalConfig(
         model="oracle/formalizer",
@@ -110,6 +112,7 @@ def test_oracle_formalizer_solves_every_family_through_the_sandbox(name, tmp_pat
         strategy="formalize",
         strategy_options={"program_timeout_s": 30.0},
         show_progress=False,
+        prompt=PromptOptions(mode=mode),
     )
     outcome = evaluate(config, suite)
     with Store(tmp_path / "r.db") as store:

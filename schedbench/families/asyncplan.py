@@ -42,7 +42,7 @@ def family() -> Family:
         template_dir=TEMPLATES,
         prompts={"plan": "asyncplan_plan.j2", "time": "asyncplan_time.j2"},
         program_prompts={"plan": "asyncplan_program.j2"},
-        formalizer_program="asyncplan_cpsat.py",
+        formalizer_program="asyncplan_cpsat.py.j2",
         rule_programs=RULE_PROGRAMS,
         answer_models={"plan": AsyncplanSolution, "time": AsyncplanTimeAnswer},
         stages=generator.STAGES,

@@ -96,7 +96,8 @@ class FormalizerModel(_Offline):
     so its answers count only under the formalize strategy, where the program runs in the sandbox."""
 
     async def complete(self, messages: list[Message], *, context: Any = None, **params: Any) -> Completion:
-        return _program_reply(self.spec, _item(context).instance.family, None)
+        item = _item(context)
+        return _program_reply(self.spec, item.instance.family, None, item.mode)
 
 
 def _program_reply(spec: str, family: str, rule: str | None, mode: str = "plan") -> Completion:

@@ -76,7 +76,8 @@ class Family:
     - `program_prompts`: question mode → Jinja template (in `template_dir`) asking for such a program; a mode
       without one gets the shared `program.j2`, which describes the input by the data model's JSON schema.
     - `formalizer_program`: the file (in `template_dir/programs`) of a complete exact program for this family
-      as a model would write it (CP-SAT), the answer of the offline model `oracle/formalizer`.
+      as a model would write it (CP-SAT), the answer of the offline model `oracle/formalizer`; a `.j2` file is
+      rendered with `mode` (a family with several question modes answers each).
     - `rule_programs`: baseline rule → Jinja template (in `template_dir/programs`, rendered with `rule`) of a
       program implementing that rule: the answer of `baseline/<rule>` under the formalize strategy.
     """

@@ -151,14 +151,14 @@ def program_feedback_text(
 
 def offline_program(family_name: str, rule: str | None = None, mode: str = "plan") -> str | None:
     """The text of a family's offline program: its exact formalizer (`rule` None) or the program of a baseline
-    rule, rendered from the family's template for question mode `mode` (a `time` program prints only the
-    total time); None when the family has none."""
+    rule, for question mode `mode` (a `time` program prints only the total time); a `.j2` file is a Jinja
+    template rendered with `rule` and `mode`, any other file is taken as it is. None when the family has none."""
     family = get_family(family_name)
     name = family.formalizer_program if rule is None else family.rule_programs.get(rule)
     if name is None:
         return None
     folder = Path(family.template_dir) / "programs"
-    if rule is None:
+    if rule is None and not name.endswith(".j2"):
         return (folder / name).read_text(encoding="utf-8")
     return _environment(folder).get_template(name).render(rule=rule, mode=mode).strip("\n") + "\n"
 
