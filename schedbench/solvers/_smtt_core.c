@@ -416,7 +416,7 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
         return cost;
     }
     if (hit && hit->cost > lower) lower = hit->cost;
-    if (!hit) {
+    {
         int64_t near = near_bound(s, abr, t);
         if (near > lower) lower = near;
     }
