@@ -338,7 +338,7 @@ static int top_member(const int *spt, int count, int lo, int hi, int skip) {
  * in *exact when the entry is exact (the memo need not hold that child's lists). */
 static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int64_t *exact) {
     const Entry *e = find((Solver *)s, make_key(s, a, b, s->rank[top] + 1, t));
-    if (!e) return -1;
+    if (!e) { int64_t nb = near_bound(s, make_key(s, a, b, s->rank[top] + 1, 0), t); return nb > 0 ? nb : -1; }
     if (e->how != HOW_BOUND) *exact = e->cost;
     return e->cost;
 }
