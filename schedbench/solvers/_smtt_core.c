@@ -29,7 +29,10 @@
  * Bounds: a subproblem that cannot beat its budget stores the smallest lower bound over its positions (not just
  * the budget), so a later call resumes from the strongest bound; the same job set met at another start time t'
  * bounds it too (f is nondecreasing in t, and falls by at most one unit per job that can be late per unit of
- * time), and a child's memo entry is read before its lists are built.
+ * time): every start time met is kept per job set, sorted (a profile), and the samples nearest t are read, at
+ * each call and for each position's parts when the memo has no entry at their own start time (the job sets of
+ * the hard classes recur at ~100 start times each: keeping only a few recent ones left most of that unused),
+ * and a child's memo entry is read before its lists are built.
  *
  * solve_weighted(): exact 1||sum w_j T_j for n <= 63 by dynamic programming over job sets (see below).
  */
