@@ -337,11 +337,15 @@ static int top_member(const int *spt, int count, int lo, int hi, int skip) {
     return -1;
 }
 
-/* What the memo holds for S(a, b, rank[top] + 1) at t: -1 if nothing; else a lower bound, and the optimum
- * in *exact when the entry is exact (the memo need not hold that child's lists). */
+/* What the memo holds for S(a, b, rank[top] + 1) at t: -1 if nothing; else a lower bound (its entry at t, else
+ * the bound from its other start times), and the optimum in *exact when the entry at t is exact (the memo need
+ * not hold that child's lists). */
 static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int64_t *exact) {
     const Entry *e = find((Solver *)s, make_key(s, a, b, s->rank[top] + 1, t));
-    if (!e) { int64_t nb = near_bound(s, make_key(s, a, b, s->rank[top] + 1, 0), t); return nb > 0 ? nb : -1; }
+    if (!e) {
+        int64_t near = near_bound(s, make_key(s, a, b, s->rank[top] + 1, 0), t);
+        return near > 0 ? near : -1;
+    }
     if (e->how != HOW_BOUND) *exact = e->cost;
     return e->cost;
 }
@@ -419,11 +423,9 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
         return cost;
     }
     if (hit && hit->cost > lower) lower = hit->cost;
-    {
-        int64_t near = near_bound(s, abr, t);
-        if (near > lower) lower = near;
-    }
-    if (lower >= budget) { 
+    int64_t near = near_bound(s, abr, t);   /* the same job set at its other start times */
+    if (near > lower) lower = near;
+    if (lower >= budget) {
         STORE(lower, HOW_BOUND);
         return lower;
     }
