@@ -22,11 +22,18 @@ import schedbench as sb
 from schedbench.errors import OptionError
 from schedbench.evaluate import EvalConfig, evaluate
 from schedbench.evaluate._work import Prepared
-from schedbench.evaluate.runner import _Runner, default_run_name
+from schedbench.evaluate.runner import ConversationHash, _Runner, default_run_name
 from schedbench.evaluate.strategies import Repair
 from schedbench.llm.stub_server import StubReply, StubServer, conversation_script, prompt_digest
 from schedbench.problems import Instance, family_names, get_family
-from schedbench.prompts import PromptOptions, answer_text, build_messages, feedback_text, reference_answer
+from schedbench.prompts import (
+    PromptOptions,
+    answer_text,
+    build_messages,
+    feedback_text,
+    prompt_hash,
+    reference_answer,
+)
 from schedbench.results import Store
 from schedbench.results.report import build_report
 
@@ -65,6 +72,18 @@ def test_repair_and_its_options_change_the_run_name_and_cache_key() -> None:
     keys = {_key(c) for c in (_config(), repair, bare)}
     assert len(names) == 3 and len(keys) == 3
     assert repair.identity()["strategy"] == "repair" and "strategy" not in _config().identity()
+
+
+def test_a_conversation_hash_grown_turn_by_turn_is_the_prompt_hash(rcpsp) -> None:
+    hashed = ConversationHash()
+    messages = build_messages(rcpsp[0], PromptOptions(cot=True))
+    assert hashed(messages) == prompt_hash(messages)
+    for turn in range(3):
+        messages = [*messages, {"role": "assistant", "content": f"reply {turn} é"}, {"role": "user", "content": "no"}]
+        assert hashed(messages) == prompt_hash(messages)
+    other = build_messages(rcpsp[1], PromptOptions())  # not a continuation: hashed from the start
+    assert hashed(other) == prompt_hash(other) and hashed([]) == prompt_hash([])
+    assert hashed(messages[:3]) == prompt_hash(messages[:3])
 
 
 @pytest.mark.parametrize("options", [{"rounds": 0}, {"feedback": "loud"}])

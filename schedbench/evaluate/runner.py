@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -47,7 +48,7 @@ from schedbench.llm import (
 from schedbench.llm._prices import PriceTable, load_prices
 from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
-from schedbench.prompts import PromptOptions, extract_program, program_input, prompt_hash, question_modes
+from schedbench.prompts import PromptOptions, extract_program, program_input, question_modes
 from schedbench.results.store import ItemRecord, Run, Store, Writes
 from schedbench.verifiers._result import reference_objective
 
@@ -319,6 +320,7 @@ class _Runner:
         self.streak: tuple[str, int] = ("", 0)  # the kind of the last errors that a retry cannot fix, how many
         self.unavailable: ModelUnavailableError | None = None  # set: dispatch stops, the run fails with it
         self.probed = not config.preflight
+        self.first_reply: asyncio.Future | None = None  # conversations: done once the probing first request ended
         self.in_flight = 0
         self.slot_free: asyncio.Event | None = None
         self.work: Work | None = None
@@ -441,14 +443,15 @@ class _Runner:
                     self.outcome.stopped_by_budget = True
                     return
                 self.in_flight += 1
-                if not self.probed:  # the first conversation alone: a server that cannot answer is found out
-                    self.probed = True
-                    with probing():
-                        await self.converse(model, inst, sample, prepared)
-                    continue
-                task: asyncio.Task[Any] = asyncio.create_task(self.converse(model, inst, sample, prepared))
+                probe = not self.probed
+                with probing() if probe else contextlib.nullcontext():  # the task keeps the probe's retry bound
+                    task: asyncio.Task[Any] = asyncio.create_task(self.converse(model, inst, sample, prepared))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
+                if probe:  # the first conversation's first request alone: a dead server is found out at once
+                    self.probed = True
+                    self.first_reply = asyncio.get_running_loop().create_future()
+                    await asyncio.wait({task, self.first_reply}, return_when=asyncio.FIRST_COMPLETED)
                 continue
             key = self.cache_key(prepared, sample)
             hit = self.store.cached(key) if self.cacheable and self.config.use_cache else None
@@ -487,7 +490,7 @@ class _Runner:
         strategy but direct, whose keys stay those of before strategies) the strategy's identity."""
         parts = [
             self.config.model,
-            safe_url(self.config.base_url),
+            _safe_url(self.config.base_url),
             prepared.prompt_hash,
             self.params,
             self.config.model_args,
@@ -640,6 +643,11 @@ class _Runner:
         self.arrived(inst, sample, prepared, key, completion, error)
         return True
 
+    def replied(self) -> None:
+        """A conversation's request ended (with a reply or a fault): the probing one's first lets the others go."""
+        if self.first_reply is not None and not self.first_reply.done():
+            self.first_reply.set_result(None)
+
     def failed(self, kind: str, error: str) -> None:
         """Count an error by kind; stop the run when a retry cannot fix it and it keeps happening (or the probing
         first request met it)."""
@@ -650,10 +658,17 @@ class _Runner:
             return
         count = self.streak[1] + 1 if self.streak[0] == kind else 1
         self.streak = (kind, count)
-        first = self.outcome.answered + self.outcome.errors == 0 and self.config.preflight and count == 1
+        first = self.config.preflight and count == 1 and self.probe_request()
         if first or count >= self.config.max_consecutive_errors:
             message = error.split(": ", 1)[1] if ": " in error else error
             self.unavailable = ModelUnavailableError(self.config.model, kind, message, count)
+
+    def probe_request(self) -> bool:
+        """Whether the request that just ended is the probing first one: of a conversation, its first request;
+        of single requests, the one before any item was stored."""
+        if self.first_reply is not None:
+            return not self.first_reply.done()
+        return self.outcome.answered + self.outcome.errors == 0
 
     def learn(self, prepared: Prepared, completion: Completion) -> None:
         """Tighten the budget estimate with what the provider reported."""
@@ -788,6 +803,31 @@ class _Runner:
         return self.progress
 
 
+_safe_url = functools.lru_cache(maxsize=8)(safe_url)  # once per run rather than once per request
+
+
+class ConversationHash:
+    """`prompt_hash` of a growing conversation with each message encoded and hashed once: the hash of the JSON
+    list is kept open before its closing bracket and extended by the messages a turn appends (when the list
+    starts with the very message objects hashed before; otherwise it starts over)."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+        self.open = hashlib.sha256(b"[")
+
+    def __call__(self, messages: list[dict[str, Any]]) -> str:
+        known = len(self.seen)
+        if len(messages) < known or any(a is not b for a, b in zip(self.seen, messages, strict=False)):
+            self.open, known = hashlib.sha256(b"["), 0
+        for index in range(known, len(messages)):
+            text = json.dumps(messages[index], ensure_ascii=False, separators=(",", ":"))
+            self.open.update((f",{text}" if index else text).encode())
+        self.seen = list(messages)
+        closed = self.open.copy()
+        closed.update(b"]")
+        return closed.hexdigest()
+
+
 async def _pick(batch: asyncio.Future, position: int) -> Prepared:
     return (await batch)[position]
 
@@ -819,6 +859,7 @@ class _Turns(ToolTurns):
         self.messages = prepared.messages
         self.error: str | None = None
         self.worded: tuple[Round, tuple[str, bool], str | None] | None = None  # feedback worded with a check
+        self.conversation_hash = ConversationHash()
 
     async def ask(
         self, messages: list[dict[str, str]], user: str | None, then: tuple[str, bool] | None = None
@@ -838,7 +879,7 @@ class _Turns(ToolTurns):
         runner = self.runner
         if runner.unavailable is not None or runner.outcome.stopped_by_budget or runner.failure is not None:
             return None
-        request = Prepared(messages, prompt_hash(messages), sum(len(m["content"]) for m in messages))
+        request = Prepared(messages, self.conversation_hash(messages), sum(len(m["content"]) for m in messages))
         key = runner.cache_key(request, self.sample)
         completion = self.cached(key)
         cost = 0.0
@@ -956,6 +997,7 @@ class _Turns(ToolTurns):
             return None
         finally:
             runner.reserved -= estimate
+            runner.replied()
         runner.streak = ("", 0)
         runner.limit.on_success()
         runner.learn(request, completion)
