@@ -115,10 +115,9 @@ def solve(instance: Instance, *, time_limit: float = 10.0, workers: int = 1) -> 
         UnknownFamilyError: the instance's family is not registered.
         pydantic.ValidationError: the instance data do not fit the family's data model.
     """
-    from schedbench.solvers._deadline import solve_within
+    from schedbench.references import solve_data
 
-    family = get_family(instance.family)
-    return solve_within(family.solve, family.parse_data(instance.data), time_limit, workers, None)
+    return solve_data(get_family(instance.family), instance.data, time_limit, workers, None)
 
 
 def verify(instance: Instance, answer: dict[str, Any] | str, *, mode: str = "plan") -> Verification:

@@ -5,7 +5,7 @@ the demo, tests and benchmarks share."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,23 @@ from schedbench.problems import Family, Instance, Reference, get_family
 def solve_payload(payload: tuple[str, dict[str, Any], float, int, dict[str, Any] | None]) -> dict[str, Any]:
     """Worker entry point: (family, data, time limit, solver threads, hint) → reference as a dict. The time limit
     covers the whole solve (`schedbench.solvers._deadline`)."""
-    from schedbench.solvers._deadline import solve_within
-
     family_name, raw, time_limit, threads, hint = payload
-    family = get_family(family_name)
-    data = family.parse_data(raw)
-    return solve_within(family.solve, data, time_limit, threads, hint).model_dump()
+    return solve_data(get_family(family_name), raw, time_limit, threads, hint).model_dump()
+
+
+def solve_data(
+    family: Family, raw: Mapping[str, Any], time_limit: float, threads: int, hint: dict[str, Any] | None
+) -> Reference:
+    """The family's reference for raw instance data, stopped at the time limit (`schedbench.solvers._deadline`).
+    The limit covers reading the data into the family's model as well: on a huge instance that takes seconds.
+    Raises pydantic.ValidationError when the data do not fit the family's data model."""
+    from schedbench.solvers import _deadline
+
+    def read_and_solve(data: Mapping[str, Any], **options: Any) -> Reference:
+        _deadline.stage("reading the instance data")
+        return family.solve(family.parse_data(data), **options)
+
+    return _deadline.solve_within(read_and_solve, raw, time_limit, threads, hint)
 
 
 def solve_references(

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from stub_commands import stub_evaluate
+from stub_commands import default_sigint, stub_evaluate
 
 from schedbench.llm.stub_server import StubReply, StubRequest, StubServer
 from schedbench.problems import get_family
@@ -66,11 +66,6 @@ def test_two_processes_starting_the_same_new_run_never_ask_twice(suite, tmp_path
         assert per_prompt and max(per_prompt.values()) == 1  # no item asked twice
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
-
-
-def default_sigint() -> None:
-    """In the child: Ctrl-C as in a terminal, even when the tests run in a background job that ignores it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_ctrl_c_stops_generate_within_seconds_with_one_line(tmp_path) -> None:

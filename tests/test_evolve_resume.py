@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from stub_commands import default_sigint
 
 from schedbench.llm.stub_server import StubReply, StubRequest, StubServer
 
@@ -78,7 +79,13 @@ def done_iterations(out: Path) -> int:
 
 def start_and_interrupt(out: Path, after: int, sig: int) -> int:
     """Run the command until `after` iterations are done, then send `sig` to it; returns its exit code."""
-    process = subprocess.Popen(command(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        command(out),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=default_sigint,
+    )
     deadline = time.monotonic() + 120
     while done_iterations(out) < after and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

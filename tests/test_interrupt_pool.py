@@ -12,12 +12,13 @@ and the iterator is kept alive, with 60 queued jobs of 2 s each on 2 workers (a 
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+from stub_commands import default_sigint
 
 FORK_SCRIPT = textwrap.dedent(
     """
@@ -40,11 +41,6 @@ FORK_SCRIPT = textwrap.dedent(
     main()
     """
 )
-
-
-def default_sigint() -> None:
-    """In the child: Ctrl-C as in a terminal, even when the tests run in a background job that ignores it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_ctrl_c_while_the_pool_forks_is_not_lost(tmp_path: Path) -> None:

@@ -141,7 +141,6 @@ def test_an_ordinary_instance_is_solved_as_before() -> None:
     assert reference.objective == suite[0].reference.objective
 
 
-@pytest.mark.slow  # in a pytest-xdist worker the jobshop case once ran on for 8+ minutes (deadline not raised)
 @pytest.mark.parametrize("family", ["rcpsp", "smtt", "jobshop", "asyncplan"])
 def test_a_large_instance_stops_at_the_time_limit(family: str) -> None:
     inst = big_instance(family, 20_000)
@@ -170,3 +169,63 @@ def test_solve_on_100k_tasks_returns_near_the_limit(tmp_path: Path, family: str)
     reference = json.loads(done.stdout)
     assert "time limit (5 s wall clock) was reached" in reference["note"]
     assert reference["time_s"] < 5 + GENEROUS and elapsed < 5 + 2 * GENEROUS  # input loading comes on top
+
+
+def test_a_solve_in_another_thread_does_not_switch_off_the_main_threads_deadline() -> None:
+    """A solve running in a worker thread (a notebook's evaluate, an executor) has a deadline of its own; the
+    main thread's solve must still be stopped by its alarm, and the thread's must still end by its own."""
+    import threading
+
+    release = threading.Event()
+    entered = threading.Event()
+    results: dict[str, Reference] = {}
+
+    def slow_in_thread(data: Any, **_: Any) -> Reference:
+        entered.set()
+        release.wait(30)
+        return Reference(status="optimal", objective=1, bound=1, witness={})
+
+    def spin_in_main(data: Any, **_: Any) -> Reference:
+        ends = time.monotonic() + 30
+        while time.monotonic() < ends:  # pure Python that never asks for the time left
+            pass
+        return Reference(status="optimal", objective=2, bound=2, witness={})
+
+    worker = threading.Thread(
+        target=lambda: results.update(thread=_deadline.solve_within(slow_in_thread, None, 60, 2, None))
+    )
+    worker.start()
+    try:
+        assert entered.wait(10)
+        main = _deadline.solve_within(spin_in_main, None, 0.5, 2, None)
+    finally:
+        release.set()
+        worker.join(30)
+    assert main.note is not None and "time limit (0.5 s wall clock) was reached" in main.note
+    assert results["thread"].note is None and results["thread"].objective == 1
+    assert _deadline.seconds_left() is None
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowed alarm, on purpose
+def test_an_alarm_swallowed_by_a_finalizer_fires_again() -> None:
+    """Python runs a signal handler wherever the interpreter is, also inside a finalizer (`__del__`, a weakref
+    callback run by the garbage collector), which prints the exception as "ignored" and drops it. The deadline
+    must hold anyway: the alarm repeats until the solve has stopped."""
+    ends: list[float] = []
+
+    class SlowToFinalize:
+        def __del__(self) -> None:
+            while time.monotonic() < ends[0] + 0.3:  # the deadline passes inside the finalizer
+                pass
+
+    def solve(data: Any, **_: Any) -> Reference:
+        ends.append(time.monotonic() + 0.5)
+        SlowToFinalize()  # dropped at once: its finalizer runs here
+        spin_until = time.monotonic() + 30
+        while time.monotonic() < spin_until:  # pure Python that never asks for the time left
+            pass
+        return Reference(status="optimal", objective=2, bound=2, witness={})
+
+    reference = _deadline.solve_within(solve, None, 0.5, 2, None)
+    assert reference.note is not None and "time limit (0.5 s wall clock) was reached" in reference.note
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -12,8 +12,9 @@
   with a `note` that says where the time ran out.
 
 The alarm is a SIGALRM handler, so it works in a process's main thread (the command line, the worker processes,
-a notebook); elsewhere only the CP-SAT caps and `check()` hold the deadline. Compiled code (CP-SAT, the SMTT
-core) is not interrupted: it has limits of its own.
+a notebook); elsewhere only the CP-SAT caps and `check()` hold the deadline. Each thread has its own running
+solve, so a solve in a worker thread neither switches off nor ends the main thread's deadline. Compiled code
+(CP-SAT, the SMTT core) is not interrupted: it has limits of its own.
 """
 
 from __future__ import annotations
@@ -51,7 +52,14 @@ class Budget:
     done: bool = False
 
 
-_active: Budget | None = None
+class _ThreadBudget(threading.local):
+    """The running solve's budget, one per thread: a solve in a worker thread (a notebook's evaluate, an
+    executor) must neither switch off nor end the deadline of a solve in the main thread."""
+
+    budget: Budget | None = None
+
+
+_current = _ThreadBudget()
 
 
 def wall_seconds(time_limit: float, workers: int) -> float:
@@ -62,12 +70,13 @@ def wall_seconds(time_limit: float, workers: int) -> float:
 
 def active() -> bool:
     """Whether a solve's deadline is running (offers are recorded)."""
-    return _active is not None
+    return _current.budget is not None
 
 
 def seconds_left() -> float | None:
     """Seconds until the running solve's deadline (None outside `solve_within`)."""
-    return None if _active is None else _active.ends - time.monotonic()
+    budget = _current.budget
+    return None if budget is None else budget.ends - time.monotonic()
 
 
 def cpsat_cap() -> float | None:
@@ -89,17 +98,18 @@ def check() -> None:
 
 def stage(name: str) -> None:
     """Name the stage the running solve is in (for the note when time runs out)."""
-    if _active is not None:
-        _active.stage = name
+    if _current.budget is not None:
+        _current.budget.stage = name
     check()
 
 
 def offer(reference: Reference) -> None:
     """Record a schedule the solver holds; the best one (lowest objective) stands if time runs out."""
-    if _active is None or reference.objective is None or reference.witness is None:
+    budget = _current.budget
+    if budget is None or reference.objective is None or reference.witness is None:
         return
-    if _active.best is None or reference.objective < (_active.best.objective or 0):
-        _active.best = reference
+    if budget.best is None or reference.objective < (budget.best.objective or 0):
+        budget.best = reference
 
 
 def solve_within(
@@ -107,24 +117,21 @@ def solve_within(
 ) -> Reference:
     """`solve(data, time_limit=..., workers=..., hint=...)`, stopped at `wall_seconds(time_limit, workers)`;
     past it, the best offered schedule (or status `unknown`) with a `note`."""
-    global _active
-    if _active is not None:  # already inside a solve: its deadline holds
+    if _current.budget is not None:  # already inside a solve in this thread: its deadline holds
         return solve(data, time_limit=time_limit, workers=workers, hint=hint)
     import ortools.sat.python.cp_model  # noqa: F401  (loaded before the clock starts: an alarm inside a module's
     # initialisation turns into an ImportError, and loading it is no part of the solve)
 
     seconds = wall_seconds(time_limit, workers)
     began = time.monotonic()
-    budget = _active = Budget(seconds=seconds, ends=began + seconds)
+    budget = _current.budget = Budget(seconds=seconds, ends=began + seconds)
     try:
         with _alarm(budget):
-            reference = solve(data, time_limit=time_limit, workers=workers, hint=hint)
-            budget.done = True
-            return reference
+            return solve(data, time_limit=time_limit, workers=workers, hint=hint)
     except DeadlineExceeded:
         return _stopped(budget, time.monotonic() - began)
     finally:
-        _active = None
+        _current.budget = None
 
 
 def _stopped(budget: Budget, elapsed: float) -> Reference:
@@ -144,10 +151,18 @@ def _stopped(budget: Budget, elapsed: float) -> Reference:
     )
 
 
+#: Seconds between repeats of the alarm once the deadline has passed.
+ALARM_REPEAT = 0.25
+
+
 @contextlib.contextmanager
 def _alarm(budget: Budget) -> Iterator[None]:
     """Raise DeadlineExceeded in this thread at the budget's end, unless the solve is done by then (main thread
-    only; elsewhere a no-op)."""
+    only; elsewhere a no-op).
+
+    The alarm repeats every `ALARM_REPEAT` seconds until the solve has stopped: Python runs a signal handler
+    wherever the interpreter is, also inside a finalizer run by the garbage collector, which reports the
+    exception as "ignored" and drops it; a one-shot alarm lost there would let the solve run on unbounded."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
@@ -157,11 +172,20 @@ def _alarm(budget: Budget) -> Iterator[None]:
             raise DeadlineExceeded
 
     previous_handler = signal.signal(signal.SIGALRM, expire)
-    previous_timer = signal.setitimer(signal.ITIMER_REAL, max(budget.ends - time.monotonic(), 0.001))
+    previous_timer = signal.setitimer(signal.ITIMER_REAL, max(budget.ends - time.monotonic(), 0.001), ALARM_REPEAT)
     try:
         yield
     finally:
+        _disarm(budget)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous_handler)
         if previous_timer[0] > 0:  # someone else's alarm keeps running
             signal.setitimer(signal.ITIMER_REAL, *previous_timer)
+
+
+def _disarm(budget: Budget) -> None:
+    """Mark the budget done, so later repeats of its alarm do nothing. A repeat can land before the mark is
+    set; it is dropped here (the solve has stopped already), and the mark is set again."""
+    while not budget.done:
+        with contextlib.suppress(DeadlineExceeded):
+            budget.done = True
