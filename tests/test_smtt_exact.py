@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schedbench.generators.smtt import draw
 from schedbench.problems.smtt import SmttData, from_arrays, total_tardiness
 from schedbench.solvers import smtt_exact, smtt_weighted
 from schedbench.verifiers.smtt import verify
@@ -66,6 +67,43 @@ def test_unweighted_core_matches_subset_dp(case: tuple[list[int], list[int], lis
         assert proven and objective == expected
         assert sorted(sequence) == list(range(len(p)))
         assert total_tardiness(np.array(p), np.array(d), np.array(w), np.array(sequence)) == expected
+
+
+@st.composite
+def clustered_instances(draw_from: st.DrawFn) -> tuple[list[int], list[int], list[int]]:
+    """Potts–Van Wassenhove instances of the hard classes (clustered due dates): the same job sets recur at many
+    start times there, so the bounds carried between start times are exercised."""
+    n = draw_from(st.integers(6, 12))
+    tf = draw_from(st.sampled_from([0.4, 0.6, 0.8]))
+    rdd = draw_from(st.sampled_from([0.2, 0.4]))
+    rng = np.random.default_rng(draw_from(st.integers(0, 2**32 - 1)))
+    p, d, w = draw(n, tf, rdd, rng, max_p=draw_from(st.sampled_from([10, 30, 100])))
+    return p.tolist(), d.tolist(), w.tolist()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(instances(max_jobs=12, weighted=False), clustered_instances()), st.integers(1, 300), st.booleans())
+def test_stopped_core_bound_never_exceeds_the_optimum(
+    case: tuple[list[int], list[int], list[int]], work_limit: int, with_upper: bool
+) -> None:
+    """Stopped at any amount of work (mid-pass included), the core's bound is at most the optimum; finished, it
+    is the optimum. Every bound the memo carries (other start times, sibling positions) feeds that value."""
+    p, d, w = case
+    expected = subset_dp(p, d, w)
+    proven, value, sequence, _, _ = smtt_exact.core().solve(p, d, work_limit, expected + 2 if with_upper else -1)
+    if proven:
+        assert value == expected
+        assert total_tardiness(np.array(p), np.array(d), np.array(w), np.array(sequence)) == expected
+    else:
+        assert 0 <= value <= expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clustered_instances())
+def test_core_matches_subset_dp_on_clustered_due_dates(case: tuple[list[int], list[int], list[int]]) -> None:
+    p, d, w = case
+    proven, value, _, _, _ = smtt_exact.core().solve(p, d, 10**9, -1)
+    assert proven and value == subset_dp(p, d, w)
 
 
 @settings(max_examples=200, deadline=None)

@@ -29,7 +29,10 @@
  * Bounds: a subproblem that cannot beat its budget stores the smallest lower bound over its positions (not just
  * the budget), so a later call resumes from the strongest bound; the same job set met at another start time t'
  * bounds it too (f is nondecreasing in t, and falls by at most one unit per job that can be late per unit of
- * time), and a child's memo entry is read before its lists are built.
+ * time): every start time met is kept per job set, sorted (a profile), and the samples nearest t are read, at
+ * each call and for each position's parts when the memo has no entry at their own start time (the job sets of
+ * the hard classes recur at ~100 start times each: keeping only a few recent ones left most of that unused),
+ * and a child's memo entry is read before its lists are built.
  *
  * solve_weighted(): exact 1||sum w_j T_j for n <= 63 by dynamic programming over job sets (see below).
  */
@@ -50,13 +53,19 @@ typedef struct {
     int32_t how;    /* HOW_EDD, HOW_SPT, or the EDD index (within the member list) k goes after */
 } Entry;
 
-#define NEAR_WAYS 4
+/* Values (or lower bounds) of one job set at the start times met so far, sorted by start time. */
+typedef struct {
+    int64_t t, cost;     /* cost: the optimum or a lower bound of the job set started at t */
+    int32_t late, can;   /* jobs late in every sequence / in some sequence at that start */
+} Sample;
 typedef struct {
     uint64_t abr;        /* the subproblem's key without its start time (0 = empty) */
-    int64_t t[NEAR_WAYS], cost[NEAR_WAYS];   /* lower bounds (or optima) at recent start times; cost -1 = empty */
-    int32_t late[NEAR_WAYS], can[NEAR_WAYS]; /* jobs late in every sequence / in some sequence at that start */
-    int next;
-} Near;
+    Sample *items;
+    int32_t count, cap;
+} Profile;
+
+#define PROFILE_MAX 4096   /* start times kept per job set */
+#define PROFILE_SCAN 16    /* samples read on either side of a start time */
 
 typedef struct {
     int j;
@@ -78,8 +87,8 @@ typedef struct {
     uint64_t work, work_limit;   /* work done (members scanned by calls) and the limit: no clock is read */
     int aborted;         /* 1 = work limit, 2 = out of memory, 3 = wrong upper bound */
     int bits;            /* bits per index in keys */
-    Near *near;          /* direct-mapped cache of the same job set's values at other start times */
-    uint64_t near_mask;
+    Profile *near;       /* per job set, its values at the start times met so far (open addressing) */
+    uint64_t near_capacity, near_used;
     Position *pos;       /* stack of the positions of the calls in progress */
     size_t pos_top, pos_cap;
 } Solver;
@@ -133,37 +142,80 @@ static int grow(Solver *s) {
 
 /* Bounds on the optimum f(t) of a fixed job set from a value (or bound) c' = f(t') at another start time:
  * started later, every job late in every sequence at t' ends t - t' later, so f(t) >= c' + late (t - t');
- * started earlier, each job that can be late at t' gains at most t' - t, so f(t) >= c' - can (t' - t). */
-static int64_t near_bound(const Solver *s, uint64_t abr, int64_t t, int m) {
-    const Near *e = &s->near[mix(abr) & s->near_mask];
+ * started earlier, each job that can be late at t' gains at most t' - t, so f(t) >= c' - can (t' - t).
+ * Every start time met is kept (up to PROFILE_MAX per job set); the samples nearest t are read. */
+static Profile *near_find(const Solver *s, uint64_t abr) {
+    uint64_t mask = s->near_capacity - 1, i = mix(abr) & mask;
+    while (s->near[i].abr != 0) {
+        if (s->near[i].abr == abr) return &s->near[i];
+        i = (i + 1) & mask;
+    }
+    return &s->near[i];   /* the empty slot where abr would go */
+}
+
+/* First sample with start time >= t. */
+static int near_index(const Profile *e, int64_t t) {
+    int lo = 0, hi = e->count;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (e->items[mid].t < t) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+static int64_t near_bound(const Solver *s, uint64_t abr, int64_t t) {
+    const Profile *e = near_find(s, abr);
     if (e->abr != abr) return 0;
+    int at = near_index(e, t);
     int64_t best = 0;
-    for (int i = 0; i < NEAR_WAYS; i++) {
-        if (e->cost[i] < 0) continue;
-        int64_t lb = e->t[i] <= t ? e->cost[i] + (int64_t)e->late[i] * (t - e->t[i])
-                                  : e->cost[i] - (int64_t)e->can[i] * (e->t[i] - t);
+    int from = at - PROFILE_SCAN < 0 ? 0 : at - PROFILE_SCAN;
+    int to = at + PROFILE_SCAN > e->count ? e->count : at + PROFILE_SCAN;
+    for (int i = from; i < to; i++) {
+        const Sample *x = &e->items[i];
+        int64_t lb = x->t <= t ? x->cost + (int64_t)x->late * (t - x->t) : x->cost - (int64_t)x->can * (x->t - t);
         if (lb > best) best = lb;
     }
     return best;
 }
 
+static int near_grow(Solver *s) {
+    uint64_t old_capacity = s->near_capacity;
+    Profile *old = s->near, *table = calloc(old_capacity * 2, sizeof(Profile));
+    if (!table) return 0;
+    s->near = table;
+    s->near_capacity = old_capacity * 2;
+    for (uint64_t j = 0; j < old_capacity; j++)
+        if (old[j].abr != 0) *near_find(s, old[j].abr) = old[j];
+    free(old);
+    return 1;
+}
+
 static void near_remember(Solver *s, uint64_t abr, int64_t t, int64_t cost, int late, int can) {
-    Near *e = &s->near[mix(abr) & s->near_mask];
+    Profile *e = near_find(s, abr);
     if (e->abr != abr) {
-        e->abr = abr;
-        for (int i = 0; i < NEAR_WAYS; i++) e->cost[i] = -1;
-        e->next = 0;
-    }
-    for (int i = 0; i < NEAR_WAYS; i++)
-        if (e->cost[i] >= 0 && e->t[i] == t) {
-            if (cost > e->cost[i]) e->cost[i] = cost;
-            return;
+        if (2 * (s->near_used + 1) > s->near_capacity) {
+            if (!near_grow(s)) { s->aborted = 2; return; }
+            e = near_find(s, abr);
         }
-    e->t[e->next] = t;
-    e->cost[e->next] = cost;
-    e->late[e->next] = late;
-    e->can[e->next] = can;
-    e->next = (e->next + 1) % NEAR_WAYS;
+        e->abr = abr;
+        s->near_used++;
+    }
+    int at = near_index(e, t);
+    if (at < e->count && e->items[at].t == t) {
+        if (cost > e->items[at].cost) e->items[at].cost = cost;
+        return;
+    }
+    if (e->count >= PROFILE_MAX) return;
+    if (e->count == e->cap) {
+        int cap = e->cap ? 2 * e->cap : 4;
+        Sample *grown = realloc(e->items, (size_t)cap * sizeof(Sample));
+        if (!grown) { s->aborted = 2; return; }
+        e->items = grown;
+        e->cap = cap;
+    }
+    memmove(e->items + at + 1, e->items + at, (size_t)(e->count - at) * sizeof(Sample));
+    e->items[at] = (Sample){t, cost, late, can};
+    e->count++;
 }
 
 static void store(Solver *s, uint64_t key, int64_t cost, int how) {
@@ -285,11 +337,15 @@ static int top_member(const int *spt, int count, int lo, int hi, int skip) {
     return -1;
 }
 
-/* What the memo holds for S(a, b, rank[top] + 1) at t: -1 if nothing; else a lower bound, and the optimum
- * in *exact when the entry is exact (the memo need not hold that child's lists). */
+/* What the memo holds for S(a, b, rank[top] + 1) at t: -1 if nothing; else a lower bound (its entry at t, else
+ * the bound from its other start times), and the optimum in *exact when the entry at t is exact (the memo need
+ * not hold that child's lists). */
 static int64_t memo_value(const Solver *s, int a, int b, int top, int64_t t, int64_t *exact) {
     const Entry *e = find((Solver *)s, make_key(s, a, b, s->rank[top] + 1, t));
-    if (!e) return -1;
+    if (!e) {
+        int64_t near = near_bound(s, make_key(s, a, b, s->rank[top] + 1, 0), t);
+        return near > 0 ? near : -1;
+    }
     if (e->how != HOW_BOUND) *exact = e->cost;
     return e->cost;
 }
@@ -367,11 +423,9 @@ static int64_t solve_rec(Solver *s, int m, int64_t t, int64_t budget, int depth)
         return cost;
     }
     if (hit && hit->cost > lower) lower = hit->cost;
-    if (!hit) {
-        int64_t near = near_bound(s, abr, t, m);
-        if (near > lower) lower = near;
-    }
-    if (lower >= budget) { 
+    int64_t near = near_bound(s, abr, t);   /* the same job set at its other start times */
+    if (near > lower) lower = near;
+    if (lower >= budget) {
         STORE(lower, HOW_BOUND);
         return lower;
     }
@@ -612,7 +666,9 @@ static int read_ints(PyObject *seq, int64_t *out, Py_ssize_t n, const char *what
 
 static void free_solver(Solver *s) {
     free(s->p); free(s->d); free(s->rank); free(s->order); free(s->scratch); free(s->spt); free(s->table);
-    free(s->sums); free(s->sptd); free(s->near); free(s->pos);
+    free(s->sums); free(s->sptd); free(s->pos);
+    for (uint64_t i = 0; s->near && i < s->near_capacity; i++) free(s->near[i].items);
+    free(s->near);
 }
 
 static PyObject *py_solve(PyObject *self, PyObject *args) {
@@ -660,10 +716,8 @@ static PyObject *py_solve(PyObject *self, PyObject *args) {
     s.sptd = malloc((size_t)(n + 2) * (size_t)(n + 1) * sizeof(int));
     s.capacity = 1 << 16;
     s.table = calloc(s.capacity, sizeof(Entry));
-    uint64_t near_slots = 1024;   /* the near cache grows with n^2 subproblem shapes, up to 2^19 slots */
-    while (near_slots < (1u << 19) && near_slots < 64 * (uint64_t)n * (uint64_t)n) near_slots *= 2;
-    s.near_mask = near_slots - 1;
-    s.near = calloc(s.near_mask + 1, sizeof(Near));
+    s.near_capacity = 1 << 12;
+    s.near = calloc(s.near_capacity, sizeof(Profile));
     s.pos_cap = 4 * (size_t)n + 16;
     s.pos = malloc(s.pos_cap * sizeof(Position));
     int *by_len = malloc((size_t)n * sizeof(int));

@@ -18,7 +18,8 @@ Method (unweighted):
    - a subproblem is asked only whether it beats a budget; if not, it stores the smallest lower bound over
      its positions, which a later call with a larger budget resumes from;
    - the same job set at another start time t' bounds the subproblem at t: its optimum is nondecreasing in t
-     and changes by at most one unit per possibly-late job per unit of time;
+     and changes by at most one unit per possibly-late job per unit of time; every start time met is kept per
+     job set (sorted), and the nearest ones bound both a call and, before any list is built, a position's parts;
    - budgets rise in passes from the proven bound to the known cost, so a stopped search still reports the
      best bound it proved.
 3. Limit: work, not time. `time_limit` seconds buy `WORK_PER_SECOND` units of work (members scanned by the
