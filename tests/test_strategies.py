@@ -5,21 +5,35 @@ reference. End to end through both official SDKs against the stub server on 127.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from stub_commands import stub_evaluate
 
 import schedbench as sb
 from schedbench.errors import OptionError
 from schedbench.evaluate import EvalConfig, evaluate
 from schedbench.evaluate._work import Prepared
-from schedbench.evaluate.runner import _Runner, default_run_name
+from schedbench.evaluate.runner import ConversationHash, _Runner, default_run_name
 from schedbench.evaluate.strategies import Repair
-from schedbench.llm.stub_server import StubServer, conversation_script, prompt_digest
+from schedbench.llm.stub_server import StubReply, StubServer, conversation_script, prompt_digest
 from schedbench.problems import Instance, family_names, get_family
-from schedbench.prompts import PromptOptions, answer_text, build_messages, feedback_text, reference_answer
+from schedbench.prompts import (
+    PromptOptions,
+    answer_text,
+    build_messages,
+    feedback_text,
+    prompt_hash,
+    reference_answer,
+)
 from schedbench.results import Store
 from schedbench.results.report import build_report
 
@@ -58,6 +72,18 @@ def test_repair_and_its_options_change_the_run_name_and_cache_key() -> None:
     keys = {_key(c) for c in (_config(), repair, bare)}
     assert len(names) == 3 and len(keys) == 3
     assert repair.identity()["strategy"] == "repair" and "strategy" not in _config().identity()
+
+
+def test_a_conversation_hash_grown_turn_by_turn_is_the_prompt_hash(rcpsp) -> None:
+    hashed = ConversationHash()
+    messages = build_messages(rcpsp[0], PromptOptions(cot=True))
+    assert hashed(messages) == prompt_hash(messages)
+    for turn in range(3):
+        messages = [*messages, {"role": "assistant", "content": f"reply {turn} é"}, {"role": "user", "content": "no"}]
+        assert hashed(messages) == prompt_hash(messages)
+    other = build_messages(rcpsp[1], PromptOptions())  # not a continuation: hashed from the start
+    assert hashed(other) == prompt_hash(other) and hashed([]) == prompt_hash([])
+    assert hashed(messages[:3]) == prompt_hash(messages[:3])
 
 
 @pytest.mark.parametrize("options", [{"rounds": 0}, {"feedback": "loud"}])
@@ -227,6 +253,55 @@ def test_repair_resumes_without_reasking_stored_rounds(rcpsp, tmp_path, cli) -> 
     code, text, _ = cli(["report", "--results", str(db), "--json"])
     document = json.loads(text)
     assert document["strategy"] == "repair" and document["repair"]["success_at"] == {"1": 0.25, "2": 0.5, "3": 0.75}
+
+
+def _stored_items(db: Path) -> int:
+    """Items committed so far (read beside the writing process, as any reader would)."""
+    if not db.exists():
+        return 0
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        try:
+            return conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        except sqlite3.OperationalError:  # the schema is not there yet
+            return 0
+
+
+def test_finished_conversations_are_committed_while_the_run_waits_and_survive_sigkill(rcpsp, tmp_path) -> None:
+    """Writes are batched, never held back: the conversations that ended are committed (item, rounds, cache)
+    while the run still waits for another reply, so a SIGKILL then costs no paid turn again."""
+    from test_formalize import _results
+
+    suite = tmp_path / "s.jsonl"
+    suite.write_text("".join(inst.to_json_line() + "\n" for inst in rcpsp))
+    script = conversation_script(_replies(rcpsp))
+    waiting = prompt_digest(_question(rcpsp[3]))
+    hold = threading.Event()
+    asked: list[tuple[str, int]] = []
+
+    def held(request):  # item 3's first answer comes only once `hold` is set
+        asked.append((prompt_digest(request.question), request.turn))
+        if prompt_digest(request.question) == waiting and not hold.is_set():
+            return StubReply(hang=True)
+        return script(request)
+
+    killed, clean = tmp_path / "killed.db", tmp_path / "clean.db"
+    with StubServer(held) as server:
+        command = [*stub_evaluate(suite, killed, server.openai_url, "--strategy", "repair"), "--no-preflight"]
+        process = subprocess.Popen([*command, "--concurrency", "4"], stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while _stored_items(killed) < 3 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        assert _stored_items(killed) == 3, "the three finished conversations are committed while the run waits"
+        assert len(asked) == 1 + 2 + 3 + 1
+        hold.set()
+        rerun = subprocess.run([*command, "--concurrency", "4"], capture_output=True)
+        assert rerun.returncode == 0, rerun.stderr
+        assert asked[7:] == [(waiting, 1), (waiting, 2), (waiting, 3)]  # only the conversation that had no reply
+        done = subprocess.run([*stub_evaluate(suite, clean, server.openai_url, "--strategy", "repair")])
+        assert done.returncode == 0
+    assert _results(killed) == _results(clean)
 
 
 def test_max_cost_counts_every_round(rcpsp, tmp_path) -> None:

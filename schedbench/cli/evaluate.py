@@ -145,8 +145,9 @@ def summarise(outcome: Any, results: Path) -> None:
     errors exits 1 (rerunning the same command retries them)."""
     from schedbench.cli._common import err
     from schedbench.cli.report import error_lines
+    from schedbench.evaluate.metrics import summarise as score
     from schedbench.results import Store
-    from schedbench.results.report import build_report
+    from schedbench.results.report import error_breakdown, item_facts
 
     verdict = "stopped by --max-cost" if outcome.stopped_by_budget else "complete"
     err.print(
@@ -155,10 +156,10 @@ def summarise(outcome: Any, results: Path) -> None:
         markup=False,
         highlight=False,
     )
-    with Store(results) as store:
+    with Store(results) as store:  # the report's item metrics: a conversation's rounds are not read back here
         run = store.run(outcome.run)
-        document = build_report(store, run) if run is not None else None
-    if document is None or not document["n"]:
+        document = {**score(item_facts(store, run.id)), "errors_by_kind": error_breakdown(store, run.id)} if run else {}
+    if not document.get("n"):
         return
     low, high = document["feasible_ci"]
     correct = round(document["feasible_rate"] * document["n"])

@@ -130,6 +130,7 @@ class ToolTurns:
             return None
         finally:
             runner.reserved -= estimate
+            runner.replied()
         runner.streak = ("", 0)
         runner.limit.on_success()
         runner.learn(request, completion)

@@ -112,6 +112,22 @@ def check(rows: list[tuple[str, str, str | None]], mode: str) -> list[Checked]:
     return out
 
 
+def check_turns(
+    rows: list[tuple[str, str, str | None, tuple[str, bool] | None]], mode: str
+) -> list[tuple[Checked, str | None]]:
+    """Extract and verify each (instance id, reply text, finish reason, feedback options) of conversations'
+    turns; with feedback options (style, objective turn), also the repair feedback on a reply whose check did
+    not break (None otherwise, and when there is nothing to repair)."""
+    out = []
+    for instance_id, text, finish_reason, then in rows:
+        checked = check([(instance_id, text, finish_reason)], mode)[0]
+        words = None
+        if then is not None and checked.failure is None:
+            words = feedback(instance_id, mode, then[0], checked.parse_error, checked.verification, then[1])
+        out.append((checked, words))
+    return out
+
+
 def feedback(
     instance_id: str,
     mode: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import functools
 import gc
 import hashlib
 import json
@@ -48,8 +48,8 @@ from schedbench.llm import (
 from schedbench.llm._prices import PriceTable, load_prices
 from schedbench.llm._secrets import Redactor, redact_config, safe_url
 from schedbench.problems import Instance
-from schedbench.prompts import PromptOptions, extract_program, program_input, prompt_hash, question_modes
-from schedbench.results.store import ItemRecord, Run, Store
+from schedbench.prompts import PromptOptions, extract_program, program_input, question_modes
+from schedbench.results.store import ItemRecord, Run, Store, Writes
 from schedbench.verifiers._result import reference_objective
 
 DEFAULT_OUTPUT_TOKENS_ESTIMATE = 2000
@@ -320,6 +320,7 @@ class _Runner:
         self.streak: tuple[str, int] = ("", 0)  # the kind of the last errors that a retry cannot fix, how many
         self.unavailable: ModelUnavailableError | None = None  # set: dispatch stops, the run fails with it
         self.probed = not config.preflight
+        self.first_reply: asyncio.Future | None = None  # conversations: done once the probing first request ended
         self.in_flight = 0
         self.slot_free: asyncio.Event | None = None
         self.work: Work | None = None
@@ -346,6 +347,11 @@ class _Runner:
         self.strategy = config.make_strategy()
         self.strategy_identity = self.strategy.identity()
         self.programs: Programs | None = None  # the sandbox of the formalize strategy's programs (on first use)
+        self.writes = Writes()  # conversations' cache entries, items and rounds not yet committed
+        self.written: list[ItemRecord] = []  # the items among them, counted once committed
+        self.write_scheduled = False
+        self.turn_checks: list[tuple[tuple[Any, ...], asyncio.Future]] = []  # conversations' replies to check
+        self.turn_check_scheduled = False
 
     async def run(self, todo: list[tuple[Instance, int]], model: ChatModel) -> None:
         if not todo:
@@ -437,14 +443,15 @@ class _Runner:
                     self.outcome.stopped_by_budget = True
                     return
                 self.in_flight += 1
-                if not self.probed:  # the first conversation alone: a server that cannot answer is found out
-                    self.probed = True
-                    with probing():
-                        await self.converse(model, inst, sample, prepared)
-                    continue
-                task: asyncio.Task[Any] = asyncio.create_task(self.converse(model, inst, sample, prepared))
+                probe = not self.probed
+                with probing() if probe else contextlib.nullcontext():  # the task keeps the probe's retry bound
+                    task: asyncio.Task[Any] = asyncio.create_task(self.converse(model, inst, sample, prepared))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
+                if probe:  # the first conversation's first request alone: a dead server is found out at once
+                    self.probed = True
+                    self.first_reply = asyncio.get_running_loop().create_future()
+                    await asyncio.wait({task, self.first_reply}, return_when=asyncio.FIRST_COMPLETED)
                 continue
             key = self.cache_key(prepared, sample)
             hit = self.store.cached(key) if self.cacheable and self.config.use_cache else None
@@ -483,7 +490,7 @@ class _Runner:
         strategy but direct, whose keys stay those of before strategies) the strategy's identity."""
         parts = [
             self.config.model,
-            safe_url(self.config.base_url),
+            _safe_url(self.config.base_url),
             prepared.prompt_hash,
             self.params,
             self.config.model_args,
@@ -524,9 +531,55 @@ class _Runner:
             item.latency_s = sum(r.latency_s for r in rounds)
             item.cached = all(r.cached for r in rounds)
             item.error = error or last.failure
-        self.store.add_items(self.run_row.id, [(item, None)])
-        self.store.add_rounds(self.run_row.id, inst.id, sample, [dataclasses.asdict(r) for r in rounds])
-        self.count(item)
+        self.writes.item(self.run_row.id, item)
+        self.writes.conversation(self.run_row.id, inst.id, sample, [r.stored() for r in rounds])
+        self.written.append(item)
+        self.write_soon()
+
+    def write_soon(self) -> None:
+        """Commit the queued writes at the event loop's next turn, with whatever else is queued by then (at once
+        when FLUSH_AT rows wait). A reply is thus committed before the loop waits for anything again, and
+        before its conversation's next request (`_Turns.complete` commits what waits first)."""
+        if len(self.writes) >= FLUSH_AT:
+            self.write_now()
+        elif not self.write_scheduled:
+            self.write_scheduled = True
+            asyncio.get_running_loop().call_soon(self.write_now)
+
+    def write_now(self) -> None:
+        """Commit the queued writes in one transaction. Called from callbacks, so it never raises: a failure is
+        kept in `self.failure`, stops the dispatch, and `drain` raises it."""
+        self.write_scheduled = False
+        if not len(self.writes):
+            return
+        writes, written = self.writes, self.written
+        self.writes, self.written = Writes(), []
+        if self.commit(lambda: self.store.commit(writes)):
+            for item in written:
+                self.count(item)
+
+    def check_turn(
+        self, instance_id: str, text: str, finish_reason: str | None, then: tuple[str, bool] | None
+    ) -> asyncio.Future:
+        """The check of a conversation's reply (with its feedback when `then` asks for it, see `Turns.ask`): the
+        replies that arrive in one turn of the event loop go to the worker in one call."""
+        future = asyncio.get_running_loop().create_future()
+        self.turn_checks.append(((instance_id, text, finish_reason, then), future))
+        if len(self.turn_checks) >= FLUSH_AT:
+            self.check_turns_now()
+        elif not self.turn_check_scheduled:
+            self.turn_check_scheduled = True
+            asyncio.get_running_loop().call_soon(self.check_turns_now)
+        return future
+
+    def check_turns_now(self) -> None:
+        """Send the waiting conversation replies to be checked; each answer goes to the future that waits for it."""
+        self.turn_check_scheduled = False
+        if not self.turn_checks:
+            return
+        batch, self.turn_checks = self.turn_checks, []
+        call = self.work.call(_work.check_turns, [row for row, _ in batch], self.config.prompt.mode)  # type: ignore[union-attr]  # started in run()
+        call.add_done_callback(lambda done: _settle([future for _, future in batch], done))
 
     def item_record(self, inst: Instance, sample: int, prepared: Prepared, error: str | None) -> ItemRecord:
         """An item row without its reply yet."""
@@ -590,6 +643,11 @@ class _Runner:
         self.arrived(inst, sample, prepared, key, completion, error)
         return True
 
+    def replied(self) -> None:
+        """A conversation's request ended (with a reply or a fault): the probing one's first lets the others go."""
+        if self.first_reply is not None and not self.first_reply.done():
+            self.first_reply.set_result(None)
+
     def failed(self, kind: str, error: str) -> None:
         """Count an error by kind; stop the run when a retry cannot fix it and it keeps happening (or the probing
         first request met it)."""
@@ -600,10 +658,17 @@ class _Runner:
             return
         count = self.streak[1] + 1 if self.streak[0] == kind else 1
         self.streak = (kind, count)
-        first = self.outcome.answered + self.outcome.errors == 0 and self.config.preflight and count == 1
+        first = self.config.preflight and count == 1 and self.probe_request()
         if first or count >= self.config.max_consecutive_errors:
             message = error.split(": ", 1)[1] if ": " in error else error
             self.unavailable = ModelUnavailableError(self.config.model, kind, message, count)
+
+    def probe_request(self) -> bool:
+        """Whether the request that just ended is the probing first one: of a conversation, its first request;
+        of single requests, the one before any item was stored."""
+        if self.first_reply is not None:
+            return not self.first_reply.done()
+        return self.outcome.answered + self.outcome.errors == 0
 
     def learn(self, prepared: Prepared, completion: Completion) -> None:
         """Tighten the budget estimate with what the provider reported."""
@@ -675,23 +740,31 @@ class _Runner:
     def store_items(self, batch: list[tuple[ItemRecord, str | None]]) -> None:
         """Commit items (and cache entries) in one transaction. Called from callbacks, so it never raises: a
         failure is kept in `self.failure`, stops the dispatch, and `drain` raises it."""
+        if self.commit(lambda: self.store.add_items(self.run_row.id, batch)):
+            for item, _ in batch:
+                self.count(item)
+
+    def commit(self, write: Any) -> bool:
+        """Run one committing `write` unless an earlier one failed; whether it succeeded. A failure is kept in
+        `self.failure` and stops the dispatch."""
         if self.failure is not None:
-            return
+            return False
         try:
-            self.store.add_items(self.run_row.id, batch)
+            write()
         except Exception as exc:  # sqlite3 errors, a full disk, a value the store refused: all stop the run
             self.failure = StorageError(str(self.store.path), f"{type(exc).__name__}: {exc}")
             if self.slot_free is not None:
                 self.slot_free.set()
-            return
-        for item, _ in batch:
-            self.count(item)
+            return False
+        return True
 
     async def drain(self) -> None:
         """Check and store every reply that arrived; raise the storage failure if there was one."""
+        self.write_now()  # first, before anything is awaited: an interrupted run keeps every reply
         self.check_now()
         while self.checks:
             await asyncio.gather(*list(self.checks))
+        self.write_now()
         if self.failure is not None:
             raise self.failure
 
@@ -730,8 +803,48 @@ class _Runner:
         return self.progress
 
 
+_safe_url = functools.lru_cache(maxsize=8)(safe_url)  # once per run rather than once per request
+
+
+class ConversationHash:
+    """`prompt_hash` of a growing conversation with each message encoded and hashed once: the hash of the JSON
+    list is kept open before its closing bracket and extended by the messages a turn appends (when the list
+    starts with the very message objects hashed before; otherwise it starts over)."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+        self.open = hashlib.sha256(b"[")
+
+    def __call__(self, messages: list[dict[str, Any]]) -> str:
+        known = len(self.seen)
+        if len(messages) < known or any(a is not b for a, b in zip(self.seen, messages, strict=False)):
+            self.open, known = hashlib.sha256(b"["), 0
+        for index in range(known, len(messages)):
+            text = json.dumps(messages[index], ensure_ascii=False, separators=(",", ":"))
+            self.open.update((f",{text}" if index else text).encode())
+        self.seen = list(messages)
+        closed = self.open.copy()
+        closed.update(b"]")
+        return closed.hexdigest()
+
+
 async def _pick(batch: asyncio.Future, position: int) -> Prepared:
     return (await batch)[position]
+
+
+def _settle(futures: list[asyncio.Future], done: asyncio.Future) -> None:
+    """Hand each waiting future its result from a batch call (or the call's failure)."""
+    failed = done.cancelled() or done.exception() is not None
+    results = [None] * len(futures) if failed else done.result()
+    for future, result in zip(futures, results, strict=True):
+        if future.done():  # its conversation was cancelled
+            continue
+        if done.cancelled():
+            future.cancel()
+        elif failed:
+            future.set_exception(done.exception())  # type: ignore[arg-type]  # not cancelled, so an exception
+        else:
+            future.set_result(result)
 
 
 class _Turns(ToolTurns):
@@ -745,21 +858,28 @@ class _Turns(ToolTurns):
         self.sample = sample
         self.messages = prepared.messages
         self.error: str | None = None
+        self.worded: tuple[Round, tuple[str, bool], str | None] | None = None  # feedback worded with a check
+        self.conversation_hash = ConversationHash()
 
-    async def ask(self, messages: list[dict[str, str]], user: str | None) -> Round | None:
+    async def ask(
+        self, messages: list[dict[str, str]], user: str | None, then: tuple[str, bool] | None = None
+    ) -> Round | None:
         got = await self.complete(messages)
         if got is None:
             return None
         completion, cost = got
-        return self.round(user, completion, cost, await self.check(completion.text, completion.finish_reason))
+        checked, words = await self.runner.check_turn(self.inst.id, completion.text, completion.finish_reason, then)
+        reply = self.round(user, completion, cost, checked)
+        self.worded = (reply, then, words) if then is not None and checked.failure is None else None
+        return reply
 
     async def complete(self, messages: list[dict[str, str]]) -> tuple[Completion, float] | None:
         """The model's reply to `messages` (from the cache, or asked under the budget and cached) and its cost;
         None when the item must stop."""
         runner = self.runner
-        if runner.unavailable is not None or runner.outcome.stopped_by_budget:
+        if runner.unavailable is not None or runner.outcome.stopped_by_budget or runner.failure is not None:
             return None
-        request = Prepared(messages, prompt_hash(messages), sum(len(m["content"]) for m in messages))
+        request = Prepared(messages, self.conversation_hash(messages), sum(len(m["content"]) for m in messages))
         key = runner.cache_key(request, self.sample)
         completion = self.cached(key)
         cost = 0.0
@@ -775,15 +895,14 @@ class _Turns(ToolTurns):
                 record = runner.item_record(self.inst, self.sample, request, None)
                 record.response, record.finish_reason = completion.text, completion.finish_reason
                 record.input_tokens, record.output_tokens = completion.input_tokens, completion.output_tokens
-                runner.store.add_cache([(key, record)])
+                runner.writes.cache_reply(key, record)
+                runner.write_soon()
         return completion, cost
 
     async def check(self, text: str, finish_reason: str | None) -> Checked:
         """`text` read as an answer to the item, and verified."""
-        runner = self.runner
-        return (await runner.work.call(_work.check, [(self.inst.id, text, finish_reason)], runner.config.prompt.mode))[
-            0
-        ]
+        checked, _ = await self.runner.check_turn(self.inst.id, text, finish_reason, None)
+        return checked
 
     def round(self, user: str | None, completion: Completion, cost: float, checked: Checked) -> Round:
         """One stored round: the reply with its accounting and its check."""
@@ -863,6 +982,7 @@ class _Turns(ToolTurns):
         if runner.over_budget(estimate):
             runner.outcome.stopped_by_budget = True
             return None
+        runner.write_now()  # the conversation's earlier replies are committed before it asks again
         runner.reserved += estimate
         try:
             completion = await self.model.complete(
@@ -877,12 +997,15 @@ class _Turns(ToolTurns):
             return None
         finally:
             runner.reserved -= estimate
+            runner.replied()
         runner.streak = ("", 0)
         runner.limit.on_success()
         runner.learn(request, completion)
         return completion
 
     async def feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
+        if self.worded is not None and self.worded[0] is last and self.worded[1] == (style, objective_turn):
+            return self.worded[2]  # worded with the check of `last`
         runner = self.runner
         return await runner.work.call(
             _work.feedback,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from schedbench.errors import OptionError
@@ -46,15 +46,26 @@ class Round:
     def correct(self) -> bool:
         return bool(self.verification and self.verification.get("correct"))
 
+    def stored(self) -> dict[str, Any]:
+        """The round as the store keeps it: its fields by name (the values themselves, not copies — the store
+        serialises them at once)."""
+        return {name: getattr(self, name) for name in _ROUND_FIELDS}
+
+
+_ROUND_FIELDS = tuple(f.name for f in fields(Round))
+
 
 class Turns(Protocol):
     """What the runner offers a strategy for one item."""
 
     messages: list[dict[str, str]]  # the item's question (system, few-shot, user)
 
-    async def ask(self, messages: list[dict[str, str]], user: str | None) -> Round | None:
+    async def ask(
+        self, messages: list[dict[str, str]], user: str | None, then: tuple[str, bool] | None = None
+    ) -> Round | None:
         """The model's checked reply to `messages` (cached per conversation); None when the item must stop
-        (a fault, stored as an error row, or the budget)."""
+        (a fault, stored as an error row, or the budget). With `then` (feedback style, objective turn), the
+        feedback on the reply is worded along with its check, and `feedback` with those options returns it."""
         ...
 
     async def feedback(self, last: Round, style: str, objective_turn: bool) -> str | None:
@@ -135,7 +146,8 @@ class Repair(Strategy):
         done: list[Round] = []
         objective_left = self.objective_turn
         while len(done) < self.rounds:
-            reply = await self.answer(turns, messages, user)
+            more = len(done) + 1 < self.rounds  # a failed answer now gets feedback
+            reply = await self.answer(turns, messages, user, (self.feedback, objective_left) if more else None)
             if reply is None:
                 break
             done.append(reply)
@@ -148,9 +160,11 @@ class Repair(Strategy):
             messages = [*messages, {"role": "assistant", "content": reply.response}, {"role": "user", "content": user}]
         return done
 
-    async def answer(self, turns: Turns, messages: list[dict[str, str]], user: str | None) -> Round | None:
-        """One round: the model's checked reply."""
-        return await turns.ask(messages, user)
+    async def answer(
+        self, turns: Turns, messages: list[dict[str, str]], user: str | None, then: tuple[str, bool] | None
+    ) -> Round | None:
+        """One round: the model's checked reply (with `then`, its feedback worded at once, see `Turns.ask`)."""
+        return await turns.ask(messages, user, then)
 
     async def next_turn(self, turns: Turns, reply: Round, objective_turn: bool) -> str | None:
         """The user turn after a round (None: nothing to repair)."""
@@ -196,7 +210,9 @@ class Formalize(Repair):
 
         require_isolation(False)
 
-    async def answer(self, turns: Turns, messages: list[dict[str, str]], user: str | None) -> Round | None:
+    async def answer(
+        self, turns: Turns, messages: list[dict[str, str]], user: str | None, then: tuple[str, bool] | None
+    ) -> Round | None:
         return await turns.ask_program(messages, user)
 
     async def next_turn(self, turns: Turns, reply: Round, objective_turn: bool) -> str | None:

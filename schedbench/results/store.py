@@ -9,7 +9,8 @@
   response, answer, verification, tokens, cost and latency; the item row holds the last round.
 - `cache`: responses keyed by model + base URL + messages + parameters (+ sample), so reruns cost nothing.
 
-Each item is committed as it arrives. Readers (`report`, the HTML report) use `runs()`, `run()` and `items()`.
+Each reply is committed as it arrives (the replies of one turn of the runner's event loop in one transaction,
+`Writes` + `Store.commit`). Readers (`report`, the HTML report) use `runs()`, `run()` and `items()`.
 """
 
 from __future__ import annotations
@@ -314,6 +315,33 @@ def _bounded_violation(violation: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class Writes:
+    """Rows to commit together (`Store.commit`): each is made when it is added, from the values of that moment."""
+
+    def __init__(self) -> None:
+        self.cache: list[tuple[Any, ...]] = []
+        self.items: list[tuple[Any, ...]] = []
+        self.rounds: list[tuple[Any, ...]] = []
+        self.conversations: list[tuple[int, str, int]] = []  # whose stored rounds are replaced
+
+    def __len__(self) -> int:
+        return len(self.cache) + len(self.items) + len(self.conversations)
+
+    def cache_reply(self, key: str, item: ItemRecord) -> None:
+        """The response cache entry of an item's reply (nothing when there is no reply)."""
+        if item.response is not None:
+            self.cache.append(item.cache_row(key, now()))
+
+    def item(self, run_id: int, item: ItemRecord) -> None:
+        """An item row (replacing a stored one of the same run, instance and sample)."""
+        self.items.append(item.row(run_id, now()))
+
+    def conversation(self, run_id: int, instance_id: str, sample: int, rounds: list[dict[str, Any]]) -> None:
+        """Every round of one item, replacing the rounds stored for it before."""
+        self.conversations.append((run_id, instance_id, sample))
+        self.rounds.extend((run_id, instance_id, sample, n, json.dumps(r)) for n, r in enumerate(rounds, start=1))
+
+
 class Store:
     """The results database. Open with `Store(path)` (every write is committed at once), or
     `Store(path, readonly=True)` to read one that may sit on a read-only file or folder. A file that cannot be
@@ -495,26 +523,36 @@ class Store:
     # items -----------------------------------------------------------------------------------------------
     def add_cache(self, entries: list[tuple[str, ItemRecord]]) -> None:
         """Cache fresh replies (key, item) in one transaction."""
-        stamp = now()
-        rows = [item.cache_row(key, stamp) for key, item in entries if item.response is not None]
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        writes = Writes()
+        for key, item in entries:
+            writes.cache_reply(key, item)
+        self.commit(writes)
 
     def add_items(self, run_id: int, batch: list[tuple[ItemRecord, str | None]]) -> None:
         """Store items in one transaction (committed before returning), caching fresh replies that have a key."""
-        stamp = now()
-        items = [item.row(run_id, stamp) for item, _ in batch]
-        cache = [
-            item.cache_row(key, stamp)
-            for item, key in batch
-            if key is not None and item.error is None and item.response is not None and not item.cached
-        ]
+        writes = Writes()
+        for item, key in batch:
+            writes.item(run_id, item)
+            if key is not None and item.error is None and not item.cached:
+                writes.cache_reply(key, item)
+        self.commit(writes)
+
+    def commit(self, writes: Writes) -> None:
+        """Write cache entries, items and conversations' rounds in one transaction, committed before returning."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany(_INSERT_ITEM, items)
-            if cache:
-                self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)", cache)
+            if writes.items:
+                self.db.executemany(_INSERT_ITEM, writes.items)
+            if writes.cache:
+                self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?, ?)", writes.cache)
+            if writes.conversations:
+                self.db.executemany(
+                    "DELETE FROM rounds WHERE run_id = ? AND instance_id = ? AND sample = ?", writes.conversations
+                )
+                self.db.executemany(
+                    "INSERT INTO rounds (run_id, instance_id, sample, round, data) VALUES (?, ?, ?, ?, ?)",
+                    writes.rounds,
+                )
 
     def done_keys(self, run_id: int) -> set[tuple[str, int]]:
         """(instance id, sample) of every item stored without an error."""
@@ -523,15 +561,9 @@ class Store:
 
     def add_rounds(self, run_id: int, instance_id: str, sample: int, rounds: list[dict[str, Any]]) -> None:
         """Store every round of one item (replacing earlier ones), committed before returning."""
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.execute(
-                "DELETE FROM rounds WHERE run_id = ? AND instance_id = ? AND sample = ?", (run_id, instance_id, sample)
-            )
-            self.db.executemany(
-                "INSERT INTO rounds (run_id, instance_id, sample, round, data) VALUES (?, ?, ?, ?, ?)",
-                [(run_id, instance_id, sample, n, json.dumps(r)) for n, r in enumerate(rounds, start=1)],
-            )
+        writes = Writes()
+        writes.conversation(run_id, instance_id, sample, rounds)
+        self.commit(writes)
 
     def rounds(self, run_id: int) -> dict[tuple[str, int], list[dict[str, Any]]]:
         """The stored rounds of a run's items by (instance id, sample), in round order."""
