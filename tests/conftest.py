@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: in CI the same examples every run (derandomized), so a run fails only on a change, never on
+# what a random seed happens to draw that day; elsewhere a fresh draw each run, to keep finding new cases.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("SCHEDBENCH_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "explore"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT / "schedbench" / "datasets"
