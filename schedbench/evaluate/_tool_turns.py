@@ -19,7 +19,7 @@ from typing import Any
 
 from schedbench.evaluate import _work
 from schedbench.evaluate._work import Prepared
-from schedbench.llm import Completion, ItemContext, Message, ToolSpec
+from schedbench.llm import Completion, Message, ToolSpec
 from schedbench.prompts import prompt_hash, tool_description, tools_note
 
 #: The tools of `--tools`, by their name there, and the name the model calls them by.
@@ -93,7 +93,7 @@ class ToolTurns:
         hit = runner.store.cached(key) if runner.cacheable and runner.config.use_cache else None
         if hit is not None:
             return _from_envelope(hit)
-        completion = await self.request_with_tools(request, tools)
+        completion = await self.request(request, tools)
         if completion is None:
             return None
         completion.cost_usd = completion.cost_usd or runner.prices.cost(
@@ -107,34 +107,9 @@ class ToolTurns:
             runner.store.add_cache([(key, record)])
         return completion
 
-    async def request_with_tools(self, request: Prepared, tools: list[ToolSpec]) -> Completion | None:
-        """The request of one turn, like `_Turns.request` but with the tools offered."""
-        from schedbench.llm import classify, describe
-
-        runner = self.runner
-        estimate = runner.estimate(request)
-        if runner.over_budget(estimate):
-            runner.outcome.stopped_by_budget = True
-            return None
-        runner.reserved += estimate
-        try:
-            completion = await self.model.complete(
-                request.messages,
-                context=ItemContext(self.inst, runner.config.prompt.mode, self.sample),
-                tools=tools,
-                **runner.params,
-            )
-        except Exception as exc:  # the item becomes an error row, asked again on resume (stored turns cached)
-            self.error = runner.redact(describe(exc))[:1000]
-            runner.failed(classify(exc), self.error)
-            return None
-        finally:
-            runner.reserved -= estimate
-            runner.replied()
-        runner.streak = ("", 0)
-        runner.limit.on_success()
-        runner.learn(request, completion)
-        return completion
+    async def request(self, request: Prepared, tools: list[ToolSpec] | None = None) -> Completion | None:
+        """One request under the budget (`_Turns.request`), with `tools` offered when given."""
+        raise NotImplementedError
 
     async def final_round(self, turns: list[Completion]) -> Any:
         """The item's `Round`: the last turn's answer checked, with every turn's tokens, cost and latency."""

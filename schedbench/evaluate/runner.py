@@ -37,6 +37,7 @@ from schedbench.llm import (
     ChatModel,
     Completion,
     ItemContext,
+    ToolSpec,
     classify,
     close_model,
     describe,
@@ -975,8 +976,9 @@ class _Turns(ToolTurns):
             finish_reason=hit.finish_reason,
         )
 
-    async def request(self, request: Prepared) -> Completion | None:
-        """One request under the budget; None (with `error` set on a fault) when it cannot be made."""
+    async def request(self, request: Prepared, tools: list[ToolSpec] | None = None) -> Completion | None:
+        """One request under the budget, with `tools` offered when given; None (with `error` set on a fault) when
+        it cannot be made."""
         runner = self.runner
         estimate = runner.estimate(request)
         if runner.over_budget(estimate):
@@ -988,6 +990,7 @@ class _Turns(ToolTurns):
             completion = await self.model.complete(
                 request.messages,
                 context=ItemContext(self.inst, runner.config.prompt.mode, self.sample, runner.strategy.name),
+                **({"tools": tools} if tools is not None else {}),
                 **runner.params,
             )
         except Exception as exc:  # the item becomes an error row, asked again on resume
