@@ -15,7 +15,11 @@ from schedbench.errors import InputError
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     for name in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE", "SCHEDBENCH_RAY_SHIP"):
-        monkeypatch.delenv(name, raising=False)
+        # set, then delete: monkeypatch records a variable only when it exists, and prepare_token_auth writes
+        # RAY_AUTH_MODE straight into os.environ; left behind, it put every later Ray test of this process
+        # into token mode (a local instance then refuses its own driver)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path))
     return tmp_path
 
