@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from hypothesis import settings
@@ -28,7 +29,15 @@ def published_data() -> Path:
     return datasets.ROOT
 
 
-CliRun = Callable[[list[str]], tuple[int, str, str]]
+class CliResult(NamedTuple):
+    """What a command-line run ended with (the same fields as `subprocess.CompletedProcess`)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+CliRun = Callable[[list[str]], CliResult]
 
 
 @pytest.fixture
@@ -36,7 +45,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     """Run the console entry point in-process: cli(argv) → (exit code, stdout, stderr)."""
     from schedbench.cli import main
 
-    def run(argv: list[str]) -> tuple[int, str, str]:
+    def run(argv: list[str]) -> CliResult:
         monkeypatch.setattr(sys, "argv", ["schedbench", *argv])
         code = 0
         try:
@@ -44,6 +53,12 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
         except SystemExit as exc:
             code = int(exc.code or 0)
         captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def run_cli(cli: CliRun) -> Callable[..., CliResult]:
+    """`cli` with the arguments spread: run_cli("solve", path) → CliResult."""
+    return lambda *args: cli(list(args))

@@ -1,14 +1,20 @@
-"""Bad input through the real command line: exit code 2, one line on stderr naming the file and field."""
+"""Bad input through the command line: exit code 2, one line on stderr naming the file and field.
+
+The cases run the console entry point in-process (the `cli` fixture: the same `main`, its output captured); one
+test runs the installed `python -m schedbench` as a real process for a bad file and a usage error, so the exit
+code and the single line also hold where a shell sees them."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CliResult
 
 GOOD_DATA = {
     "horizon": 20,
@@ -22,11 +28,16 @@ def envelope(**data_changes: Any) -> dict[str, Any]:
     return {"id": "x", "family": "rcpsp", "level": 1, "data": {**GOOD_DATA, **data_changes}}
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "schedbench", *args], capture_output=True, text=True, check=False)
+Run = Callable[..., CliResult]
 
 
-def assert_one_line_error(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
+def run_process(*args: str) -> CliResult:
+    """The command line as its own process (the installed entry point)."""
+    done = subprocess.run([sys.executable, "-m", "schedbench", *args], capture_output=True, text=True, check=False)
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def assert_one_line_error(done: CliResult, *fragments: str) -> None:
     assert done.returncode == 2, (done.returncode, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -69,7 +80,7 @@ BAD_INSTANCES = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INSTANCES))
-def test_bad_instance_files_exit_2_naming_file_and_field(tmp_path: Path, name: str) -> None:
+def test_bad_instance_files_exit_2_naming_file_and_field(tmp_path: Path, name: str, run_cli: Run) -> None:
     content, fragments = BAD_INSTANCES[name]
     instance = write(tmp_path / "inst.json", content)
     solution = write(tmp_path / "sol.json", {"starts": {"T1": 0, "T2": 3}})
@@ -79,7 +90,7 @@ def test_bad_instance_files_exit_2_naming_file_and_field(tmp_path: Path, name: s
         assert_one_line_error(done, "inst.json", *fragments)
 
 
-def test_bad_line_of_a_suite_is_named_by_line_number(tmp_path: Path) -> None:
+def test_bad_line_of_a_suite_is_named_by_line_number(tmp_path: Path, run_cli: Run) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
     lines = [json.dumps(envelope()), json.dumps({**envelope(precedences=[["T1", "T1x"]]), "id": "y"})]
@@ -89,7 +100,7 @@ def test_bad_line_of_a_suite_is_named_by_line_number(tmp_path: Path) -> None:
     assert_one_line_error(run_cli("solve", str(suite)), "instances.jsonl:2", "duplicate instance id")
 
 
-def test_malformed_solution_file_exits_2(tmp_path: Path) -> None:
+def test_malformed_solution_file_exits_2(tmp_path: Path, run_cli: Run) -> None:
     instance = write(tmp_path / "inst.json", envelope())
     solution = write(tmp_path / "sol.json", '{"starts": {"T1": 0,')
     assert_one_line_error(
@@ -97,7 +108,7 @@ def test_malformed_solution_file_exits_2(tmp_path: Path) -> None:
     )
 
 
-def test_missing_files_exit_2(tmp_path: Path) -> None:
+def test_missing_files_exit_2(tmp_path: Path, run_cli: Run) -> None:
     instance = write(tmp_path / "inst.json", envelope())
     assert_one_line_error(
         run_cli("verify", "--instance", str(instance), "--solution", str(tmp_path / "no.json")), "no.json"
@@ -110,7 +121,7 @@ def test_missing_files_exit_2(tmp_path: Path) -> None:
     )
 
 
-def test_truncated_psplib_file_exits_2(published_data: Path, tmp_path: Path) -> None:
+def test_truncated_psplib_file_exits_2(published_data: Path, tmp_path: Path, run_cli: Run) -> None:
     text = (published_data / "psplib" / "j30" / "j301_1.sm").read_text()
     half = write(tmp_path / "half.sm", text[: len(text) // 2])
     assert_one_line_error(run_cli("solve", str(half)), "half.sm", "PSPLIB")
@@ -129,18 +140,20 @@ def test_truncated_psplib_file_exits_2(published_data: Path, tmp_path: Path) -> 
         ("--tasks", "1", "greater than or equal to 2"),
     ],
 )
-def test_bad_generator_options_exit_2_naming_the_option(tmp_path: Path, option: str, value: str, fragment: str) -> None:
+def test_bad_generator_options_exit_2_naming_the_option(
+    tmp_path: Path, option: str, value: str, fragment: str, run_cli: Run
+) -> None:
     done = run_cli("generate", "rcpsp", "--out", str(tmp_path / "s"), option, value, "--quiet")
     assert_one_line_error(done, "command line", option, fragment)
     assert not (tmp_path / "s").exists()
 
 
-def test_too_many_edges_for_the_tasks_exits_2(tmp_path: Path) -> None:
+def test_too_many_edges_for_the_tasks_exits_2(tmp_path: Path, run_cli: Run) -> None:
     done = run_cli("generate", "rcpsp", "--out", str(tmp_path / "s"), "--tasks", "4", "--levels", "30", "--quiet")
     assert_one_line_error(done, "command line", "--tasks")
 
 
-def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path) -> None:
+def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path, run_cli: Run) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "instances.jsonl").write_text(json.dumps(envelope()) + "\n" + json.dumps({**envelope(), "id": "y"}))
@@ -160,5 +173,11 @@ def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path) -> None:
         (["no-such-command"], "No such command"),
     ],
 )
-def test_command_line_usage_errors_are_one_line_too(args: list[str], fragment: str) -> None:
+def test_command_line_usage_errors_are_one_line_too(args: list[str], fragment: str, run_cli: Run) -> None:
     assert_one_line_error(run_cli(*args), "command line", fragment)
+
+
+def test_the_installed_entry_point_exits_2_with_one_line(tmp_path: Path) -> None:
+    instance = write(tmp_path / "inst.json", BAD_INSTANCES["malformed_json"][0])
+    assert_one_line_error(run_process("solve", str(instance), "--json"), "inst.json", "malformed JSON")
+    assert_one_line_error(run_process("no-such-command"), "command line", "No such command")
