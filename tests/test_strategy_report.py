@@ -126,6 +126,41 @@ def test_the_html_report_carries_the_chart(db: Path, tmp_path: Path) -> None:
         assert f'data-series="{strategy}"' in block, strategy
 
 
+def _chart_lines(db: Path, chart: str) -> dict[str, tuple[list[float], list[float]]]:
+    with Store(db) as store:
+        groups = figure_groups(views_from_store(store, build_reports(store)))
+    axes = dict(groups.families)["smtt"][chart].axes[0]
+    return {
+        line.get_gid().removeprefix("series:line:"): (list(line.get_xdata()), list(line.get_ydata()))
+        for line in axes.get_lines()
+        if str(line.get_gid()).startswith("series:line:")
+    }
+
+
+def test_runs_on_another_suite_get_lines_of_their_own(db: Path, lines, tmp_path: Path) -> None:
+    """A direct run on a second suite of the family, with other levels and instances: the family section names
+    the suite in every line and pools only runs on the same suite, so the first suite's lines are unchanged."""
+    both = tmp_path / "both.db"
+    both.write_bytes(db.read_bytes())
+    family = get_family("smtt")
+    config = family.generator_config(seed=8, levels="6,9", per_level=4, stage="unweighted")
+    other = generate_suite(family, config, tmp_path / "other", show_progress=False)
+    config_b = EvalConfig(model="baseline/mdd", suite=str(other), results=both, run="mdd-other", show_progress=False)
+    evaluate(config_b)
+    pooled_over_both = _from_items(both)["direct"]  # what one "direct" line over both suites would draw
+    with Store(both) as store:
+        other_doc = next(d for d in build_reports(store) if d["run"] == "mdd-other")
+    for chart in ("strategy_gap_by_level", "strategy_curves"):
+        drawn = _chart_lines(both, chart)
+        assert set(drawn) == {f"{strategy} · smtt" for strategy in lines} | {"direct · other"}, chart
+    gaps = _chart_lines(both, "strategy_gap_by_level")
+    for strategy, points in lines.items():
+        assert gaps[f"{strategy} · smtt"] == points, strategy  # the first suite's lines as before
+    own = {r["level"]: r["mean_gap_pct"] for r in other_doc["by_level"] if r.get("gap_n")}
+    assert dict(zip(*gaps["direct · other"], strict=True)) == pytest.approx(own, abs=1e-3)
+    assert set(own) == {6, 9} and pooled_over_both != pytest.approx(dict(zip(*lines["direct"], strict=True)))
+
+
 def test_no_line_without_feasible_answers() -> None:
     documents: list[dict[str, Any]] = [
         {"strategy": "direct", "by_level": [{"level": 3, "n": 2, "mean_gap_pct": None, "gap_n": 0}]},

@@ -26,18 +26,25 @@ def strategy_of(doc: Document) -> str:
     return strategy + (f"×{rounds}" if rounds else "") + (f" {feedback}" if feedback else "")
 
 
+def strategy_line(doc: Document) -> str:
+    """The line a document joins in a per-strategy chart or table: `strategy_line` when the caller set one (the
+    HTML report's family section names the suite there when its runs span several suites, so runs on different
+    instances are never pooled), else `strategy_of`."""
+    return str(doc.get("strategy_line") or strategy_of(doc))
+
+
 def gap_by_level(docs: Sequence[Document]) -> dict[str, list[dict[str, Any]]]:
-    """Per strategy (sorted by name): the mean optimality gap (%) of feasible answers at each level, pooled over
-    the strategy's runs — each run's level mean weighted by its number of such answers (`gap_n`), so the
-    result is the mean over every feasible answer of the strategy at that level. Levels where no run of the
-    strategy has a gap are left out; rows are {level, gap_n, mean_gap_pct}."""
+    """Per strategy line (`strategy_line`, sorted by name): the mean optimality gap (%) of feasible answers at
+    each level, pooled over the line's runs — each run's level mean weighted by its number of such answers
+    (`gap_n`), so the result is the mean over every feasible answer of the line at that level. Levels where no
+    run of the line has a gap are left out; rows are {level, gap_n, mean_gap_pct}."""
     sums: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
     for doc in docs:
         for row in doc.get("by_level") or []:
             count = int(row.get("gap_n") or 0)
             if row.get("mean_gap_pct") is None or not count:
                 continue
-            cell = sums[strategy_of(doc)][int(row["level"])]
+            cell = sums[strategy_line(doc)][int(row["level"])]
             cell[0] += float(row["mean_gap_pct"]) * count
             cell[1] += count
     return {

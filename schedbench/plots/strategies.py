@@ -14,7 +14,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from schedbench.evaluate.by_strategy import gap_by_level, strategy_of
+from schedbench.evaluate.by_strategy import gap_by_level, strategy_line
 from schedbench.evaluate.metrics import wilson
 from schedbench.plots._figure import chart, colour, empty_note, new_figure, runs_legend, series_gid, short_ticks
 
@@ -22,12 +22,12 @@ Document = Mapping[str, Any]
 
 
 def pooled_by_level(docs: Sequence[Document]) -> dict[str, list[dict[str, Any]]]:
-    """Per strategy: success rate by level pooled over its runs (successes and items summed), with Wilson
-    intervals. `docs` carry `by_level` rows (a run's, or one family section's)."""
+    """Per strategy line (`strategy_line`): success rate by level pooled over its runs (successes and items
+    summed), with Wilson intervals. `docs` carry `by_level` rows (a run's, or one family section's)."""
     counts: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
     for doc in docs:
         for row in doc.get("by_level") or []:
-            cell = counts[strategy_of(doc)][int(row["level"])]
+            cell = counts[strategy_line(doc)][int(row["level"])]
             cell[0] += float(row.get("feasible_rate") or 0.0) * int(row.get("n") or 0)
             cell[1] += int(row.get("n") or 0)
     pooled: dict[str, list[dict[str, Any]]] = {}

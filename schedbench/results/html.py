@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from typing import Any
 
 from schedbench import __version__
 from schedbench.errors import OptionError
+from schedbench.evaluate.by_strategy import strategy_of
 from schedbench.evaluate.outcomes import OUTCOMES, SUCCESSES
 from schedbench.executors import map_ordered
 from schedbench.plots._figure import abbreviate
@@ -299,8 +301,10 @@ CAPTIONS = {
     "gap_distribution": "Gap distribution of feasible answers, by run",
     "normalised_gap_distribution": "SMTT normalised gap (obj − opt) / (EDD − opt): 0 optimal, 1 as bad as EDD",
     "cost_and_tokens": "Tokens and cost per item, by run",
-    "strategy_curves": "Feasibility vs. level per strategy (runs of a strategy pooled; Wilson 95% bands)",
-    "strategy_gap_by_level": "Mean gap of feasible answers vs. level per strategy (runs of a strategy pooled)",
+    "strategy_curves": "Feasibility vs. level per strategy (runs of a strategy on the same suite pooled; Wilson 95% "
+    "bands)",
+    "strategy_gap_by_level": "Mean gap of feasible answers vs. level per strategy (runs of a strategy on the same "
+    "suite pooled)",
     "success_at_k": "Success within k rounds (success@k) per run",
     "cost_per_solved": "Tokens and cost per solved item, by run",
     "evolution_score": "Score over iterations (best so far as a step line)",
@@ -361,6 +365,19 @@ def family_members(runs: Sequence[RunView]) -> list[tuple[str, list[tuple[int, R
     return list(found.items())
 
 
+def _name_suites_in_strategy_lines(docs: list[dict[str, Any]]) -> bool:
+    """Whether a family section gets per-strategy charts: some suite of it has runs of two strategies. When its
+    runs span several suites, each line is a strategy on one suite (`strategy · suite`), so runs on different
+    instances are never pooled into one point (the terminal report has one section per family and suite)."""
+    suites: dict[str, set[str]] = defaultdict(set)
+    for doc in docs:
+        suites[str(doc.get("suite"))].add(strategy_of(doc))
+    if len(suites) > 1:
+        for doc in docs:
+            doc["strategy_line"] = f"{strategy_of(doc)} · {abbreviate(Path(str(doc.get('suite'))).name, 24)}"
+    return any(len(strategies) > 1 for strategies in suites.values())
+
+
 def _family_document(key: str, run: RunView, section: Mapping[str, Any], single: bool) -> dict[str, Any]:
     """What a family chart reads of one run: the family's own curve; stages, scenarios and chains when the run
     has no other family."""
@@ -371,6 +388,7 @@ def _family_document(key: str, run: RunView, section: Mapping[str, Any], single:
         "model": document.get("model"),
         "strategy": document.get("strategy"),
         "config": document.get("config"),
+        "suite": document.get("suite"),
         "by_level": section.get("by_level") or document.get("by_level") or [],
         "breakpoint_level": section.get("breakpoint_level", document.get("breakpoint_level")),
         "taxonomy": section.get("taxonomy") or {},
@@ -389,13 +407,7 @@ def _family_document(key: str, run: RunView, section: Mapping[str, Any], single:
 def figure_groups(runs: Sequence[RunView]) -> FigureGroups:
     """Every chart of the report, grouped (see FigureGroups)."""
     from schedbench import plots
-    from schedbench.plots.strategies import (
-        cost_per_solved,
-        strategy_curves,
-        strategy_gap_curves,
-        strategy_of,
-        success_at_k,
-    )
+    from schedbench.plots.strategies import cost_per_solved, strategy_curves, strategy_gap_curves, success_at_k
 
     keys = run_keys(runs)
     names: dict[str, str] = {}
@@ -422,7 +434,7 @@ def figure_groups(runs: Sequence[RunView]) -> FigureGroups:
             charts["normalised_gap_distribution"] = plots.gap_distribution(
                 normalised, title=f"{family}: normalised gap", ylabel="(obj − opt) / (EDD − opt)"
             )
-        if len({strategy_of(doc) for doc in docs}) > 1:
+        if _name_suites_in_strategy_lines(docs):
             charts["strategy_curves"] = strategy_curves(docs, title=f"{family}: feasibility by level, per strategy")
             charts["strategy_gap_by_level"] = strategy_gap_curves(
                 docs, title=f"{family}: mean gap by level, per strategy"
@@ -718,7 +730,7 @@ def heat_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, An
 def strategy_row(run: RunView) -> dict[str, Any]:
     """One run in the strategy comparison: how it asked, success, success@k, rounds, tokens and cost per solved
     item, and what its rounds recorded (tool calls, failure types of programs) when a strategy stores them."""
-    from schedbench.plots.strategies import per_solved, strategy_of
+    from schedbench.plots.strategies import per_solved
 
     document = run.document
     turns = document.get("multi_turn") or {}
