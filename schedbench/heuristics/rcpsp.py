@@ -47,17 +47,20 @@ class FreeCapacity:
         for i in range(first, last):
             self.free[i] -= amount
 
-    def blocked_until(self, start: int, end: int, amount: int) -> int | None:
-        """End of the last stretch in [start, end) with less than `amount` free, or None if all fits."""
-        i = bisect.bisect_right(self.times, start) - 1
-        blocked = None
-        while i < len(self.times) and self.times[i] < end:
-            if self.free[i] < amount:
-                blocked = self.times[i + 1] if i + 1 < len(self.times) else None
-                if blocked is None:  # short for ever: cannot happen for a finite reservation
+    def first_fit(self, start: int, duration: int, amount: int) -> int:
+        """The earliest s ≥ start with at least `amount` free throughout [s, s + duration): one forward pass over
+        the breakpoints, each stretch short of `amount` moving s to its end."""
+        times, free = self.times, self.free
+        i = bisect.bisect_right(times, start) - 1
+        s = start
+        while True:
+            if free[i] < amount:
+                if i + 1 == len(times):  # short for ever: cannot happen for a finite reservation
                     raise ValueError("demand exceeds the capacity for ever")
+                s = times[i + 1]
+            elif i + 1 == len(times) or times[i + 1] >= s + duration:
+                return s
             i += 1
-        return blocked
 
 
 def serial_sgs(data: RcpspData, priority: dict[str, float]) -> dict[str, int]:
@@ -104,21 +107,20 @@ def serial_sgs(data: RcpspData, priority: dict[str, float]) -> dict[str, int]:
 def earliest_fit(
     task: Task, earliest: int, profiles: dict[str, FreeCapacity], demands: dict[str, int], busy: list[tuple[int, int]]
 ) -> int:
-    """The first start ≥ earliest where every demand fits and no busy interval overlaps; each failed try
-    jumps past the stretch that blocked it."""
+    """The first start ≥ earliest where every demand fits and no busy interval overlaps: each resource and busy
+    interval moves the start to the earliest it allows, until none moves it (no start skipped can fit)."""
     if task.duration == 0:
         return earliest
     t = earliest
     while True:
-        end = t + task.duration
-        jump = max((b for a, b in busy if a < end and t < b and b > a), default=None)
+        start = t
         for rid, q in demands.items():
-            blocked = profiles[rid].blocked_until(t, end, q)
-            if blocked is not None:
-                jump = blocked if jump is None else max(jump, blocked)
-        if jump is None:
+            start = profiles[rid].first_fit(start, task.duration, q)
+        end = start + task.duration
+        start = max((b for a, b in busy if a < end and start < b and b > a), default=start)
+        if start == t:
             return t
-        t = jump
+        t = start
 
 
 def latest_finish_times(data: RcpspData) -> dict[str, float]:
