@@ -9,6 +9,7 @@ Every plan it builds is feasible; `sequential` is what a model that does one thi
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -48,27 +49,32 @@ def assign_agents(data: AsyncplanData, starts: Mapping[str, int]) -> dict[str, s
 
 
 def dispatch(data: AsyncplanData, priority: Mapping[str, float]) -> dict[str, Any]:
-    """A feasible plan by the parallel scheme: at each event, start every ready step that fits, by priority."""
+    """A feasible plan by the parallel scheme: at each event, start every ready step that fits, by priority.
+
+    The ready steps stay sorted by (priority, id) as they arrive, and a pass over them stops once no agent is
+    free and no ready step runs unattended: events cost what they start, not the length of the queue."""
     graph = precedence_graph(data)
     steps = {s.id: s for s in data.steps}
     capacity = data.station_capacity()
     waiting = {step_id: graph.in_degree(step_id) for step_id in graph}
-    ready = sorted((step_id for step_id, k in waiting.items() if k == 0), key=lambda s: (priority[s], s))
+    ready = sorted((priority[step_id], step_id) for step_id, k in waiting.items() if k == 0)
     agents_free = data.agents if data.agents is not None else len(steps)
     station_load = dict.fromkeys(capacity, 0)
     events: list[tuple[int, int, str, str]] = []  # (time, order, kind, step) with kind "agent" or "end"
     starts: dict[str, int] = {}
+    unattended = sum(steps[step_id].attended == 0 for _, step_id in ready)  # ready steps that need no agent
     now = 0
     while len(starts) < len(steps):
-        started = _start_fitting(steps, ready, now, agents_free, station_load, capacity, starts)
+        started = _start_fitting(steps, ready, now, agents_free, station_load, capacity, starts, unattended)
         for step_id in started:
             step = steps[step_id]
             if step.attended > 0:
                 agents_free -= 1
+                heapq.heappush(events, (now + step.attended, 0, "agent", step_id))
+            else:
+                unattended -= 1
             if step.station is not None:
                 station_load[step.station] += 1
-            if step.attended > 0:
-                heapq.heappush(events, (now + step.attended, 0, "agent", step_id))
             heapq.heappush(events, (now + step.duration, 1, "end", step_id))
         if not events:
             raise ValueError("no step can ever start (a station or the agents cannot hold a single step)")
@@ -84,26 +90,33 @@ def dispatch(data: AsyncplanData, priority: Mapping[str, float]) -> dict[str, An
             for succ in graph.successors(step_id):
                 waiting[succ] -= 1
                 if waiting[succ] == 0:
-                    ready.append(succ)
-        ready.sort(key=lambda s: (priority[s], s))
+                    bisect.insort(ready, (priority[succ], succ))
+                    unattended += steps[succ].attended == 0
     return {"starts": starts, "agents": assign_agents(data, starts)}
 
 
 def _start_fitting(
     steps: Mapping[str, Any],
-    ready: list[str],
+    ready: list[tuple[float, str]],
     now: int,
     agents_free: int,
     station_load: dict[str, int],
     capacity: Mapping[str, int],
     starts: dict[str, int],
+    unattended: int,
 ) -> list[str]:
-    """Start (in `starts`) each ready step, in order, that has an agent and a station unit free; remove them."""
+    """Start (in `starts`) each ready step, in order, that has an agent and a station unit free; remove them.
+    `unattended` counts the ready steps that need no agent: with no agent free, the pass ends after the last."""
     started: list[str] = []
     load = dict(station_load)
-    for step_id in list(ready):
+    taken: list[int] = []
+    for index, (_, step_id) in enumerate(ready):
+        if agents_free == 0 and unattended == 0:
+            break
         step = steps[step_id]
-        if step.attended > 0 and agents_free == 0:
+        if step.attended == 0:
+            unattended -= 1
+        elif agents_free == 0:
             continue
         if step.station is not None and load[step.station] >= capacity[step.station]:
             continue
@@ -113,7 +126,9 @@ def _start_fitting(
             load[step.station] += 1
         starts[step_id] = now
         started.append(step_id)
-        ready.remove(step_id)
+        taken.append(index)
+    for index in reversed(taken):
+        del ready[index]
     return started
 
 
