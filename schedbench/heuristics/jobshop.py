@@ -13,15 +13,14 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from schedbench.problems.jobshop import JobshopData, downtime_blocks
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """An operation offered for dispatch: its job, position, chosen machine, earliest start and duration."""
 
     job: int
@@ -70,8 +69,13 @@ def giffler_thompson(data: JobshopData, priority: Priority) -> Schedule:
     version = [0] * len(data.jobs)
 
     def offer(j: int) -> None:
-        op = data.jobs[j].operations[position[j]]
-        offers[j] = candidate = _best_machine(j, position[j], op.durations, ready[j], free, blocks, ends)
+        durations = data.jobs[j].operations[position[j]].durations
+        if len(durations) == 1 and not blocks[machine := next(iter(durations))]:  # one machine, never down
+            duration = durations[machine]
+            candidate = Candidate(j, position[j], machine, max(ready[j], free[machine]), duration, ready[j])
+        else:
+            candidate = _best_machine(j, position[j], durations, ready[j], free, blocks, ends)
+        offers[j] = candidate
         version[j] += 1
         heapq.heappush(heap, (candidate.start + candidate.duration, j, version[j]))
 
