@@ -1,8 +1,9 @@
 """What the runner offers the tools strategy for one item: the tools (specs and their execution) and one model
 turn at a time through the response cache, under the budget.
 
-Every turn of a tool conversation is cached the moment it arrives (its text and tool calls, as one JSON
-envelope under the turn's own key: model, conversation so far, parameters, sample, strategy), so a run
+Every turn of a tool conversation is cached as it arrives (its text and tool calls, as one JSON envelope
+under the turn's own key: model, conversation so far, parameters, sample, strategy; committed with the replies
+of the same event-loop turn, and always before the conversation asks again), so a run
 killed in the middle of a tool loop asks nothing again that it had been answered: on rerun the stored turns
 come from the cache, the tools run again (they are deterministic for the same arguments) and the conversation
 goes on where it stopped.
@@ -82,7 +83,8 @@ class ToolTurns:
     error: str | None
 
     async def complete_with_tools(self, messages: list[Message], tools: list[ToolSpec]) -> Completion | None:
-        """One model turn with `tools` offered: from the cache, or asked under the budget (and cached at once).
+        """One model turn with `tools` offered: from the cache, or asked under the budget (and cached: committed
+        before the event loop waits again, with the other replies of that moment).
         `cost_usd` of the result is what the turn was charged (0 from the cache). None: the item stops."""
         runner = self.runner
         if runner.unavailable is not None or runner.outcome.stopped_by_budget:
@@ -104,7 +106,8 @@ class ToolTurns:
             record = runner.item_record(self.inst, self.sample, request, None)
             record.response, record.finish_reason = runner.redact(_envelope(completion)), completion.finish_reason
             record.input_tokens, record.output_tokens = completion.input_tokens, completion.output_tokens
-            runner.store.add_cache([(key, record)])
+            runner.writes.cache_reply(key, record)  # committed with the event loop's other writes, and before
+            runner.write_soon()  # this conversation asks again (`request` commits what waits first)
         return completion
 
     async def request(self, request: Prepared, tools: list[ToolSpec] | None = None) -> Completion | None:
