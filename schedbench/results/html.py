@@ -365,17 +365,12 @@ def family_members(runs: Sequence[RunView]) -> list[tuple[str, list[tuple[int, R
     return list(found.items())
 
 
-def _name_suites_in_strategy_lines(docs: list[dict[str, Any]]) -> bool:
-    """Whether a family section gets per-strategy charts: some suite of it has runs of two strategies. When its
-    runs span several suites, each line is a strategy on one suite (`strategy · suite`), so runs on different
-    instances are never pooled into one point (the terminal report has one section per family and suite)."""
-    suites: dict[str, set[str]] = defaultdict(set)
+def _strategies_per_suite(docs: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """The strategies of a family section's runs, per suite."""
+    per_suite: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
-        suites[str(doc.get("suite"))].add(strategy_of(doc))
-    if len(suites) > 1:
-        for doc in docs:
-            doc["strategy_line"] = f"{strategy_of(doc)} · {abbreviate(Path(str(doc.get('suite'))).name, 24)}"
-    return any(len(strategies) > 1 for strategies in suites.values())
+        per_suite[str(doc.get("suite"))].add(strategy_of(doc))
+    return per_suite
 
 
 def _family_document(key: str, run: RunView, section: Mapping[str, Any], single: bool) -> dict[str, Any]:
@@ -434,7 +429,11 @@ def figure_groups(runs: Sequence[RunView]) -> FigureGroups:
             charts["normalised_gap_distribution"] = plots.gap_distribution(
                 normalised, title=f"{family}: normalised gap", ylabel="(obj − opt) / (EDD − opt)"
             )
-        if _name_suites_in_strategy_lines(docs):
+        per_suite = _strategies_per_suite(docs)
+        if len(per_suite) > 1:  # runs on different instances never share a line: each is a strategy on one suite
+            for doc in docs:
+                doc["strategy_line"] = f"{strategy_of(doc)} · {abbreviate(Path(str(doc.get('suite'))).name, 24)}"
+        if any(len(strategies) > 1 for strategies in per_suite.values()):
             charts["strategy_curves"] = strategy_curves(docs, title=f"{family}: feasibility by level, per strategy")
             charts["strategy_gap_by_level"] = strategy_gap_curves(
                 docs, title=f"{family}: mean gap by level, per strategy"
