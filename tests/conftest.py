@@ -58,7 +58,11 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     return run
 
 
+RunCli = Callable[..., CliResult]
+"""The `run_cli` fixture's type: run_cli("solve", path) → CliResult."""
+
+
 @pytest.fixture
-def run_cli(cli: CliRun) -> Callable[..., CliResult]:
+def run_cli(cli: CliRun) -> RunCli:
     """`cli` with the arguments spread: run_cli("solve", path) → CliResult."""
     return lambda *args: cli(list(args))

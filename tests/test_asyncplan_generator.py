@@ -4,20 +4,16 @@ bad inputs included."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
 import pytest
-from conftest import CliResult
+from conftest import RunCli
 
 from schedbench.generators.asyncplan import STAGE_KNOBS, STAGES, AsyncplanGeneratorConfig, generate
 from schedbench.problems import get_family
 from schedbench.problems.asyncplan import AsyncplanData
 from schedbench.suites import load_instances
-
-Run = Callable[..., CliResult]
-"""The command line run in-process (conftest's `run_cli`)."""
 
 
 def drafts(**options: object) -> list:
@@ -84,7 +80,7 @@ def test_every_theme_names_the_words_prompts_use() -> None:
         assert {"agent", "agents", "station", "plan", "unit"} <= set(words)
 
 
-def test_generate_writes_a_suite_with_verified_references(tmp_path: Path, run_cli: Run) -> None:
+def test_generate_writes_a_suite_with_verified_references(tmp_path: Path, run_cli: RunCli) -> None:
     suite = tmp_path / "suite"
     done = run_cli(
         "generate",
@@ -149,7 +145,7 @@ def bad_instance(tmp_path: Path) -> Path:
         (("solve", "{bad}"), "data.steps.0"),
     ],
 )
-def test_bad_inputs_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...], expected: str, run_cli: Run) -> None:
+def test_bad_inputs_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...], expected: str, run_cli: RunCli) -> None:
     bad = bad_instance(tmp_path)
     done = run_cli(*(a.format(tmp=tmp_path, bad=bad) for a in args))
     assert done.returncode == 2, done.stderr

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult
+from conftest import CliResult, RunCli
 
 GOOD_DATA = {
     "horizon": 20,
@@ -26,9 +25,6 @@ GOOD_DATA = {
 
 def envelope(**data_changes: Any) -> dict[str, Any]:
     return {"id": "x", "family": "rcpsp", "level": 1, "data": {**GOOD_DATA, **data_changes}}
-
-
-Run = Callable[..., CliResult]
 
 
 def run_process(*args: str) -> CliResult:
@@ -80,7 +76,7 @@ BAD_INSTANCES = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INSTANCES))
-def test_bad_instance_files_exit_2_naming_file_and_field(tmp_path: Path, name: str, run_cli: Run) -> None:
+def test_bad_instance_files_exit_2_naming_file_and_field(tmp_path: Path, name: str, run_cli: RunCli) -> None:
     content, fragments = BAD_INSTANCES[name]
     instance = write(tmp_path / "inst.json", content)
     solution = write(tmp_path / "sol.json", {"starts": {"T1": 0, "T2": 3}})
@@ -90,7 +86,7 @@ def test_bad_instance_files_exit_2_naming_file_and_field(tmp_path: Path, name: s
         assert_one_line_error(done, "inst.json", *fragments)
 
 
-def test_bad_line_of_a_suite_is_named_by_line_number(tmp_path: Path, run_cli: Run) -> None:
+def test_bad_line_of_a_suite_is_named_by_line_number(tmp_path: Path, run_cli: RunCli) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
     lines = [json.dumps(envelope()), json.dumps({**envelope(precedences=[["T1", "T1x"]]), "id": "y"})]
@@ -100,7 +96,7 @@ def test_bad_line_of_a_suite_is_named_by_line_number(tmp_path: Path, run_cli: Ru
     assert_one_line_error(run_cli("solve", str(suite)), "instances.jsonl:2", "duplicate instance id")
 
 
-def test_malformed_solution_file_exits_2(tmp_path: Path, run_cli: Run) -> None:
+def test_malformed_solution_file_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
     instance = write(tmp_path / "inst.json", envelope())
     solution = write(tmp_path / "sol.json", '{"starts": {"T1": 0,')
     assert_one_line_error(
@@ -108,7 +104,7 @@ def test_malformed_solution_file_exits_2(tmp_path: Path, run_cli: Run) -> None:
     )
 
 
-def test_missing_files_exit_2(tmp_path: Path, run_cli: Run) -> None:
+def test_missing_files_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
     instance = write(tmp_path / "inst.json", envelope())
     assert_one_line_error(
         run_cli("verify", "--instance", str(instance), "--solution", str(tmp_path / "no.json")), "no.json"
@@ -121,7 +117,7 @@ def test_missing_files_exit_2(tmp_path: Path, run_cli: Run) -> None:
     )
 
 
-def test_truncated_psplib_file_exits_2(published_data: Path, tmp_path: Path, run_cli: Run) -> None:
+def test_truncated_psplib_file_exits_2(published_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     text = (published_data / "psplib" / "j30" / "j301_1.sm").read_text()
     half = write(tmp_path / "half.sm", text[: len(text) // 2])
     assert_one_line_error(run_cli("solve", str(half)), "half.sm", "PSPLIB")
@@ -141,19 +137,19 @@ def test_truncated_psplib_file_exits_2(published_data: Path, tmp_path: Path, run
     ],
 )
 def test_bad_generator_options_exit_2_naming_the_option(
-    tmp_path: Path, option: str, value: str, fragment: str, run_cli: Run
+    tmp_path: Path, option: str, value: str, fragment: str, run_cli: RunCli
 ) -> None:
     done = run_cli("generate", "rcpsp", "--out", str(tmp_path / "s"), option, value, "--quiet")
     assert_one_line_error(done, "command line", option, fragment)
     assert not (tmp_path / "s").exists()
 
 
-def test_too_many_edges_for_the_tasks_exits_2(tmp_path: Path, run_cli: Run) -> None:
+def test_too_many_edges_for_the_tasks_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
     done = run_cli("generate", "rcpsp", "--out", str(tmp_path / "s"), "--tasks", "4", "--levels", "30", "--quiet")
     assert_one_line_error(done, "command line", "--tasks")
 
 
-def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path, run_cli: Run) -> None:
+def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path, run_cli: RunCli) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "instances.jsonl").write_text(json.dumps(envelope()) + "\n" + json.dumps({**envelope(), "id": "y"}))
@@ -173,7 +169,7 @@ def test_verify_of_a_suite_needs_a_known_id(tmp_path: Path, run_cli: Run) -> Non
         (["no-such-command"], "No such command"),
     ],
 )
-def test_command_line_usage_errors_are_one_line_too(args: list[str], fragment: str, run_cli: Run) -> None:
+def test_command_line_usage_errors_are_one_line_too(args: list[str], fragment: str, run_cli: RunCli) -> None:
     assert_one_line_error(run_cli(*args), "command line", fragment)
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult
+from conftest import RunCli
 
 from schedbench.problems import Instance
 
@@ -27,10 +26,6 @@ TINY = {
 TINY_OPTIMUM = 9  # T1 [0,3) alone (demand 2 = capacity); T2 and T3 share no time: 3 + 4 + 2
 
 
-Run = Callable[..., CliResult]
-"""The command line run in-process (conftest's `run_cli`)."""
-
-
 def instance(id_: str, **changes: Any) -> dict[str, Any]:
     return {"id": id_, "family": "rcpsp", "level": 1, "data": {**TINY, **changes}}
 
@@ -44,7 +39,7 @@ def suite(tmp_path: Path) -> Path:
     return folder
 
 
-def test_solve_one_instance_prints_one_reference_object(tmp_path: Path, run_cli: Run) -> None:
+def test_solve_one_instance_prints_one_reference_object(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "one.json"
     path.write_text(json.dumps(instance("only")))
     done = run_cli("solve", str(path), "--json")
@@ -56,7 +51,7 @@ def test_solve_one_instance_prints_one_reference_object(tmp_path: Path, run_cli:
     assert reference["solver"].startswith("cp-sat")
 
 
-def test_solve_a_suite_prints_one_list_and_keeps_progress_off_stdout(suite: Path, run_cli: Run) -> None:
+def test_solve_a_suite_prints_one_list_and_keeps_progress_off_stdout(suite: Path, run_cli: RunCli) -> None:
     done = run_cli("solve", str(suite), "--json", "--workers", "2")
     assert done.returncode == 0, done.stderr
     references = json.loads(done.stdout)
@@ -71,7 +66,7 @@ def test_solve_a_suite_prints_one_list_and_keeps_progress_off_stdout(suite: Path
     assert "solving references" in table.stderr
 
 
-def test_a_one_instance_suite_is_still_a_list(tmp_path: Path, run_cli: Run) -> None:
+def test_a_one_instance_suite_is_still_a_list(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(instance("solo")) + "\n")
     done = run_cli("solve", str(path), "--json")
@@ -79,7 +74,7 @@ def test_a_one_instance_suite_is_still_a_list(tmp_path: Path, run_cli: Run) -> N
     assert [r["id"] for r in json.loads(done.stdout)] == ["solo"]
 
 
-def test_solve_psplib_files_and_folders(published_data: Path, tmp_path: Path, run_cli: Run) -> None:
+def test_solve_psplib_files_and_folders(published_data: Path, tmp_path: Path, run_cli: RunCli) -> None:
     source = published_data / "psplib" / "j30"
     done = run_cli("solve", str(source / "j301_1.sm"), "--json")
     assert done.returncode == 0, done.stderr
@@ -93,7 +88,7 @@ def test_solve_psplib_files_and_folders(published_data: Path, tmp_path: Path, ru
     assert [(r["id"], r["objective"]) for r in json.loads(done.stdout)] == [("j301_1", 43), ("j301_2", 47)]
 
 
-def test_verify_json_follows_the_contract(tmp_path: Path, run_cli: Run) -> None:
+def test_verify_json_follows_the_contract(tmp_path: Path, run_cli: RunCli) -> None:
     solved = Instance.model_validate({**instance("v"), "reference": {"status": "optimal", "objective": 9, "bound": 9}})
     path = tmp_path / "v.json"
     path.write_text(solved.model_dump_json())

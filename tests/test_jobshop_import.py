@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult, CliRun
+from conftest import CliRun, RunCli
 
 from schedbench.generators.jobshop_taillard import TA_SEEDS, ta_instance, taillard_jobshop
 from schedbench.importers import read_by_content
@@ -86,10 +85,6 @@ def test_a_reference_equal_to_a_published_optimum_is_optimal() -> None:
 # --- the command line -----------------------------------------------------------------------------------
 
 
-Run = Callable[..., CliResult]
-"""The command line run in-process (conftest's `run_cli`)."""
-
-
 def assert_one_line_error(done: tuple[int, str, str], *fragments: str) -> None:
     code, out, err = done
     assert code == 2, (code, err)
@@ -99,7 +94,7 @@ def assert_one_line_error(done: tuple[int, str, str], *fragments: str) -> None:
         assert fragment in lines[0], (fragment, lines[0])
 
 
-def test_import_of_a_folder_solves_its_files(tmp_path: Path, run_cli: Run) -> None:
+def test_import_of_a_folder_solves_its_files(tmp_path: Path, run_cli: RunCli) -> None:
     folder = tmp_path / "kacem"
     folder.mkdir()
     for name in ("Kacem1.fjs", "Kacem3.fjs"):
@@ -200,7 +195,7 @@ def test_malformed_files_exit_2_naming_file_and_line(tmp_path: Path, cli: CliRun
         assert_one_line_error(cli(["solve", str(path)]), "bad.fjs", fragment)
 
 
-def test_bad_input_exits_2_through_the_real_entry_point(tmp_path: Path, run_cli: Run) -> None:
+def test_bad_input_exits_2_through_the_real_entry_point(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "la99"
     path.write_text("1 2\n0 3 9 2\n")
     done = run_cli("import", "jsplib", str(path), "--out", str(tmp_path / "out"), "--quiet")

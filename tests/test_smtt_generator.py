@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CliResult
+from conftest import RunCli
 
 from schedbench.generators.smtt import SmttGeneratorConfig, due_date_range, generate
 from schedbench.problems import get_family
 from schedbench.problems.smtt import SmttData
 from schedbench.suites import load_instances
-
-Run = Callable[..., CliResult]
-"""The command line run in-process (conftest's `run_cli`)."""
 
 
 def test_grid_levels_and_stages() -> None:
@@ -60,7 +56,7 @@ def test_deterministic_and_independent_of_other_levels() -> None:
     assert [d.instance.data for d in other] != [d.instance.data for d in two]
 
 
-def test_generate_solve_verify_through_the_cli(tmp_path: Path, run_cli: Run) -> None:
+def test_generate_solve_verify_through_the_cli(tmp_path: Path, run_cli: RunCli) -> None:
     suite = tmp_path / "suite"
     args = (
         "generate",
@@ -117,7 +113,7 @@ def test_generate_solve_verify_through_the_cli(tmp_path: Path, run_cli: Run) -> 
     "option, value",
     [("--tf", "0.2,x"), ("--levels", "0"), ("--stage", "both"), ("--max-p", "0"), ("--scenario", "datacenter")],
 )
-def test_bad_options_exit_2(tmp_path: Path, option: str, value: str, run_cli: Run) -> None:
+def test_bad_options_exit_2(tmp_path: Path, option: str, value: str, run_cli: RunCli) -> None:
     done = run_cli("generate", "smtt", "--out", str(tmp_path / "x"), option, value, "--quiet")
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

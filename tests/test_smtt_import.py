@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import CliResult
+from conftest import RunCli
 
 from schedbench.importers import importer_for_suffix, importers
 from schedbench.importers.orlib import read_file
 from schedbench.problems import get_family
 from schedbench.suites import load_instances
-
-Run = Callable[..., CliResult]
-"""The command line run in-process (conftest's `run_cli`)."""
 
 
 def write_wt(path: Path, blocks: list[list[int]]) -> Path:
@@ -43,7 +39,7 @@ def test_orlib_wt40_import_and_solve(published_data: Path, tmp_path: Path) -> No
     assert reference.status == "optimal" and reference.objective == first.published_optimum
 
 
-def test_smtt_jsonl_import_cli(tmp_path: Path, run_cli: Run) -> None:
+def test_smtt_jsonl_import_cli(tmp_path: Path, run_cli: RunCli) -> None:
     source = tmp_path / "set.jsonl"
     rows = [
         {"name": "a", "p": [3, 5, 2], "d": [4, 6, 1], "optimum": 6},
@@ -60,7 +56,7 @@ def test_smtt_jsonl_import_cli(tmp_path: Path, run_cli: Run) -> None:
         assert inst.reference.objective == inst.published_optimum
 
 
-def test_solve_reads_an_orlib_txt_directly(tmp_path: Path, run_cli: Run) -> None:
+def test_solve_reads_an_orlib_txt_directly(tmp_path: Path, run_cli: RunCli) -> None:
     path = write_wt(tmp_path / "wt2.txt", [[4, 2], [1, 3], [3, 2]])
     done = run_cli("solve", str(path), "--json")
     assert done.returncode == 0, done.stderr
@@ -78,7 +74,7 @@ BAD_JSONL = {
 
 
 @pytest.mark.parametrize("case", list(BAD_JSONL))
-def test_bad_jsonl_exits_2_with_one_line(tmp_path: Path, case: str, run_cli: Run) -> None:
+def test_bad_jsonl_exits_2_with_one_line(tmp_path: Path, case: str, run_cli: RunCli) -> None:
     row, field = BAD_JSONL[case]
     source = tmp_path / "bad.jsonl"
     source.write_text(json.dumps(row) + "\n")
@@ -91,7 +87,7 @@ def test_bad_jsonl_exits_2_with_one_line(tmp_path: Path, case: str, run_cli: Run
 @pytest.mark.parametrize(
     "content, field", [("1 2 x 4 5 6", "value 3"), ("1 2 3 4 5", "values"), ("", None), ("1.5 2 3 4 5 6", "value 1")]
 )
-def test_bad_orlib_exits_2_with_one_line(tmp_path: Path, content: str, field: str | None, run_cli: Run) -> None:
+def test_bad_orlib_exits_2_with_one_line(tmp_path: Path, content: str, field: str | None, run_cli: RunCli) -> None:
     path = tmp_path / "wt2.txt"
     path.write_text(content)
     done = run_cli("import", "orlib-wt", str(path), "--out", str(tmp_path / "out"), "--quiet")
@@ -109,7 +105,7 @@ def test_bad_orlib_exits_2_with_one_line(tmp_path: Path, content: str, field: st
         ([{"id": "J1", "p": 2, "d": 3}, {"id": "J1", "p": 1, "d": 1}], "data"),
     ],
 )
-def test_bad_instance_file_exits_2(tmp_path: Path, jobs: list, field: str, run_cli: Run) -> None:
+def test_bad_instance_file_exits_2(tmp_path: Path, jobs: list, field: str, run_cli: RunCli) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"id": "x", "family": "smtt", "level": 1, "data": {"jobs": jobs}}))
     done = run_cli("solve", str(path))

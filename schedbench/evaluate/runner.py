@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,27 @@ OFFLOAD_FROM = 300  # items from which the CPU work goes to a worker process (wh
 #: request; at the defaults, collections (4 of them full scans of that heap) took ~0.45 s of the event loop's
 #: ~3 s of CPU in the overhead benchmark, 0.06–0.08 s at these.
 COLLECTOR_THRESHOLDS = (20_000, 20, 100)
+
+
+class _NextTurn:
+    """Runs `flush` at the event loop's next turn, once however often it is asked before then, or at once when the
+    batch is full: replies that arrive together are written or checked together. `flush` may also be called
+    directly in between (the next turn then finds less or nothing to do)."""
+
+    def __init__(self, flush: Callable[[], None]) -> None:
+        self.flush = flush
+        self.scheduled = False
+
+    def ask(self, full: bool) -> None:
+        if full:
+            self.flush()
+        elif not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        self.scheduled = False
+        self.flush()
 
 
 @dataclass
@@ -342,7 +363,6 @@ class _Runner:
         self.redact = Redactor()
         self.unchecked: list[tuple[ItemRecord, str | None]] = []  # with the cache key of a fresh reply
         self.failure: StorageError | None = None  # a write failed: dispatch stops, the run fails with it
-        self.check_scheduled = False
         self.checks: set[asyncio.Future] = set()
         self.expect_requests = True
         self.strategy = config.make_strategy()
@@ -350,9 +370,10 @@ class _Runner:
         self.programs: Programs | None = None  # the sandbox of the formalize strategy's programs (on first use)
         self.writes = Writes()  # conversations' cache entries, items and rounds not yet committed
         self.written: list[ItemRecord] = []  # the items among them, counted once committed
-        self.write_scheduled = False
         self.turn_checks: list[tuple[tuple[Any, ...], asyncio.Future]] = []  # conversations' replies to check
-        self.turn_check_scheduled = False
+        self.next_write = _NextTurn(self.write_now)
+        self.next_check = _NextTurn(self.check_now)
+        self.next_turn_check = _NextTurn(self.check_turns_now)
 
     async def run(self, todo: list[tuple[Instance, int]], model: ChatModel) -> None:
         if not todo:
@@ -541,16 +562,11 @@ class _Runner:
         """Commit the queued writes at the event loop's next turn, with whatever else is queued by then (at once
         when FLUSH_AT rows wait). A reply is thus committed before the loop waits for anything again, and
         before its conversation's next request (`_Turns.complete` commits what waits first)."""
-        if len(self.writes) >= FLUSH_AT:
-            self.write_now()
-        elif not self.write_scheduled:
-            self.write_scheduled = True
-            asyncio.get_running_loop().call_soon(self.write_now)
+        self.next_write.ask(full=len(self.writes) >= FLUSH_AT)
 
     def write_now(self) -> None:
         """Commit the queued writes in one transaction. Called from callbacks, so it never raises: a failure is
         kept in `self.failure`, stops the dispatch, and `drain` raises it."""
-        self.write_scheduled = False
         if not len(self.writes):
             return
         writes, written = self.writes, self.written
@@ -566,16 +582,11 @@ class _Runner:
         replies that arrive in one turn of the event loop go to the worker in one call."""
         future = asyncio.get_running_loop().create_future()
         self.turn_checks.append(((instance_id, text, finish_reason, then), future))
-        if len(self.turn_checks) >= FLUSH_AT:
-            self.check_turns_now()
-        elif not self.turn_check_scheduled:
-            self.turn_check_scheduled = True
-            asyncio.get_running_loop().call_soon(self.check_turns_now)
+        self.next_turn_check.ask(full=len(self.turn_checks) >= FLUSH_AT)
         return future
 
     def check_turns_now(self) -> None:
         """Send the waiting conversation replies to be checked; each answer goes to the future that waits for it."""
-        self.turn_check_scheduled = False
         if not self.turn_checks:
             return
         batch, self.turn_checks = self.turn_checks, []
@@ -708,15 +719,10 @@ class _Runner:
         self.spent += cost
         fresh = self.cacheable and not completion.cached
         self.unchecked.append((item, key if fresh else None))
-        if len(self.unchecked) >= FLUSH_AT:
-            self.check_now()
-        elif not self.check_scheduled:
-            self.check_scheduled = True
-            asyncio.get_running_loop().call_soon(self.check_now)
+        self.next_check.ask(full=len(self.unchecked) >= FLUSH_AT)
 
     def check_now(self) -> None:
         """Send the unchecked replies to be verified."""
-        self.check_scheduled = False
         if not self.unchecked:
             return
         batch, self.unchecked = self.unchecked, []
